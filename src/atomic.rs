@@ -1,0 +1,75 @@
+//! Writing files so that a crash never leaves a half-written output.
+//!
+//! Every output (dataset artifacts, exports) is written to a temporary file in
+//! the destination's directory, flushed and synced, then renamed over the
+//! destination. A failure at any point removes the temporary file and leaves
+//! whatever stood at the destination untouched.
+
+use std::fs::File;
+use std::io::{self, BufWriter};
+use std::path::Path;
+
+/// Writes `path` atomically through `fill`, which receives a buffered writer.
+pub fn write_atomic<F>(path: &Path, fill: F) -> io::Result<()>
+where
+    F: FnOnce(&mut BufWriter<File>) -> io::Result<()>,
+{
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".dxmap-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    let (file, tmp_path) = tmp.into_parts();
+    let mut w = BufWriter::new(file);
+    fill(&mut w)?;
+    let file = w.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    tmp_path.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Like [`write_atomic`], for writers that need a finished file path rather
+/// than a stream (SQLite): `fill` gets the temporary path to create.
+pub fn write_atomic_path<F, E>(path: &Path, fill: F) -> Result<(), E>
+where
+    F: FnOnce(&Path) -> Result<(), E>,
+    E: From<io::Error>,
+{
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".dxmap-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    let tmp_path = tmp.into_temp_path();
+    fill(&tmp_path)?;
+    File::open(&tmp_path)?.sync_all()?;
+    tmp_path.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn failure_leaves_previous_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.txt");
+        write_atomic(&p, |w| w.write_all(b"good")).unwrap();
+        let r = write_atomic(&p, |w| {
+            w.write_all(b"partial")?;
+            Err(io::Error::other("boom"))
+        });
+        assert!(r.is_err());
+        assert_eq!(std::fs::read(&p).unwrap(), b"good");
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "temporary file removed");
+    }
+}

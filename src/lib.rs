@@ -1,0 +1,26 @@
+//! dxmap: a digital-exclusion mapping engine and vector-tile server.
+//!
+//! Data flows one way, and each stage imports only the stages before it:
+//!
+//! 1. [`ingest`] reads boundaries (GeoJSON, Shapefile) and tables (CSV) named
+//!    in a project file, reprojects, repairs, validates and joins them;
+//! 2. [`dataset`] is the result: areas, joined columns, provenance, stored as
+//!    one artifact;
+//! 3. [`score`] applies a [`score::Methodology`] (read from
+//!    `methodology/*.toml`) to a dataset: indicator, component and index
+//!    scores, ranks, drivers, sensitivity and key-group (persona) overlays;
+//! 4. [`index`] is an R-tree over the areas, and [`tiles`] cuts Mapbox Vector
+//!    Tiles from a scored dataset;
+//! 5. [`server`] serves tiles and JSON over HTTP, and [`export`] writes
+//!    GeoJSON, CSV, MBTiles and PMTiles.
+//!
+//! The `dxmap` binary wires the stages together.
+
+pub mod atomic;
+pub mod dataset;
+pub mod export;
+pub mod index;
+pub mod ingest;
+pub mod score;
+pub mod server;
+pub mod tiles;
