@@ -1,6 +1,10 @@
 //! Command-line parsing and dispatch. Each subcommand lives in its own file
 //! with an `Args` struct and a `run` function; this file only routes.
 
+mod build;
+mod export;
+mod serve;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -18,12 +22,24 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Join boundaries and tables named in a project file into a dataset artifact.
+    Build(build::Args),
+    /// Serve vector tiles, the JSON API and the web map.
+    Serve(serve::Args),
+    /// Export scores as GeoJSON, CSV, MBTiles or PMTiles.
+    Export(export::Args),
+}
 
 /// Parses arguments, runs the subcommand and maps errors to exit code 2.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result: anyhow::Result<()> = match cli.command {};
+    let quiet = cli.quiet;
+    let result = match cli.command {
+        Command::Build(args) => build::run(args, quiet),
+        Command::Serve(args) => serve::run(args, quiet),
+        Command::Export(args) => export::run(args, quiet),
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

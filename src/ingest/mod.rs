@@ -4,3 +4,6 @@
 //! (Contract stub: the ingest helpers fill it in.)
 
 pub mod boundaries;
+mod error;
+
+pub use error::IngestError;
