@@ -3,6 +3,8 @@
 //!
 //! (Contract stub: the tiles helper fills it in.)
 
+pub mod attributes;
+
 use std::collections::BTreeMap;
 
 use geo_types::MultiPolygon;
