@@ -1,0 +1,787 @@
+// dxmap web map: fetches /api/meta, /api/methodology, /api/scores and
+// /tiles.json from the dxmap server, draws the LSOA choropleth with MapLibre,
+// and wires the controls (layer, scale, weights, selection, wards, table,
+// panel). All re-weighting happens here in the browser; state lives in the
+// URL hash so a view can be shared.
+import { Map as MapLibreMap, NavigationControl } from '/vendor/maplibre-gl/maplibre-gl.mjs';
+import * as M from './model.js';
+
+const $ = (id) => document.getElementById(id);
+const SRC = 'dx';
+const fmt = (v, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : Number(v).toFixed(d));
+const pct = (v) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : (v * 100).toFixed(1) + '%');
+const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+
+const S = {
+  layer: 'index',
+  scale: 'decile',
+  weights: null,
+  defaults: null,
+  selBoroughs: new Set(),
+  rectCodes: new Set(),
+  norm: 'london',
+  wards: false,
+  area: null,
+  selResult: null, // Map code -> {index, rank, decile, components}
+  values: null, // Float64Array of the values shown (when columnar)
+  breaks: [],
+  stateKeys: new Set(), // codes holding feature-state v
+  selected: new Set(), // codes holding feature-state sel
+  hover: null,
+  picked: null,
+};
+const dx = { state: S, timings: {}, ready: false, errors: [] };
+window.dxmap = dx;
+
+async function getJson(url, init) {
+  const r = await fetch(url, init);
+  if (!r.ok) {
+    let msg = r.statusText;
+    try { msg = (await r.json()).error || msg; } catch { /* keep status text */ }
+    throw new Error(`${url}: ${r.status} ${msg}`);
+  }
+  return r.json();
+}
+
+function setStatus(text) { $('status').textContent = text; }
+
+// ---------- data helpers ----------
+let meta, meth, scores, tilejson, map;
+const codeIndex = new Map();
+const boroughByCode = new Map();
+const boroughByName = new Map();
+const indicatorLabel = new Map();
+const componentLabel = new Map();
+
+const boroughCodeOf = (x) => (boroughByCode.has(x) ? x : boroughByName.get(x)?.code ?? x);
+const boroughNameOf = (x) => boroughByCode.get(x)?.name ?? x;
+
+function layerKind(layer) {
+  if (layer === 'index') return 'index';
+  if (layer.startsWith('c_')) return 'component';
+  if (layer.startsWith('i_')) return 'indicator';
+  if (layer === 'p_top') return 'probability';
+  if (layer.endsWith('_share')) return 'share';
+  return 'count';
+}
+
+function layerLabel(layer) {
+  if (layer === 'index') return 'Digital exclusion risk index';
+  if (layer.startsWith('c_')) return 'Component: ' + (componentLabel.get(layer.slice(2)) ?? layer.slice(2));
+  if (layer.startsWith('i_')) return 'Indicator score: ' + (indicatorLabel.get(layer.slice(2)) ?? layer.slice(2));
+  if (layer === 'p_top') return 'Uncertainty: probability of being in the top-risk decile';
+  const p = meth.personas?.find((q) => layer === `k_${q.id}_share` || layer === `k_${q.id}_count`);
+  const lab = p ? p.label : layer;
+  return layer.endsWith('_share') ? `Key group (share of residents): ${lab}` : `Key group (estimated residents): ${lab}`;
+}
+
+const weightsDefault = () => M.sameWeights(S.weights, S.defaults);
+
+/** Per-area values of a columnar layer at London normalisation, or null. */
+function londonValues(layer) {
+  if (layer === 'index') return weightsDefault() ? Float64Array.from(scores.index, num) : M.reweight(meth, scores, S.weights);
+  if (layer.startsWith('c_') && scores.components?.[layer.slice(2)]) return Float64Array.from(scores.components[layer.slice(2)], num);
+  if (layer.startsWith('i_') && scores.indicators?.[layer.slice(2)]) return Float64Array.from(scores.indicators[layer.slice(2)], num);
+  return null;
+}
+function num(v) { return v === null || v === undefined ? NaN : Number(v); }
+
+function selectedCodes() {
+  const out = new Set(S.rectCodes);
+  if (S.selBoroughs.size) {
+    scores.codes.forEach((c, a) => { if (S.selBoroughs.has(boroughCodeOf(scores.boroughs[a]))) out.add(c); });
+  }
+  return out;
+}
+
+/** The values the map shows now, or null when the layer is only in the tiles. */
+function currentValues() {
+  let v = londonValues(S.layer);
+  if (S.norm === 'selection' && S.selResult && (S.layer === 'index' || S.layer.startsWith('c_'))) {
+    v = new Float64Array(scores.codes.length).fill(NaN);
+    scores.codes.forEach((c, a) => {
+      const r = S.selResult.get(c);
+      if (r) v[a] = num(S.layer === 'index' ? r.index : r.components?.[S.layer.slice(2)]);
+    });
+  }
+  if (v && S.wards) v = M.wardRollup(scores, v).perArea;
+  return v;
+}
+
+function fixedDomain(layer) {
+  const k = layerKind(layer);
+  if (k === 'probability' || k === 'share') return [0, 1];
+  if (k === 'count') {
+    const vals = tileValues(layer);
+    return [0, vals.length ? vals[vals.length - 1] : 1];
+  }
+  return [0, 10];
+}
+
+/** Values of a tile-only property over the loaded tiles (one per code). */
+function tileValues(layer) {
+  const seen = new Map();
+  for (const f of map.querySourceFeatures(SRC, { sourceLayer: 'lsoa' })) {
+    const v = f.properties[layer];
+    if (v !== undefined && !seen.has(f.properties.code)) seen.set(f.properties.code, Number(v));
+  }
+  return M.finiteSorted([...seen.values()]);
+}
+
+// ---------- colouring ----------
+function recolour() {
+  const t0 = performance.now();
+  const values = currentValues();
+  S.values = values;
+  const useState = !!values && (S.wards || (S.norm === 'selection' && S.selResult && (S.layer === 'index' || S.layer.startsWith('c_'))));
+  let breaks;
+  let note = '';
+  if (S.scale === 'fixed') {
+    const [lo, hi] = fixedDomain(S.layer);
+    breaks = M.fixedBreaks(lo, hi);
+  } else if (values) {
+    breaks = M.decileBreaks(values);
+    note = S.norm === 'selection' && S.selResult ? 'Deciles of the selection.' : S.wards ? 'Deciles of ward values (per area).' : 'Deciles of London areas.';
+  } else {
+    breaks = M.decileBreaks(tileValues(S.layer));
+    note = 'Deciles of the areas loaded on the map.';
+  }
+  let colour;
+  if (useState) {
+    setValueStates(values);
+    colour = M.stateColour('v', breaks);
+  } else if (S.layer === 'index' && !weightsDefault()) {
+    colour = M.reweightColour(meth, S.weights, breaks);
+    note += ' Re-weighted in your browser.';
+  } else {
+    colour = M.propertyColour(S.layer, breaks);
+  }
+  S.breaks = breaks;
+  map.setPaintProperty('lsoa-fill', 'fill-color', colour);
+  const t1 = performance.now();
+  dx.timings.lastRecolourMs = t1 - t0;
+  renderLegend(breaks, note.trim());
+  if (!$('table-view').hidden) renderTable();
+  // Time to the next rendered frame after the paint change.
+  map.once('render', () => { dx.timings.lastRecolourFrameMs = performance.now() - t0; });
+  map.triggerRepaint();
+  return t1 - t0;
+}
+
+function setValueStates(values) {
+  const next = new Set();
+  scores.codes.forEach((c, a) => {
+    const v = values[a];
+    if (Number.isFinite(v)) {
+      map.setFeatureState({ source: SRC, sourceLayer: 'lsoa', id: c }, { v });
+      next.add(c);
+    }
+  });
+  for (const c of S.stateKeys) if (!next.has(c)) map.setFeatureState({ source: SRC, sourceLayer: 'lsoa', id: c }, { v: null });
+  S.stateKeys = next;
+}
+
+function legendFormat(v) {
+  const k = layerKind(S.layer);
+  if (k === 'probability' || k === 'share') return (v * 100).toFixed(k === 'share' ? 1 : 0) + '%';
+  if (k === 'count') return Math.round(v).toLocaleString('en-GB');
+  return v.toFixed(2);
+}
+
+function renderLegend(breaks, note) {
+  const items = [];
+  const stops = [];
+  let last = -Infinity;
+  breaks.forEach((b, i) => { if (b > last) { stops.push([b, i + 1]); last = b; } });
+  const lo = S.scale === 'fixed' ? fixedDomain(S.layer)[0] : null;
+  const hi = S.scale === 'fixed' ? fixedDomain(S.layer)[1] : null;
+  const bounds = [[lo, 0], ...stops];
+  bounds.forEach(([from, ci], k) => {
+    const to = k + 1 < bounds.length ? bounds[k + 1][0] : hi;
+    const range = from === null ? `below ${legendFormat(to)}` : to === null ? `${legendFormat(from)} and above` : `${legendFormat(from)} to ${legendFormat(to)}`;
+    const lab = S.scale === 'decile' && stops.length === 9 ? `Decile ${k + 1}: ${range}` : range;
+    items.push(`<li><span class="swatch" style="background:${M.PALETTE[ci]}"></span>${esc(lab)}</li>`);
+  });
+  items.push(`<li><span class="swatch" style="background:${M.MISSING}"></span>No data</li>`);
+  if (S.norm === 'selection' && S.selResult) items.push(`<li><span class="swatch" style="background:${M.OUTSIDE}"></span>Outside the selection</li>`);
+  $('legend').innerHTML = `<p class="hint"><strong>${esc(layerLabel(S.layer))}</strong>${S.wards ? ' (ward averages, population-weighted)' : ''}. Darker = higher risk. ${esc(note)}</p><ol>${items.join('')}</ol>`;
+}
+
+// ---------- URL state ----------
+function writeHash() {
+  if (!map) return;
+  const c = map.getCenter();
+  const s = {
+    layer: S.layer, scale: S.scale, boroughs: [...S.selBoroughs], norm: S.norm, wards: S.wards, area: S.area,
+    weights: weightsDefault() ? null : S.weights,
+    view: [c.lng, c.lat, map.getZoom()],
+  };
+  history.replaceState(null, '', '#' + M.encodeState(s));
+}
+
+// ---------- UI construction ----------
+function buildLayerSelect() {
+  const sel = $('layer');
+  const groups = [['Index', ['index']]];
+  groups.push(['Components', meth.components.map((c) => 'c_' + c.id)]);
+  groups.push(['Indicators', meth.components.flatMap((c) => c.indicators.map((i) => 'i_' + i.id))]);
+  groups.push(['Key groups', (meth.personas ?? []).flatMap((p) => [`k_${p.id}_share`, `k_${p.id}_count`])]);
+  groups.push(['Uncertainty', ['p_top']]);
+  for (const [label, layers] of groups) {
+    if (!layers.length) continue;
+    const g = document.createElement('optgroup');
+    g.label = label;
+    for (const l of layers) g.append(new Option(layerLabel(l).replace(/^(Component|Indicator score|Key group \(([^)]*)\)): /, (m, a, b) => (b ? b[0].toUpperCase() + b.slice(1) + ': ' : '')), l));
+    sel.append(g);
+  }
+  sel.value = S.layer;
+  sel.addEventListener('change', () => { S.layer = sel.value; recolour(); writeHash(); });
+  for (const r of document.querySelectorAll('input[name=scale]')) {
+    r.checked = r.value === S.scale;
+    r.addEventListener('change', () => { if (r.checked) { S.scale = r.value; recolour(); writeHash(); } });
+  }
+}
+
+function buildWeights() {
+  const box = $('weights');
+  box.innerHTML = '';
+  const slider = (kind, id, label, cls) => {
+    const w = S.weights[kind][id];
+    const max = Math.max(10, 4 * S.defaults[kind][id]);
+    const row = document.createElement('div');
+    row.className = 'weight ' + cls;
+    const inputId = `w-${kind[0]}-${id}`;
+    row.innerHTML = `<label for="${inputId}">${esc(label)}</label><input type="range" id="${inputId}" min="0" max="${max}" step="0.1" value="${w}" data-kind="${kind}" data-id="${esc(id)}"><output for="${inputId}">${fmt(w, 1)}</output>`;
+    const input = row.querySelector('input');
+    input.addEventListener('input', () => {
+      S.weights[kind][id] = Number(input.value);
+      row.querySelector('output').textContent = fmt(Number(input.value), 1);
+      onWeightsChanged();
+    });
+    box.append(row);
+  };
+  for (const c of meth.components) {
+    slider('components', c.id, c.label, 'comp');
+    for (const i of c.indicators) slider('indicators', i.id, i.label, 'ind');
+  }
+}
+
+let scorePostTimer = null;
+function onWeightsChanged() {
+  if (S.layer !== 'index') { S.layer = 'index'; $('layer').value = 'index'; }
+  if (S.norm === 'selection') {
+    clearTimeout(scorePostTimer);
+    scorePostTimer = setTimeout(refreshSelectionScores, 250);
+  }
+  recolour();
+  writeHash();
+}
+
+function buildBoroughs() {
+  const list = $('borough-list');
+  const zoom = $('zoom-borough');
+  const tb = $('table-borough');
+  for (const b of meta.boroughs ?? []) {
+    const id = 'b-' + b.code;
+    const l = document.createElement('label');
+    l.innerHTML = `<input type="checkbox" id="${esc(id)}" value="${esc(b.code)}"> ${esc(b.name)}`;
+    const cb = l.querySelector('input');
+    cb.checked = S.selBoroughs.has(b.code);
+    cb.addEventListener('change', () => {
+      if (cb.checked) S.selBoroughs.add(b.code); else S.selBoroughs.delete(b.code);
+      selectionChanged();
+    });
+    list.append(l);
+    zoom.append(new Option(b.name, b.code));
+    tb.append(new Option(b.name, b.code));
+  }
+  zoom.addEventListener('change', () => {
+    const b = boroughByCode.get(zoom.value);
+    if (b?.bbox) map.fitBounds([[b.bbox[0], b.bbox[1]], [b.bbox[2], b.bbox[3]]], { padding: 20, duration: 600 });
+    else map.fitBounds([[meta.bounds[0], meta.bounds[1]], [meta.bounds[2], meta.bounds[3]]], { padding: 10, duration: 600 });
+  });
+}
+
+async function selectionChanged() {
+  const codes = selectedCodes();
+  for (const c of S.selected) if (!codes.has(c)) map.setFeatureState({ source: SRC, sourceLayer: 'lsoa', id: c }, { sel: false });
+  for (const c of codes) map.setFeatureState({ source: SRC, sourceLayer: 'lsoa', id: c }, { sel: true });
+  S.selected = codes;
+  const bs = S.selBoroughs.size ? ` (${S.selBoroughs.size} borough${S.selBoroughs.size > 1 ? 's' : ''}${S.rectCodes.size ? ' + rectangle' : ''})` : S.rectCodes.size ? ' (rectangle)' : '';
+  $('selection-summary').textContent = codes.size ? `${codes.size} areas selected${bs}.` : 'No areas selected.';
+  if (S.norm === 'selection') await refreshSelectionScores();
+  else recolour();
+  writeHash();
+}
+
+async function refreshSelectionScores() {
+  const codes = [...S.selected].sort();
+  if (S.norm !== 'selection' || codes.length < 2) {
+    S.selResult = null;
+    if (S.norm === 'selection') setStatus(codes.length ? 'Select at least two areas to normalise within.' : 'Select areas to normalise within.');
+    recolour();
+    return;
+  }
+  const body = { codes };
+  if (!weightsDefault()) body.weights = { ...S.weights.components, ...S.weights.indicators };
+  try {
+    setStatus('Re-scoring the selection…');
+    const r = await getJson('/api/score', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    S.selResult = new Map(r.areas.map((a) => [a.code, a]));
+    setStatus('');
+  } catch (e) {
+    S.selResult = null;
+    setStatus('Could not re-score the selection: ' + e.message);
+  }
+  recolour();
+}
+
+// ---------- rectangle selection ----------
+function setupRectangle() {
+  const btn = $('draw-rect');
+  const rect = $('rect');
+  const container = map.getCanvasContainer();
+  let start = null;
+  let active = false;
+  const stop = () => {
+    active = false; start = null; rect.hidden = true;
+    btn.setAttribute('aria-pressed', 'false');
+    map.dragPan.enable();
+    container.style.cursor = '';
+  };
+  btn.addEventListener('click', () => {
+    if (active) { stop(); return; }
+    active = true;
+    btn.setAttribute('aria-pressed', 'true');
+    map.dragPan.disable();
+    container.style.cursor = 'crosshair';
+    setStatus('Drag on the map to select a rectangle (Escape cancels).');
+  });
+  document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && active) { stop(); setStatus(''); } });
+  const pos = (e) => { const r = container.getBoundingClientRect(); return [e.clientX - r.left, e.clientY - r.top]; };
+  container.addEventListener('mousedown', (e) => { if (!active) return; e.preventDefault(); start = pos(e); });
+  window.addEventListener('mousemove', (e) => {
+    if (!active || !start) return;
+    const p = pos(e);
+    Object.assign(rect.style, { left: Math.min(p[0], start[0]) + 'px', top: Math.min(p[1], start[1]) + 'px', width: Math.abs(p[0] - start[0]) + 'px', height: Math.abs(p[1] - start[1]) + 'px' });
+    rect.hidden = false;
+  });
+  window.addEventListener('mouseup', async (e) => {
+    if (!active || !start) return;
+    const p = pos(e);
+    const a = map.unproject(start);
+    const b = map.unproject(p);
+    stop();
+    if (Math.abs(p[0] - start[0]) < 4 || Math.abs(p[1] - start[1]) < 4) { setStatus(''); return; }
+    const bbox = [Math.min(a.lng, b.lng), Math.min(a.lat, b.lat), Math.max(a.lng, b.lng), Math.max(a.lat, b.lat)];
+    await selectBbox(bbox);
+  });
+}
+
+async function selectBbox(bbox) {
+  try {
+    const r = await getJson('/api/areas?bbox=' + bbox.map((x) => x.toFixed(6)).join(','));
+    for (const a of r.areas) S.rectCodes.add(a.code);
+    setStatus('');
+  } catch (e) {
+    setStatus('Rectangle selection failed: ' + e.message);
+  }
+  await selectionChanged();
+}
+
+// ---------- downloads ----------
+function downloadRows() {
+  const codes = S.selected.size ? S.selected : new Set(scores.codes);
+  const shown = londonValues('index');
+  const rd = M.rankAndDecile(shown);
+  const comps = meth.components.map((c) => c.id).filter((id) => scores.components?.[id]);
+  const inds = meth.components.flatMap((c) => c.indicators.map((i) => i.id)).filter((id) => scores.indicators?.[id]);
+  const header = ['code', 'name', 'borough_code', 'borough_name', 'ward', 'population', 'index_london', 'index_weighted', 'rank_weighted', 'decile_weighted',
+    'index_selection', 'rank_selection', 'decile_selection', ...comps.map((c) => 'c_' + c), ...inds.map((i) => 'i_' + i)];
+  const rows = [];
+  scores.codes.forEach((c, a) => {
+    if (!codes.has(c)) return;
+    const sr = S.selResult?.get(c);
+    rows.push([c, scores.names[a], boroughCodeOf(scores.boroughs[a]), boroughNameOf(scores.boroughs[a]), scores.wards?.[a], scores.population?.[a],
+      num(scores.index[a]), shown[a], rd.rank[a], rd.decile[a], sr?.index, sr?.rank, sr?.decile,
+      ...comps.map((id) => num(scores.components[id][a])), ...inds.map((id) => num(scores.indicators[id][a]))]);
+  });
+  return { header, rows };
+}
+
+function save(name, type, text) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url; a.download = name;
+  document.body.append(a); a.click(); a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+function downloadCsv() {
+  const { header, rows } = downloadRows();
+  save(S.selected.size ? 'dxmap-selection.csv' : 'dxmap-london.csv', 'text/csv', M.toCsv(header, rows));
+  return rows.length;
+}
+
+function downloadGeojson() {
+  const { header, rows } = downloadRows();
+  const geoms = new Map();
+  for (const f of map.querySourceFeatures(SRC, { sourceLayer: 'lsoa' })) {
+    const c = f.properties.code;
+    const g = f.geometry;
+    const polys = g.type === 'Polygon' ? [g.coordinates] : g.type === 'MultiPolygon' ? g.coordinates : [];
+    if (!geoms.has(c)) geoms.set(c, []);
+    geoms.get(c).push(...polys);
+  }
+  const features = rows.map((r) => {
+    const props = Object.fromEntries(header.map((h, i) => [h, r[i] === undefined || (typeof r[i] === 'number' && !Number.isFinite(r[i])) ? null : r[i]]));
+    const polys = geoms.get(r[0]);
+    return { type: 'Feature', properties: props, geometry: polys?.length ? { type: 'MultiPolygon', coordinates: polys } : null };
+  });
+  const fc = { type: 'FeatureCollection', dxmap_note: 'Geometry is taken from the loaded map tiles: simplified, split at tile edges, null for areas whose tiles were not loaded. Use `dxmap export` for exact boundaries.', features };
+  save(S.selected.size ? 'dxmap-selection.geojson' : 'dxmap-london.geojson', 'application/geo+json', JSON.stringify(fc));
+  return features.length;
+}
+
+// ---------- search ----------
+function setupSearch() {
+  const input = $('search');
+  const out = $('search-results');
+  input.addEventListener('input', () => {
+    const q = input.value.trim().toLowerCase();
+    out.innerHTML = '';
+    if (q.length < 3) return;
+    const hits = [];
+    for (let a = 0; a < scores.codes.length && hits.length < 10; a++) {
+      if (scores.codes[a].toLowerCase().includes(q) || String(scores.names[a]).toLowerCase().includes(q)) hits.push(a);
+    }
+    if (!hits.length) { out.innerHTML = '<li class="hint">No matching area.</li>'; return; }
+    for (const a of hits) {
+      const li = document.createElement('li');
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = `${scores.names[a]} (${scores.codes[a]})`;
+      b.addEventListener('click', () => focusArea(scores.codes[a]));
+      li.append(b);
+      out.append(li);
+    }
+  });
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') { e.preventDefault(); out.querySelector('button')?.click(); }
+  });
+}
+
+function areaBounds(code) {
+  let w = Infinity, s = Infinity, e = -Infinity, n = -Infinity;
+  const walk = (c) => { if (typeof c[0] === 'number') { w = Math.min(w, c[0]); e = Math.max(e, c[0]); s = Math.min(s, c[1]); n = Math.max(n, c[1]); } else c.forEach(walk); };
+  for (const f of map.querySourceFeatures(SRC, { sourceLayer: 'lsoa', filter: ['==', ['get', 'code'], code] })) walk(f.geometry.coordinates);
+  return Number.isFinite(w) ? [[w, s], [e, n]] : null;
+}
+
+function focusArea(code) {
+  const b = areaBounds(code);
+  if (b) map.fitBounds(b, { padding: 60, maxZoom: 14, duration: 600 });
+  else {
+    const a = codeIndex.get(code);
+    const bo = a !== undefined ? boroughByCode.get(boroughCodeOf(scores.boroughs[a])) : null;
+    if (bo?.bbox) map.fitBounds([[bo.bbox[0], bo.bbox[1]], [bo.bbox[2], bo.bbox[3]]], { padding: 20, duration: 600 });
+  }
+  return openPanel(code);
+}
+
+// ---------- panel ----------
+async function openPanel(code, { focus = true } = {}) {
+  let d;
+  try {
+    d = await getJson('/api/areas/' + encodeURIComponent(code));
+  } catch (e) {
+    setStatus('Could not load area ' + code + ': ' + e.message);
+    return;
+  }
+  if (S.picked) map.setFeatureState({ source: SRC, sourceLayer: 'lsoa', id: S.picked }, { picked: false });
+  S.picked = d.code;
+  S.area = d.code;
+  map.setFeatureState({ source: SRC, sourceLayer: 'lsoa', id: d.code }, { picked: true });
+  const a = codeIndex.get(d.code);
+  let reweighted = '';
+  if (!weightsDefault() && a !== undefined) {
+    const v = M.reweight(meth, scores, S.weights);
+    const rd = M.rankAndDecile(v);
+    reweighted = `<tr><th scope="row">Re-weighted index (your weights)</th><td class="num">${fmt(v[a])}</td><td>rank ${rd.rank[a] ?? '–'}, decile ${rd.decile[a] ?? '–'}</td></tr>`;
+  }
+  const sr = S.selResult?.get(d.code);
+  const selRow = sr ? `<tr><th scope="row">Index within the selection</th><td class="num">${fmt(sr.index)}</td><td>rank ${sr.rank} of ${S.selResult.size}, decile ${sr.decile}</td></tr>` : '';
+  const comps = d.components.map((c) => `<tr><th scope="row">${esc(c.label)}</th><td class="num">${fmt(c.score)}</td><td><div class="bar" style="width:${Math.max(0, Math.min(100, (c.score ?? 0) * 10))}%" aria-hidden="true"></div></td><td class="num">${fmt(c.weight, 2)}</td></tr>`).join('');
+  const inds = d.indicators.map((i) => {
+    const span = i.max - i.min;
+    const at = i.raw !== null && i.raw !== undefined && span > 0 ? ((i.raw - i.min) / span) * 100 : null;
+    const rawFmt = (x) => (x === null || x === undefined ? '–' : Math.abs(x) <= 1 && !Number.isInteger(x) ? pct(x) : fmt(x));
+    return `<tr><th scope="row">${esc(i.label)}</th><td class="num">${rawFmt(i.raw)}</td><td class="num">${fmt(i.score)}</td><td>${at === null ? '<span class="meta">no data</span>' : `<div class="range" role="img" aria-label="${esc(rawFmt(i.raw))} within London range ${esc(rawFmt(i.min))} to ${esc(rawFmt(i.max))}"><i style="left:${at.toFixed(1)}%"></i></div>`}<span class="meta">${rawFmt(i.min)} – ${rawFmt(i.max)}</span></td></tr>`;
+  }).join('');
+  const drivers = (d.drivers ?? []).map((r) => `<li>${esc(r.label ?? indicatorLabel.get(r.indicator) ?? r.indicator)} <span class="meta">(${fmt(r.contribution)})</span></li>`).join('');
+  const personas = (d.personas ?? []).map((p) => `<tr><th scope="row">${esc(p.label)}</th><td class="num">${p.count === null || p.count === undefined ? '–' : Math.round(p.count).toLocaleString('en-GB')}</td><td class="num">${pct(p.share)}</td></tr>`).join('');
+  const sens = d.sensitivity ? `<p>Rank likely between <strong>${fmt(d.sensitivity.rank_p05, 0)}</strong> and <strong>${fmt(d.sensitivity.rank_p95, 0)}</strong> (5th–95th percentile over weight and data perturbations); probability of being in the top-risk decile <strong>${pct(d.sensitivity.p_top_decile)}</strong>.</p>` : '<p class="meta">No uncertainty estimate for this area.</p>';
+  const sources = (d.sources ?? []).map((s) => `<li>${esc(s.column)}: ${esc(s.dataset)}${s.vintage ? ', ' + esc(s.vintage) : ''}${s.method ? ` <span class="meta">(${esc(s.method)})</span>` : ''}${s.demonstration ? ' <strong>demonstration data</strong>' : ''}</li>`).join('');
+  $('panel-body').innerHTML = `
+    <h2 id="panel-title" tabindex="-1">${esc(d.name)}</h2>
+    <p class="meta">${esc(d.code)} · ward: ${esc(d.ward_name ?? '–')}${d.ward_code ? ' (' + esc(d.ward_code) + ')' : ''} · borough: ${esc(d.borough_name)} (${esc(d.borough_code)})</p>
+    ${d.demonstration ? '<p class="banner">Some values for this area are demonstration data.</p>' : ''}
+    <table><tbody>
+      <tr><th scope="row">Risk index (0–10)</th><td class="num" data-field="index">${fmt(d.index)}</td><td>rank <span data-field="rank">${d.rank ?? '–'}</span> of ${scores.codes.length}, decile <span data-field="decile">${d.decile ?? '–'}</span></td></tr>
+      ${reweighted}${selRow}
+    </tbody></table>
+    <h3>Components</h3>
+    <table><thead><tr><th>Component</th><th class="num">Score</th><th><span class="sr-only">Bar</span></th><th class="num">Weight</th></tr></thead><tbody>${comps}</tbody></table>
+    <h3>Indicators against the London range</h3>
+    <table><thead><tr><th>Indicator</th><th class="num">Value</th><th class="num">Score</th><th>London min – max</th></tr></thead><tbody>${inds}</tbody></table>
+    <h3>Top drivers</h3>${drivers ? `<ol>${drivers}</ol>` : '<p class="meta">None.</p>'}
+    <h3>Key groups (estimates)</h3>${personas ? `<table><thead><tr><th>Group</th><th class="num">Residents</th><th class="num">Share</th></tr></thead><tbody>${personas}</tbody></table>` : '<p class="meta">None.</p>'}
+    <h3>Uncertainty</h3>${sens}
+    <h3>Data sources</h3><ul class="meta">${sources}</ul>`;
+  const panel = $('panel');
+  panel.hidden = false;
+  panel.dataset.code = d.code;
+  if (focus) $('panel-title').focus();
+  writeHash();
+  return d;
+}
+
+function closePanel() {
+  $('panel').hidden = true;
+  if (S.picked) map.setFeatureState({ source: SRC, sourceLayer: 'lsoa', id: S.picked }, { picked: false });
+  S.picked = null;
+  S.area = null;
+  writeHash();
+}
+
+// ---------- table view ----------
+let tableSort = { key: 'value', dir: -1 };
+function renderTable() {
+  const tb = $('table-borough').value;
+  const q = $('table-filter').value.trim().toLowerCase();
+  const values = S.values ?? londonValues('index');
+  const table = $('table');
+  let cols;
+  let rows;
+  const valueLabel = S.values ? layerLabel(S.layer) : 'Risk index';
+  if (S.wards && S.values) {
+    const base = londonValues(S.layer) ?? londonValues('index');
+    const wr = M.wardRollup(scores, base);
+    cols = [['code', 'Ward code'], ['borough', 'Borough'], ['areas', 'Areas', true], ['population', 'Population', true], ['value', valueLabel + ' (pop.-weighted)', true]];
+    rows = wr.wards.filter((w) => (!tb || boroughCodeOf(w.borough) === tb) && (!q || String(w.code).toLowerCase().includes(q)))
+      .map((w) => ({ code: w.code, borough: boroughNameOf(w.borough), areas: w.areas, population: w.population, value: w.value }));
+  } else {
+    const rd = M.rankAndDecile(values);
+    cols = [['name', 'Area'], ['code', 'Code'], ['borough', 'Borough'], ['ward', 'Ward'], ['value', valueLabel, true], ['rank', 'Rank', true], ['decile', 'Decile', true]];
+    rows = [];
+    scores.codes.forEach((c, a) => {
+      if (tb && boroughCodeOf(scores.boroughs[a]) !== tb) return;
+      if (q && !c.toLowerCase().includes(q) && !String(scores.names[a]).toLowerCase().includes(q)) return;
+      rows.push({ code: c, name: scores.names[a], borough: boroughNameOf(scores.boroughs[a]), ward: scores.wards?.[a] ?? '', value: values[a], rank: rd.rank[a], decile: rd.decile[a] });
+    });
+  }
+  if (!cols.some(([k]) => k === tableSort.key)) tableSort = { key: 'value', dir: -1 };
+  const { key, dir } = tableSort;
+  rows.sort((x, y) => {
+    const a = x[key], b = y[key];
+    const an = typeof a === 'number' ? (Number.isFinite(a) ? a : -Infinity) : a;
+    const bn = typeof b === 'number' ? (Number.isFinite(b) ? b : -Infinity) : b;
+    return (an < bn ? -1 : an > bn ? 1 : 0) * dir || (x.code < y.code ? -1 : 1);
+  });
+  const LIMIT = 500;
+  const shown = rows.slice(0, LIMIT);
+  const head = cols.map(([k, label, numeric]) => {
+    const sort = k === key ? (dir > 0 ? 'ascending' : 'descending') : 'none';
+    return `<th scope="col" aria-sort="${sort}"${numeric ? ' class="num"' : ''}><button type="button" data-sort="${k}">${esc(label)}${k === key ? (dir > 0 ? ' ▲' : ' ▼') : ''}</button></th>`;
+  }).join('');
+  const body = shown.map((r) => `<tr data-code="${esc(r.code)}">${cols.map(([k, , numeric]) => {
+    let v = r[k];
+    if (k === 'name') return `<td><button type="button" class="link" data-open="${esc(r.code)}">${esc(v)}</button></td>`;
+    if (typeof v === 'number') v = k === 'value' ? legendFormat(v) : k === 'population' ? Math.round(v).toLocaleString('en-GB') : v;
+    if (typeof r[k] === 'number' && !Number.isFinite(r[k])) v = '–';
+    return `<td${numeric ? ' class="num"' : ''}>${esc(v ?? '–')}</td>`;
+  }).join('')}</tr>`).join('');
+  table.innerHTML = `<thead><tr>${head}</tr></thead><tbody>${body}</tbody>`;
+  $('table-caption').textContent = `${rows.length} ${S.wards && S.values ? 'wards' : 'areas'}${rows.length > LIMIT ? `, first ${LIMIT} shown (filter by borough, or download CSV for all)` : ''}. Sorted by ${cols.find(([k]) => k === key)[1]}, ${dir > 0 ? 'ascending' : 'descending'}.`;
+}
+
+function setupTable() {
+  const btn = $('toggle-table');
+  btn.addEventListener('click', () => {
+    const tv = $('table-view');
+    tv.hidden = !tv.hidden;
+    btn.setAttribute('aria-expanded', String(!tv.hidden));
+    btn.textContent = tv.hidden ? 'Show table view' : 'Hide table view';
+    if (!tv.hidden) { renderTable(); tv.scrollIntoView({ block: 'start' }); map.resize(); }
+  });
+  $('table').addEventListener('click', (e) => {
+    const s = e.target.closest('[data-sort]');
+    if (s) {
+      const k = s.dataset.sort;
+      tableSort = { key: k, dir: tableSort.key === k ? -tableSort.dir : k === 'value' || k === 'population' ? -1 : 1 };
+      renderTable();
+      $('table').querySelector(`[data-sort="${k}"]`)?.focus();
+      return;
+    }
+    const o = e.target.closest('[data-open]');
+    if (o) focusArea(o.dataset.open);
+  });
+  $('table-borough').addEventListener('change', renderTable);
+  $('table-filter').addEventListener('input', renderTable);
+}
+
+// ---------- map ----------
+function buildStyle() {
+  const layers = new Set((tilejson.vector_layers ?? []).map((l) => l.id));
+  const style = {
+    version: 8,
+    sources: {
+      [SRC]: {
+        type: 'vector', tiles: tilejson.tiles, minzoom: tilejson.minzoom ?? 0, maxzoom: tilejson.maxzoom ?? 14,
+        bounds: tilejson.bounds, promoteId: { lsoa: 'code' },
+      },
+    },
+    layers: [
+      { id: 'background', type: 'background', paint: { 'background-color': '#f4f4f1' } },
+      { id: 'lsoa-fill', type: 'fill', source: SRC, 'source-layer': 'lsoa', paint: { 'fill-color': M.MISSING, 'fill-opacity': 0.92 } },
+      { id: 'lsoa-line', type: 'line', source: SRC, 'source-layer': 'lsoa', minzoom: 11, paint: { 'line-color': '#ffffff', 'line-width': 0.4, 'line-opacity': 0.6 } },
+    ],
+  };
+  if (layers.has('wards')) style.layers.push({ id: 'wards-line', type: 'line', source: SRC, 'source-layer': 'wards', minzoom: 10, layout: { visibility: 'none' }, paint: { 'line-color': '#333333', 'line-width': 0.8, 'line-dasharray': [2, 1] } });
+  if (layers.has('boroughs')) style.layers.push({ id: 'boroughs-line', type: 'line', source: SRC, 'source-layer': 'boroughs', paint: { 'line-color': '#1a1a1a', 'line-width': ['interpolate', ['linear'], ['zoom'], 9, 0.8, 13, 2] } });
+  style.layers.push(
+    { id: 'lsoa-selected', type: 'line', source: SRC, 'source-layer': 'lsoa', paint: { 'line-color': '#c43e00', 'line-width': ['case', ['boolean', ['feature-state', 'sel'], false], 1.6, 0] } },
+    { id: 'lsoa-hover', type: 'line', source: SRC, 'source-layer': 'lsoa', paint: { 'line-color': '#000000', 'line-width': ['case', ['boolean', ['feature-state', 'picked'], false], 3.5, ['boolean', ['feature-state', 'hover'], false], 2.5, 0] } },
+  );
+  return style;
+}
+
+function setupHover() {
+  const tip = $('tooltip');
+  const clear = () => {
+    if (S.hover) map.setFeatureState({ source: SRC, sourceLayer: 'lsoa', id: S.hover }, { hover: false });
+    S.hover = null;
+    tip.hidden = true;
+    map.getCanvas().style.cursor = '';
+  };
+  map.on('mousemove', 'lsoa-fill', (e) => {
+    const f = e.features?.[0];
+    if (!f) return clear();
+    const code = f.properties.code;
+    if (S.hover !== code) {
+      if (S.hover) map.setFeatureState({ source: SRC, sourceLayer: 'lsoa', id: S.hover }, { hover: false });
+      S.hover = code;
+      map.setFeatureState({ source: SRC, sourceLayer: 'lsoa', id: code }, { hover: true });
+    }
+    const a = codeIndex.get(code);
+    const v = S.values && a !== undefined ? S.values[a] : Number(f.properties[S.layer]);
+    tip.innerHTML = `<strong>${esc(f.properties.name)}</strong><br>${esc(f.properties.borough ?? '')}<br>${esc(layerLabel(S.layer))}: ${Number.isFinite(v) ? esc(legendFormat(v)) : 'no data'}`;
+    tip.style.left = Math.min(e.point.x + 14, map.getCanvas().clientWidth - 200) + 'px';
+    tip.style.top = e.point.y + 14 + 'px';
+    tip.hidden = false;
+    map.getCanvas().style.cursor = 'pointer';
+  });
+  map.on('mouseleave', 'lsoa-fill', clear);
+  map.on('click', 'lsoa-fill', (e) => {
+    const f = e.features?.[0];
+    if (f && $('draw-rect').getAttribute('aria-pressed') !== 'true') openPanel(f.properties.code);
+  });
+  // Keyboard: Enter on the focused map opens the area at the map centre.
+  map.getCanvas().addEventListener('keydown', async (e) => {
+    if (e.key !== 'Enter') return;
+    const c = map.getCenter();
+    try {
+      const d = await getJson(`/api/lookup?lon=${c.lng}&lat=${c.lat}`);
+      openPanel(d.code);
+    } catch { setStatus('No area at the map centre.'); }
+  });
+}
+
+async function main() {
+  const t0 = performance.now();
+  [meta, meth, scores, tilejson] = await Promise.all([getJson('/api/meta'), getJson('/api/methodology'), getJson('/api/scores'), getJson('/tiles.json')]);
+  dx.timings.dataMs = performance.now() - t0;
+  document.title = meta.title || document.title;
+  $('title').textContent = meta.title || 'Digital exclusion risk map';
+  $('demo-banner').hidden = !meta.demonstration;
+  $('attribution').innerHTML = (meta.attribution ?? []).map((a) => `<li>${esc(a)}</li>`).join('');
+  scores.codes.forEach((c, a) => codeIndex.set(c, a));
+  for (const b of meta.boroughs ?? []) { boroughByCode.set(b.code, b); boroughByName.set(b.name, b); }
+  for (const c of meth.components) { componentLabel.set(c.id, c.label); for (const i of c.indicators) indicatorLabel.set(i.id, i.label); }
+  S.defaults = M.defaultWeights(meth);
+  S.weights = structuredClone(S.defaults);
+
+  const h = M.decodeState(location.hash);
+  if (h.layer) S.layer = h.layer;
+  if (h.scale === 'fixed') S.scale = 'fixed';
+  if (h.weights) for (const k of ['components', 'indicators']) for (const [id, w] of Object.entries(h.weights[k])) if (id in S.weights[k]) S.weights[k][id] = w;
+  for (const b of h.boroughs ?? []) S.selBoroughs.add(b);
+  if (h.norm === 'selection') S.norm = 'selection';
+  if (h.wards) S.wards = true;
+
+  const view = h.view ?? meta.center ?? [(meta.bounds[0] + meta.bounds[2]) / 2, (meta.bounds[1] + meta.bounds[3]) / 2, 9];
+  map = new MapLibreMap({
+    container: 'map', style: buildStyle(), center: [view[0], view[1]], zoom: view[2],
+    attributionControl: false, boxZoom: false, dragRotate: false, pitchWithRotate: false, touchPitch: false,
+    maxBounds: meta.bounds ? [[meta.bounds[0] - 1, meta.bounds[1] - 0.6], [meta.bounds[2] + 1, meta.bounds[3] + 0.6]] : undefined,
+  });
+  dx.map = map;
+  map.touchZoomRotate.disableRotation();
+  map.addControl(new NavigationControl({ showCompass: false }), 'top-left');
+  map.on('error', (e) => { dx.errors.push(String(e.error?.message ?? e)); console.warn('map error', e.error?.message ?? e); });
+
+  buildLayerSelect();
+  buildWeights();
+  buildBoroughs();
+  setupSearch();
+  setupTable();
+  for (const r of document.querySelectorAll('input[name=norm]')) {
+    r.checked = r.value === S.norm;
+    r.addEventListener('change', () => { if (r.checked) { S.norm = r.value; if (S.norm === 'selection') refreshSelectionScores(); else { S.selResult = null; recolour(); } writeHash(); } });
+  }
+  $('ward-view').checked = S.wards;
+  $('ward-view').addEventListener('change', () => {
+    S.wards = $('ward-view').checked;
+    if (map.getLayer('wards-line')) map.setLayoutProperty('wards-line', 'visibility', S.wards ? 'visible' : 'none');
+    recolour(); writeHash();
+  });
+  $('reset-weights').addEventListener('click', () => { S.weights = structuredClone(S.defaults); buildWeights(); onWeightsChanged(); });
+  $('clear-selection').addEventListener('click', () => {
+    S.selBoroughs.clear(); S.rectCodes.clear();
+    for (const cb of $('borough-list').querySelectorAll('input')) cb.checked = false;
+    selectionChanged();
+  });
+  $('dl-csv').addEventListener('click', downloadCsv);
+  $('dl-geojson').addEventListener('click', downloadGeojson);
+  $('panel-close').addEventListener('click', closePanel);
+  $('panel').addEventListener('keydown', (e) => { if (e.key === 'Escape') closePanel(); });
+
+  await new Promise((resolve) => map.on('load', resolve));
+  setupHover();
+  setupRectangle();
+  if (S.wards && map.getLayer('wards-line')) map.setLayoutProperty('wards-line', 'visibility', 'visible');
+  recolour();
+  if (S.selBoroughs.size) await selectionChanged();
+  map.on('moveend', writeHash);
+  // First meaningful paint: the map is idle with the choropleth tiles drawn.
+  await new Promise((resolve) => {
+    const check = () => { if (map.isSourceLoaded(SRC) && map.areTilesLoaded()) resolve(); else map.once('idle', check); };
+    map.once('idle', check);
+  });
+  dx.timings.firstIdleMs = performance.now();
+  setStatus('');
+  // Deciles of tile-only layers need loaded tiles: recolour once they are in.
+  if (!londonValues(S.layer)) recolour();
+  if (h.area) await openPanel(h.area, { focus: false });
+  dx.ready = true;
+  document.body.dataset.ready = 'true';
+}
+
+// Exposed for tests and the console.
+Object.assign(dx, { recolour, openPanel, closePanel, selectBbox, downloadCsv, downloadGeojson, currentValues: () => S.values, renderTable });
+
+main().catch((e) => {
+  dx.errors.push(String(e.message ?? e));
+  setStatus('The map could not load: ' + (e.message ?? e));
+  console.error(e);
+});

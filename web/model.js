@@ -1,0 +1,274 @@
+// Pure data helpers for the web map: palettes, class breaks, browser-side
+// re-weighting, MapLibre paint expressions, ward roll-up and CSV. No DOM here,
+// so node can import this file directly in tests.
+
+// Viridis sampled at 10 steps, reversed so that dark = highest risk.
+export const PALETTE = [
+  '#fde725', '#b5de2b', '#6ece58', '#35b779', '#1f9e89',
+  '#26828e', '#31688e', '#3e4989', '#482878', '#440154',
+];
+export const MISSING = '#c8c8c8';
+export const OUTSIDE = '#eeeeee';
+
+/** Sorted finite values of an array (null/NaN dropped). */
+export function finiteSorted(values) {
+  const out = [];
+  for (const v of values) if (v !== null && v !== undefined && Number.isFinite(v)) out.push(v);
+  return out.sort((a, b) => a - b);
+}
+
+/** Nine interior breakpoints splitting the values into ten equal-count classes. */
+export function decileBreaks(values) {
+  const s = finiteSorted(values);
+  if (s.length === 0) return [];
+  const out = [];
+  for (let k = 1; k < 10; k++) out.push(s[Math.min(s.length - 1, Math.floor((k * s.length) / 10))]);
+  return out;
+}
+
+/** Nine interior breakpoints of ten equal-width classes over [lo, hi]. */
+export function fixedBreaks(lo = 0, hi = 10) {
+  const out = [];
+  for (let k = 1; k < 10; k++) out.push(lo + ((hi - lo) * k) / 10);
+  return out;
+}
+
+/** MapLibre "step" needs strictly ascending stops; ties collapse classes. */
+function stepStops(breaks) {
+  const stops = [];
+  let last = -Infinity;
+  breaks.forEach((b, i) => {
+    if (b > last) {
+      stops.push(b, PALETTE[i + 1]);
+      last = b;
+    }
+  });
+  return stops;
+}
+
+/** Colour expression for a numeric expression `value` with `breaks`. */
+export function stepExpr(value, breaks) {
+  const stops = stepStops(breaks);
+  return stops.length ? ['step', value, PALETTE[0], ...stops] : PALETTE[0];
+}
+
+/** Class (0–9) of a value under `breaks`, as MapLibre's "step" assigns it. */
+export function classOf(v, breaks) {
+  let c = 0;
+  let last = -Infinity;
+  breaks.forEach((b, i) => {
+    if (b > last) {
+      if (v >= b) c = i + 1;
+      last = b;
+    }
+  });
+  return c;
+}
+
+/** Fill colour for a tile property, grey when absent. */
+export function propertyColour(prop, breaks) {
+  return ['case', ['has', prop], stepExpr(['to-number', ['get', prop]], breaks), MISSING];
+}
+
+/** Fill colour for a per-feature value held in feature-state `key`; areas without it are `OUTSIDE`. */
+export function stateColour(key, breaks) {
+  const v = ['feature-state', key];
+  return ['case', ['==', ['typeof', v], 'number'], stepExpr(['to-number', v], breaks), OUTSIDE];
+}
+
+/**
+ * Weights as used by the browser: `{components: {id: w}, indicators: {id: w}}`.
+ * Component score = weighted mean of its indicator scores present; index =
+ * weighted mean of the component scores present (both on 0–10).
+ */
+export function defaultWeights(methodology) {
+  const w = { components: {}, indicators: {} };
+  for (const c of methodology.components) {
+    w.components[c.id] = c.weight;
+    for (const i of c.indicators) w.indicators[i.id] = i.weight;
+  }
+  return w;
+}
+
+export function sameWeights(a, b) {
+  for (const k of ['components', 'indicators']) {
+    for (const id of Object.keys(a[k])) if (Math.abs(a[k][id] - b[k][id]) > 1e-12) return false;
+  }
+  return true;
+}
+
+/** Re-weighted index for every area from the columnar /api/scores body. NaN = missing. */
+export function reweight(methodology, scores, weights) {
+  const n = scores.codes.length;
+  const num = new Float64Array(n);
+  const den = new Float64Array(n);
+  for (const c of methodology.components) {
+    const wc = weights.components[c.id] ?? 0;
+    if (wc <= 0) continue;
+    const cn = new Float64Array(n);
+    const cd = new Float64Array(n);
+    for (const ind of c.indicators) {
+      const wi = weights.indicators[ind.id] ?? 0;
+      const col = scores.indicators[ind.id];
+      if (wi <= 0 || !col) continue;
+      for (let a = 0; a < n; a++) {
+        const v = col[a];
+        if (v !== null && v !== undefined && Number.isFinite(v)) {
+          cn[a] += wi * v;
+          cd[a] += wi;
+        }
+      }
+    }
+    for (let a = 0; a < n; a++) {
+      if (cd[a] > 0) {
+        num[a] += (wc * cn[a]) / cd[a];
+        den[a] += wc;
+      }
+    }
+  }
+  const out = new Float64Array(n);
+  for (let a = 0; a < n; a++) out[a] = den[a] > 0 ? num[a] / den[a] : NaN;
+  return out;
+}
+
+/**
+ * The same re-weighted index as a MapLibre expression over the tiles' `i_*`
+ * properties, or null when no weight is positive. Result is a number, or -1
+ * where no indicator is present (coloured as missing).
+ */
+export function reweightExpr(methodology, weights) {
+  const compTerms = [];
+  for (const c of methodology.components) {
+    const wc = weights.components[c.id] ?? 0;
+    if (wc <= 0) continue;
+    const nums = [];
+    const dens = [];
+    for (const ind of c.indicators) {
+      const wi = weights.indicators[ind.id] ?? 0;
+      if (wi <= 0) continue;
+      const p = 'i_' + ind.id;
+      nums.push(['*', wi, ['to-number', ['coalesce', ['get', p], 0]]]);
+      dens.push(['case', ['has', p], wi, 0]);
+    }
+    if (!nums.length) continue;
+    compTerms.push({ wc, num: sum(nums), den: sum(dens) });
+  }
+  if (!compTerms.length) return null;
+  // let-bind each component's numerator and denominator once.
+  const bindings = [];
+  const num = [];
+  const den = [];
+  compTerms.forEach((t, k) => {
+    bindings.push('n' + k, t.num, 'd' + k, t.den);
+    const d = ['var', 'd' + k];
+    num.push(['case', ['>', d, 0], ['*', t.wc, ['/', ['var', 'n' + k], d]], 0]);
+    den.push(['case', ['>', d, 0], t.wc, 0]);
+  });
+  return ['let', ...bindings, 'N', sum(num), 'D', sum(den),
+    ['case', ['>', ['var', 'D'], 0], ['/', ['var', 'N'], ['var', 'D']], -1]];
+}
+
+function sum(terms) {
+  return terms.length === 1 ? terms[0] : ['+', ...terms];
+}
+
+/** Colour for the re-weighted index expression. */
+export function reweightColour(methodology, weights, breaks) {
+  const e = reweightExpr(methodology, weights);
+  if (!e) return MISSING;
+  return ['let', 'v', e, ['case', ['<', ['var', 'v'], 0], MISSING, stepExpr(['var', 'v'], breaks)]];
+}
+
+/**
+ * Population-weighted mean of `values` per ward. Returns {wards: [{code, value,
+ * population, areas}], perArea: Float64Array} (perArea = the ward's value).
+ */
+export function wardRollup(scores, values) {
+  const acc = new Map();
+  const n = scores.codes.length;
+  for (let a = 0; a < n; a++) {
+    const w = scores.wards?.[a];
+    if (w === null || w === undefined || w === '') continue;
+    let e = acc.get(w);
+    if (!e) acc.set(w, (e = { code: w, num: 0, pop: 0, areas: 0, borough: scores.boroughs?.[a] }));
+    e.areas++;
+    const v = values[a];
+    const p = scores.population?.[a] ?? 1;
+    if (Number.isFinite(v) && Number.isFinite(p) && p > 0) {
+      e.num += v * p;
+      e.pop += p;
+    }
+  }
+  const wards = [...acc.values()]
+    .map((e) => ({ code: e.code, borough: e.borough, areas: e.areas, population: e.pop, value: e.pop > 0 ? e.num / e.pop : NaN }))
+    .sort((x, y) => (x.code < y.code ? -1 : x.code > y.code ? 1 : 0));
+  const byCode = new Map(wards.map((w) => [w.code, w.value]));
+  const perArea = new Float64Array(n);
+  for (let a = 0; a < n; a++) perArea[a] = byCode.get(scores.wards?.[a]) ?? NaN;
+  return { wards, perArea };
+}
+
+/** Rank (1 = highest) and decile (10 = highest tenth) of each finite value. */
+export function rankAndDecile(values) {
+  const idx = [];
+  for (let a = 0; a < values.length; a++) if (Number.isFinite(values[a])) idx.push(a);
+  idx.sort((x, y) => values[y] - values[x] || x - y);
+  const rank = new Array(values.length).fill(null);
+  const decile = new Array(values.length).fill(null);
+  idx.forEach((a, r) => {
+    rank[a] = r + 1;
+    decile[a] = 10 - Math.floor((r * 10) / idx.length);
+  });
+  return { rank, decile };
+}
+
+/** RFC 4180 CSV from a header and rows of plain values. */
+export function toCsv(header, rows) {
+  const cell = (v) => {
+    if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return '';
+    const s = typeof v === 'number' ? String(Math.round(v * 1e6) / 1e6) : String(v);
+    return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+  };
+  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+}
+
+/** Hash state <-> object. Weights are encoded as id:w pairs. */
+export function encodeState(s) {
+  const p = new URLSearchParams();
+  if (s.layer && s.layer !== 'index') p.set('layer', s.layer);
+  if (s.scale && s.scale !== 'decile') p.set('scale', s.scale);
+  if (s.weights) {
+    const parts = [];
+    for (const k of ['components', 'indicators']) for (const [id, w] of Object.entries(s.weights[k])) parts.push(`${k[0]}.${id}:${+w.toFixed(3)}`);
+    if (parts.length) p.set('w', parts.join(','));
+  }
+  if (s.boroughs?.length) p.set('b', s.boroughs.join(','));
+  if (s.norm === 'selection') p.set('norm', 'selection');
+  if (s.wards) p.set('wards', '1');
+  if (s.area) p.set('area', s.area);
+  if (s.view) p.set('view', s.view.map((x) => +x.toFixed(5)).join('/'));
+  return p.toString();
+}
+
+export function decodeState(hash) {
+  const p = new URLSearchParams(hash.replace(/^#/, ''));
+  const s = {};
+  if (p.get('layer')) s.layer = p.get('layer');
+  if (p.get('scale')) s.scale = p.get('scale');
+  if (p.get('w')) {
+    s.weights = { components: {}, indicators: {} };
+    for (const part of p.get('w').split(',')) {
+      const m = part.match(/^([ci])\.(.+):([0-9.]+)$/);
+      if (m) s.weights[m[1] === 'c' ? 'components' : 'indicators'][m[2]] = Number(m[3]);
+    }
+  }
+  if (p.get('b')) s.boroughs = p.get('b').split(',').filter(Boolean);
+  if (p.get('norm')) s.norm = p.get('norm');
+  if (p.get('wards')) s.wards = true;
+  if (p.get('area')) s.area = p.get('area');
+  if (p.get('view')) {
+    const v = p.get('view').split('/').map(Number);
+    if (v.length === 3 && v.every(Number.isFinite)) s.view = v;
+  }
+  return s;
+}
