@@ -1,0 +1,164 @@
+//! Cutting one tile: a [`TileSet`] and a [`TileCoord`] in, MVT bytes out.
+//!
+//! Selects candidate features from each layer's R-tree, assembles their rings
+//! from the arcs simplified for the zoom, clips them to the buffered tile,
+//! quantises, fixes the winding (exterior positive by the spec's formula,
+//! holes negative) and encodes with the `mvt` crate. The crate does not
+//! validate, so every ring handed to it is already valid.
+
+use mvt::{GeomEncoder, GeomType};
+use rstar::AABB;
+
+use super::clip::{area2, clip_ring, quantise};
+use super::topology::{Pt, assemble};
+use super::{PreparedLayer, PropValue, TileCoord, TileError, TileSet};
+
+/// Encodes `coord`, using arcs simplified `coarsen` zooms lower than the
+/// tile's (0 normally). `None` when no layer has a feature in the tile.
+pub(crate) fn cut(
+    set: &TileSet,
+    coord: TileCoord,
+    coarsen: u8,
+) -> Result<Option<Vec<u8>>, TileError> {
+    let opts = &set.options;
+    let extent = f64::from(opts.extent);
+    let buffer = f64::from(opts.buffer);
+    let n = f64::from(1u32 << coord.z);
+    let mut tile = mvt::Tile::new(opts.extent);
+    let err =
+        |layer: &str, e: mvt::Error| TileError::Other(format!("tile {coord}: layer {layer}: {e}"));
+    let mut scratch: Vec<Pt> = Vec::new();
+    let mut local: Vec<Pt> = Vec::new();
+    for layer in &set.prepared {
+        if coord.z < layer.minzoom || coord.z > layer.maxzoom {
+            continue;
+        }
+        let gz = geometry_zoom(layer, coord.z, coarsen);
+        let Some(arcs) = layer.arcs_by_zoom.get(gz as usize) else {
+            continue;
+        };
+        // Buffered tile in world units.
+        let b = buffer / extent;
+        let env = AABB::from_corners(
+            [(f64::from(coord.x) - b) / n, (f64::from(coord.y) - b) / n],
+            [
+                (f64::from(coord.x) + 1.0 + b) / n,
+                (f64::from(coord.y) + 1.0 + b) / n,
+            ],
+        );
+        let mut hits: Vec<u32> = layer
+            .tree
+            .locate_in_envelope_intersecting(&env)
+            .map(|g| g.data)
+            .collect();
+        hits.sort_unstable();
+        let to_tile = |p: &Pt| {
+            [
+                (p[0] * n - f64::from(coord.x)) * extent,
+                (p[1] * n - f64::from(coord.y)) * extent,
+            ]
+        };
+
+        let mut out = tile.create_layer(&layer.name);
+        for &fi in &hits {
+            let Some(f) = layer.features.get(fi as usize) else {
+                continue;
+            };
+            let mut rings: Vec<Vec<[i32; 2]>> = Vec::new();
+            for poly in &f.polygons {
+                for (ri, refs) in poly.iter().enumerate() {
+                    assemble(arcs, refs, &mut scratch);
+                    local.clear();
+                    local.extend(scratch.iter().map(to_tile));
+                    let clipped = clip_ring(&local, -buffer, extent + buffer);
+                    let mut q = quantise(&clipped);
+                    let a = area2(&q);
+                    if a == 0 {
+                        if ri == 0 {
+                            // Holes of a vanished exterior go with it.
+                            break;
+                        }
+                        continue;
+                    }
+                    if (ri == 0) != (a > 0) {
+                        q.reverse();
+                    }
+                    rings.push(q);
+                }
+            }
+            if rings.is_empty() {
+                // Collapsed at this zoom: keep a one-unit square in the tile
+                // holding its representative point, so the area stays on the map.
+                let Some(p) = f.point.map(|p| to_tile(&p)) else {
+                    continue;
+                };
+                if !(p[0] >= 0.0 && p[0] < extent && p[1] >= 0.0 && p[1] < extent) {
+                    continue;
+                }
+                let max = opts.extent as i32 - 1;
+                let (x, y) = (
+                    (p[0].floor() as i32).clamp(0, max),
+                    (p[1].floor() as i32).clamp(0, max),
+                );
+                rings.push(vec![[x, y], [x + 1, y], [x + 1, y + 1], [x, y + 1]]);
+            }
+            let geom = encode_rings(&mut rings).map_err(|e| err(&layer.name, e))?;
+            let mut feat = out.into_feature(geom);
+            feat.set_id(f.id);
+            for (k, v) in &f.properties {
+                match v {
+                    PropValue::Str(s) => feat.add_tag_string(k, s),
+                    PropValue::Num(x) if x.is_finite() => feat.add_tag_double(k, *x),
+                    PropValue::Num(_) => {}
+                    PropValue::Int(i) => feat.add_tag_sint(k, *i),
+                    PropValue::Bool(b) => feat.add_tag_bool(k, *b),
+                }
+            }
+            out = feat.into_layer();
+        }
+        if out.num_features() > 0 {
+            tile.add_layer(out).map_err(|e| err(&layer.name, e))?;
+        }
+    }
+    if tile.num_layers() == 0 {
+        return Ok(None);
+    }
+    tile.to_bytes()
+        .map(Some)
+        .map_err(|e| TileError::Other(format!("tile {coord}: {e}")))
+}
+
+/// The zoom whose arcs a tile at `z` uses, `coarsen` steps lower but never
+/// below the first zoom prepared for the layer.
+fn geometry_zoom(layer: &PreparedLayer, z: u8, coarsen: u8) -> u8 {
+    let mut gz = z.saturating_sub(coarsen);
+    while gz < z
+        && layer
+            .arcs_by_zoom
+            .get(gz as usize)
+            .is_none_or(|a| a.is_empty())
+    {
+        gz += 1;
+    }
+    gz
+}
+
+/// Encodes valid rings (exterior then holes, no closing point) as polygon
+/// geometry commands.
+fn encode_rings(rings: &mut [Vec<[i32; 2]>]) -> Result<mvt::GeomData, mvt::Error> {
+    let mut enc = GeomEncoder::<i32>::new(GeomType::Polygon);
+    let mut last: Option<[i32; 2]> = None;
+    for ring in rings.iter_mut() {
+        // The encoder drops a ring's MoveTo when it starts where the previous
+        // ring ended; start one point later instead (rings have 3+ points).
+        if ring.first() == last.as_ref() {
+            ring.rotate_left(1);
+        }
+        for p in ring.iter() {
+            enc.add_point(p[0], p[1])?;
+        }
+        enc.complete_geom()?;
+        last = ring.last().copied();
+    }
+    enc.encode()
+}
