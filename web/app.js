@@ -511,11 +511,13 @@ async function openPanel(code, { focus = true } = {}) {
   }
   const sr = S.selResult?.get(d.code);
   const selRow = sr ? `<tr><th scope="row">Index within the selection</th><td class="num">${fmt(sr.index)}</td><td>rank ${sr.rank} of ${S.selResult.size}, decile ${sr.decile}</td></tr>` : '';
-  const comps = d.components.map((c) => `<tr><th scope="row">${esc(c.label)}</th><td class="num">${fmt(c.score)}</td><td><div class="bar" style="width:${Math.max(0, Math.min(100, (c.score ?? 0) * 10))}%" aria-hidden="true"></div></td><td class="num">${fmt(c.weight, 2)}</td></tr>`).join('');
+  const comps = d.components.map((c) => `<tr><th scope="row">${esc(c.label)}</th><td class="num">${fmt(c.score)}</td><td class="barcell"><div class="bar" style="width:${Math.max(0, Math.min(100, (c.score ?? 0) * 10))}%" aria-hidden="true"></div></td><td class="num">${fmt(c.weight, 2)}</td></tr>`).join('');
   const inds = d.indicators.map((i) => {
     const span = i.max - i.min;
     const at = i.raw !== null && i.raw !== undefined && span > 0 ? ((i.raw - i.min) / span) * 100 : null;
-    const rawFmt = (x) => (x === null || x === undefined ? '–' : Math.abs(x) <= 1 && !Number.isInteger(x) ? pct(x) : fmt(x));
+    // Shares (London range within 0–1) read as percentages, other values as numbers.
+    const share = i.min >= 0 && i.max <= 1;
+    const rawFmt = (x) => (x === null || x === undefined ? '–' : share ? pct(x) : fmt(x));
     return `<tr><th scope="row">${esc(i.label)}</th><td class="num">${rawFmt(i.raw)}</td><td class="num">${fmt(i.score)}</td><td>${at === null ? '<span class="meta">no data</span>' : `<div class="range" role="img" aria-label="${esc(rawFmt(i.raw))} within London range ${esc(rawFmt(i.min))} to ${esc(rawFmt(i.max))}"><i style="left:${at.toFixed(1)}%"></i></div>`}<span class="meta">${rawFmt(i.min)} – ${rawFmt(i.max)}</span></td></tr>`;
   }).join('');
   const drivers = (d.drivers ?? []).map((r) => `<li>${esc(r.label ?? indicatorLabel.get(r.indicator) ?? r.indicator)} <span class="meta">(${fmt(r.contribution)})</span></li>`).join('');
@@ -542,11 +544,23 @@ async function openPanel(code, { focus = true } = {}) {
   panel.hidden = false;
   panel.dataset.code = d.code;
   if (focus) $('panel-title').focus();
+  keepVisible(d.code);
   writeHash();
   return d;
 }
 
+/** Keeps the picked area clear of the panel: pads the map by the panel's width (desktop layout only). */
+function keepVisible(code) {
+  const panel = $('panel');
+  const wide = getComputedStyle(panel).position === 'absolute';
+  const right = wide ? panel.offsetWidth : 0;
+  const bottom = wide ? 0 : panel.offsetHeight;
+  const b = areaBounds(code);
+  map.easeTo({ padding: { right, bottom, left: 0, top: 0 }, center: b ? [(b[0][0] + b[1][0]) / 2, (b[0][1] + b[1][1]) / 2] : map.getCenter(), duration: 400 });
+}
+
 function closePanel() {
+  map.easeTo({ padding: { right: 0, bottom: 0, left: 0, top: 0 }, duration: 300 });
   $('panel').hidden = true;
   if (S.picked) map.setFeatureState({ source: SRC, sourceLayer: 'lsoa', id: S.picked }, { picked: false });
   S.picked = null;

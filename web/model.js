@@ -164,8 +164,9 @@ export function reweightExpr(methodology, weights) {
     num.push(['case', ['>', d, 0], ['*', t.wc, ['/', ['var', 'n' + k], d]], 0]);
     den.push(['case', ['>', d, 0], t.wc, 0]);
   });
-  return ['let', ...bindings, 'N', sum(num), 'D', sum(den),
-    ['case', ['>', ['var', 'D'], 0], ['/', ['var', 'N'], ['var', 'D']], -1]];
+  // A let's bindings cannot see each other, so N and D go in an inner let.
+  return ['let', ...bindings, ['let', 'N', sum(num), 'D', sum(den),
+    ['case', ['>', ['var', 'D'], 0], ['/', ['var', 'N'], ['var', 'D']], -1]]];
 }
 
 function sum(terms) {
