@@ -1,10 +1,150 @@
-//! `dxmap export` (stub: being written).
+//! `dxmap export`: score a dataset and write it as GeoJSON, CSV, MBTiles or PMTiles.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::ValueEnum;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use dxmap::dataset::Dataset;
+use dxmap::export::tiling::TileExportOptions;
+use dxmap::export::{self, Level};
+use dxmap::score::{self, Methodology, ScoreOptions, ScoredDataset};
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// RFC 7946 GeoJSON with a `metadata` member.
+    Geojson,
+    /// CSV, same columns as GeoJSON, no geometry.
+    Csv,
+    /// MBTiles (SQLite) with gzip-compressed vector tiles.
+    Mbtiles,
+    /// PMTiles v3 with gzip-compressed vector tiles.
+    Pmtiles,
+}
 
 /// Arguments of `dxmap export`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Output format.
+    #[arg(value_enum)]
+    pub format: Format,
+    /// Destination file (replaced atomically).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Dataset artifact written by `dxmap build` (default: the embedded London dataset).
+    #[arg(long)]
+    pub dataset: Option<PathBuf>,
+    /// Methodology file (default: the embedded methodology/london.toml).
+    #[arg(long)]
+    pub methodology: Option<PathBuf>,
+    /// Rows per LSOA, or rolled up to wards or boroughs (GeoJSON and CSV).
+    #[arg(long, default_value = "lsoa", value_parser = parse_level)]
+    pub level: Level,
+    /// Highest zoom to pre-generate (MBTiles and PMTiles).
+    #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u8).range(0..=20))]
+    pub max_zoom: u8,
+    /// Weight-sensitivity draws for the uncertainty columns (0 = none).
+    #[arg(long, default_value_t = 200)]
+    pub sensitivity_draws: u32,
+}
+
+fn parse_level(s: &str) -> Result<Level, String> {
+    s.parse()
+}
 
 /// Runs `dxmap export`.
-pub fn run(_args: Args, _quiet: bool) -> anyhow::Result<()> {
-    anyhow::bail!("'dxmap export' is not implemented yet")
+pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let dataset = load_dataset(args.dataset.as_deref())?;
+    let methodology = load_methodology(args.methodology.as_deref())?;
+    let opts = ScoreOptions {
+        sensitivity_draws: (args.sensitivity_draws > 0).then_some(args.sensitivity_draws),
+        ..ScoreOptions::default()
+    };
+    let scores = score::score(&dataset, &methodology, &opts).context("scoring")?;
+    let scored = ScoredDataset {
+        dataset: Arc::new(dataset),
+        methodology: Arc::new(methodology),
+        scores,
+    };
+    let out = &args.out;
+    match args.format {
+        Format::Geojson | Format::Csv => {
+            let table = export::table(&scored, args.level)?;
+            if args.format == Format::Geojson {
+                export::geojson::export_geojson(&table, out)?;
+            } else {
+                export::csv::export_csv(&table, out)?;
+            }
+            if !quiet {
+                eprintln!(
+                    "wrote {} ({} {} rows) in {:.2?}",
+                    out.display(),
+                    table.len(),
+                    args.level,
+                    started.elapsed()
+                );
+            }
+        }
+        Format::Mbtiles | Format::Pmtiles => {
+            if args.level != Level::Lsoa {
+                anyhow::bail!("--level applies to geojson and csv; tiles always carry every layer");
+            }
+            let pb = if quiet {
+                ProgressBar::hidden()
+            } else {
+                let pb = ProgressBar::new(0);
+                pb.set_style(
+                    ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} tiles")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .progress_chars("=> "),
+                );
+                pb
+            };
+            let topts = TileExportOptions {
+                min_zoom: 0,
+                max_zoom: args.max_zoom,
+                progress: Some(pb.clone()),
+            };
+            let stats = if args.format == Format::Mbtiles {
+                export::mbtiles::export_mbtiles(&scored, topts, out)?
+            } else {
+                export::pmtiles::export_pmtiles(&scored, topts, out)?
+            };
+            pb.finish_and_clear();
+            if !quiet {
+                eprintln!(
+                    "wrote {}: {} tiles ({} distinct), {} bytes, largest {} bytes, z0-{} in {:.2?}",
+                    out.display(),
+                    stats.tiles,
+                    stats.unique,
+                    stats.bytes,
+                    stats.largest,
+                    args.max_zoom,
+                    started.elapsed()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn load_dataset(path: Option<&std::path::Path>) -> anyhow::Result<Dataset> {
+    match path {
+        Some(p) => Dataset::read(p).with_context(|| format!("reading dataset {}", p.display())),
+        None => anyhow::bail!("no embedded default dataset yet: pass --dataset"),
+    }
+}
+
+fn load_methodology(path: Option<&std::path::Path>) -> anyhow::Result<Methodology> {
+    match path {
+        Some(p) => {
+            Methodology::load(p).with_context(|| format!("loading methodology {}", p.display()))
+        }
+        None => anyhow::bail!("no embedded default methodology yet: pass --methodology"),
+    }
 }

@@ -1,0 +1,70 @@
+//! PMTiles v3 export through the `pmtiles` crate's writer.
+//!
+//! In: a [`ScoredDataset`] and [`TileExportOptions`]. Out: one PMTiles
+//! archive: gzip-compressed MVT tiles written in tile-id (Hilbert) order so the
+//! archive is clustered, identical tiles stored once, and JSON metadata with
+//! `vector_layers`, attribution and the methodology. Written through a
+//! temporary file renamed over the destination at the end.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::path::Path;
+
+use pmtiles::{Compression, PmTilesWriter, TileId, TileType};
+
+use super::ExportError;
+use super::tiling::{Pyramid, TileExportOptions, TileStats, tile_metadata};
+use crate::atomic::write_atomic_path;
+use crate::score::ScoredDataset;
+
+/// Writes the tile pyramid of `scored` to `path` as PMTiles v3, atomically.
+pub fn export_pmtiles(
+    scored: &ScoredDataset,
+    options: TileExportOptions,
+    path: &Path,
+) -> Result<TileStats, ExportError> {
+    let pyramid = Pyramid::new(scored, options)?;
+    let pm = |source: pmtiles::PmtError| ExportError::Pmtiles {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = tile_metadata(scored, &pyramid).to_string();
+    let [w, s, e, n] = pyramid.bounds();
+    let (clon, clat, cz) = pyramid.center();
+    let mut stats = TileStats::default();
+    let mut seen: HashSet<Vec<u8>> = HashSet::new();
+    write_atomic_path(path, |tmp| -> Result<(), ExportError> {
+        let file = File::create(tmp)?;
+        let mut writer = PmTilesWriter::new(TileType::Mvt)
+            .precompressed(Compression::Gzip)
+            .internal_compression(Compression::Gzip)
+            .min_zoom(pyramid.options.min_zoom)
+            .max_zoom(pyramid.options.max_zoom)
+            .bounds(w, s, e, n)
+            .center(clon, clat)
+            .center_zoom(cz)
+            .metadata(meta)
+            .create(file)
+            .map_err(pm)?;
+        for z in pyramid.zoom_range() {
+            let mut tiles = pyramid.cut_zoom(z)?;
+            // Hilbert order within a zoom makes the archive clustered.
+            tiles.sort_by_key(|(c, _)| {
+                pmtiles::TileCoord::new(c.z, c.x, c.y)
+                    .map(|t| TileId::from(t).value())
+                    .unwrap_or(u64::MAX)
+            });
+            for (c, gz) in &tiles {
+                let coord = pmtiles::TileCoord::new(c.z, c.x, c.y).map_err(pm)?;
+                writer.add_tile(coord, gz).map_err(pm)?;
+                stats.add(gz);
+            }
+            seen.extend(tiles.into_iter().map(|(_, gz)| gz));
+        }
+        writer.finalize().map_err(pm)?;
+        Ok(())
+    })
+    .map_err(|e| e.at(path))?;
+    stats.unique = seen.len() as u64;
+    Ok(stats)
+}

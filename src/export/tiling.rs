@@ -1,0 +1,271 @@
+//! Pre-cutting a whole tile pyramid for MBTiles and PMTiles.
+//!
+//! In: a [`ScoredDataset`] and [`TileExportOptions`]. Out: a [`Pyramid`]: the
+//! prepared [`TileSet`], the candidate tiles of each zoom (every tile that a
+//! feature's box, widened by the tile buffer, touches, in a fixed order), and
+//! [`Pyramid::cut_zoom`], which cuts and gzips one zoom's tiles in parallel
+//! with rayon while keeping that order, dropping empty tiles.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use geo::BoundingRect;
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+use serde_json::{Value, json};
+
+use super::{ExportError, GENERATOR};
+use crate::score::ScoredDataset;
+use crate::tiles::{LayerData, TileCoord, TileOptions, TileSet, attributes};
+
+/// Options of a tile export.
+#[derive(Clone, Debug)]
+pub struct TileExportOptions {
+    /// Lowest zoom written.
+    pub min_zoom: u8,
+    /// Highest zoom written (default 14).
+    pub max_zoom: u8,
+    /// Progress bar advanced once per candidate tile (hidden when `None`).
+    pub progress: Option<ProgressBar>,
+}
+
+impl Default for TileExportOptions {
+    fn default() -> Self {
+        TileExportOptions {
+            min_zoom: 0,
+            max_zoom: 14,
+            progress: None,
+        }
+    }
+}
+
+/// What a tile export wrote.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TileStats {
+    /// Non-empty tiles addressed.
+    pub tiles: u64,
+    /// Distinct tile contents stored (after de-duplication).
+    pub unique: u64,
+    /// Bytes of all addressed tiles (gzip-compressed), counting duplicates.
+    pub bytes: u64,
+    /// The largest compressed tile, in bytes.
+    pub largest: u64,
+}
+
+impl TileStats {
+    pub(crate) fn add(&mut self, gz: &[u8]) {
+        self.tiles += 1;
+        self.bytes += gz.len() as u64;
+        self.largest = self.largest.max(gz.len() as u64);
+    }
+}
+
+/// A prepared tile set and the tiles to cut, per zoom.
+pub struct Pyramid {
+    /// The prepared layers.
+    pub tileset: TileSet,
+    /// Candidate tiles per zoom from `min_zoom` to `max_zoom`, sorted by (x, y).
+    pub zooms: Vec<Vec<TileCoord>>,
+    /// Options in force.
+    pub options: TileExportOptions,
+}
+
+impl Pyramid {
+    /// Builds the tile set of `scored` and lists candidate tiles.
+    pub fn new(scored: &ScoredDataset, options: TileExportOptions) -> Result<Pyramid, ExportError> {
+        if options.min_zoom > options.max_zoom || options.max_zoom > 24 {
+            return Err(ExportError::Options(format!(
+                "zoom range {}..={} must be ascending and at most 24",
+                options.min_zoom, options.max_zoom
+            )));
+        }
+        let layers = attributes::layers_from_scored(scored);
+        let tile_opts = TileOptions {
+            min_zoom: options.min_zoom,
+            max_zoom: options.max_zoom,
+            ..TileOptions::default()
+        };
+        let buffer = f64::from(tile_opts.buffer) / f64::from(tile_opts.extent.max(1));
+        let zooms = candidates(&layers, options.min_zoom, options.max_zoom, buffer);
+        let tileset = TileSet::build(layers, tile_opts).map_err(ExportError::TileSet)?;
+        if let Some(pb) = &options.progress {
+            pb.set_length(zooms.iter().map(|z| z.len() as u64).sum());
+        }
+        Ok(Pyramid {
+            tileset,
+            zooms,
+            options,
+        })
+    }
+
+    /// Cuts and gzips the candidate tiles of zoom `z` in parallel; returns the
+    /// non-empty ones in candidate order.
+    pub fn cut_zoom(&self, z: u8) -> Result<Vec<(TileCoord, Vec<u8>)>, ExportError> {
+        let Some(coords) = self
+            .zooms
+            .get(usize::from(z.saturating_sub(self.options.min_zoom)))
+        else {
+            return Ok(Vec::new());
+        };
+        if z < self.options.min_zoom {
+            return Ok(Vec::new());
+        }
+        let cut: Vec<Option<(TileCoord, Vec<u8>)>> = coords
+            .par_iter()
+            .map(|&c| {
+                let tile = self.tileset.tile(c).map_err(|source| ExportError::Tile {
+                    z: c.z,
+                    x: c.x,
+                    y: c.y,
+                    source,
+                })?;
+                if let Some(pb) = &self.options.progress {
+                    pb.inc(1);
+                }
+                match tile {
+                    Some(bytes) if !bytes.is_empty() => Ok(Some((c, gzip(&bytes)?))),
+                    _ => Ok(None),
+                }
+            })
+            .collect::<Result<_, ExportError>>()?;
+        Ok(cut.into_iter().flatten().collect())
+    }
+
+    /// The zooms to cut, ascending.
+    pub fn zoom_range(&self) -> std::ops::RangeInclusive<u8> {
+        self.options.min_zoom..=self.options.max_zoom
+    }
+
+    /// Bounds as west, south, east, north, clamped to the web-mercator range.
+    pub fn bounds(&self) -> [f64; 4] {
+        let [w, s, e, n] = self.tileset.bounds();
+        [
+            w.max(-180.0),
+            s.max(-85.051129),
+            e.min(180.0),
+            n.min(85.051129),
+        ]
+    }
+
+    /// Centre longitude, latitude and zoom.
+    pub fn center(&self) -> (f64, f64, u8) {
+        let [w, s, e, n] = self.bounds();
+        let z = 10.clamp(self.options.min_zoom, self.options.max_zoom);
+        ((w + e) / 2.0, (s + n) / 2.0, z)
+    }
+
+    /// `vector_layers` as in TileJSON 3.0.0.
+    pub fn vector_layers(&self) -> Value {
+        let layers: Vec<Value> = self
+            .tileset
+            .layers()
+            .iter()
+            .map(|l| {
+                json!({
+                    "id": l.name,
+                    "description": l.description,
+                    "minzoom": l.minzoom.max(self.options.min_zoom),
+                    "maxzoom": l.maxzoom.min(self.options.max_zoom),
+                    "fields": l.fields,
+                })
+            })
+            .collect();
+        Value::from(layers)
+    }
+}
+
+/// Deterministic gzip (no name, no timestamp).
+pub fn gzip(bytes: &[u8]) -> Result<Vec<u8>, ExportError> {
+    let mut enc = GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 2 + 64),
+        Compression::default(),
+    );
+    enc.write_all(bytes)?;
+    Ok(enc.finish()?)
+}
+
+/// Tile x of a longitude and y of a latitude at `z`, as fractions.
+fn tile_xy(lon: f64, lat: f64, z: u8) -> (f64, f64) {
+    let n = f64::from(1u32 << z);
+    let lat = lat.clamp(-85.051_128_78, 85.051_128_78).to_radians();
+    let x = (lon + 180.0) / 360.0 * n;
+    let y = (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n;
+    (x, y)
+}
+
+/// Tiles touched by any feature's box (widened by `buffer`, a fraction of a tile), per zoom.
+fn candidates(
+    layers: &[LayerData],
+    min_zoom: u8,
+    max_zoom: u8,
+    buffer: f64,
+) -> Vec<Vec<TileCoord>> {
+    let boxes: Vec<(u8, u8, [f64; 4])> = layers
+        .iter()
+        .flat_map(|l| {
+            l.features.iter().filter_map(move |f| {
+                let r = f.geometry.bounding_rect()?;
+                Some((
+                    l.minzoom,
+                    l.maxzoom,
+                    [r.min().x, r.min().y, r.max().x, r.max().y],
+                ))
+            })
+        })
+        .collect();
+    (min_zoom..=max_zoom)
+        .map(|z| {
+            let last = (1u64 << z) - 1;
+            let clamp = |v: f64| (v.floor().max(0.0) as u64).min(last) as u32;
+            let mut set = BTreeSet::new();
+            for (lo, hi, [w, s, e, n]) in &boxes {
+                if z < *lo || z > *hi {
+                    continue;
+                }
+                let (x0, y0) = tile_xy(*w, *n, z);
+                let (x1, y1) = tile_xy(*e, *s, z);
+                for x in clamp(x0 - buffer)..=clamp(x1 + buffer) {
+                    for y in clamp(y0 - buffer)..=clamp(y1 + buffer) {
+                        set.insert((x, y));
+                    }
+                }
+            }
+            set.into_iter()
+                .map(|(x, y)| TileCoord { z, x, y })
+                .collect()
+        })
+        .collect()
+}
+
+/// The metadata shared by MBTiles and PMTiles (TileJSON-like).
+pub fn tile_metadata(scored: &ScoredDataset, pyramid: &Pyramid) -> Value {
+    let ds = &*scored.dataset;
+    json!({
+        "name": if ds.title.is_empty() { "dxmap" } else { ds.title.as_str() },
+        "description": format!(
+            "Digital-exclusion risk ({}) for {}",
+            scored.methodology.name,
+            if ds.geography.is_empty() { "small areas" } else { ds.geography.as_str() }
+        ),
+        "attribution": ds.attribution.join("; "),
+        "generator": GENERATOR,
+        "demonstration": ds.has_demonstration_data(),
+        "methodology": scored.methodology.name,
+        "vector_layers": pyramid.vector_layers(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tile_xy_matches_the_slippy_map_formula() {
+        let (x, y) = tile_xy(-0.1276, 51.5072, 14);
+        assert_eq!((x.floor(), y.floor()), (8186.0, 5448.0));
+        let (x, y) = tile_xy(-180.0, 85.0511287, 0);
+        assert!(x.abs() < 1e-9 && y.abs() < 1e-6);
+    }
+}
