@@ -1,23 +1,44 @@
 //! Scoring: a [`Methodology`] applied to a [`Dataset`] gives [`Scores`].
 //!
-//! (Contract stub: the score helper replaces the bodies; the public names and
-//! fields below are what `tiles`, `server` and `export` code against. Add
-//! freely; change only with care.)
+//! In: a dataset (columnar numeric indicators aligned with its areas) and a
+//! methodology read from `methodology/*.toml` ([`Methodology::load`]). Out:
+//! [`Scores`]: every indicator transformed to 0–10 within its scope group
+//! (10 = highest risk), weighted component means, the index, rank (1 =
+//! highest risk, ties to the lower code) and decile (10 = highest-risk tenth)
+//! within scope, the top drivers of each area's index, optional weight
+//! sensitivity, and key-group (persona) estimates. All work is per area or per
+//! draw on rayon, with every floating-point sum taken in a fixed order, so the
+//! result is bit-identical on any number of threads. Never NaN: missing input
+//! gives `None` per the methodology's missing-data policy.
+//!
+//! One step per file: [`methodology`](Methodology) (TOML), `scope` (groups),
+//! `transform` (0–10), `weights` (combination, ranks, drivers),
+//! `sensitivity`, `personas`, `error`.
 
-use std::path::Path;
+mod error;
+mod methodology;
+mod personas;
+mod scope;
+mod sensitivity;
+mod transform;
+mod weights;
+
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Dataset, LsoaCode};
 
-/// Errors from loading a methodology or scoring.
-#[derive(Debug, thiserror::Error)]
-pub enum ScoreError {
-    /// Placeholder until the scoring core lands.
-    #[error("{0}")]
-    Other(String),
-}
+pub use error::ScoreError;
+pub use methodology::{
+    Component, Direction, IndexRescale, Indicator, Methodology, MissingPolicy, Origin,
+    SensitivitySettings, Transform,
+};
+pub use personas::{Estimate, Persona, load_personas, parse_personas};
+pub use scope::{Groups, groups};
+pub use transform::{DEGENERATE_SCORE, imd_exponential, transform_group};
 
 /// Identifier of an indicator, e.g. `aged_65_plus`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -28,7 +49,6 @@ pub struct ComponentId(pub String);
 /// Identifier of a key group (persona), e.g. `older_75_plus`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct PersonaId(pub String);
-
 /// The area set that normalisation is computed within.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Scope {
@@ -42,17 +62,15 @@ pub enum Scope {
     Custom(Vec<LsoaCode>),
 }
 
-/// A methodology: indicators, weights, components, normalisation, personas.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Methodology {
-    /// Short name, e.g. "DERI v1.6".
-    pub name: String,
-}
-
-impl Methodology {
-    /// Loads a methodology TOML file.
-    pub fn load(path: &Path) -> Result<Methodology, ScoreError> {
-        Err(ScoreError::Other(format!("{}: not implemented", path.display())))
+impl Scope {
+    /// The TOML and API spelling: `local_authority`, `nation`, `all`, `custom`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Scope::LocalAuthority => "local_authority",
+            Scope::Nation => "nation",
+            Scope::All => "all",
+            Scope::Custom(_) => "custom",
+        }
     }
 }
 
@@ -61,7 +79,8 @@ impl Methodology {
 pub struct ScoreOptions {
     /// Overrides the methodology's normalisation scope.
     pub scope: Option<Scope>,
-    /// Run the weight-sensitivity analysis with this many draws.
+    /// Run the weight-sensitivity analysis with this many draws (band and
+    /// seed come from the methodology's `[sensitivity]` table).
     pub sensitivity_draws: Option<u32>,
 }
 
@@ -151,14 +170,172 @@ pub struct Scores {
     pub personas: Vec<PersonaScore>,
 }
 
-/// Scores the dataset.
+/// Scores the dataset: see the module docs for the stages.
 pub fn score(
     dataset: &Dataset,
     methodology: &Methodology,
-    _opts: &ScoreOptions,
+    opts: &ScoreOptions,
 ) -> Result<Scores, ScoreError> {
-    let _ = (dataset, methodology);
-    Err(ScoreError::Other("scoring not implemented".into()))
+    methodology.check(dataset)?;
+    let groups = run_groups(dataset, methodology, opts)?;
+    let n = dataset.len();
+    let inds: Vec<(usize, &Indicator)> = methodology.indicators().collect();
+    let raws: Vec<&[Option<f64>]> = inds
+        .iter()
+        .map(|(_, ind)| {
+            dataset
+                .numeric(&ind.column)
+                .ok_or_else(|| ScoreError::Other(format!("column '{}' is not numeric", ind.column)))
+        })
+        .collect::<Result<_, _>>()?;
+    let columns: Vec<Vec<Option<f64>>> = inds
+        .par_iter()
+        .zip(raws.par_iter())
+        .map(|((_, ind), raw)| {
+            let mut out = vec![None; n];
+            for g in &groups.groups {
+                transform_group(raw, g, ind.transform, ind.direction, &mut out);
+            }
+            out
+        })
+        .collect();
+    let (iw, cw) = weights::normalised(methodology);
+    let prepared = weights::Prepared::new(methodology, &columns, n);
+    let (comps, mut index) = weights::combine_all(&prepared, &iw, &cw);
+    weights::rescale(&mut index, &groups, methodology.index_rescale);
+    let (rank, decile) = weights::ranks(&index, &groups);
+
+    let top = methodology.top_drivers;
+    let drivers: Vec<Vec<Driver>> = (0..n)
+        .into_par_iter()
+        .with_min_len(256)
+        .map(|a| {
+            let Some(c) = prepared.contributions(a, &iw, &cw) else {
+                return Vec::new();
+            };
+            let mut order: Vec<usize> = (0..c.len()).filter(|&j| c[j] > 0.0).collect();
+            order.sort_by(|&x, &y| c[y].total_cmp(&c[x]).then(x.cmp(&y)));
+            order
+                .into_iter()
+                .take(top)
+                .map(|j| Driver {
+                    indicator: inds[j].1.id.clone(),
+                    contribution: c[j],
+                })
+                .collect()
+        })
+        .collect();
+
+    let sensitivity = match opts.sensitivity_draws {
+        Some(d) if d > 0 => {
+            let s = &methodology.sensitivity;
+            Some(sensitivity::sensitivity(
+                &prepared, &groups, &iw, &cw, d, s.band, s.seed,
+            ))
+        }
+        _ => None,
+    };
+    let personas = methodology
+        .personas
+        .par_iter()
+        .map(|p| personas::estimate(dataset, p))
+        .collect();
+
+    let indicators = inds
+        .iter()
+        .zip(raws)
+        .zip(columns)
+        .enumerate()
+        .map(|(j, (((c, ind), raw), score))| IndicatorScore {
+            id: ind.id.clone(),
+            label: ind.label.clone(),
+            component: methodology.components[*c].id.clone(),
+            weight: iw[j],
+            raw: raw.to_vec(),
+            score,
+        })
+        .collect();
+    let k = methodology.components.len();
+    let components = methodology
+        .components
+        .iter()
+        .enumerate()
+        .map(|(c, comp)| ComponentScore {
+            id: comp.id.clone(),
+            label: comp.label.clone(),
+            weight: cw[c],
+            score: (0..n).map(|a| comps[a * k + c]).collect(),
+        })
+        .collect();
+    Ok(Scores {
+        indicators,
+        components,
+        index,
+        rank,
+        decile,
+        drivers,
+        sensitivity,
+        personas,
+    })
+}
+
+fn run_groups(
+    dataset: &Dataset,
+    methodology: &Methodology,
+    opts: &ScoreOptions,
+) -> Result<Groups, ScoreError> {
+    match &opts.scope {
+        Some(s) => {
+            let origin = Origin {
+                file: "options".into(),
+                lines: BTreeMap::new(),
+            };
+            groups(dataset, s, &origin, "scope")
+        }
+        None => groups(dataset, &methodology.scope, &methodology.origin, "scope"),
+    }
+}
+
+/// The component-to-index stage on its own: component scores (one vector per
+/// methodology component, in order, aligned with `dataset.areas`) combined
+/// with the methodology's component weights, missing-data policy and index
+/// rescaling, within the run's scope. Used to check the method against
+/// published component scores.
+pub fn index_from_components(
+    dataset: &Dataset,
+    methodology: &Methodology,
+    opts: &ScoreOptions,
+    components: &[Vec<Option<f64>>],
+) -> Result<Vec<Option<f64>>, ScoreError> {
+    let k = methodology.components.len();
+    let n = dataset.len();
+    if components.len() != k || components.iter().any(|c| c.len() != n) {
+        return Err(ScoreError::Other(format!(
+            "{}: expected {k} component vectors of {n} values",
+            methodology.name
+        )));
+    }
+    let groups = run_groups(dataset, methodology, opts)?;
+    let mut flat = vec![None; n * k];
+    for (c, col) in components.iter().enumerate() {
+        for (a, v) in col.iter().enumerate() {
+            if groups.group_of[a].is_some() {
+                flat[a * k + c] = v.filter(|v| v.is_finite());
+            }
+        }
+    }
+    let p = weights::Prepared {
+        n,
+        k,
+        scores: flat,
+        comp_of: (0..k).collect(),
+        ncomp: k,
+        policy: methodology.missing,
+    };
+    let (_, cw) = weights::normalised(methodology);
+    let (_, mut index) = weights::combine_all(&p, &vec![1.0; k], &cw);
+    weights::rescale(&mut index, &groups, methodology.index_rescale);
+    Ok(index)
 }
 
 /// A dataset with the scores of one methodology: what tiles, server and export consume.
@@ -170,4 +347,20 @@ pub struct ScoredDataset {
     pub methodology: Arc<Methodology>,
     /// Its results.
     pub scores: Scores,
+}
+
+impl ScoredDataset {
+    /// Scores `dataset` with `methodology` and keeps all three together.
+    pub fn new(
+        dataset: Arc<Dataset>,
+        methodology: Arc<Methodology>,
+        opts: &ScoreOptions,
+    ) -> Result<ScoredDataset, ScoreError> {
+        let scores = score(&dataset, &methodology, opts)?;
+        Ok(ScoredDataset {
+            dataset,
+            methodology,
+            scores,
+        })
+    }
 }

@@ -1,0 +1,45 @@
+//! The one error type of the scoring stage.
+//!
+//! In: failures while reading a methodology file, checking it against a
+//! dataset, or scoring. Out: a [`ScoreError`] whose Display puts the file,
+//! line and key first ("london.toml: line 14: component[0].indicator[2].column:
+//! column 'aged_85' is not in the dataset"), lowercase, no final period.
+
+use std::path::PathBuf;
+
+/// Errors from loading a methodology or scoring.
+#[derive(Debug, thiserror::Error)]
+pub enum ScoreError {
+    /// The methodology file could not be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has an unknown or mistyped key.
+    #[error("{file}: line {line}: {message}")]
+    Parse {
+        /// The file as given.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// What the parser said.
+        message: String,
+    },
+    /// A key holds a value the method cannot use (unknown transform, negative
+    /// weight, missing column, empty scope...).
+    #[error("{at}: {key}: {message}")]
+    Invalid {
+        /// Where: "file: line N", or "options" for run-time overrides.
+        at: String,
+        /// The key path, e.g. `component[1].indicator[0].weight`.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Anything else (kept for callers that wrap their own messages).
+    #[error("{0}")]
+    Other(String),
+}

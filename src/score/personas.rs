@@ -1,0 +1,205 @@
+//! Key-group (persona) overlays: a persona file and a dataset in, estimated
+//! count and share of each key group per area out ([`PersonaScore`]).
+//!
+//! A key group is estimated from small-area proxies, either as a share (the
+//! product of one or more share columns, e.g. `income_score`, or
+//! `idaopi_score × aged_65_plus` assuming independence), or as category
+//! membership (an area whose `iuc_group` is one of the listed groups gets
+//! share 1, otherwise 0: an area-level flag, not a share of residents). The
+//! count is share × the population column. Columns absent from a dataset give
+//! missing estimates rather than an error, so one persona bank serves every
+//! dataset.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::ScoreError;
+use super::methodology::line_of;
+use super::{PersonaId, PersonaScore};
+use crate::dataset::{Dataset, Values};
+
+/// How a key group's share is estimated.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Estimate {
+    /// Product of share columns (each 0–1, times `scale`).
+    Share {
+        /// The share columns.
+        columns: Vec<String>,
+        /// Multiplier applied to the product (0.01 for percentages).
+        scale: f64,
+    },
+    /// 1 when the category column is one of `members`, else 0.
+    Category {
+        /// The category column.
+        column: String,
+        /// Member labels.
+        members: Vec<String>,
+    },
+}
+
+/// One key group.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Persona {
+    /// Id, e.g. `older_75_plus`.
+    pub id: PersonaId,
+    /// Label.
+    pub label: String,
+    /// Who they are.
+    pub description: String,
+    /// How the share is estimated.
+    pub estimate: Estimate,
+    /// Population column for counts.
+    pub population: String,
+    /// Why these proxies.
+    pub reasoning: String,
+}
+
+impl Persona {
+    /// Every dataset column the estimate reads (for the API).
+    pub fn columns(&self) -> Vec<String> {
+        let mut c = match &self.estimate {
+            Estimate::Share { columns, .. } => columns.clone(),
+            Estimate::Category { column, .. } => vec![column.clone()],
+        };
+        c.push(self.population.clone());
+        c
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    persona: Vec<RawPersona>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPersona {
+    id: String,
+    label: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    share: Vec<String>,
+    scale: Option<f64>,
+    category: Option<String>,
+    #[serde(default)]
+    members: Vec<String>,
+    population: Option<String>,
+    #[serde(default)]
+    reasoning: String,
+}
+
+/// Loads a persona file.
+pub fn load_personas(path: &Path) -> Result<Vec<Persona>, ScoreError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ScoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_personas(&text, &path.display().to_string())
+}
+
+/// Parses persona TOML; `file` names it in errors.
+pub fn parse_personas(text: &str, file: &str) -> Result<Vec<Persona>, ScoreError> {
+    let raw: RawFile = toml::from_str(text).map_err(|e| ScoreError::Parse {
+        file: file.to_string(),
+        line: e.span().map(|s| line_of(text, s.start)).unwrap_or(1),
+        message: e.message().trim_end_matches('.').to_string(),
+    })?;
+    let mut out: Vec<Persona> = Vec::new();
+    for (i, p) in raw.persona.into_iter().enumerate() {
+        let bad = |key: &str, message: String| ScoreError::Invalid {
+            at: file.to_string(),
+            key: format!("persona[{i}].{key}"),
+            message,
+        };
+        if out.iter().any(|q| q.id.0 == p.id) {
+            return Err(bad("id", format!("id '{}' is used twice", p.id)));
+        }
+        let estimate = match (p.category, p.share.is_empty()) {
+            (Some(column), true) => {
+                if p.members.is_empty() {
+                    return Err(bad("members", "a category persona needs members".into()));
+                }
+                Estimate::Category {
+                    column,
+                    members: p.members,
+                }
+            }
+            (None, false) => Estimate::Share {
+                columns: p.share,
+                scale: p.scale.unwrap_or(1.0),
+            },
+            _ => {
+                return Err(bad(
+                    "share",
+                    "give either share = [...] or category + members".into(),
+                ));
+            }
+        };
+        out.push(Persona {
+            id: PersonaId(p.id),
+            label: p.label,
+            description: p.description,
+            estimate,
+            population: p.population.unwrap_or_else(|| "population".into()),
+            reasoning: p.reasoning,
+        });
+    }
+    Ok(out)
+}
+
+/// Estimates one key group for every area.
+pub fn estimate(dataset: &Dataset, p: &Persona) -> PersonaScore {
+    let n = dataset.areas.len();
+    let share: Vec<Option<f64>> = match &p.estimate {
+        Estimate::Share { columns, scale } => {
+            let cols: Option<Vec<&[Option<f64>]>> =
+                columns.iter().map(|c| dataset.numeric(c)).collect();
+            match cols {
+                None => vec![None; n],
+                Some(cols) => (0..n)
+                    .map(|a| {
+                        let mut s = *scale;
+                        for c in &cols {
+                            s *= c[a]?;
+                        }
+                        Some(s.clamp(0.0, 1.0))
+                    })
+                    .collect(),
+            }
+        }
+        Estimate::Category { column, members } => match dataset.column(column).map(|c| &c.values) {
+            Some(Values::Category(v)) => v
+                .iter()
+                .map(|x| {
+                    x.as_ref().map(|x| {
+                        if members.iter().any(|m| m == x) {
+                            1.0
+                        } else {
+                            0.0
+                        }
+                    })
+                })
+                .collect(),
+            _ => vec![None; n],
+        },
+    };
+    let count = match dataset.numeric(&p.population) {
+        Some(pop) => share
+            .iter()
+            .zip(pop)
+            .map(|(s, q)| Some(s.as_ref()? * q.as_ref()?))
+            .collect(),
+        None => vec![None; n],
+    };
+    PersonaScore {
+        id: p.id.clone(),
+        label: p.label.clone(),
+        count,
+        share,
+    }
+}

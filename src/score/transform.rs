@@ -1,0 +1,201 @@
+//! Indicator transforms: raw values of one scope group in, 0–10 scores out
+//! (10 = highest risk).
+//!
+//! Edge cases, the same for every transform: a missing raw value gives no
+//! score; a group whose present values are all equal (including a group of
+//! one) gives every present area 5, the neutral midpoint, so a reversed
+//! indicator still mirrors (5 → 5). Sums run sequentially in area order, so
+//! results never depend on thread scheduling.
+
+use super::methodology::{Direction, Transform};
+
+/// Score of a degenerate group (max == min, or one area).
+pub const DEGENERATE_SCORE: f64 = 5.0;
+
+/// `exp(−100/23)`-based constant of the IMD exponential transform.
+const IMD_LAMBDA: f64 = 23.0;
+
+/// Transforms the `members` of one group, writing their scores into `out`
+/// (indexed like `values`; other entries are left untouched).
+pub fn transform_group(
+    values: &[Option<f64>],
+    members: &[usize],
+    transform: Transform,
+    direction: Direction,
+    out: &mut [Option<f64>],
+) {
+    // Orient so that larger always means more risk.
+    let sign = match direction {
+        Direction::HigherIsRisk => 1.0,
+        Direction::LowerIsRisk => -1.0,
+    };
+    let present: Vec<(usize, f64)> = members
+        .iter()
+        .filter_map(|&i| values[i].map(|v| (i, sign * v)))
+        .collect();
+    if present.is_empty() {
+        return;
+    }
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for &(_, v) in &present {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if present.len() == 1 || hi <= lo {
+        for &(i, _) in &present {
+            out[i] = Some(DEGENERATE_SCORE);
+        }
+        return;
+    }
+    match transform {
+        Transform::Minmax => {
+            // Computed on the raw value then mirrored, so that a reversed
+            // indicator is exactly 10 − s.
+            let (rlo, rhi) = if sign > 0.0 { (lo, hi) } else { (-hi, -lo) };
+            for &(i, v) in &present {
+                let s = 10.0 * (sign * v - rlo) / (rhi - rlo);
+                let s = if sign > 0.0 { s } else { 10.0 - s };
+                out[i] = Some(s.clamp(0.0, 10.0));
+            }
+        }
+        Transform::RankPercentile | Transform::Exponential => {
+            let ranks = mid_ranks(&present);
+            let n = present.len() as f64;
+            for (&(i, _), r) in present.iter().zip(ranks) {
+                let p = (r - 1.0) / (n - 1.0);
+                let s = match transform {
+                    Transform::Exponential => imd_exponential(p) / 10.0,
+                    _ => 10.0 * p,
+                };
+                out[i] = Some(s.clamp(0.0, 10.0));
+            }
+        }
+        Transform::Zscore => {
+            let n = present.len() as f64;
+            let mean = present.iter().map(|&(_, v)| v).sum::<f64>() / n;
+            let var = present
+                .iter()
+                .map(|&(_, v)| (v - mean) * (v - mean))
+                .sum::<f64>()
+                / n;
+            let sd = var.sqrt();
+            for &(i, v) in &present {
+                let z = if sd > 0.0 {
+                    ((v - mean) / sd).clamp(-3.0, 3.0)
+                } else {
+                    0.0
+                };
+                out[i] = Some((10.0 * (z + 3.0) / 6.0).clamp(0.0, 10.0));
+            }
+        }
+    }
+}
+
+/// The English IMD exponential transform of a rank scaled to `[0, 1]`
+/// (0 = least risk): `X = −23 ln(1 − p (1 − exp(−100/23)))`, in `[0, 100]`.
+pub fn imd_exponential(p: f64) -> f64 {
+    let c = 1.0 - (-100.0 / IMD_LAMBDA).exp();
+    (-IMD_LAMBDA * (1.0 - p * c).ln()).clamp(0.0, 100.0)
+}
+
+/// 1-based ranks in ascending value order, ties sharing their mean rank.
+fn mid_ranks(present: &[(usize, f64)]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..present.len()).collect();
+    order.sort_by(|&a, &b| {
+        present[a]
+            .1
+            .total_cmp(&present[b].1)
+            .then(present[a].0.cmp(&present[b].0))
+    });
+    let mut ranks = vec![0.0; present.len()];
+    let mut k = 0;
+    while k < order.len() {
+        let mut e = k;
+        while e + 1 < order.len() && present[order[e + 1]].1 == present[order[k]].1 {
+            e += 1;
+        }
+        let r = (k + e) as f64 / 2.0 + 1.0;
+        for &o in &order[k..=e] {
+            ranks[o] = r;
+        }
+        k = e + 1;
+    }
+    ranks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(v: &[Option<f64>], t: Transform, d: Direction) -> Vec<Option<f64>> {
+        let members: Vec<usize> = (0..v.len()).collect();
+        let mut out = vec![None; v.len()];
+        transform_group(v, &members, t, d, &mut out);
+        out
+    }
+
+    #[test]
+    fn minmax_spans_zero_to_ten_and_reverses() {
+        let v = [Some(1.0), Some(3.0), None, Some(2.0)];
+        assert_eq!(
+            run(&v, Transform::Minmax, Direction::HigherIsRisk),
+            vec![Some(0.0), Some(10.0), None, Some(5.0)]
+        );
+        assert_eq!(
+            run(&v, Transform::Minmax, Direction::LowerIsRisk),
+            vec![Some(10.0), Some(0.0), None, Some(5.0)]
+        );
+    }
+
+    #[test]
+    fn constant_group_scores_five() {
+        let v = [Some(2.0), Some(2.0)];
+        for t in [
+            Transform::Minmax,
+            Transform::RankPercentile,
+            Transform::Zscore,
+            Transform::Exponential,
+        ] {
+            assert_eq!(
+                run(&v, t, Direction::HigherIsRisk),
+                vec![Some(5.0), Some(5.0)],
+                "{t:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rank_percentile_shares_ties() {
+        let v = [Some(1.0), Some(5.0), Some(5.0), Some(9.0), Some(0.0)];
+        let s = run(&v, Transform::RankPercentile, Direction::HigherIsRisk);
+        assert_eq!(
+            s,
+            vec![Some(2.5), Some(6.25), Some(6.25), Some(10.0), Some(0.0)]
+        );
+    }
+
+    #[test]
+    fn exponential_is_monotone_and_spans_range() {
+        assert_eq!(imd_exponential(0.0), 0.0);
+        assert!((imd_exponential(1.0) - 100.0).abs() < 1e-9);
+        // IMD property: half-way in rank is far below half-way in score.
+        assert!(imd_exponential(0.5) < 20.0);
+        let v: Vec<Option<f64>> = (0..50).map(|i| Some(i as f64)).collect();
+        let s = run(&v, Transform::Exponential, Direction::HigherIsRisk);
+        assert!(s.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn zscore_is_symmetric_and_clamped() {
+        let v = [Some(-1.0), Some(0.0), Some(1.0), Some(1000.0)];
+        let s = run(&v, Transform::Zscore, Direction::HigherIsRisk);
+        assert!(
+            s.iter()
+                .all(|x| x.is_some_and(|x| (0.0..=10.0).contains(&x)))
+        );
+        let r = run(&v, Transform::Zscore, Direction::LowerIsRisk);
+        for (a, b) in s.iter().zip(&r) {
+            assert!((a.unwrap() + b.unwrap() - 10.0).abs() < 1e-12);
+        }
+    }
+}
