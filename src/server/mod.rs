@@ -1,1 +1,289 @@
-//! (server: being written.)
+//! The HTTP server: vector tiles, TileJSON, the JSON API and the web map.
+//!
+//! In: a [`Served`] generation (a scored dataset with its index and tiles)
+//! and a [`ServerConfig`]. Out: an axum [`Router`] from [`router`] (no
+//! listener, so tests drive it with `oneshot`) and [`serve`], which runs it
+//! on a listener until a shutdown signal and then drains in-flight requests.
+//!
+//! The state holds the current generation in an [`ArcSwap`]: a request loads
+//! one `Arc<Served>` and keeps it to the end, and a reload ([`reload`])
+//! builds the next generation off the request path and swaps it in, so no
+//! request fails or sees a mix of two datasets. Routes and limits are
+//! documented in docs/API.md.
+
+pub mod error;
+mod handlers;
+pub mod metrics;
+pub mod reload;
+pub mod served;
+mod tile;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::services::ServeDir;
+use tower_http::timeout::TimeoutLayer;
+
+pub use error::{ApiError, ServeError};
+pub use metrics::Metrics;
+pub use served::{Served, TileCache};
+
+/// Request limits; each is documented in docs/API.md.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Total bytes of request header names and values (431 above).
+    pub max_header_bytes: usize,
+    /// Bytes of a `POST /api/score` body (413 above).
+    pub max_body_bytes: usize,
+    /// Time to produce a response (408 after).
+    pub request_timeout: Duration,
+    /// Codes in a custom selection (400 above).
+    pub max_codes: usize,
+    /// Vertices of a selection polygon (400 above).
+    pub max_polygon_vertices: usize,
+    /// Area of a `bbox` query in square degrees (400 above).
+    pub max_bbox_deg2: f64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_header_bytes: 16 * 1024,
+            max_body_bytes: 256 * 1024,
+            request_timeout: Duration::from_secs(30),
+            max_codes: 10_000,
+            max_polygon_vertices: 10_000,
+            max_bbox_deg2: 4.0,
+        }
+    }
+}
+
+/// Which origins may call the API from a browser.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CorsPolicy {
+    /// Any origin (`*`), the default: the data is public.
+    Any,
+    /// Only these origins, e.g. `https://maps.example.org`.
+    Origins(Vec<String>),
+}
+
+/// Server settings that do not change on reload.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Directory of the web map (index.html, JS, CSS); `None` serves no static files.
+    pub web_dir: Option<PathBuf>,
+    /// Base URL for absolute tile URLs in TileJSON, e.g. `https://tiles.example.org`;
+    /// when `None` it is built from the request's Host header.
+    pub public_url: Option<String>,
+    /// CORS policy.
+    pub cors: CorsPolicy,
+    /// Limits.
+    pub limits: Limits,
+    /// Tile cache budget in bytes, per generation.
+    pub tile_cache_bytes: usize,
+    /// `Cache-Control` of tiles and TileJSON.
+    pub tile_cache_control: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            web_dir: None,
+            public_url: None,
+            cors: CorsPolicy::Any,
+            limits: Limits::default(),
+            tile_cache_bytes: 64 * 1024 * 1024,
+            tile_cache_control: "public, max-age=300".into(),
+        }
+    }
+}
+
+struct Inner {
+    served: ArcSwap<Served>,
+    config: ServerConfig,
+    metrics: Metrics,
+}
+
+/// Shared state: the current generation, the settings and the counters.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+impl AppState {
+    /// State serving `served` with `config`.
+    pub fn new(served: Served, config: ServerConfig) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                served: ArcSwap::from_pointee(served),
+                config,
+                metrics: Metrics::default(),
+            }),
+        }
+    }
+
+    /// The current generation; hold it for the whole request.
+    pub fn served(&self) -> Arc<Served> {
+        self.inner.served.load_full()
+    }
+
+    /// Swaps in a new generation; requests already running keep the old one.
+    pub fn replace(&self, served: Served) {
+        self.inner.served.store(Arc::new(served));
+    }
+
+    /// Settings.
+    pub fn config(&self) -> &ServerConfig {
+        &self.inner.config
+    }
+
+    /// Counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+}
+
+/// The router with every route and layer, and no listener.
+pub fn router(state: AppState) -> Router {
+    let config = state.config().clone();
+    let api = Router::new()
+        .route("/tiles.json", get(tile::tilejson))
+        .route("/tiles/{z}/{x}/{y}", get(tile::tile))
+        .route("/catalog", get(tile::catalog))
+        .route("/api/meta", get(handlers::meta))
+        .route("/api/methodology", get(handlers::methodology))
+        .route("/api/areas", get(handlers::areas))
+        .route("/api/areas/{code}", get(handlers::area))
+        .route("/api/lookup", get(handlers::lookup))
+        .route("/api/scores", get(handlers::scores))
+        .route("/api/score", axum::routing::post(handlers::rescore))
+        .route("/healthz", get(handlers::healthz))
+        .route("/metrics", get(handlers::metrics));
+
+    let mut app = api;
+    if let Some(web) = &config.web_dir {
+        let vendor = web.join("node_modules/maplibre-gl/dist");
+        app = app
+            .nest_service("/vendor/maplibre-gl", ServeDir::new(vendor))
+            .fallback_service(ServeDir::new(web).append_index_html_on_directories(true));
+    } else {
+        app = app.fallback(|| async { ApiError::NotFound("not found".into()) });
+    }
+
+    let cors = match &config.cors {
+        CorsPolicy::Any => CorsLayer::new().allow_origin(Any),
+        CorsPolicy::Origins(list) => CorsLayer::new().allow_origin(AllowOrigin::list(
+            list.iter().filter_map(|o| HeaderValue::from_str(o).ok()),
+        )),
+    }
+    .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
+    .allow_headers([header::CONTENT_TYPE, header::IF_NONE_MATCH])
+    .expose_headers([header::ETAG]);
+
+    app.layer(middleware::from_fn_with_state(
+        state.clone(),
+        count_requests,
+    ))
+    .layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        config.limits.request_timeout,
+    ))
+    .layer(cors)
+    .layer(middleware::from_fn_with_state(state.clone(), guard))
+    .layer(tower_http::trace::TraceLayer::new_for_http())
+    .with_state(state)
+}
+
+/// Rejects oversized headers (431) and path traversal attempts (404) before routing.
+async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = state.config().limits.max_header_bytes;
+    let size: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    if size > limit {
+        return ApiError::HeadersTooLarge(format!(
+            "request headers are {size} bytes, the limit is {limit}"
+        ))
+        .into_response();
+    }
+    let path = req.uri().path();
+    if is_traversal(path) {
+        state.metrics().record("traversal", 404);
+        return ApiError::NotFound("not found".into()).into_response();
+    }
+    next.run(req).await
+}
+
+/// True for paths that try to leave the web directory: `..` segments, encoded
+/// dots or slashes, backslashes or NUL.
+fn is_traversal(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    lower.split('/').any(|seg| seg == "..")
+        || lower.contains("%2e")
+        || lower.contains("%2f")
+        || lower.contains("%5c")
+        || lower.contains("%00")
+        || lower.contains('\\')
+}
+
+/// Counts requests by matched route and status for `/metrics`.
+async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = match req.extensions().get::<MatchedPath>() {
+        Some(p) => p.as_str().to_string(),
+        None if req.uri().path().starts_with("/vendor/") => "/vendor".to_string(),
+        None => "static".to_string(),
+    };
+    let res = next.run(req).await;
+    state.metrics().record(&route, res.status().as_u16());
+    res
+}
+
+/// Serves `router(state)` on `listener` until `shutdown` completes, then
+/// stops accepting and waits for in-flight requests to finish.
+pub async fn serve<F>(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: F,
+) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traversal_patterns_are_caught() {
+        for p in [
+            "/../etc/passwd",
+            "/a/../../b",
+            "/%2e%2e/x",
+            "/%2E%2E%2Fx",
+            "/a%2fb",
+            "/a\\b",
+            "/x%00",
+        ] {
+            assert!(is_traversal(p), "{p}");
+        }
+        for p in ["/", "/index.html", "/tiles/1/2/3.mvt", "/a..b/c.js"] {
+            assert!(!is_traversal(p), "{p}");
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! JSON API handlers: meta, methodology, areas, lookup, columnar scores, the
+//! custom-scope re-score, health and metrics. Every client fault is a 400 or
+//! 404 with a short JSON `{"error": ...}`; nothing input-dependent panics.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use geo::{Contains, InteriorPoint};
+use geo_types::{MultiPolygon, Polygon};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::ApiError;
+use super::served::{Served, r4};
+use crate::dataset::LsoaCode;
+use crate::score::{Scope, ScoreOptions, score};
+
+type Q = Result<Query<BTreeMap<String, String>>, QueryRejection>;
+
+fn query(q: Q) -> Result<BTreeMap<String, String>, ApiError> {
+    q.map(|Query(m)| m)
+        .map_err(|e| ApiError::BadRequest(format!("bad query string: {}", e.body_text())))
+}
+
+fn json_bytes(body: impl Into<Body>) -> Response {
+    let mut r = Response::new(body.into());
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+fn json_value(v: &Value) -> Response {
+    json_bytes(v.to_string())
+}
+
+/// `GET /api/meta`.
+pub async fn meta(State(state): State<AppState>) -> Response {
+    json_bytes(state.served().meta_json.clone())
+}
+
+/// `GET /api/methodology`.
+pub async fn methodology(State(state): State<AppState>) -> Response {
+    json_bytes(state.served().methodology_json.clone())
+}
+
+/// `GET /api/scores`: columnar scores of every area.
+pub async fn scores(State(state): State<AppState>) -> Response {
+    json_bytes(state.served().scores_json.clone())
+}
+
+/// `GET /healthz`.
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    let s = state.served();
+    json_value(&json!({"status": "ok", "areas": s.dataset().len()}))
+}
+
+/// `GET /metrics`: Prometheus text.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let body = state.metrics().render(&state.served());
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}
+
+fn position(served: &Served, code: &str) -> Result<usize, ApiError> {
+    served
+        .dataset()
+        .position(code.trim())
+        .ok_or_else(|| ApiError::NotFound(format!("no area with code '{}'", truncate(code))))
+}
+
+/// Echoes at most 40 characters of client input in error messages.
+fn truncate(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+/// `GET /api/areas/{code}`.
+pub async fn area(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let served = state.served();
+    let i = position(&served, &code)?;
+    Ok(json_value(&served.area_detail(i)))
+}
+
+fn parse_f64(s: &str, what: &str) -> Result<f64, ApiError> {
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| ApiError::BadRequest(format!("{what} '{}' is not a number", truncate(s))))
+}
+
+/// `GET /api/lookup?lon=&lat=`.
+pub async fn lookup(State(state): State<AppState>, q: Q) -> Result<Response, ApiError> {
+    let q = query(q)?;
+    let get = |k: &str| {
+        q.get(k)
+            .ok_or_else(|| ApiError::BadRequest(format!("missing parameter '{k}'")))
+    };
+    let lon = parse_f64(get("lon")?, "lon")?;
+    let lat = parse_f64(get("lat")?, "lat")?;
+    if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
+        return Err(ApiError::BadRequest(format!(
+            "lon {lon}, lat {lat} is outside -180..180, -90..90"
+        )));
+    }
+    let served = state.served();
+    let i = served
+        .index
+        .locate(lon, lat)
+        .ok_or_else(|| ApiError::NotFound(format!("no area at lon {lon}, lat {lat}")))?;
+    Ok(json_value(&served.area_detail(i)))
+}
+
+/// Parses `w,s,e,n` and checks order, ranges and the area limit.
+fn parse_bbox(s: &str, max_deg2: f64) -> Result<[f64; 4], ApiError> {
+    let parts: Vec<&str> = s.split(',').collect();
+    if parts.len() != 4 {
+        return Err(ApiError::BadRequest(
+            "bbox must be four numbers: west,south,east,north".into(),
+        ));
+    }
+    let mut b = [0.0; 4];
+    for (v, p) in b.iter_mut().zip(&parts) {
+        *v = parse_f64(p, "bbox value")?;
+    }
+    let [w, s, e, n] = b;
+    if w > e || s > n {
+        return Err(ApiError::BadRequest(
+            "bbox must have west <= east and south <= north".into(),
+        ));
+    }
+    if w < -180.0 || e > 180.0 || s < -90.0 || n > 90.0 {
+        return Err(ApiError::BadRequest(
+            "bbox is outside -180..180, -90..90".into(),
+        ));
+    }
+    let area = (e - w) * (n - s);
+    if area > max_deg2 {
+        return Err(ApiError::BadRequest(format!(
+            "bbox covers {area:.3} square degrees, the limit is {max_deg2}"
+        )));
+    }
+    Ok(b)
+}
+
+/// `GET /api/areas?bbox=w,s,e,n` or `?borough=<code or name>`.
+pub async fn areas(State(state): State<AppState>, q: Q) -> Result<Response, ApiError> {
+    let q = query(q)?;
+    let served = state.served();
+    let positions: Vec<usize> = match (q.get("bbox"), q.get("borough")) {
+        (Some(b), None) => {
+            let bbox = parse_bbox(b, state.config().limits.max_bbox_deg2)?;
+            served.index.intersecting(bbox)
+        }
+        (None, Some(b)) => {
+            let b = b.trim();
+            let found = served.boroughs.get(b).or_else(|| {
+                served
+                    .boroughs
+                    .values()
+                    .find(|(name, _)| name.eq_ignore_ascii_case(b))
+            });
+            match found {
+                Some((_, p)) => p.clone(),
+                None => {
+                    return Err(ApiError::NotFound(format!(
+                        "no borough with code or name '{}'",
+                        truncate(b)
+                    )));
+                }
+            }
+        }
+        _ => {
+            return Err(ApiError::BadRequest(
+                "give exactly one of bbox=w,s,e,n or borough=<code or name>".into(),
+            ));
+        }
+    };
+    let areas: Vec<Value> = positions.iter().map(|&i| served.area_summary(i)).collect();
+    Ok(json_value(&json!({"count": areas.len(), "areas": areas})))
+}
+
+/// Body of `POST /api/score`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScoreRequest {
+    codes: Option<Vec<String>>,
+    polygon: Option<Value>,
+    weights: Option<BTreeMap<String, f64>>,
+}
+
+fn parse_polygon(v: &Value, max_vertices: usize) -> Result<MultiPolygon<f64>, ApiError> {
+    let bad = |m: String| ApiError::BadRequest(format!("polygon: {m}"));
+    let g: geojson::Geometry = serde_json::from_value(v.clone()).map_err(|e| bad(e.to_string()))?;
+    let mp: MultiPolygon<f64> = match &g.value {
+        geojson::GeometryValue::Polygon { .. } => {
+            let p = Polygon::<f64>::try_from(&g.value).map_err(|e| bad(e.to_string()))?;
+            MultiPolygon(vec![p])
+        }
+        geojson::GeometryValue::MultiPolygon { .. } => {
+            MultiPolygon::<f64>::try_from(&g.value).map_err(|e| bad(e.to_string()))?
+        }
+        _ => return Err(bad("must be a GeoJSON Polygon or MultiPolygon".into())),
+    };
+    let mut n = 0usize;
+    for p in &mp {
+        for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
+            if ring.0.len() < 4 {
+                return Err(bad("every ring needs at least 4 positions".into()));
+            }
+            if ring.0.iter().any(|c| !c.x.is_finite() || !c.y.is_finite()) {
+                return Err(bad("coordinates must be finite numbers".into()));
+            }
+            n += ring.0.len();
+        }
+    }
+    if n > max_vertices {
+        return Err(bad(format!("{n} vertices, the limit is {max_vertices}")));
+    }
+    Ok(mp)
+}
+
+/// `POST /api/score`: re-scores with normalisation within a selection.
+pub async fn rescore(State(state): State<AppState>, body: Body) -> Result<Response, ApiError> {
+    let limits = state.config().limits.clone();
+    let bytes: Bytes = axum::body::to_bytes(body, limits.max_body_bytes)
+        .await
+        .map_err(|_| {
+            ApiError::TooLarge(format!(
+                "request body over the limit of {} bytes",
+                limits.max_body_bytes
+            ))
+        })?;
+    let req: ScoreRequest =
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest(format!("body: {e}")))?;
+    let served = state.served();
+    let ds = served.dataset();
+    let positions: Vec<usize> = match (&req.codes, &req.polygon) {
+        (Some(codes), None) => {
+            if codes.len() > limits.max_codes {
+                return Err(ApiError::BadRequest(format!(
+                    "{} codes, the limit is {}",
+                    codes.len(),
+                    limits.max_codes
+                )));
+            }
+            let mut p = Vec::with_capacity(codes.len());
+            for c in codes {
+                p.push(ds.position(c.trim()).ok_or_else(|| {
+                    ApiError::BadRequest(format!("unknown area code '{}'", truncate(c)))
+                })?);
+            }
+            p.sort_unstable();
+            p.dedup();
+            p
+        }
+        (None, Some(poly)) => {
+            let mp = parse_polygon(poly, limits.max_polygon_vertices)?;
+            let Some(r) = geo::BoundingRect::bounding_rect(&mp) else {
+                return Err(ApiError::BadRequest("polygon is empty".into()));
+            };
+            // An area is in the selection when a point inside it is in the polygon.
+            served
+                .index
+                .intersecting([r.min().x, r.min().y, r.max().x, r.max().y])
+                .into_iter()
+                .filter(|&i| {
+                    ds.areas[i]
+                        .geometry
+                        .interior_point()
+                        .is_some_and(|p| mp.contains(&p))
+                })
+                .collect()
+        }
+        _ => {
+            return Err(ApiError::BadRequest(
+                "give exactly one of \"codes\" or \"polygon\"".into(),
+            ));
+        }
+    };
+    if positions.len() < 2 {
+        return Err(ApiError::BadRequest(format!(
+            "the selection holds {} area(s); at least 2 are needed to normalise",
+            positions.len()
+        )));
+    }
+    let methodology = match &req.weights {
+        Some(w) if !w.is_empty() => Arc::new(
+            served
+                .scored
+                .methodology
+                .with_weights(w)
+                .map_err(|e| ApiError::BadRequest(e.to_string()))?,
+        ),
+        _ => served.scored.methodology.clone(),
+    };
+    let codes: Vec<LsoaCode> = positions
+        .iter()
+        .map(|&i| ds.areas[i].code.clone())
+        .collect();
+    let s2 = served.clone();
+    let scores = tokio::task::spawn_blocking(move || {
+        let opts = ScoreOptions {
+            scope: Some(Scope::Custom(codes)),
+            ..ScoreOptions::default()
+        };
+        score(&s2.scored.dataset, &methodology, &opts)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("score task: {e}")))?
+    .map_err(|e| ApiError::BadRequest(format!("scoring: {e}")))?;
+    let at = |v: &[Option<f64>], i: usize| v.get(i).copied().flatten().map(r4);
+    let areas: Vec<Value> = positions
+        .iter()
+        .map(|&i| {
+            let comps: serde_json::Map<String, Value> = scores
+                .components
+                .iter()
+                .map(|c| (c.id.0.clone(), json!(at(&c.score, i))))
+                .collect();
+            json!({
+                "code": ds.areas[i].code.as_str(),
+                "index": at(&scores.index, i),
+                "rank": scores.rank.get(i).copied().flatten(),
+                "decile": scores.decile.get(i).copied().flatten(),
+                "components": comps,
+            })
+        })
+        .collect();
+    Ok(json_value(&json!({
+        "scope": "custom",
+        "count": areas.len(),
+        "areas": areas,
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bbox_parsing_checks_shape_order_and_area() {
+        assert_eq!(parse_bbox("0,1,2,3", 10.0).unwrap(), [0.0, 1.0, 2.0, 3.0]);
+        for bad in [
+            "0,1,2",
+            "a,1,2,3",
+            "2,1,0,3",
+            "0,3,2,1",
+            "0,1,2,3,4",
+            "-200,0,0,1",
+            "nan,0,1,1",
+        ] {
+            assert!(parse_bbox(bad, 10.0).is_err(), "{bad}");
+        }
+        assert!(parse_bbox("0,0,3,3", 4.0).is_err(), "9 deg2 over limit");
+    }
+
+    #[test]
+    fn polygon_parsing_checks_type_and_size() {
+        let sq = json!({"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0,1],[0,0]]]});
+        assert_eq!(parse_polygon(&sq, 100).unwrap().0.len(), 1);
+        assert!(parse_polygon(&sq, 4).is_err());
+        let pt = json!({"type": "Point", "coordinates": [0, 0]});
+        assert!(parse_polygon(&pt, 100).is_err());
+        assert!(parse_polygon(&json!({"type": "Polygon"}), 100).is_err());
+    }
+}

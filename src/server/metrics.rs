@@ -1,0 +1,103 @@
+//! Counters for `/metrics`: requests by route and status, tile cache hits and
+//! misses, tile bytes sent, reloads. Rendered as Prometheus text, sorted so
+//! the output is stable.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::served::Served;
+
+/// Process-wide counters (they survive reloads).
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, u16), u64>>,
+    /// Tiles answered from the cache.
+    pub tile_hits: AtomicU64,
+    /// Tiles that had to be encoded.
+    pub tile_misses: AtomicU64,
+    /// Tile body bytes sent.
+    pub tile_bytes: AtomicU64,
+    /// Successful reloads.
+    pub reloads: AtomicU64,
+    /// Refused reloads (bad dataset, failed scoring).
+    pub reload_failures: AtomicU64,
+}
+
+impl Metrics {
+    /// Counts one request.
+    pub fn record(&self, route: &str, status: u16) {
+        let mut m = self.requests.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = m.get_mut(&(route.to_string(), status)) {
+            *n += 1;
+        } else {
+            m.insert((route.to_string(), status), 1);
+        }
+    }
+
+    /// Prometheus text exposition.
+    pub fn render(&self, served: &Served) -> String {
+        let mut out = String::new();
+        let c = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        out.push_str("# HELP dxmap_http_requests_total HTTP requests by route and status.\n");
+        out.push_str("# TYPE dxmap_http_requests_total counter\n");
+        {
+            let m = self.requests.lock().unwrap_or_else(|e| e.into_inner());
+            for ((route, status), n) in m.iter() {
+                let route = route.replace('\\', "\\\\").replace('"', "\\\"");
+                let _ = writeln!(
+                    out,
+                    "dxmap_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+                );
+            }
+        }
+        let mut counter = |name: &str, help: &str, v: u64| {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+            );
+        };
+        counter(
+            "dxmap_tile_cache_hits_total",
+            "Tiles served from the cache.",
+            c(&self.tile_hits),
+        );
+        counter(
+            "dxmap_tile_cache_misses_total",
+            "Tiles encoded on request.",
+            c(&self.tile_misses),
+        );
+        counter(
+            "dxmap_tile_bytes_total",
+            "Tile body bytes sent.",
+            c(&self.tile_bytes),
+        );
+        counter(
+            "dxmap_reloads_total",
+            "Successful dataset reloads.",
+            c(&self.reloads),
+        );
+        counter(
+            "dxmap_reload_failures_total",
+            "Refused dataset reloads.",
+            c(&self.reload_failures),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP dxmap_tile_cache_bytes Bytes held by the tile cache.\n# TYPE dxmap_tile_cache_bytes gauge\ndxmap_tile_cache_bytes {}",
+            served.cache.bytes()
+        );
+        let _ = writeln!(
+            out,
+            "# HELP dxmap_tile_cache_entries Tiles held by the tile cache.\n# TYPE dxmap_tile_cache_entries gauge\ndxmap_tile_cache_entries {}",
+            served.cache.len()
+        );
+        let _ = writeln!(
+            out,
+            "# HELP dxmap_areas Areas served.\n# TYPE dxmap_areas gauge\ndxmap_areas {}",
+            served.dataset().len()
+        );
+        out
+    }
+}

@@ -1,0 +1,317 @@
+//! Tile routes: `/tiles/{z}/{x}/{y}.mvt`, `/tiles.json` and `/catalog`.
+//!
+//! A tile is encoded once per generation, gzipped once, and cached with both
+//! encodings and their strong ETags; the response picks the encoding from
+//! `Accept-Encoding`, answers `If-None-Match` with 304 and empty tiles with 204.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::ApiError;
+use super::served::{CachedTile, EncodedTile, Served};
+use crate::tiles::TileCoord;
+
+/// MIME type of Mapbox Vector Tiles.
+pub const MVT_TYPE: &str = "application/vnd.mapbox-vector-tile";
+
+fn parse_u32(s: &str, what: &str) -> Result<u32, ApiError> {
+    if s.is_empty() || s.len() > 10 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::BadRequest(format!(
+            "{what} '{s}' is not a whole number"
+        )));
+    }
+    s.parse()
+        .map_err(|_| ApiError::BadRequest(format!("{what} '{s}' is too large")))
+}
+
+/// Parses and checks a tile address against the pyramid and the served zooms.
+fn parse_coord(z: &str, x: &str, y: &str, served: &Served) -> Result<TileCoord, ApiError> {
+    let Some(y) = y.strip_suffix(".mvt") else {
+        return Err(ApiError::NotFound(
+            "tiles are at /tiles/{z}/{x}/{y}.mvt".into(),
+        ));
+    };
+    let (z, x, y) = (parse_u32(z, "z")?, parse_u32(x, "x")?, parse_u32(y, "y")?);
+    let opts = served.tiles.options();
+    if z < opts.min_zoom as u32 || z > opts.max_zoom as u32 {
+        return Err(ApiError::NotFound(format!(
+            "zoom {z} is outside the served range {}-{}",
+            opts.min_zoom, opts.max_zoom
+        )));
+    }
+    TileCoord::new(z, x, y).map_err(|e| ApiError::BadRequest(e.to_string()))
+}
+
+/// True when `Accept-Encoding` allows gzip (q > 0 for `gzip` or `*`).
+pub(crate) fn accepts_gzip(headers: &HeaderMap) -> bool {
+    let mut star = false;
+    for v in headers.get_all(header::ACCEPT_ENCODING) {
+        let Ok(s) = v.to_str() else { continue };
+        for part in s.split(',') {
+            let mut it = part.split(';');
+            let name = it.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = it
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .filter_map(|q| q.trim().parse::<f32>().ok())
+                .next()
+                .unwrap_or(1.0);
+            match name.as_str() {
+                "gzip" | "x-gzip" => return q > 0.0,
+                "*" => star = q > 0.0,
+                _ => {}
+            }
+        }
+    }
+    star
+}
+
+/// True when `If-None-Match` lists `etag` (weak comparison, as RFC 9110 says) or `*`.
+fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
+    headers.get_all(header::IF_NONE_MATCH).iter().any(|v| {
+        v.to_str().is_ok_and(|s| {
+            s.split(',')
+                .map(|t| t.trim())
+                .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
+        })
+    })
+}
+
+async fn fetch(
+    state: &AppState,
+    served: &Arc<Served>,
+    coord: TileCoord,
+) -> Result<CachedTile, ApiError> {
+    if let Some(t) = served.cache.get(coord) {
+        state.metrics().tile_hits.fetch_add(1, Ordering::Relaxed);
+        return Ok(t);
+    }
+    state.metrics().tile_misses.fetch_add(1, Ordering::Relaxed);
+    let s = served.clone();
+    let tile = tokio::task::spawn_blocking(move || -> Result<CachedTile, ApiError> {
+        let raw = s.tiles.tile(coord).map_err(|e| {
+            ApiError::Internal(format!("tile {}/{}/{}: {e}", coord.z, coord.x, coord.y))
+        })?;
+        match raw {
+            None => Ok(None),
+            Some(raw) if raw.is_empty() => Ok(None),
+            Some(raw) => EncodedTile::new(raw)
+                .map(|t| Some(Arc::new(t)))
+                .map_err(|e| ApiError::Internal(format!("gzip: {e}"))),
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("tile task: {e}")))??;
+    served.cache.insert(coord, tile.clone());
+    Ok(tile)
+}
+
+/// `GET /tiles/{z}/{x}/{y}.mvt`.
+pub async fn tile(
+    State(state): State<AppState>,
+    Path((z, x, y)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let served = state.served();
+    let coord = parse_coord(&z, &x, &y, &served)?;
+    let cache_control = HeaderValue::from_str(&state.config().tile_cache_control)
+        .unwrap_or(HeaderValue::from_static("no-cache"));
+    let Some(t) = fetch(&state, &served, coord).await? else {
+        return Ok((
+            StatusCode::NO_CONTENT,
+            [(header::CACHE_CONTROL, cache_control)],
+        )
+            .into_response());
+    };
+    let gzip = accepts_gzip(&headers);
+    let (body, etag) = if gzip {
+        (t.gzip.clone(), &t.etag_gzip)
+    } else {
+        (t.raw.clone(), &t.etag_raw)
+    };
+    let mut res = if etag_matches(&headers, etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        state
+            .metrics()
+            .tile_bytes
+            .fetch_add(body.len() as u64, Ordering::Relaxed);
+        let mut r = Response::new(Body::from(body));
+        let h = r.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT_TYPE));
+        if gzip {
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        r
+    };
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    h.insert(header::CACHE_CONTROL, cache_control);
+    Ok(res)
+}
+
+/// The base URL for absolute links: `--public-url`, else scheme and Host of the request.
+fn base_url(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+    if let Some(u) = &state.config().public_url {
+        return Ok(u.trim_end_matches('/').to_string());
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let ok = !host.is_empty()
+        && host.len() <= 255
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b));
+    if !ok {
+        return Err(ApiError::BadRequest("invalid Host header".into()));
+    }
+    let proto = match headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+    {
+        Some("https") => "https",
+        _ => "http",
+    };
+    Ok(format!("{proto}://{host}"))
+}
+
+fn vector_layers(served: &Served) -> Vec<Value> {
+    served
+        .layers
+        .iter()
+        .map(|l| {
+            json!({
+                "id": l.name,
+                "description": l.description,
+                "minzoom": l.minzoom,
+                "maxzoom": l.maxzoom,
+                "fields": l.fields,
+            })
+        })
+        .collect()
+}
+
+fn json_response(body: impl Into<Body>, cache_control: Option<&str>) -> Response {
+    let mut r = Response::new(body.into());
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(cc) = cache_control.and_then(|c| HeaderValue::from_str(c).ok()) {
+        r.headers_mut().insert(header::CACHE_CONTROL, cc);
+    }
+    r
+}
+
+/// `GET /tiles.json`: TileJSON 3.0.0 with absolute tile URLs.
+pub async fn tilejson(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let served = state.served();
+    let base = base_url(&state, &headers)?;
+    let ds = served.dataset();
+    let opts = served.tiles.options();
+    let body = json!({
+        "tilejson": "3.0.0",
+        "name": ds.title,
+        "description": format!("{}: {}", ds.title, served.scored.methodology.name),
+        "version": "1.0.0",
+        "attribution": ds.attribution.join("; "),
+        "scheme": "xyz",
+        "tiles": [format!("{base}/tiles/{{z}}/{{x}}/{{y}}.mvt")],
+        "minzoom": opts.min_zoom,
+        "maxzoom": opts.max_zoom,
+        "bounds": served.bounds,
+        "center": served.center,
+        "vector_layers": vector_layers(&served),
+    });
+    Ok(json_response(
+        body.to_string(),
+        Some(&state.config().tile_cache_control),
+    ))
+}
+
+/// `GET /catalog`: the tile source and its layers.
+pub async fn catalog(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let served = state.served();
+    let base = base_url(&state, &headers)?;
+    let ds = served.dataset();
+    let layers: Vec<Value> = served
+        .layers
+        .iter()
+        .zip(&served.feature_counts)
+        .map(|(l, n)| {
+            json!({
+                "id": l.name, "description": l.description, "minzoom": l.minzoom,
+                "maxzoom": l.maxzoom, "features": n, "fields": l.fields,
+            })
+        })
+        .collect();
+    let body = json!({
+        "tiles": {
+            "dxmap": {
+                "name": ds.title,
+                "content_type": MVT_TYPE,
+                "content_encoding": "gzip (when accepted)",
+                "tilejson": format!("{base}/tiles.json"),
+                "tiles": format!("{base}/tiles/{{z}}/{{x}}/{{y}}.mvt"),
+                "layers": layers,
+            }
+        }
+    });
+    Ok(json_response(body.to_string(), None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(k: header::HeaderName, v: &str) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        m.insert(k, HeaderValue::from_str(v).unwrap());
+        m
+    }
+
+    #[test]
+    fn gzip_negotiation() {
+        assert!(accepts_gzip(&h(
+            header::ACCEPT_ENCODING,
+            "gzip, deflate, br"
+        )));
+        assert!(accepts_gzip(&h(
+            header::ACCEPT_ENCODING,
+            "br;q=1.0, gzip;q=0.5"
+        )));
+        assert!(!accepts_gzip(&h(header::ACCEPT_ENCODING, "gzip;q=0")));
+        assert!(!accepts_gzip(&h(header::ACCEPT_ENCODING, "identity")));
+        assert!(accepts_gzip(&h(header::ACCEPT_ENCODING, "*")));
+        assert!(!accepts_gzip(&h(header::ACCEPT_ENCODING, "*, gzip;q=0")));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn if_none_match_comparison() {
+        assert!(etag_matches(
+            &h(header::IF_NONE_MATCH, "\"a\", \"b\""),
+            "\"b\""
+        ));
+        assert!(etag_matches(&h(header::IF_NONE_MATCH, "W/\"b\""), "\"b\""));
+        assert!(etag_matches(&h(header::IF_NONE_MATCH, "*"), "\"b\""));
+        assert!(!etag_matches(&h(header::IF_NONE_MATCH, "\"c\""), "\"b\""));
+    }
+}
