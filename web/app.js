@@ -479,18 +479,11 @@ function areaBounds(code) {
 }
 
 function focusArea(code) {
-  const b = areaBounds(code);
-  if (b) map.fitBounds(b, { padding: 60, maxZoom: 14, duration: 600 });
-  else {
-    const a = codeIndex.get(code);
-    const bo = a !== undefined ? boroughByCode.get(boroughCodeOf(scores.boroughs[a])) : null;
-    if (bo?.bbox) map.fitBounds([[bo.bbox[0], bo.bbox[1]], [bo.bbox[2], bo.bbox[3]]], { padding: 20, duration: 600 });
-  }
-  return openPanel(code);
+  return openPanel(code, { zoom: true });
 }
 
 // ---------- panel ----------
-async function openPanel(code, { focus = true } = {}) {
+async function openPanel(code, { focus = true, zoom = false } = {}) {
   let d;
   try {
     d = await getJson('/api/areas/' + encodeURIComponent(code));
@@ -544,19 +537,33 @@ async function openPanel(code, { focus = true } = {}) {
   panel.hidden = false;
   panel.dataset.code = d.code;
   if (focus) $('panel-title').focus();
-  keepVisible(d.code);
+  keepVisible(d.code, zoom);
   writeHash();
   return d;
 }
 
-/** Keeps the picked area clear of the panel: pads the map by the panel's width (desktop layout only). */
-function keepVisible(code) {
+/**
+ * Keeps the picked area clear of the panel by padding the map by the panel's
+ * size; `zoom` also fits the map to the area (search, table), else only pans.
+ */
+function keepVisible(code, zoom) {
   const panel = $('panel');
+  const canvas = map.getCanvas();
   const wide = getComputedStyle(panel).position === 'absolute';
-  const right = wide ? panel.offsetWidth : 0;
-  const bottom = wide ? 0 : panel.offsetHeight;
+  const right = wide ? Math.min(panel.offsetWidth, canvas.clientWidth * 0.6) : 0;
+  const bottom = 0;
+  const padding = { right, bottom, left: 0, top: 0 };
   const b = areaBounds(code);
-  map.easeTo({ padding: { right, bottom, left: 0, top: 0 }, center: b ? [(b[0][0] + b[1][0]) / 2, (b[0][1] + b[1][1]) / 2] : map.getCenter(), duration: 400 });
+  if (zoom && b) {
+    map.fitBounds(b, { padding: { right: right + 30, bottom: bottom + 30, left: 30, top: 30 }, maxZoom: 14, duration: 500 });
+    map.once('moveend', () => map.setPadding(padding));
+  } else if (zoom) {
+    const a = codeIndex.get(code);
+    const bo = a !== undefined ? boroughByCode.get(boroughCodeOf(scores.boroughs[a])) : null;
+    if (bo?.bbox) map.fitBounds([[bo.bbox[0], bo.bbox[1]], [bo.bbox[2], bo.bbox[3]]], { padding: { right: right + 20, bottom: bottom + 20, left: 20, top: 20 }, duration: 500 });
+  } else {
+    map.easeTo({ padding, center: b ? [(b[0][0] + b[1][0]) / 2, (b[0][1] + b[1][1]) / 2] : map.getCenter(), duration: 400 });
+  }
 }
 
 function closePanel() {

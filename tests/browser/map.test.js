@@ -208,6 +208,9 @@ test('search, layer switch and phone width', async () => {
   await page.locator('#search').press('Enter');
   await page.waitForFunction((c) => document.getElementById('panel').dataset.code === c, code);
   assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 390, 'no horizontal scrolling at phone width');
+  await page.evaluate(() => new Promise((r) => { const m = window.dxmap.map; const go = () => (m.isMoving() ? m.once('moveend', go) : m.once('idle', r)); go(); m.triggerRepaint(); }));
+  const px = await paintedPixels(page);
+  assert.ok(px.painted > px.total * 0.3, `phone map painted (${px.painted} of ${px.total})`);
   await page.screenshot({ path: `${ARTIFACTS}/phone.png` });
   await page.locator('#panel-close').click();
   for (const layer of await page.locator('#layer option').evaluateAll((os) => os.map((o) => o.value))) {
