@@ -588,7 +588,7 @@ function renderTable() {
   if (S.wards && S.values) {
     const base = londonValues(S.layer) ?? londonValues('index');
     const wr = M.wardRollup(scores, base);
-    cols = [['code', 'Ward code'], ['borough', 'Borough'], ['areas', 'Areas', true], ['population', 'Population', true], ['value', valueLabel + ' (pop.-weighted)', true]];
+    cols = [['code', 'Ward'], ['borough', 'Borough'], ['areas', 'Areas', true], ['population', 'Population', true], ['value', valueLabel + ' (pop.-weighted)', true]];
     rows = wr.wards.filter((w) => (!tb || boroughCodeOf(w.borough) === tb) && (!q || String(w.code).toLowerCase().includes(q)))
       .map((w) => ({ code: w.code, borough: boroughNameOf(w.borough), areas: w.areas, population: w.population, value: w.value }));
   } else {
@@ -720,13 +720,15 @@ function setupHover() {
 
 async function main() {
   const t0 = performance.now();
-  [meta, meth, scores, tilejson] = await Promise.all([getJson('/api/meta'), getJson('/api/methodology'), getJson('/api/scores'), getJson('/tiles.json')]);
-  dx.timings.dataMs = performance.now() - t0;
+  // The map starts as soon as the small documents are in; the columnar scores
+  // (the largest body) load meanwhile and are awaited before the first colouring.
+  const scoresP = getJson('/api/scores');
+  scoresP.catch(() => {});
+  [meta, meth, tilejson] = await Promise.all([getJson('/api/meta'), getJson('/api/methodology'), getJson('/tiles.json')]);
   document.title = meta.title || document.title;
   $('title').textContent = meta.title || 'Digital exclusion risk map';
   $('demo-banner').hidden = !meta.demonstration;
   $('attribution').innerHTML = (meta.attribution ?? []).map((a) => `<li>${esc(a)}</li>`).join('');
-  scores.codes.forEach((c, a) => codeIndex.set(c, a));
   for (const b of meta.boroughs ?? []) { boroughByCode.set(b.code, b); boroughByName.set(b.name, b); }
   for (const c of meth.components) { componentLabel.set(c.id, c.label); for (const i of c.indicators) indicatorLabel.set(i.id, i.label); }
   S.defaults = M.defaultWeights(meth);
@@ -743,10 +745,14 @@ async function main() {
   const view = h.view ?? meta.center ?? [(meta.bounds[0] + meta.bounds[2]) / 2, (meta.bounds[1] + meta.bounds[3]) / 2, 9];
   map = new MapLibreMap({
     container: 'map', style: buildStyle(), center: [view[0], view[1]], zoom: view[2],
-    attributionControl: false, boxZoom: false, dragRotate: false, pitchWithRotate: false, touchPitch: false,
+    attributionControl: false, boxZoom: false, fadeDuration: 0, dragRotate: false, pitchWithRotate: false, touchPitch: false,
     maxBounds: meta.bounds ? [[meta.bounds[0] - 1, meta.bounds[1] - 0.6], [meta.bounds[2] + 1, meta.bounds[3] + 0.6]] : undefined,
   });
   dx.map = map;
+  const loadedP = new Promise((resolve) => map.once('load', resolve));
+  scores = await scoresP;
+  dx.timings.dataMs = performance.now() - t0;
+  scores.codes.forEach((c, a) => codeIndex.set(c, a));
   map.touchZoomRotate.disableRotation();
   map.addControl(new NavigationControl({ showCompass: false }), 'top-left');
   map.on('error', (e) => { dx.errors.push(String(e.error?.message ?? e)); console.warn('map error', e.error?.message ?? e); });
@@ -777,7 +783,7 @@ async function main() {
   $('panel-close').addEventListener('click', closePanel);
   $('panel').addEventListener('keydown', (e) => { if (e.key === 'Escape') closePanel(); });
 
-  await new Promise((resolve) => map.on('load', resolve));
+  await loadedP;
   setupHover();
   setupRectangle();
   if (S.wards && map.getLayer('wards-line')) map.setLayoutProperty('wards-line', 'visibility', 'visible');

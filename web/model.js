@@ -190,8 +190,10 @@ export function wardRollup(scores, values) {
   for (let a = 0; a < n; a++) {
     const w = scores.wards?.[a];
     if (w === null || w === undefined || w === '') continue;
-    let e = acc.get(w);
-    if (!e) acc.set(w, (e = { code: w, num: 0, pop: 0, areas: 0, borough: scores.boroughs?.[a] }));
+    // Ward names can repeat across boroughs: key by both.
+    const key = `${scores.boroughs?.[a] ?? ''}\u0000${w}`;
+    let e = acc.get(key);
+    if (!e) acc.set(key, (e = { key, code: w, num: 0, pop: 0, areas: 0, borough: scores.boroughs?.[a] }));
     e.areas++;
     const v = values[a];
     const p = scores.population?.[a] ?? 1;
@@ -201,11 +203,11 @@ export function wardRollup(scores, values) {
     }
   }
   const wards = [...acc.values()]
-    .map((e) => ({ code: e.code, borough: e.borough, areas: e.areas, population: e.pop, value: e.pop > 0 ? e.num / e.pop : NaN }))
-    .sort((x, y) => (x.code < y.code ? -1 : x.code > y.code ? 1 : 0));
-  const byCode = new Map(wards.map((w) => [w.code, w.value]));
+    .map((e) => ({ key: e.key, code: e.code, borough: e.borough, areas: e.areas, population: e.pop, value: e.pop > 0 ? e.num / e.pop : NaN }))
+    .sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  const byKey = new Map(wards.map((w) => [w.key, w.value]));
   const perArea = new Float64Array(n);
-  for (let a = 0; a < n; a++) perArea[a] = byCode.get(scores.wards?.[a]) ?? NaN;
+  for (let a = 0; a < n; a++) perArea[a] = byKey.get(`${scores.boroughs?.[a] ?? ''}\u0000${scores.wards?.[a]}`) ?? NaN;
   return { wards, perArea };
 }
 

@@ -1,0 +1,95 @@
+// Node-only checks of web/model.js: the MapLibre paint expression that the map
+// uses for re-weighting must give the same numbers as the JS re-weighting used
+// for the decile breaks, the table and downloads (evaluated with MapLibre's
+// own style-spec expression engine).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as M from '../../web/model.js';
+import { createExpression, isExpression } from '../../web/node_modules/@maplibre/maplibre-gl-style-spec/dist/index.mjs';
+
+const meth = {
+  components: [
+    { id: 'a', weight: 2, indicators: [{ id: 'x', weight: 1 }, { id: 'y', weight: 3 }] },
+    { id: 'b', weight: 1, indicators: [{ id: 'z', weight: 1 }] },
+    { id: 'c', weight: 0.5, indicators: [{ id: 'u', weight: 1 }, { id: 'v', weight: 0 }] },
+  ],
+};
+
+function rng(seed) { let s = seed >>> 0; return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32); }
+
+function fixture(n) {
+  const r = rng(7);
+  const scores = { codes: [], indicators: { x: [], y: [], z: [], u: [], v: [] } };
+  for (let a = 0; a < n; a++) {
+    scores.codes.push('E' + a);
+    for (const k of Object.keys(scores.indicators)) scores.indicators[k].push(r() < 0.15 ? null : Math.round(r() * 1000) / 100);
+  }
+  return scores;
+}
+
+function evalExpr(expr, props) {
+  const e = createExpression(expr, 'layers[0].paint.fill-color');
+  assert.equal(e.result, 'success', JSON.stringify(e.value));
+  return e.value.evaluate({ zoom: 10 }, { type: 'Polygon', properties: props, geometry: [] });
+}
+
+test('paint expression equals the JS re-weighting, missing values included', () => {
+  const scores = fixture(300);
+  for (const weights of [M.defaultWeights(meth), { components: { a: 0, b: 1, c: 3 }, indicators: { x: 5, y: 0, z: 1, u: 2, v: 1 } }]) {
+    const js = M.reweight(meth, scores, weights);
+    const expr = M.reweightExpr(meth, weights);
+    assert.ok(isExpression(expr));
+    scores.codes.forEach((c, a) => {
+      const props = {};
+      for (const k of Object.keys(scores.indicators)) if (scores.indicators[k][a] !== null) props['i_' + k] = scores.indicators[k][a];
+      const v = evalExpr(expr, props);
+      if (Number.isNaN(js[a])) assert.equal(v, -1, `area ${a} has no indicator`);
+      else assert.ok(Math.abs(v - js[a]) < 1e-9, `area ${a}: expression ${v} vs js ${js[a]}`);
+    });
+  }
+});
+
+test('reweighted colour classes match classOf', () => {
+  const scores = fixture(200);
+  const w = { components: { a: 1, b: 2, c: 1 }, indicators: { x: 1, y: 1, z: 1, u: 1, v: 1 } };
+  const js = M.reweight(meth, scores, w);
+  const breaks = M.decileBreaks(js);
+  const expr = M.reweightColour(meth, w, breaks);
+  scores.codes.forEach((c, a) => {
+    const props = {};
+    for (const k of Object.keys(scores.indicators)) if (scores.indicators[k][a] !== null) props['i_' + k] = scores.indicators[k][a];
+    const col = evalExpr(expr, props);
+    const want = Number.isNaN(js[a]) ? M.MISSING : M.PALETTE[M.classOf(js[a], breaks)];
+    assert.equal(String(col), want, `area ${a}`);
+  });
+});
+
+test('decile breaks split into equal tenths and survive ties', () => {
+  const v = Array.from({ length: 1000 }, (_, i) => i);
+  const b = M.decileBreaks(v);
+  const counts = new Array(10).fill(0);
+  for (const x of v) counts[M.classOf(x, b)]++;
+  assert.deepEqual(counts, new Array(10).fill(100));
+  const tied = M.decileBreaks([...new Array(500).fill(1), ...Array.from({ length: 500 }, (_, i) => 2 + i)]);
+  const expr = M.stepExpr(['get', 'v'], tied);
+  assert.equal(createExpression(expr, 'layers[0].paint.fill-color').result, 'success', 'tied breaks still make a valid step expression');
+  assert.deepEqual(M.decileBreaks([null, NaN, undefined]), []);
+});
+
+test('ward roll-up is population weighted and keeps same-named wards apart', () => {
+  const scores = { codes: ['a', 'b', 'c', 'd'], boroughs: ['X', 'X', 'Y', 'Y'], wards: ['W', 'W', 'W', null], population: [100, 300, 50, 10] };
+  const r = M.wardRollup(scores, [1, 5, 9, 2]);
+  assert.equal(r.wards.length, 2);
+  assert.equal(r.wards[0].value, (1 * 100 + 5 * 300) / 400);
+  assert.equal(r.wards[1].value, 9);
+  assert.deepEqual(Array.from(r.perArea).slice(0, 3), [4, 4, 9]);
+  assert.ok(Number.isNaN(r.perArea[3]));
+});
+
+test('URL state round-trips and CSV quotes', () => {
+  const s = { layer: 'c_age', scale: 'fixed', weights: { components: { age: 2 }, indicators: { x: 0.5 } }, boroughs: ['E09000001'], norm: 'selection', wards: true, area: 'E01000001', view: [-0.1, 51.5, 10] };
+  assert.deepEqual(M.decodeState('#' + M.encodeState(s)), s);
+  assert.equal(M.toCsv(['a', 'b'], [['x,y', 'say "hi"'], [1.5, null]]), 'a,b\r\n"x,y","say ""hi"""\r\n1.5,\r\n');
+  const rd = M.rankAndDecile([3, NaN, 1, 2]);
+  assert.deepEqual(rd.rank, [1, null, 3, 2]);
+});
