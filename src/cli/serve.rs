@@ -1,10 +1,253 @@
-//! `dxmap serve` (stub: being written).
+//! `dxmap serve`: a dataset artifact (or the embedded London default) and a
+//! methodology in, an HTTP server of tiles, JSON and the web map out, until
+//! SIGINT or SIGTERM. With `--dataset`, SIGHUP or a change of the file
+//! reloads it; a bad file is refused and the previous data keeps serving.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use dxmap::score::{Methodology, ScoreOptions, ScoredDataset, parse_personas};
+use dxmap::server::reload::{self, Reloader};
+use dxmap::server::{AppState, CorsPolicy, Served, ServerConfig};
+use dxmap::tiles::TileOptions;
+
+/// The default methodology, embedded so the binary runs from anywhere.
+const LONDON_TOML: &str = include_str!("../../methodology/london.toml");
+const PERSONAS_TOML: &str = include_str!("../../methodology/personas.toml");
 
 /// Arguments of `dxmap serve`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Dataset artifact from `dxmap build`; default: the embedded London dataset.
+    #[arg(long, value_name = "PATH")]
+    pub dataset: Option<PathBuf>,
+    /// Methodology TOML; default: the embedded methodology/london.toml.
+    #[arg(long, value_name = "FILE")]
+    pub methodology: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Directory of the web map; default: ./web if present, else the crate's web/.
+    #[arg(long, value_name = "DIR")]
+    pub web: Option<PathBuf>,
+    /// Public base URL for absolute tile URLs in TileJSON (default: from the Host header).
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Allowed CORS origins, comma-separated, or `*` for any.
+    #[arg(long, value_name = "ORIGIN|*", default_value = "*")]
+    pub cors: String,
+    /// Weight-sensitivity draws (0 turns the analysis off).
+    #[arg(long, default_value_t = 1000)]
+    pub draws: u32,
+    /// Tile cache size in MiB.
+    #[arg(long, default_value_t = 64)]
+    pub cache_mb: usize,
+}
+
+fn load_methodology(path: Option<&Path>) -> anyhow::Result<Methodology> {
+    match path {
+        Some(p) => Ok(Methodology::load(p)?),
+        None => {
+            let mut m = Methodology::parse(LONDON_TOML, "methodology/london.toml (embedded)")?;
+            m.personas = parse_personas(PERSONAS_TOML, "methodology/personas.toml (embedded)")?;
+            Ok(m)
+        }
+    }
+}
+
+fn web_dir(flag: Option<PathBuf>) -> Option<PathBuf> {
+    if flag.is_some() {
+        return flag;
+    }
+    [
+        PathBuf::from("web"),
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("web"),
+    ]
+    .into_iter()
+    .find(|d| d.join("index.html").is_file())
+}
+
+fn cors_policy(s: &str) -> CorsPolicy {
+    if s.trim() == "*" {
+        CorsPolicy::Any
+    } else {
+        CorsPolicy::Origins(
+            s.split(',')
+                .map(|o| o.trim().to_string())
+                .filter(|o| !o.is_empty())
+                .collect(),
+        )
+    }
+}
 
 /// Runs `dxmap serve`.
-pub fn run(_args: Args, _quiet: bool) -> anyhow::Result<()> {
-    anyhow::bail!("'dxmap serve' is not implemented yet")
+pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(if quiet { "warn" } else { "info" })
+    });
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+
+    let methodology = Arc::new(load_methodology(args.methodology.as_deref())?);
+    let options = ScoreOptions {
+        sensitivity_draws: (args.draws > 0).then_some(args.draws),
+        ..ScoreOptions::default()
+    };
+    let tile_options = TileOptions::default();
+    let cache_bytes = args.cache_mb.saturating_mul(1024 * 1024);
+    let config = ServerConfig {
+        web_dir: web_dir(args.web),
+        public_url: args.public_url,
+        cors: cors_policy(&args.cors),
+        tile_cache_bytes: cache_bytes,
+        ..ServerConfig::default()
+    };
+
+    let started = std::time::Instant::now();
+    let (served, reloader) = match &args.dataset {
+        Some(path) => {
+            let r = Arc::new(Reloader::with_methodology(
+                path.clone(),
+                methodology,
+                options,
+                tile_options,
+                cache_bytes,
+            ));
+            (r.build()?, Some(r))
+        }
+        None => {
+            let ds = Arc::new(embedded_dataset()?);
+            let scored = ScoredDataset::new(ds, methodology, &options)
+                .context("scoring the embedded dataset")?;
+            (Served::build(scored, tile_options, cache_bytes)?, None)
+        }
+    };
+    tracing::info!(
+        areas = served.dataset().len(),
+        title = %served.dataset().title,
+        ms = started.elapsed().as_millis() as u64,
+        "dataset ready"
+    );
+    if config.web_dir.is_none() {
+        tracing::warn!("no web directory found: serving tiles and API only (use --web DIR)");
+    }
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.addr))?;
+        let addr = listener.local_addr()?;
+        let state = AppState::new(served, config);
+        if let Some(r) = reloader {
+            tokio::spawn(reload::watch(
+                state.clone(),
+                r.clone(),
+                Duration::from_secs(1),
+            ));
+            spawn_sighup(state.clone(), r);
+        }
+        tracing::info!("serving on http://{addr}/ (tiles: http://{addr}/tiles.json)");
+        if !quiet {
+            eprintln!("dxmap: open http://{addr}/ in a browser (Ctrl-C to stop)");
+        }
+        dxmap::server::serve(listener, state, shutdown_signal()).await?;
+        tracing::info!("stopped");
+        anyhow::Ok(())
+    })
+}
+
+/// The embedded London dataset, when this build has one.
+fn embedded_dataset() -> anyhow::Result<dxmap::dataset::Dataset> {
+    anyhow::bail!(
+        "no --dataset given and this build has no embedded default dataset yet: build one with 'dxmap build' and pass --dataset"
+    )
+}
+
+#[cfg(unix)]
+fn spawn_sighup(state: AppState, reloader: Arc<Reloader>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    tokio::spawn(async move {
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP; reload by touching the dataset file");
+            return;
+        };
+        while hup.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading");
+            let _ = reload::reload(&state, &reloader).await;
+        }
+    });
+}
+
+#[cfg(not(unix))]
+fn spawn_sighup(_state: AppState, _reloader: Arc<Reloader>) {}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: draining in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct T {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    #[test]
+    fn flags_parse() {
+        let t = T::try_parse_from([
+            "x",
+            "--dataset",
+            "d.dxds",
+            "--addr",
+            "0.0.0.0:9000",
+            "--cors",
+            "https://a.org, https://b.org",
+            "--draws",
+            "0",
+        ])
+        .unwrap();
+        assert_eq!(t.args.addr.port(), 9000);
+        assert_eq!(t.args.draws, 0);
+        assert_eq!(
+            cors_policy(&t.args.cors),
+            CorsPolicy::Origins(vec!["https://a.org".into(), "https://b.org".into()])
+        );
+        assert_eq!(cors_policy("*"), CorsPolicy::Any);
+        assert!(T::try_parse_from(["x", "--addr", "nope"]).is_err());
+    }
+
+    #[test]
+    fn embedded_methodology_parses() {
+        let m = load_methodology(None).unwrap();
+        assert!(!m.components.is_empty());
+        assert!(!m.personas.is_empty());
+    }
 }

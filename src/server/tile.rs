@@ -186,22 +186,6 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
     Ok(format!("{proto}://{host}"))
 }
 
-fn vector_layers(served: &Served) -> Vec<Value> {
-    served
-        .layers
-        .iter()
-        .map(|l| {
-            json!({
-                "id": l.name,
-                "description": l.description,
-                "minzoom": l.minzoom,
-                "maxzoom": l.maxzoom,
-                "fields": l.fields,
-            })
-        })
-        .collect()
-}
-
 fn json_response(body: impl Into<Body>, cache_control: Option<&str>) -> Response {
     let mut r = Response::new(body.into());
     r.headers_mut().insert(
@@ -222,21 +206,18 @@ pub async fn tilejson(
     let served = state.served();
     let base = base_url(&state, &headers)?;
     let ds = served.dataset();
-    let opts = served.tiles.options();
-    let body = json!({
-        "tilejson": "3.0.0",
-        "name": ds.title,
-        "description": format!("{}: {}", ds.title, served.scored.methodology.name),
-        "version": "1.0.0",
-        "attribution": ds.attribution.join("; "),
-        "scheme": "xyz",
-        "tiles": [format!("{base}/tiles/{{z}}/{{x}}/{{y}}.mvt")],
-        "minzoom": opts.min_zoom,
-        "maxzoom": opts.max_zoom,
-        "bounds": served.bounds,
-        "center": served.center,
-        "vector_layers": vector_layers(&served),
-    });
+    let mut body = crate::tiles::tilejson(
+        &served.tiles,
+        &format!("{base}/tiles/{{z}}/{{x}}/{{y}}.mvt"),
+        &ds.title,
+        &ds.attribution.join("; "),
+    );
+    if let Value::Object(m) = &mut body {
+        m.insert(
+            "description".into(),
+            json!(format!("{}: {}", ds.title, served.scored.methodology.name)),
+        );
+    }
     Ok(json_response(
         body.to_string(),
         Some(&state.config().tile_cache_control),
