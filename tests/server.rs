@@ -1,0 +1,1005 @@
+//! HTTP behaviour of the server: router tests through `oneshot` on a small
+//! synthetic dataset (a grid of square areas in two boroughs, scored with a
+//! two-component methodology), one test over real HTTP on 127.0.0.1:0, and
+//! reloads under concurrent requests.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use dxmap::dataset::{
+    Area, Column, ColumnId, Dataset, Layer, LayerFeature, LsoaCode, Source, Values,
+};
+use dxmap::score::{Methodology, ScoreOptions, ScoredDataset};
+use dxmap::server::reload::{self, Reloader};
+use dxmap::server::{AppState, Limits, ServeError, Served, ServerConfig, router};
+use dxmap::tiles::TileOptions;
+use geo_types::{LineString, MultiPolygon, Polygon};
+use serde_json::Value;
+use tower::ServiceExt;
+
+const W: f64 = -0.12;
+const S: f64 = 51.50;
+const STEP: f64 = 0.01;
+const COLS: usize = 8;
+const ROWS: usize = 6;
+
+const METHODOLOGY: &str = r#"
+name = "Test DERI"
+description = "two components"
+scope = "all"
+transform = "minmax"
+missing = "skip"
+top_drivers = 2
+
+[index]
+combine = "weighted_mean"
+rescale = "none"
+
+[[component]]
+id = "demography"
+label = "Demography"
+weight = 1
+
+[[component.indicator]]
+id = "aged_65_plus"
+label = "Aged 65+"
+weight = 1
+
+[[component]]
+id = "deprivation"
+label = "Deprivation"
+weight = 1
+
+[[component.indicator]]
+id = "no_qualifications"
+label = "No qualifications"
+weight = 1
+"#;
+
+fn rect(w: f64, s: f64, e: f64, n: f64) -> MultiPolygon<f64> {
+    MultiPolygon(vec![Polygon::new(
+        LineString::from(vec![(w, s), (e, s), (e, n), (w, n), (w, s)]),
+        vec![],
+    )])
+}
+
+/// A `cols` × ROWS grid of areas; the left half in borough 1, the right in 2.
+fn dataset(cols: usize, title: &str) -> Dataset {
+    let mut areas = Vec::new();
+    let (mut pop, mut old, mut noq) = (Vec::new(), Vec::new(), Vec::new());
+    for r in 0..ROWS {
+        for c in 0..cols {
+            let k = r * cols + c;
+            let left = c < cols / 2;
+            let (bc, bn) = if left {
+                ("E09000001", "City of London")
+            } else {
+                ("E09000002", "Barking and Dagenham")
+            };
+            let w = W + c as f64 * STEP;
+            let s = S + r as f64 * STEP;
+            areas.push(Area {
+                code: LsoaCode::new(format!("E01{k:06}")),
+                name: format!("Area {k}"),
+                borough_code: bc.into(),
+                borough_name: bn.into(),
+                ward_code: Some(format!("W{}", k / 4)),
+                ward_name: Some(format!("Ward {}", k / 4)),
+                geometry: rect(w, s, w + STEP, s + STEP),
+            });
+            pop.push(Some(1500.0 + k as f64));
+            old.push(Some((k as f64 * 7.0 % 23.0) / 100.0));
+            // One missing value, to check omission.
+            noq.push(if k == 5 {
+                None
+            } else {
+                Some((k as f64 * 3.0 % 17.0) / 50.0)
+            });
+        }
+    }
+    let col = |id: &str, v: Vec<Option<f64>>, demo: bool| Column {
+        id: ColumnId(id.into()),
+        label: id.into(),
+        values: Values::Numeric(v),
+        source: Source {
+            dataset: "synthetic".into(),
+            file: "test".into(),
+            vintage: "2024".into(),
+            method: "made up".into(),
+            demonstration: demo,
+        },
+    };
+    let half = W + (cols / 2) as f64 * STEP;
+    let top = S + ROWS as f64 * STEP;
+    let right = W + cols as f64 * STEP;
+    Dataset {
+        title: title.into(),
+        geography: "LSOA 2011".into(),
+        areas,
+        columns: vec![
+            col("population", pop, false),
+            col("aged_65_plus", old, false),
+            col("no_qualifications", noq, true),
+        ],
+        layers: vec![Layer {
+            name: "boroughs".into(),
+            features: vec![
+                LayerFeature {
+                    code: "E09000001".into(),
+                    name: "City of London".into(),
+                    geometry: rect(W, S, half, top),
+                },
+                LayerFeature {
+                    code: "E09000002".into(),
+                    name: "Barking and Dagenham".into(),
+                    geometry: rect(half, S, right, top),
+                },
+            ],
+        }],
+        attribution: vec!["Test data".into()],
+    }
+}
+
+fn methodology() -> Arc<Methodology> {
+    Arc::new(Methodology::parse(METHODOLOGY, "test.toml").unwrap())
+}
+
+fn scored(ds: Dataset) -> ScoredDataset {
+    let opts = ScoreOptions {
+        sensitivity_draws: Some(20),
+        ..ScoreOptions::default()
+    };
+    ScoredDataset::new(Arc::new(ds), methodology(), &opts).unwrap()
+}
+
+fn served(ds: Dataset) -> Served {
+    Served::build(scored(ds), TileOptions::default(), 8 << 20).unwrap()
+}
+
+fn config() -> ServerConfig {
+    ServerConfig::default()
+}
+
+fn app_with(config: ServerConfig) -> (AppState, Router) {
+    let state = AppState::new(served(dataset(COLS, "Grid")), config);
+    (state.clone(), router(state))
+}
+
+fn app() -> Router {
+    app_with(config()).1
+}
+
+struct Resp {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "status {}: body is not JSON ({e}): {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+    fn header(&self, name: header::HeaderName) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+async fn send(app: &Router, req: Request<Body>) -> Resp {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap()
+        .to_vec();
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+async fn get(app: &Router, uri: &str) -> Resp {
+    send(app, Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+async fn get_with(app: &Router, uri: &str, headers: &[(&str, &str)]) -> Resp {
+    let mut b = Request::get(uri);
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    send(app, b.body(Body::empty()).unwrap()).await
+}
+
+async fn post(app: &Router, uri: &str, body: impl Into<String>) -> Resp {
+    let req = Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.into()))
+        .unwrap();
+    send(app, req).await
+}
+
+/// XYZ tile containing (lon, lat) at zoom z.
+fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
+    let n = (1u64 << z) as f64;
+    let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
+    let lr = lat.to_radians();
+    let y =
+        ((1.0 - (lr.tan() + 1.0 / lr.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
+    (x, y)
+}
+
+fn gunzip(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(b)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+/// Layer names of an MVT, read with a minimal protobuf walker (independent
+/// of the encoder): Tile.layers = field 3, Layer.name = field 1.
+fn mvt_layer_names(buf: &[u8]) -> Vec<String> {
+    fn varint(b: &[u8], i: &mut usize) -> u64 {
+        let mut v = 0u64;
+        let mut shift = 0;
+        loop {
+            let byte = b[*i];
+            *i += 1;
+            v |= ((byte & 0x7f) as u64) << shift;
+            if byte & 0x80 == 0 {
+                return v;
+            }
+            shift += 7;
+        }
+    }
+    fn fields(b: &[u8]) -> Vec<(u64, &[u8])> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            let key = varint(b, &mut i);
+            match key & 7 {
+                0 => {
+                    varint(b, &mut i);
+                }
+                2 => {
+                    let len = varint(b, &mut i) as usize;
+                    out.push((key >> 3, &b[i..i + len]));
+                    i += len;
+                }
+                5 => i += 4,
+                1 => i += 8,
+                t => panic!("unexpected wire type {t}"),
+            }
+        }
+        out
+    }
+    fields(buf)
+        .into_iter()
+        .filter(|(f, _)| *f == 3)
+        .filter_map(|(_, layer)| {
+            fields(layer)
+                .into_iter()
+                .find(|(f, _)| *f == 1)
+                .map(|(_, n)| String::from_utf8(n.to_vec()).unwrap())
+        })
+        .collect()
+}
+
+fn assert_json_error(r: &Resp, status: StatusCode) {
+    assert_eq!(
+        r.status,
+        status,
+        "body: {}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_eq!(r.header(header::CONTENT_TYPE), Some("application/json"));
+    let j = r.json();
+    assert!(
+        j["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "error message in {j}"
+    );
+}
+
+#[tokio::test]
+async fn empty_tile_is_204() {
+    let app = app();
+    let r = get(&app, "/tiles/10/0/0.mvt").await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert!(r.body.is_empty());
+    assert!(r.header(header::CACHE_CONTROL).is_some());
+}
+
+#[tokio::test]
+async fn tile_gzip_etag_and_304() {
+    let app = app();
+    let (x, y) = tile_of(W + 0.035, S + 0.025, 12);
+    let uri = format!("/tiles/12/{x}/{y}.mvt");
+
+    let plain = get(&app, &uri).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert_eq!(
+        plain.header(header::CONTENT_TYPE),
+        Some("application/vnd.mapbox-vector-tile")
+    );
+    assert_eq!(plain.header(header::CONTENT_ENCODING), None);
+    assert_eq!(plain.header(header::VARY), Some("Accept-Encoding"));
+    assert!(plain.header(header::CACHE_CONTROL).is_some());
+    let etag_plain = plain.header(header::ETAG).unwrap().to_string();
+    assert!(
+        etag_plain.starts_with('"') && etag_plain.ends_with('"'),
+        "strong ETag"
+    );
+    let names = mvt_layer_names(&plain.body);
+    assert!(names.contains(&"lsoa".to_string()), "{names:?}");
+    assert!(names.contains(&"boroughs".to_string()), "{names:?}");
+
+    let gz = get_with(&app, &uri, &[("accept-encoding", "br, gzip")]).await;
+    assert_eq!(gz.status, StatusCode::OK);
+    assert_eq!(gz.header(header::CONTENT_ENCODING), Some("gzip"));
+    let etag_gz = gz.header(header::ETAG).unwrap().to_string();
+    assert_ne!(etag_gz, etag_plain, "one ETag per encoding");
+    assert_eq!(gunzip(&gz.body), plain.body);
+
+    // Same bytes again (from the cache), byte-identical.
+    let again = get_with(&app, &uri, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(again.body, gz.body);
+
+    let nm = get_with(
+        &app,
+        &uri,
+        &[("accept-encoding", "gzip"), ("if-none-match", &etag_gz)],
+    )
+    .await;
+    assert_eq!(nm.status, StatusCode::NOT_MODIFIED);
+    assert!(nm.body.is_empty());
+    assert_eq!(nm.header(header::ETAG), Some(etag_gz.as_str()));
+
+    // The gzip tag does not validate the identity encoding.
+    let other = get_with(&app, &uri, &[("if-none-match", &etag_gz)]).await;
+    assert_eq!(other.status, StatusCode::OK);
+
+    // HEAD works and sends no body.
+    let head = send(&app, Request::head(&uri).body(Body::empty()).unwrap()).await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert!(head.body.is_empty());
+}
+
+#[tokio::test]
+async fn bad_tile_requests_are_400_or_404_json() {
+    let app = app();
+    for (uri, status) in [
+        ("/tiles/abc/0/0.mvt", StatusCode::BAD_REQUEST),
+        ("/tiles/3/-1/0.mvt", StatusCode::BAD_REQUEST),
+        ("/tiles/3/8/0.mvt", StatusCode::BAD_REQUEST),
+        ("/tiles/3/0/8.mvt", StatusCode::BAD_REQUEST),
+        ("/tiles/3/0/1e3.mvt", StatusCode::BAD_REQUEST),
+        ("/tiles/99999999999/0/0.mvt", StatusCode::BAD_REQUEST),
+        ("/tiles/15/0/0.mvt", StatusCode::NOT_FOUND),
+        ("/tiles/31/0/0.mvt", StatusCode::NOT_FOUND),
+        ("/tiles/3/0/0.png", StatusCode::NOT_FOUND),
+        ("/tiles/3/0/0", StatusCode::NOT_FOUND),
+    ] {
+        let r = get(&app, uri).await;
+        assert_json_error(&r, status);
+    }
+    // Not matching the route at all: 404 JSON too.
+    assert_json_error(&get(&app, "/tiles/3/0").await, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn tilejson_has_absolute_urls_layers_and_bounds() {
+    let app = app();
+    let r = get_with(&app, "/tiles.json", &[("host", "maps.example.test:8080")]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let j = r.json();
+    assert_eq!(j["tilejson"], "3.0.0");
+    assert_eq!(
+        j["tiles"][0],
+        "http://maps.example.test:8080/tiles/{z}/{x}/{y}.mvt"
+    );
+    assert_eq!(j["maxzoom"], 14);
+    assert_eq!(j["attribution"], "Test data");
+    let b = j["bounds"].as_array().unwrap();
+    assert!((b[0].as_f64().unwrap() - W).abs() < 1e-6);
+    let layers = j["vector_layers"].as_array().unwrap();
+    let lsoa = layers.iter().find(|l| l["id"] == "lsoa").unwrap();
+    for f in [
+        "code",
+        "index",
+        "decile",
+        "c_demography",
+        "i_aged_65_plus",
+        "p_top",
+        "demo",
+    ] {
+        assert!(lsoa["fields"].get(f).is_some(), "field {f} in {lsoa}");
+    }
+    assert!(layers.iter().any(|l| l["id"] == "boroughs"));
+
+    let bad = get_with(&app, "/tiles.json", &[("host", "evil\"host")]).await;
+    assert_json_error(&bad, StatusCode::BAD_REQUEST);
+
+    let (_, app) = app_with(ServerConfig {
+        public_url: Some("https://tiles.example.org/dx/".into()),
+        ..config()
+    });
+    let j = get(&app, "/tiles.json").await.json();
+    assert_eq!(
+        j["tiles"][0],
+        "https://tiles.example.org/dx/tiles/{z}/{x}/{y}.mvt"
+    );
+    let c = get(&app, "/catalog").await.json();
+    let layers = c["tiles"]["dxmap"]["layers"].as_array().unwrap();
+    let lsoa = layers.iter().find(|l| l["id"] == "lsoa").unwrap();
+    assert_eq!(lsoa["features"], (COLS * ROWS) as u64);
+}
+
+#[tokio::test]
+async fn area_detail_and_lookup() {
+    let app = app();
+    let r = get(&app, "/api/areas/E01000005").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let j = r.json();
+    assert_eq!(j["code"], "E01000005");
+    assert_eq!(
+        j["borough_code"], "E09000002",
+        "column 5 is in the right half"
+    );
+    assert_eq!(j["ward_name"], "Ward 1");
+    assert!(j["index"].is_number());
+    let inds = j["indicators"].as_array().unwrap();
+    let noq = inds
+        .iter()
+        .find(|i| i["id"] == "no_qualifications")
+        .unwrap();
+    assert!(noq["raw"].is_null(), "missing raw value is null");
+    assert!(noq["min"].as_f64().unwrap() < noq["max"].as_f64().unwrap());
+    assert_eq!(j["components"].as_array().unwrap().len(), 2);
+    assert!(j["sensitivity"]["rank_p05"].is_number());
+    assert_eq!(j["demonstration"], false, "its demo value is missing");
+    let srcs = j["sources"].as_array().unwrap();
+    assert!(
+        srcs.iter()
+            .any(|s| s["column"] == "no_qualifications" && s["demonstration"] == true)
+    );
+    assert_eq!(
+        get(&app, "/api/areas/E01000006").await.json()["demonstration"],
+        true
+    );
+
+    assert_json_error(
+        &get(&app, "/api/areas/E99999999").await,
+        StatusCode::NOT_FOUND,
+    );
+
+    // Area 10 = row 1, column 2.
+    let lon = W + 2.5 * STEP;
+    let lat = S + 1.5 * STEP;
+    let l = get(&app, &format!("/api/lookup?lon={lon}&lat={lat}")).await;
+    assert_eq!(l.status, StatusCode::OK);
+    assert_eq!(l.json()["code"], "E01000010");
+    assert_eq!(l.json(), get(&app, "/api/areas/E01000010").await.json());
+
+    assert_json_error(
+        &get(&app, "/api/lookup?lon=10&lat=10").await,
+        StatusCode::NOT_FOUND,
+    );
+    for bad in [
+        "/api/lookup?lon=abc&lat=51.5",
+        "/api/lookup?lon=0",
+        "/api/lookup?lon=500&lat=51",
+        "/api/lookup?lon=NaN&lat=51",
+    ] {
+        assert_json_error(&get(&app, bad).await, StatusCode::BAD_REQUEST);
+    }
+}
+
+#[tokio::test]
+async fn area_lists_by_bbox_and_borough() {
+    let app = app();
+    // Inside areas 0, 1, 8 and 9 (2 × 2 cells at the south-west corner).
+    let bbox = format!("{},{},{},{}", W + 0.002, S + 0.002, W + 0.015, S + 0.015);
+    let j = get(&app, &format!("/api/areas?bbox={bbox}")).await.json();
+    assert_eq!(j["count"], 4);
+    let codes: Vec<&str> = j["areas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["E01000000", "E01000001", "E01000008", "E01000009"]);
+    assert!(j["areas"][0]["decile"].is_number());
+
+    let b = get(&app, "/api/areas?borough=E09000002").await.json();
+    assert_eq!(b["count"], (COLS * ROWS / 2) as u64);
+    let by_name = get(&app, "/api/areas?borough=barking%20and%20dagenham")
+        .await
+        .json();
+    assert_eq!(by_name, b);
+    assert_json_error(
+        &get(&app, "/api/areas?borough=Nowhere").await,
+        StatusCode::NOT_FOUND,
+    );
+
+    for bad in [
+        "/api/areas",
+        "/api/areas?bbox=1,2,3",
+        "/api/areas?bbox=a,b,c,d",
+        "/api/areas?bbox=1,2,0,3",
+        "/api/areas?bbox=-10,40,10,60",
+        "/api/areas?bbox=0,0,1,1&borough=E09000001",
+    ] {
+        assert_json_error(&get(&app, bad).await, StatusCode::BAD_REQUEST);
+    }
+}
+
+#[tokio::test]
+async fn meta_methodology_and_columnar_scores() {
+    let app = app();
+    let m = get(&app, "/api/meta").await.json();
+    assert_eq!(m["title"], "Grid");
+    assert_eq!(m["demonstration"], true);
+    assert_eq!(m["boroughs"].as_array().unwrap().len(), 2);
+    assert_eq!(m["boroughs"][0]["code"], "E09000001");
+    assert_eq!(m["center"].as_array().unwrap().len(), 3);
+
+    let me = get(&app, "/api/methodology").await.json();
+    assert_eq!(me["name"], "Test DERI");
+    assert_eq!(me["scope"], "all");
+    assert_eq!(
+        me["components"][0]["indicators"][0]["column"],
+        "aged_65_plus"
+    );
+    assert_eq!(me["components"][0]["indicators"][0]["transform"], "minmax");
+
+    let s = get(&app, "/api/scores").await.json();
+    let n = COLS * ROWS;
+    for k in ["codes", "names", "boroughs", "wards", "population", "index"] {
+        assert_eq!(s[k].as_array().unwrap().len(), n, "{k}");
+    }
+    assert_eq!(s["indicators"]["aged_65_plus"].as_array().unwrap().len(), n);
+    assert_eq!(s["components"]["deprivation"].as_array().unwrap().len(), n);
+    assert_eq!(s["population"][0], 1500.0);
+
+    let h = get(&app, "/healthz").await;
+    assert_eq!(h.status, StatusCode::OK);
+    assert_eq!(h.json()["areas"], n as u64);
+}
+
+#[tokio::test]
+async fn custom_scope_rescore() {
+    let app = app();
+    let codes: Vec<String> = (0..6).map(|k| format!("\"E01{k:06}\"")).collect();
+    let r = post(
+        &app,
+        "/api/score",
+        format!("{{\"codes\": [{}]}}", codes.join(",")),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let j = r.json();
+    assert_eq!(j["scope"], "custom");
+    assert_eq!(j["count"], 6);
+    let ranks: Vec<u64> = j["areas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["rank"].as_u64())
+        .collect();
+    assert!(
+        ranks.iter().all(|&r| (1..=6).contains(&r)),
+        "ranks within the selection: {ranks:?}"
+    );
+    assert!(j["areas"][0]["components"]["demography"].is_number());
+
+    // A polygon over the south-west 3 × 2 cells.
+    let (e, n) = (W + 3.0 * STEP - 0.001, S + 2.0 * STEP - 0.001);
+    let poly = format!(
+        r#"{{"polygon": {{"type": "Polygon", "coordinates": [[[{W},{S}],[{e},{S}],[{e},{n}],[{W},{n}],[{W},{S}]]]}}}}"#
+    );
+    let p = post(&app, "/api/score", poly).await;
+    assert_eq!(
+        p.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&p.body)
+    );
+    assert_eq!(p.json()["count"], 6);
+
+    let w = post(
+        &app,
+        "/api/score",
+        format!(
+            "{{\"codes\": [{}], \"weights\": {{\"deprivation\": 0}}}}",
+            codes.join(",")
+        ),
+    )
+    .await;
+    assert_eq!(
+        w.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&w.body)
+    );
+    let wj = w.json();
+    for a in wj["areas"].as_array().unwrap() {
+        // With deprivation weighted 0 the index is the demography score.
+        if let (Some(i), Some(d)) = (a["index"].as_f64(), a["components"]["demography"].as_f64()) {
+            assert!((i - d).abs() < 1e-3, "{a}");
+        }
+    }
+
+    for bad in [
+        "not json".to_string(),
+        "{}".into(),
+        r#"{"codes": ["E01000000"]}"#.into(),
+        r#"{"codes": ["E01000000", "NOPE"]}"#.into(),
+        r#"{"codes": ["E01000000", "E01000001"], "weights": {"nope": 1}}"#.into(),
+        r#"{"codes": ["E01000000", "E01000001"], "weights": {"demography": -1}}"#.into(),
+        r#"{"codes": ["E01000000", "E01000001"], "extra": 1}"#.into(),
+        r#"{"polygon": {"type": "Point", "coordinates": [0, 0]}}"#.into(),
+        r#"{"codes": ["E01000000"], "polygon": {"type": "Point", "coordinates": [0, 0]}}"#.into(),
+    ] {
+        let r = post(&app, "/api/score", bad.clone()).await;
+        assert_json_error(&r, StatusCode::BAD_REQUEST);
+    }
+}
+
+#[tokio::test]
+async fn limits_are_enforced() {
+    let (_, app) = app_with(ServerConfig {
+        limits: Limits {
+            max_body_bytes: 1000,
+            max_codes: 3,
+            max_header_bytes: 2000,
+            max_polygon_vertices: 5,
+            ..Limits::default()
+        },
+        ..config()
+    });
+    let big = format!("{{\"codes\": [\"{}\"]}}", "x".repeat(2000));
+    assert_json_error(
+        &post(&app, "/api/score", big).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+    );
+    let many = r#"{"codes": ["E01000000", "E01000001", "E01000002", "E01000003"]}"#;
+    assert_json_error(
+        &post(&app, "/api/score", many).await,
+        StatusCode::BAD_REQUEST,
+    );
+    let poly = r#"{"polygon": {"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0.5,1.5],[0,1],[0,0]]]}}"#;
+    assert_json_error(
+        &post(&app, "/api/score", poly).await,
+        StatusCode::BAD_REQUEST,
+    );
+    let long = "y".repeat(3000);
+    let r = get_with(&app, "/healthz", &[("x-padding", &long)]).await;
+    assert_json_error(&r, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+}
+
+fn web_dir(root: &Path) -> std::path::PathBuf {
+    let web = root.join("web");
+    std::fs::create_dir_all(web.join("node_modules/maplibre-gl/dist")).unwrap();
+    std::fs::write(web.join("index.html"), "<html>map</html>").unwrap();
+    std::fs::write(web.join("app.js"), "console.log(1)").unwrap();
+    std::fs::write(
+        web.join("node_modules/maplibre-gl/dist/maplibre-gl.js"),
+        "/* maplibre */",
+    )
+    .unwrap();
+    std::fs::write(root.join("secret.txt"), "secret").unwrap();
+    web
+}
+
+#[tokio::test]
+async fn static_files_vendor_and_traversal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let web = web_dir(tmp.path());
+    let (_, app) = app_with(ServerConfig {
+        web_dir: Some(web),
+        ..config()
+    });
+    let r = get(&app, "/").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body, b"<html>map</html>");
+    assert_eq!(get(&app, "/app.js").await.body, b"console.log(1)");
+    let v = get(&app, "/vendor/maplibre-gl/maplibre-gl.js").await;
+    assert_eq!(v.status, StatusCode::OK);
+    assert_eq!(v.body, b"/* maplibre */");
+    assert_eq!(get(&app, "/nope.js").await.status, StatusCode::NOT_FOUND);
+
+    for uri in [
+        "/../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/%2E%2E%2Fsecret.txt",
+        "/..%2fsecret.txt",
+        "/vendor/maplibre-gl/../../../../../secret.txt",
+        "/vendor/maplibre-gl/%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2fsecret.txt",
+        "/app.js%00",
+        "/..\\secret.txt",
+    ] {
+        let r = get(&app, uri).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{uri}");
+        assert!(
+            !String::from_utf8_lossy(&r.body).contains("secret"),
+            "{uri}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn cors_open_by_default_and_configurable() {
+    let app = app();
+    let r = get_with(&app, "/api/meta", &[("origin", "https://elsewhere.org")]).await;
+    assert_eq!(r.header(header::ACCESS_CONTROL_ALLOW_ORIGIN), Some("*"));
+
+    let (_, app) = app_with(ServerConfig {
+        cors: dxmap::server::CorsPolicy::Origins(vec!["https://ok.org".into()]),
+        ..config()
+    });
+    let ok = get_with(&app, "/api/meta", &[("origin", "https://ok.org")]).await;
+    assert_eq!(
+        ok.header(header::ACCESS_CONTROL_ALLOW_ORIGIN),
+        Some("https://ok.org")
+    );
+    let no = get_with(&app, "/api/meta", &[("origin", "https://bad.org")]).await;
+    assert_eq!(no.header(header::ACCESS_CONTROL_ALLOW_ORIGIN), None);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_and_cache() {
+    let app = app();
+    let (x, y) = tile_of(W + 0.035, S + 0.025, 12);
+    let uri = format!("/tiles/12/{x}/{y}.mvt");
+    get(&app, &uri).await;
+    get(&app, &uri).await;
+    get(&app, "/api/areas/NOPE").await;
+    let m = get(&app, "/metrics").await;
+    assert_eq!(m.status, StatusCode::OK);
+    let text = String::from_utf8(m.body).unwrap();
+    assert!(
+        text.contains("dxmap_http_requests_total{route=\"/tiles/{z}/{x}/{y}\",status=\"200\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("dxmap_http_requests_total{route=\"/api/areas/{code}\",status=\"404\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("dxmap_tile_cache_hits_total 1"), "{text}");
+    assert!(text.contains("dxmap_tile_cache_misses_total 1"), "{text}");
+}
+
+/// Minimal HTTP/1.1 GET over a raw socket: status, headers (lowercased) and body.
+fn http_get(addr: std::net::SocketAddr, path: &str, gzip: bool) -> (u16, String, Vec<u8>) {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let ae = if gzip {
+        "Accept-Encoding: gzip\r\n"
+    } else {
+        ""
+    };
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{ae}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).unwrap();
+    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&buf[..split]).to_ascii_lowercase();
+    let status = head[9..12].parse().unwrap();
+    let mut body = buf[split + 4..].to_vec();
+    if head.contains("transfer-encoding: chunked") {
+        let mut out = Vec::new();
+        let mut i = 0;
+        loop {
+            let eol = i + body[i..].windows(2).position(|w| w == b"\r\n").unwrap();
+            let n = usize::from_str_radix(std::str::from_utf8(&body[i..eol]).unwrap().trim(), 16)
+                .unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&body[eol + 2..eol + 2 + n]);
+            i = eol + 2 + n + 2;
+        }
+        body = out;
+    }
+    (status, head, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_server_serves_tiles_over_http() {
+    let state = AppState::new(served(dataset(COLS, "Grid")), config());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(dxmap::server::serve(listener, state, async {
+        let _ = rx.await;
+    }));
+
+    let results = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        for z in 8..=14u32 {
+            let (x0, y0) = tile_of(W, S + ROWS as f64 * STEP, z);
+            let (x1, y1) = tile_of(W + COLS as f64 * STEP, S, z);
+            for x in x0..=x1.min(x0 + 2) {
+                for y in y0..=y1.min(y0 + 2) {
+                    out.push((
+                        z,
+                        x,
+                        y,
+                        http_get(addr, &format!("/tiles/{z}/{x}/{y}.mvt"), true),
+                    ));
+                }
+            }
+        }
+        let tj = http_get(addr, "/tiles.json", false);
+        (out, tj)
+    })
+    .await
+    .unwrap();
+    let (tiles, tj) = results;
+    let mut non_empty = 0;
+    for (z, x, y, (status, head, body)) in &tiles {
+        assert!(*status == 200 || *status == 204, "{z}/{x}/{y}: {status}");
+        if *status == 200 {
+            non_empty += 1;
+            assert!(head.contains("content-encoding: gzip"), "{head}");
+            let names = mvt_layer_names(&gunzip(body));
+            if *z >= 8 {
+                assert!(
+                    names.contains(&"lsoa".to_string()),
+                    "{z}/{x}/{y}: {names:?}"
+                );
+            }
+        }
+    }
+    assert!(non_empty >= 7, "at least one tile per zoom: {non_empty}");
+    let j: Value = serde_json::from_slice(&tj.2).unwrap();
+    assert_eq!(
+        j["tiles"][0],
+        format!("http://{addr}/tiles/{{z}}/{{x}}/{{y}}.mvt")
+    );
+
+    tx.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("graceful shutdown")
+        .unwrap()
+        .unwrap();
+}
+
+fn synthetic_reloader(path: &Path) -> Arc<Reloader> {
+    let m = methodology();
+    let f = move |ds: Arc<Dataset>| -> Result<ScoredDataset, ServeError> {
+        ScoredDataset::new(ds, m.clone(), &ScoreOptions::default())
+            .map_err(|e| ServeError::Other(e.to_string()))
+    };
+    Arc::new(Reloader::new(
+        path.to_path_buf(),
+        Arc::new(f),
+        TileOptions::default(),
+        8 << 20,
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_under_load_has_no_failures_and_refuses_corrupt_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("data.dxds");
+    dataset(COLS, "A").write(&path).unwrap();
+    let reloader = synthetic_reloader(&path);
+    let state = AppState::new(reloader.build().unwrap(), config());
+    let app = router(state.clone());
+
+    let failures = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for w in 0..4 {
+        let (app, failures, done) = (app.clone(), failures.clone(), done.clone());
+        workers.push(tokio::spawn(async move {
+            let mut n = 0usize;
+            let (x, y) = tile_of(W + 0.035, S + 0.025, 12);
+            while !done.load(Ordering::Relaxed) || n < 20 {
+                let uri = match (n + w) % 4 {
+                    0 => format!("/tiles/12/{x}/{y}.mvt"),
+                    1 => "/api/areas/E01000003".to_string(),
+                    2 => "/api/scores".to_string(),
+                    _ => "/tiles.json".to_string(),
+                };
+                let r = get(&app, &uri).await;
+                if r.status != StatusCode::OK {
+                    failures.fetch_add(1, Ordering::Relaxed);
+                }
+                n += 1;
+            }
+            n
+        }));
+    }
+    for i in 0..4 {
+        let cols = if i % 2 == 0 { COLS + 2 } else { COLS };
+        dataset(cols, &format!("gen {i}")).write(&path).unwrap();
+        reload::reload(&state, &reloader).await.unwrap();
+        assert_eq!(state.served().dataset().title, format!("gen {i}"));
+        assert_eq!(state.served().dataset().len(), cols * ROWS);
+    }
+    done.store(true, Ordering::Relaxed);
+    let mut total = 0;
+    for w in workers {
+        total += w.await.unwrap();
+    }
+    assert!(total >= 80);
+    assert_eq!(
+        failures.load(Ordering::Relaxed),
+        0,
+        "failed requests during reloads"
+    );
+
+    // A corrupt file (one flipped byte) is refused; the old data keeps serving.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&path, &bytes).unwrap();
+    assert!(reload::reload(&state, &reloader).await.is_err());
+    assert_eq!(state.served().dataset().title, "gen 3");
+    assert_eq!(
+        get(&app, "/api/areas/E01000003").await.status,
+        StatusCode::OK
+    );
+    let m = String::from_utf8(get(&app, "/metrics").await.body).unwrap();
+    assert!(m.contains("dxmap_reloads_total 4"), "{m}");
+    assert!(m.contains("dxmap_reload_failures_total 1"), "{m}");
+
+    // Truncated too.
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    assert!(reload::reload(&state, &reloader).await.is_err());
+    assert_eq!(state.served().dataset().title, "gen 3");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_watcher_reloads_on_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("data.dxds");
+    dataset(COLS, "before").write(&path).unwrap();
+    let reloader = synthetic_reloader(&path);
+    let state = AppState::new(reloader.build().unwrap(), config());
+    let watcher = tokio::spawn(reload::watch(
+        state.clone(),
+        reloader,
+        Duration::from_millis(50),
+    ));
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    // Ensure a different mtime even on coarse-grained file systems.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    dataset(COLS, "after").write(&path).unwrap();
+    let mut ok = false;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if state.served().dataset().title == "after" {
+            ok = true;
+            break;
+        }
+    }
+    watcher.abort();
+    assert!(ok, "watcher did not pick up the new file");
+}
