@@ -369,16 +369,19 @@ function setupRectangle() {
   window.addEventListener('mouseup', async (e) => {
     if (!active || !start) return;
     const p = pos(e);
-    const a = map.unproject(start);
+    const s0 = start;
+    const a = map.unproject(s0);
     const b = map.unproject(p);
     stop();
-    if (Math.abs(p[0] - start[0]) < 4 || Math.abs(p[1] - start[1]) < 4) { setStatus(''); return; }
+    setStatus('');
+    if (Math.abs(p[0] - s0[0]) < 4 || Math.abs(p[1] - s0[1]) < 4) return;
     const bbox = [Math.min(a.lng, b.lng), Math.min(a.lat, b.lat), Math.max(a.lng, b.lng), Math.max(a.lat, b.lat)];
     await selectBbox(bbox);
   });
 }
 
 async function selectBbox(bbox) {
+  S.lastBbox = bbox;
   try {
     const r = await getJson('/api/areas?bbox=' + bbox.map((x) => x.toFixed(6)).join(','));
     for (const a of r.areas) S.rectCodes.add(a.code);

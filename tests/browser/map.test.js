@@ -185,6 +185,10 @@ test('borough selection, table view, sorting and filters', async () => {
   const asc = await vals();
   assert.deepEqual(asc, [...asc].sort((x, y) => x - y));
   assert.equal(await page.locator('#table th[aria-sort=ascending]').count(), 1);
+  // The table, the open selection box and the weights are accessible too.
+  await page.locator('#weights-box summary').click();
+  const violations = await axe(page);
+  assert.deepEqual(violations, [], violations.join('\n'));
   // Text filter inside the borough.
   await page.locator('#table-filter').fill(list.areas[0].code);
   assert.equal(await rows.count(), 1);
@@ -219,6 +223,36 @@ test('search, layer switch and phone width', async () => {
   }
   await page.locator('input[name=scale][value=fixed]').check();
   assert.match(await page.locator('#legend').textContent(), /%|[0-9]/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('rectangle selection selects the areas the server finds in the box', async () => {
+  const { page, errors } = await openMap(browser.context);
+  await page.locator('#selection-box summary').click();
+  await page.locator('#draw-rect').click();
+  const box = await page.locator('#map canvas').boundingBox();
+  const a = [box.x + box.width * 0.45, box.y + box.height * 0.45];
+  const b = [box.x + box.width * 0.55, box.y + box.height * 0.55];
+  await page.mouse.move(...a);
+  await page.mouse.down();
+  await page.mouse.move(...b, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForFunction(() => window.dxmap.state.selected.size > 0);
+  const bbox = await page.evaluate(({ a, b, box }) => {
+    const m = window.dxmap.map;
+    const p = m.unproject([a[0] - box.x, a[1] - box.y]); const q = m.unproject([b[0] - box.x, b[1] - box.y]);
+    return [Math.min(p.lng, q.lng), Math.min(p.lat, q.lat), Math.max(p.lng, q.lng), Math.max(p.lat, q.lat)];
+  }, { a, b, box });
+  const used = await page.evaluate(() => window.dxmap.state.lastBbox);
+  // Within a few pixels of the drawn box (the map may settle by a pixel meanwhile).
+  used.forEach((x, i) => assert.ok(Math.abs(x - bbox[i]) < 0.002, `box ${used} vs drawn ${bbox}`));
+  const want = await api('/api/areas?bbox=' + used.map((x) => x.toFixed(6)).join(','));
+  const got = await page.evaluate(() => [...window.dxmap.state.selected].sort());
+  assert.deepEqual(got, want.areas.map((x) => x.code).sort());
+  const st = await page.evaluate((c) => window.dxmap.map.getFeatureState({ source: 'dx', sourceLayer: 'lsoa', id: c }), got[0]);
+  assert.equal(st.sel, true, 'selected areas are outlined through feature-state');
+  assert.equal(await page.locator('#draw-rect').getAttribute('aria-pressed'), 'false');
   assert.deepEqual(errors, []);
   await page.close();
 });
