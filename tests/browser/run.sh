@@ -24,7 +24,7 @@ cleanup() {
 trap cleanup EXIT
 
 if [ -z "${DXMAP_URL:-}" ]; then
-  BIN=${DXMAP_BIN:-$ROOT/target/release/dxmap}
+  BIN=${DXMAP_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/dxmap}
   if [ -z "${DXMAP_BIN:-}" ]; then
     (cd "$ROOT" && cargo build --release --quiet --bin dxmap)
   fi
