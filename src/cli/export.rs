@@ -145,6 +145,15 @@ fn load_methodology(path: Option<&std::path::Path>) -> anyhow::Result<Methodolog
         Some(p) => {
             Methodology::load(p).with_context(|| format!("loading methodology {}", p.display()))
         }
-        None => anyhow::bail!("no embedded default methodology yet: pass --methodology"),
+        None => {
+            let mut m = Methodology::parse(LONDON_METHODOLOGY, "methodology/london.toml")?;
+            m.personas = score::parse_personas(LONDON_PERSONAS, "methodology/personas.toml")?;
+            Ok(m)
+        }
     }
 }
+
+/// The default methodology, built into the binary.
+const LONDON_METHODOLOGY: &str = include_str!("../../methodology/london.toml");
+/// The key groups it names.
+const LONDON_PERSONAS: &str = include_str!("../../methodology/personas.toml");

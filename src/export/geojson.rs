@@ -150,24 +150,20 @@ fn push_geometry(out: &mut String, g: &MultiPolygon<f64>) {
         }
         out.push(']');
     };
-    match polys.len() {
-        0 => out.push_str("null"),
-        1 => {
-            out.push_str("{\"type\":\"Polygon\",\"coordinates\":");
-            push_poly(out, &polys[0]);
-            out.push('}');
-        }
-        _ => {
-            out.push_str("{\"type\":\"MultiPolygon\",\"coordinates\":[");
-            for (i, p) in polys.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                push_poly(out, p);
-            }
-            out.push_str("]}");
-        }
+    // Always MultiPolygon, as the dataset stores it: one geometry type per
+    // file keeps GIS tools from typing the layer as "unknown".
+    if polys.is_empty() {
+        out.push_str("null");
+        return;
     }
+    out.push_str("{\"type\":\"MultiPolygon\",\"coordinates\":[");
+    for (i, p) in polys.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_poly(out, p);
+    }
+    out.push_str("]}");
 }
 
 #[cfg(test)]

@@ -1,24 +1,22 @@
 //! Pre-cutting a whole tile pyramid for MBTiles and PMTiles.
 //!
 //! In: a [`ScoredDataset`] and [`TileExportOptions`]. Out: a [`Pyramid`]: the
-//! prepared [`TileSet`], the candidate tiles of each zoom (every tile that a
-//! feature's box, widened by the tile buffer, touches, in a fixed order), and
+//! prepared [`TileSet`], the candidate tiles of each zoom (as the tiles module
+//! lists them for the server, in a fixed order), and
 //! [`Pyramid::cut_zoom`], which cuts and gzips one zoom's tiles in parallel
 //! with rayon while keeping that order, dropping empty tiles.
 
-use std::collections::BTreeSet;
 use std::io::Write;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use geo::BoundingRect;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use super::{ExportError, GENERATOR};
 use crate::score::ScoredDataset;
-use crate::tiles::{LayerData, TileCoord, TileOptions, TileSet, attributes};
+use crate::tiles::{TileCoord, TileOptions, TileSet, attributes, candidate_tiles};
 
 /// Options of a tile export.
 #[derive(Clone, Debug)]
@@ -87,9 +85,11 @@ impl Pyramid {
             max_zoom: options.max_zoom,
             ..TileOptions::default()
         };
-        let buffer = f64::from(tile_opts.buffer) / f64::from(tile_opts.extent.max(1));
-        let zooms = candidates(&layers, options.min_zoom, options.max_zoom, buffer);
         let tileset = TileSet::build(layers, tile_opts).map_err(ExportError::TileSet)?;
+        // The same candidate list the server's TileJSON is based on.
+        let zooms = (options.min_zoom..=options.max_zoom)
+            .map(|z| candidate_tiles(&tileset, z))
+            .collect::<Vec<_>>();
         if let Some(pb) = &options.progress {
             pb.set_length(zooms.iter().map(|z| z.len() as u64).sum());
         }
@@ -186,59 +186,6 @@ pub fn gzip(bytes: &[u8]) -> Result<Vec<u8>, ExportError> {
     Ok(enc.finish()?)
 }
 
-/// Tile x of a longitude and y of a latitude at `z`, as fractions.
-fn tile_xy(lon: f64, lat: f64, z: u8) -> (f64, f64) {
-    let n = f64::from(1u32 << z);
-    let lat = lat.clamp(-85.051_128_78, 85.051_128_78).to_radians();
-    let x = (lon + 180.0) / 360.0 * n;
-    let y = (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n;
-    (x, y)
-}
-
-/// Tiles touched by any feature's box (widened by `buffer`, a fraction of a tile), per zoom.
-fn candidates(
-    layers: &[LayerData],
-    min_zoom: u8,
-    max_zoom: u8,
-    buffer: f64,
-) -> Vec<Vec<TileCoord>> {
-    let boxes: Vec<(u8, u8, [f64; 4])> = layers
-        .iter()
-        .flat_map(|l| {
-            l.features.iter().filter_map(move |f| {
-                let r = f.geometry.bounding_rect()?;
-                Some((
-                    l.minzoom,
-                    l.maxzoom,
-                    [r.min().x, r.min().y, r.max().x, r.max().y],
-                ))
-            })
-        })
-        .collect();
-    (min_zoom..=max_zoom)
-        .map(|z| {
-            let last = (1u64 << z) - 1;
-            let clamp = |v: f64| (v.floor().max(0.0) as u64).min(last) as u32;
-            let mut set = BTreeSet::new();
-            for (lo, hi, [w, s, e, n]) in &boxes {
-                if z < *lo || z > *hi {
-                    continue;
-                }
-                let (x0, y0) = tile_xy(*w, *n, z);
-                let (x1, y1) = tile_xy(*e, *s, z);
-                for x in clamp(x0 - buffer)..=clamp(x1 + buffer) {
-                    for y in clamp(y0 - buffer)..=clamp(y1 + buffer) {
-                        set.insert((x, y));
-                    }
-                }
-            }
-            set.into_iter()
-                .map(|(x, y)| TileCoord { z, x, y })
-                .collect()
-        })
-        .collect()
-}
-
 /// The metadata shared by MBTiles and PMTiles (TileJSON-like).
 pub fn tile_metadata(scored: &ScoredDataset, pyramid: &Pyramid) -> Value {
     let ds = &*scored.dataset;
@@ -255,17 +202,4 @@ pub fn tile_metadata(scored: &ScoredDataset, pyramid: &Pyramid) -> Value {
         "methodology": scored.methodology.name,
         "vector_layers": pyramid.vector_layers(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tile_xy_matches_the_slippy_map_formula() {
-        let (x, y) = tile_xy(-0.1276, 51.5072, 14);
-        assert_eq!((x.floor(), y.floor()), (8186.0, 5448.0));
-        let (x, y) = tile_xy(-180.0, 85.0511287, 0);
-        assert!(x.abs() < 1e-9 && y.abs() < 1e-6);
-    }
 }
