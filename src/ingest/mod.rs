@@ -7,3 +7,6 @@ pub mod boundaries;
 mod error;
 
 pub use error::IngestError;
+pub mod crs;
+pub mod gzip;
+pub mod repair;

@@ -1,0 +1,561 @@
+//! GeoJSON bytes in, raw features (text properties, unrepaired rings in the
+//! file's own coordinates) and the legacy `crs` name out.
+//!
+//! Deserialises with serde straight into flat coordinate buffers rather
+//! than through a generic JSON value tree: the 32 MB England and Wales file
+//! parses several times faster this way. A `Progress` shared with the
+//! visitors records which feature is being read, so a JSON error deep
+//! inside a coordinate array still names the feature and its code.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use geo_types::Coord;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::error::Category;
+
+use super::{RawFeature, feature_code};
+use crate::ingest::IngestError;
+
+/// A parsed GeoJSON file before CRS handling and repair.
+pub(super) struct Parsed {
+    /// The legacy `crs` member's name (or "EPSG:<code>"), when present.
+    pub crs: Option<String>,
+    pub features: Vec<RawFeature>,
+}
+
+/// Parses GeoJSON text (a FeatureCollection or a single Feature).
+pub(super) fn parse(bytes: &[u8], file: &Path) -> Result<Parsed, IngestError> {
+    let progress = Progress {
+        file,
+        feature: Cell::new(None),
+        code: RefCell::new(None),
+        failure: RefCell::new(None),
+    };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let result = TopSeed(&progress)
+        .deserialize(&mut de)
+        .and_then(|parsed| de.end().map(|()| parsed));
+    match result {
+        Ok(parsed) => Ok(parsed),
+        Err(e) => Err(json_error(e, bytes, &progress)),
+    }
+}
+
+struct Progress<'a> {
+    file: &'a Path,
+    /// The feature being read, if inside one.
+    feature: Cell<Option<usize>>,
+    /// Its code, once its properties are read.
+    code: RefCell<Option<String>>,
+    /// A feature-level failure found by a visitor (wins over serde's message).
+    failure: RefCell<Option<IngestError>>,
+}
+
+impl Progress<'_> {
+    fn fail<E: de::Error>(&self, message: String) -> E {
+        let feature = self.feature.get().unwrap_or(0);
+        *self.failure.borrow_mut() = Some(IngestError::Feature {
+            file: self.file.to_path_buf(),
+            feature,
+            code: self.code.borrow().clone(),
+            message,
+        });
+        E::custom("feature error")
+    }
+}
+
+fn json_error(e: serde_json::Error, bytes: &[u8], progress: &Progress) -> IngestError {
+    if let Some(failure) = progress.failure.borrow_mut().take() {
+        return failure;
+    }
+    let file = progress.file.to_path_buf();
+    let feature = progress.feature.get();
+    let in_feature = |message: String| match feature {
+        Some(feature) => IngestError::Feature {
+            file: progress.file.to_path_buf(),
+            feature,
+            code: progress.code.borrow().clone(),
+            message,
+        },
+        None => IngestError::File {
+            file: progress.file.to_path_buf(),
+            message: message.clone(),
+        },
+    };
+    match e.classify() {
+        Category::Eof => IngestError::File {
+            file,
+            message: format!("truncated JSON: {e}"),
+        },
+        Category::Syntax => match non_finite_token(bytes, e.line(), e.column()) {
+            Some(token) => in_feature(format!(
+                "coordinate {token} is not a finite number (line {} column {})",
+                e.line(),
+                e.column()
+            )),
+            None => {
+                let where_ = feature
+                    .map(|f| format!(" (in feature {f})"))
+                    .unwrap_or_default();
+                IngestError::File {
+                    file,
+                    message: format!("invalid JSON: {e}{where_}"),
+                }
+            }
+        },
+        Category::Data => in_feature(format!("{e}")),
+        Category::Io => IngestError::File {
+            file,
+            message: format!("{e}"),
+        },
+    }
+}
+
+/// The NaN/Infinity literal near a syntax error, if that is what broke the JSON.
+fn non_finite_token(bytes: &[u8], line: usize, column: usize) -> Option<&'static str> {
+    let mut start = 0;
+    if line > 1 {
+        let mut seen = 1;
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\n' {
+                seen += 1;
+                if seen == line {
+                    start = i + 1;
+                    break;
+                }
+            }
+        }
+    }
+    let at = start + column.saturating_sub(1);
+    let lo = at.saturating_sub(10).min(bytes.len());
+    let hi = (at + 10).min(bytes.len());
+    let window = String::from_utf8_lossy(&bytes[lo..hi]).to_ascii_lowercase();
+    if window.contains("nan") {
+        Some("NaN")
+    } else if window.contains("inf") {
+        Some("Infinity")
+    } else {
+        None
+    }
+}
+
+struct TopSeed<'p, 'a>(&'p Progress<'a>);
+
+impl<'de> DeserializeSeed<'de> for TopSeed<'_, '_> {
+    type Value = Parsed;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Parsed, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopSeed<'_, '_> {
+    type Value = Parsed;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a GeoJSON FeatureCollection or Feature object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parsed, A::Error> {
+        let progress = self.0;
+        let mut kind: Option<String> = None;
+        let mut crs = None;
+        let mut features = None;
+        let mut single = FeatureParts::default();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "type" => kind = Some(map.next_value()?),
+                "crs" => crs = crs_name(&map.next_value::<serde_json::Value>()?),
+                "features" => features = Some(map.next_value_seed(FeaturesSeed(progress))?),
+                "properties" | "geometry" => {
+                    progress.feature.set(Some(0));
+                    single.read(key.as_ref(), &mut map, progress)?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let features = match (kind.as_deref(), features) {
+            (Some("FeatureCollection"), Some(features)) => features,
+            (Some("Feature"), None) => {
+                progress.feature.set(Some(0));
+                vec![single.finish(progress)?]
+            }
+            (Some("FeatureCollection"), None) => {
+                return Err(de::Error::custom(
+                    "FeatureCollection has no \"features\" member",
+                ));
+            }
+            (Some(other), _) => {
+                return Err(de::Error::custom(format!(
+                    "top-level type is {other:?}; expected a FeatureCollection or Feature"
+                )));
+            }
+            (None, _) => return Err(de::Error::custom("top-level object has no \"type\" member")),
+        };
+        progress.feature.set(None);
+        Ok(Parsed { crs, features })
+    }
+}
+
+/// The CRS name of a legacy GeoJSON `crs` member: `{"type":"name",
+/// "properties":{"name":...}}` or `{"type":"EPSG","properties":{"code":n}}`.
+fn crs_name(value: &serde_json::Value) -> Option<String> {
+    let props = value.get("properties")?;
+    if let Some(name) = props.get("name").and_then(|v| v.as_str()) {
+        return Some(name.to_string());
+    }
+    props.get("code").map(|code| match code {
+        serde_json::Value::String(s) => format!("EPSG:{s}"),
+        other => format!("EPSG:{other}"),
+    })
+}
+
+struct FeaturesSeed<'p, 'a>(&'p Progress<'a>);
+
+impl<'de> DeserializeSeed<'de> for FeaturesSeed<'_, '_> {
+    type Value = Vec<RawFeature>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FeaturesSeed<'_, '_> {
+    type Value = Vec<RawFeature>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of features")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        loop {
+            self.0.feature.set(Some(out.len()));
+            *self.0.code.borrow_mut() = None;
+            match seq.next_element_seed(FeatureSeed(self.0))? {
+                Some(f) => out.push(f),
+                None => break,
+            }
+        }
+        self.0.feature.set(None);
+        Ok(out)
+    }
+}
+
+struct FeatureSeed<'p, 'a>(&'p Progress<'a>);
+
+impl<'de> DeserializeSeed<'de> for FeatureSeed<'_, '_> {
+    type Value = RawFeature;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<RawFeature, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FeatureSeed<'_, '_> {
+    type Value = RawFeature;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a GeoJSON Feature object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFeature, A::Error> {
+        let mut parts = FeatureParts::default();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            parts.read(key.as_ref(), &mut map, self.0)?;
+        }
+        parts.finish(self.0)
+    }
+}
+
+#[derive(Default)]
+struct FeatureParts {
+    kind: Option<String>,
+    properties: BTreeMap<String, String>,
+    geometry: Option<RawGeometry>,
+}
+
+impl FeatureParts {
+    fn read<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+        progress: &Progress,
+    ) -> Result<(), A::Error> {
+        match key {
+            "type" => self.kind = Some(map.next_value()?),
+            "properties" => {
+                let props: Option<BTreeMap<String, PropText>> = map.next_value()?;
+                self.properties = props
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|(k, v)| v.0.map(|v| (k, v)))
+                    .collect();
+                *progress.code.borrow_mut() = feature_code(&self.properties);
+            }
+            "geometry" => self.geometry = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish<E: de::Error>(self, progress: &Progress) -> Result<RawFeature, E> {
+        if let Some(kind) = self.kind.as_deref().filter(|k| *k != "Feature") {
+            return Err(progress.fail(format!("type is {kind:?}, expected \"Feature\"")));
+        }
+        let Some(geometry) = self.geometry else {
+            return Err(progress.fail("has no geometry".to_string()));
+        };
+        let polygons = geometry.into_polygons().map_err(|m| progress.fail(m))?;
+        Ok(RawFeature {
+            properties: self.properties,
+            polygons,
+        })
+    }
+}
+
+/// A property value as text; `None` for JSON null.
+struct PropText(Option<String>);
+
+impl<'de> serde::Deserialize<'de> for PropText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(PropVisitor)
+    }
+}
+
+struct PropVisitor;
+
+impl<'de> Visitor<'de> for PropVisitor {
+    type Value = PropText;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a property value")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<PropText, E> {
+        Ok(PropText(Some(v.to_string())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<PropText, E> {
+        Ok(PropText(Some(v)))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<PropText, E> {
+        Ok(PropText(Some(v.to_string())))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<PropText, E> {
+        Ok(PropText(Some(v.to_string())))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<PropText, E> {
+        Ok(PropText(Some(v.to_string())))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<PropText, E> {
+        Ok(PropText(Some(plain_number(v))))
+    }
+    fn visit_unit<E>(self) -> Result<PropText, E> {
+        Ok(PropText(None))
+    }
+    fn visit_none<E>(self) -> Result<PropText, E> {
+        Ok(PropText(None))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<PropText, A::Error> {
+        let v: serde_json::Value =
+            serde::Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(PropText(Some(v.to_string())))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<PropText, A::Error> {
+        let v: serde_json::Value =
+            serde::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(PropText(Some(v.to_string())))
+    }
+}
+
+/// A number as plain text: no exponent, no trailing ".0" ("532129", "0.5").
+pub(super) fn plain_number(v: f64) -> String {
+    format!("{v}")
+}
+
+/// A GeoJSON geometry object: its type and its coordinates, flattened.
+#[derive(serde::Deserialize)]
+struct RawGeometry {
+    #[serde(rename = "type")]
+    kind: String,
+    coordinates: Option<CoordTree>,
+}
+
+impl RawGeometry {
+    fn into_polygons(self) -> Result<Vec<Vec<Vec<Coord<f64>>>>, String> {
+        let depth = match self.kind.as_str() {
+            "Polygon" => 2,
+            "MultiPolygon" => 3,
+            other => {
+                return Err(format!(
+                    "geometry type {other} is not supported; only Polygon and MultiPolygon"
+                ));
+            }
+        };
+        let Some(tree) = self.coordinates else {
+            return Err(format!("{} has no coordinates", self.kind));
+        };
+        if tree.positions.is_empty() {
+            return Ok(Vec::new());
+        }
+        if tree.pos_level != Some(depth) {
+            return Err(format!(
+                "{} coordinates are not nested {} deep",
+                self.kind,
+                depth + 1
+            ));
+        }
+        let ring_ends = &tree.ends[depth - 1];
+        let mut rings = Vec::with_capacity(ring_ends.len());
+        let mut start = 0;
+        for &end in ring_ends {
+            rings.push(tree.positions[start..end].to_vec());
+            start = end;
+        }
+        if depth == 2 {
+            return Ok(vec![rings]);
+        }
+        let mut polygons = Vec::with_capacity(tree.ends[1].len());
+        let mut rings = rings.into_iter();
+        let mut start = 0;
+        for &end in &tree.ends[1] {
+            polygons.push(rings.by_ref().take(end - start).collect());
+            start = end;
+        }
+        Ok(polygons)
+    }
+}
+
+/// Nested coordinate arrays, flattened: `positions` in order and, for each
+/// nesting level, the running count of children at the end of each array.
+#[derive(Default)]
+struct CoordTree {
+    /// The nesting level at which arrays hold numbers (positions).
+    pos_level: Option<usize>,
+    positions: Vec<Coord<f64>>,
+    ends: [Vec<usize>; MAX_LEVELS],
+}
+
+/// MultiPolygon nests 4 deep (levels 0..=3); deeper is an error.
+const MAX_LEVELS: usize = 4;
+
+impl<'de> serde::Deserialize<'de> for CoordTree {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut tree = CoordTree::default();
+        d.deserialize_seq(ArrayVisitor {
+            tree: &mut tree,
+            level: 0,
+        })?;
+        Ok(tree)
+    }
+}
+
+struct ArrayVisitor<'t> {
+    tree: &'t mut CoordTree,
+    level: usize,
+}
+
+impl<'de> Visitor<'de> for ArrayVisitor<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of coordinates")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let level = self.level;
+        let mut xy = [0.0; 2];
+        let (mut numbers, mut arrays) = (0usize, 0usize);
+        while let Some(elem) = seq.next_element_seed(ElemSeed {
+            tree: &mut *self.tree,
+            level: level + 1,
+        })? {
+            match elem {
+                Elem::Number(v) => {
+                    if numbers < 2 {
+                        xy[numbers] = v;
+                    }
+                    numbers += 1;
+                }
+                Elem::Array => arrays += 1,
+            }
+        }
+        let tree = self.tree;
+        if numbers > 0 {
+            if arrays > 0 {
+                return Err(de::Error::custom(
+                    "coordinate array mixes numbers and arrays",
+                ));
+            }
+            if numbers < 2 {
+                return Err(de::Error::custom("position has only 1 number"));
+            }
+            match tree.pos_level {
+                None => tree.pos_level = Some(level),
+                Some(l) if l != level => {
+                    return Err(de::Error::custom(
+                        "positions are nested at different depths",
+                    ));
+                }
+                Some(_) => {}
+            }
+            tree.positions.push(Coord { x: xy[0], y: xy[1] });
+        } else if arrays == 0 {
+            if level > 0 {
+                return Err(de::Error::custom("empty coordinate array"));
+            }
+        } else {
+            let count = if tree.pos_level == Some(level + 1) {
+                tree.positions.len()
+            } else {
+                tree.ends.get(level + 1).map_or(0, Vec::len)
+            };
+            if let Some(ends) = tree.ends.get_mut(level) {
+                ends.push(count);
+            }
+        }
+        Ok(())
+    }
+}
+
+enum Elem {
+    Number(f64),
+    Array,
+}
+
+struct ElemSeed<'t> {
+    tree: &'t mut CoordTree,
+    level: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for ElemSeed<'_> {
+    type Value = Elem;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Elem, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ElemSeed<'_> {
+    type Value = Elem;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a coordinate number or array")
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Elem, E> {
+        if v.is_finite() {
+            Ok(Elem::Number(v))
+        } else {
+            Err(E::custom(format!("coordinate {v} is not a finite number")))
+        }
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Elem, E> {
+        Ok(Elem::Number(v as f64))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Elem, E> {
+        Ok(Elem::Number(v as f64))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Elem, A::Error> {
+        if self.level >= MAX_LEVELS {
+            return Err(de::Error::custom("coordinates are nested too deeply"));
+        }
+        ArrayVisitor {
+            tree: self.tree,
+            level: self.level,
+        }
+        .visit_seq(seq)?;
+        Ok(Elem::Array)
+    }
+}
