@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Load test: dxmap serve vs Martin on the same London tiles, z8-14, loopback.
+# Not run in CI. Needs: wrk, python3, a release dxmap, and martin built with
+#   CARGO_TARGET_DIR=/work/target-martin cargo install martin --version 1.14.0 --locked \
+#     --no-default-features --features mbtiles,pmtiles --root /work/target-martin/install
+# Usage: benches/serve/run.sh [DURATION] (default 20s per run)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+dur=${1:-20s}
+conns=${CONNS:-64}
+threads=${THREADS:-2}
+dxmap=${DXMAP:-$root/target/release/dxmap}
+martin=${MARTIN:-/work/target-martin/install/bin/martin}
+work=${WORK:-$(mktemp -d)}
+echo "work dir: $work"
+
+# 1. The London dataset and its MBTiles (the same tiles for both servers).
+if [ ! -f "$work/london.dxds" ]; then
+  "$dxmap" -q build --project "$root/examples/london.toml" --out "$work/london.dxds"
+fi
+if [ ! -f "$work/london.mbtiles" ]; then
+  "$dxmap" -q export mbtiles --dataset "$work/london.dxds" --out "$work/london.mbtiles" --max-zoom 14
+fi
+python3 "$here/urls.py" "$work/london.mbtiles" /tiles .mvt 8 14 > "$work/dxmap-urls.txt"
+python3 "$here/urls.py" "$work/london.mbtiles" /london "" 8 14 > "$work/martin-urls.txt"
+python3 "$here/urls.py" "$work/london.mbtiles" /tiles .mvt 10 14 > "$work/dxmap-cold-urls.txt"
+echo "tiles z8-14: $(wc -l < "$work/dxmap-urls.txt")"
+
+wait_up() { for _ in $(seq 1 600); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done; echo "server at $1 did not start" >&2; return 1; }
+
+# 2. dxmap: cold pass on a fresh process, then warm wrk.
+RUST_LOG=warn "$dxmap" -q serve --dataset "$work/london.dxds" --addr 127.0.0.1:18080 --cache-mb 256 &
+dx=$!
+trap 'kill $dx 2>/dev/null || true; [ -n "${mt:-}" ] && kill $mt 2>/dev/null || true' EXIT
+wait_up http://127.0.0.1:18080/healthz
+echo "== dxmap cold z10-14 (each tile once, fresh process)"
+python3 "$here/cold.py" 127.0.0.1 18080 "$work/dxmap-cold-urls.txt"
+echo "== dxmap warm-up pass"
+python3 "$here/cold.py" 127.0.0.1 18080 "$work/dxmap-urls.txt"
+echo "== dxmap warm wrk ($threads threads, $conns connections, $dur)"
+(cd "$work" && wrk -t"$threads" -c"$conns" -d"$dur" --latency -s "$here/cycle.lua" http://127.0.0.1:18080 -- dxmap-urls.txt)
+echo "dxmap RSS: $(grep -E 'VmRSS|VmHWM' /proc/$dx/status | tr -s ' ' | tr '\n' ' ')"
+kill $dx; wait $dx 2>/dev/null || true
+
+# 3. Martin on the MBTiles.
+if [ -x "$martin" ]; then
+  RUST_LOG=warn "$martin" --listen-addresses 127.0.0.1:13000 "$work/london.mbtiles" &
+  mt=$!
+  wait_up http://127.0.0.1:13000/catalog
+  echo "== martin warm-up pass"
+  python3 "$here/cold.py" 127.0.0.1 13000 "$work/martin-urls.txt"
+  echo "== martin warm wrk ($threads threads, $conns connections, $dur)"
+  (cd "$work" && wrk -t"$threads" -c"$conns" -d"$dur" --latency -s "$here/cycle.lua" http://127.0.0.1:13000 -- martin-urls.txt)
+  echo "martin RSS: $(grep -E 'VmRSS|VmHWM' /proc/$mt/status | tr -s ' ' | tr '\n' ' ')"
+  kill $mt; wait $mt 2>/dev/null || true
+else
+  echo "martin not found at $martin: skipped"
+fi
