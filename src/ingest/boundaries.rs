@@ -45,7 +45,7 @@ pub struct BoundaryOptions {
     /// failing the whole file.
     pub skip_invalid: bool,
     /// Cap on the (decompressed) file size in bytes; `None` means
-    /// [`DEFAULT_MAX_BYTES`] (2 GiB).
+    /// [`DEFAULT_MAX_BYTES`] (1 GiB).
     pub max_bytes: Option<u64>,
 }
 

@@ -11,8 +11,9 @@ use flate2::read::MultiGzDecoder;
 
 use super::IngestError;
 
-/// Default cap on the decompressed size of one input file: 2 GiB.
-pub const DEFAULT_MAX_BYTES: u64 = 2 << 30;
+/// Default cap on the decompressed size of one input file: 1 GiB (the
+/// England and Wales LSOA file is 32 MB).
+pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
 
 /// True when `bytes` start with the gzip magic number.
 pub fn is_gzip(bytes: &[u8]) -> bool {
