@@ -576,6 +576,12 @@ async fn meta_methodology_and_columnar_scores() {
     assert_eq!(s["components"]["deprivation"].as_array().unwrap().len(), n);
     assert_eq!(s["population"][0], 1500.0);
 
+    // JSON is gzipped when the client accepts it.
+    let gz = get_with(&app, "/api/scores", &[("accept-encoding", "gzip")]).await;
+    assert_eq!(gz.header(header::CONTENT_ENCODING), Some("gzip"));
+    let unz: Value = serde_json::from_slice(&gunzip(&gz.body)).unwrap();
+    assert_eq!(unz, s);
+
     let h = get(&app, "/healthz").await;
     assert_eq!(h.status, StatusCode::OK);
     assert_eq!(h.json()["areas"], n as u64);

@@ -30,6 +30,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
@@ -156,9 +157,10 @@ impl AppState {
 /// The router with every route and layer, and no listener.
 pub fn router(state: AppState) -> Router {
     let config = state.config().clone();
+    // Tiles negotiate their own (cached) gzip; JSON is compressed on the fly.
+    let tiles = Router::new().route("/tiles/{z}/{x}/{y}", get(tile::tile));
     let api = Router::new()
         .route("/tiles.json", get(tile::tilejson))
-        .route("/tiles/{z}/{x}/{y}", get(tile::tile))
         .route("/catalog", get(tile::catalog))
         .route("/api/meta", get(handlers::meta))
         .route("/api/methodology", get(handlers::methodology))
@@ -168,9 +170,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/scores", get(handlers::scores))
         .route("/api/score", axum::routing::post(handlers::rescore))
         .route("/healthz", get(handlers::healthz))
-        .route("/metrics", get(handlers::metrics));
+        .route("/metrics", get(handlers::metrics))
+        .layer(CompressionLayer::new());
 
-    let mut app = api;
+    let mut app = tiles.merge(api);
     if let Some(web) = &config.web_dir {
         let vendor = web.join("node_modules/maplibre-gl/dist");
         app = app
