@@ -1,10 +1,106 @@
-//! `dxmap build` (stub: being written).
+//! `dxmap build`: a project file in, a dataset artifact out (and optionally
+//! the joined columns as CSV). Prints the coverage report; on any error
+//! nothing is written.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use dxmap::dataset::{Dataset, Values};
+use dxmap::ingest::{self, BuildOptions, Project, boundaries::Crs};
 
 /// Arguments of `dxmap build`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The project file (TOML) naming boundaries and tables.
+    #[arg(long, short)]
+    pub project: PathBuf,
+    /// Where to write the dataset artifact.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// CRS of the boundary file when it does not say (e.g. EPSG:27700).
+    #[arg(long, value_parser = parse_crs)]
+    pub crs: Option<Crs>,
+    /// Also write the joined columns as CSV (code, name, then every column).
+    #[arg(long)]
+    pub table: Option<PathBuf>,
+}
+
+fn parse_crs(s: &str) -> Result<Crs, String> {
+    ingest::project::parse_crs(s).ok_or_else(|| format!("unknown CRS '{s}' (use e.g. EPSG:27700)"))
+}
 
 /// Runs `dxmap build`.
-pub fn run(_args: Args, _quiet: bool) -> anyhow::Result<()> {
-    anyhow::bail!("'dxmap build' is not implemented yet")
+pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
+    let project = Project::load(&args.project)?;
+    let opts = BuildOptions {
+        crs: args.crs,
+        progress: !quiet,
+    };
+    let out = ingest::build(&project, &opts)?;
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (e.g. `| head`) must not fail the build.
+    let _ = write!(stdout, "{}", out.report);
+    if let Some(table) = &args.table {
+        write_table(&out.dataset, table)
+            .with_context(|| format!("{}: cannot write the table", table.display()))?;
+    }
+    out.dataset
+        .write(&args.out)
+        .with_context(|| format!("{}: cannot write the dataset", args.out.display()))?;
+    let _ = writeln!(
+        stdout,
+        "wrote {} ({} areas, {} columns)",
+        args.out.display(),
+        out.dataset.len(),
+        out.dataset.columns.len()
+    );
+    Ok(())
+}
+
+/// Writes code, name and every column as CSV, atomically.
+fn write_table(d: &Dataset, path: &Path) -> std::io::Result<()> {
+    dxmap::atomic::write_atomic(path, |w| {
+        let mut header = vec!["code".to_string(), "name".to_string()];
+        header.extend(d.columns.iter().map(|c| c.id.to_string()));
+        writeln!(
+            w,
+            "{}",
+            header
+                .iter()
+                .map(|h| csv_field(h))
+                .collect::<Vec<_>>()
+                .join(",")
+        )?;
+        for (i, a) in d.areas.iter().enumerate() {
+            let mut row = vec![csv_field(a.code.as_str()), csv_field(&a.name)];
+            for c in &d.columns {
+                row.push(match &c.values {
+                    Values::Numeric(v) => v[i].map(fmt_value).unwrap_or_default(),
+                    Values::Category(v) => v[i].as_deref().map(csv_field).unwrap_or_default(),
+                });
+            }
+            writeln!(w, "{}", row.join(","))?;
+        }
+        Ok(())
+    })
+}
+
+/// Shortest text that reads back as the same number, without exponent noise
+/// for whole numbers.
+fn fmt_value(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
 }

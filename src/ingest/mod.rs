@@ -7,6 +7,19 @@ pub mod boundaries;
 mod error;
 
 pub use error::IngestError;
+pub mod build;
 pub mod crs;
+pub mod files;
+pub mod geography;
 pub mod gzip;
+pub mod interpolate;
+pub mod layers;
+pub mod points;
+pub mod project;
 pub mod repair;
+pub mod tables;
+pub mod validate;
+
+pub use build::{BuildOptions, BuildOutput, BuildReport, Coverage, build};
+pub use files::Files;
+pub use project::Project;

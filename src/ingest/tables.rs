@@ -1,0 +1,180 @@
+//! Reading CSV tables through polars.
+//!
+//! In: the bytes of a CSV file (a UTF-8 byte-order mark and CRLF line endings
+//! are accepted). Out: a [`Table`] whose columns are all text, so that codes
+//! such as `E01000001` keep their exact spelling and every number is parsed
+//! later by [`crate::ingest::validate`] with an error naming line, column and
+//! value. Line numbers are 1-based with the header on line 1, and count the
+//! physical lines of the file (a quoted field may span several).
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::{CsvReadOptions, DataFrame, SerReader};
+
+use super::IngestError;
+
+/// A CSV table with text columns.
+#[derive(Debug)]
+pub struct Table {
+    /// The file, for messages.
+    pub file: PathBuf,
+    /// Header names, trimmed, in file order.
+    pub headers: Vec<String>,
+    df: DataFrame,
+    /// 1-based line number of each data row.
+    lines: Vec<usize>,
+}
+
+impl Table {
+    /// Parses CSV bytes. Every column is read as text; empty fields are missing.
+    pub fn parse(bytes: &[u8], file: &Path) -> Result<Table, IngestError> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let err = |message: String| IngestError::File {
+            file: file.to_path_buf(),
+            message,
+        };
+        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            return Err(err("empty file (expected a header line)".into()));
+        }
+        if std::str::from_utf8(bytes).is_err() {
+            return Err(err("not UTF-8 text".into()));
+        }
+        let df = CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .into_reader_with_file_handle(Cursor::new(bytes))
+            .finish()
+            .map_err(|e| err(format!("cannot read as CSV: {e}")))?;
+        let headers: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|n| n.trim().to_string())
+            .collect();
+        let lines = record_lines(bytes);
+        Ok(Table {
+            file: file.to_path_buf(),
+            headers,
+            df,
+            lines,
+        })
+    }
+
+    /// Number of data rows.
+    pub fn len(&self) -> usize {
+        self.df.height()
+    }
+
+    /// True when there are no data rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The 1-based line number of data row `row` (0-based).
+    pub fn line(&self, row: usize) -> usize {
+        self.lines.get(row).copied().unwrap_or(row + 2)
+    }
+
+    /// True when the table has a column of that name.
+    pub fn has(&self, name: &str) -> bool {
+        self.headers.iter().any(|h| h == name.trim())
+    }
+
+    /// A column's values, trimmed, `None` where empty; `None` if no such column.
+    pub fn column(&self, name: &str) -> Option<Vec<Option<&str>>> {
+        let pos = self.headers.iter().position(|h| h == name.trim())?;
+        let col = self.df.columns().get(pos)?;
+        let s = col.str().ok()?;
+        Some(
+            s.iter()
+                .map(|v| v.map(str::trim).filter(|v| !v.is_empty()))
+                .collect(),
+        )
+    }
+
+    /// Like [`Table::column`], but a missing column is an error naming the
+    /// file and the columns it does have.
+    pub fn require(&self, name: &str) -> Result<Vec<Option<&str>>, IngestError> {
+        self.column(name).ok_or_else(|| IngestError::File {
+            file: self.file.clone(),
+            message: format!("no column '{name}' (columns: {})", self.headers.join(", ")),
+        })
+    }
+}
+
+/// The 1-based starting line of each record after the header, honouring
+/// quoted fields that contain line breaks.
+fn record_lines(bytes: &[u8]) -> Vec<usize> {
+    // polars keeps a blank line inside the data as a row of missing values.
+    const KEEP_BLANK: bool = true;
+    let mut out = Vec::new();
+    let mut line = 1usize;
+    let mut in_quotes = false;
+    let mut record_start = 1usize;
+    let mut record_empty = true;
+    let mut first = true;
+    for &b in bytes {
+        match b {
+            b'"' => {
+                in_quotes = !in_quotes;
+                record_empty = false;
+            }
+            b'\n' => {
+                line += 1;
+                if !in_quotes {
+                    if !record_empty || (KEEP_BLANK && !first) {
+                        if first {
+                            first = false;
+                        } else {
+                            out.push(record_start);
+                        }
+                    }
+                    record_start = line;
+                    record_empty = true;
+                }
+            }
+            b'\r' => {}
+            _ => record_empty = false,
+        }
+    }
+    if !record_empty && !first {
+        out.push(record_start);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bom_crlf_and_codes_as_text() {
+        let csv = b"\xEF\xBB\xBFcode,n\r\n007,1\r\nE01000001, 2 \r\n";
+        let t = Table::parse(csv, Path::new("t.csv")).unwrap();
+        assert_eq!(t.headers, ["code", "n"]);
+        assert_eq!(t.column("code").unwrap(), [Some("007"), Some("E01000001")]);
+        assert_eq!(t.column("n").unwrap(), [Some("1"), Some("2")]);
+        assert_eq!(t.line(1), 3);
+    }
+
+    #[test]
+    fn empty_fields_are_missing_and_lines_follow_quotes() {
+        let csv = b"code,label\na,\"two\nlines\"\n\nb,\n";
+        let t = Table::parse(csv, Path::new("t.csv")).unwrap();
+        let labels = t.column("label").unwrap();
+        let codes = t.column("code").unwrap();
+        assert_eq!(t.len(), labels.len());
+        assert_eq!(labels[0], Some("two\nlines"));
+        let b = codes.iter().position(|c| *c == Some("b")).unwrap();
+        assert_eq!(labels[b], None);
+        assert_eq!((t.line(0), t.line(b)), (2, 5));
+    }
+
+    #[test]
+    fn missing_column_names_file_and_columns() {
+        let t = Table::parse(b"a,b\n1,2\n", Path::new("x.csv")).unwrap();
+        let e = t.require("c").unwrap_err().to_string();
+        assert!(e.starts_with("x.csv: no column 'c'"), "{e}");
+        assert!(e.contains("a, b"), "{e}");
+    }
+}
