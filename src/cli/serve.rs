@@ -21,7 +21,8 @@ const PERSONAS_TOML: &str = include_str!("../../methodology/personas.toml");
 /// Arguments of `dxmap serve`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Dataset artifact from `dxmap build`; default: the embedded London dataset.
+    /// Dataset artifact from `dxmap build` (or a project `.toml`, built at
+    /// start); default: the embedded London dataset.
     #[arg(long, value_name = "PATH")]
     pub dataset: Option<PathBuf>,
     /// Methodology TOML; default: the embedded methodology/london.toml.

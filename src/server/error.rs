@@ -74,6 +74,9 @@ pub enum ServeError {
     /// The dataset artifact could not be read or failed its checks.
     #[error(transparent)]
     Dataset(#[from] DatasetError),
+    /// Building a dataset from a project file failed.
+    #[error(transparent)]
+    Ingest(#[from] crate::ingest::IngestError),
     /// Scoring failed.
     #[error("{}: scoring failed: {source}", path.display())]
     Score {

@@ -84,9 +84,10 @@ impl Reloader {
         Reloader::new(path, Arc::new(f), tile_options, cache_bytes)
     }
 
-    /// Reads, verifies, scores and prepares a generation (blocking).
+    /// Reads, verifies, scores and prepares a generation (blocking). A
+    /// `.toml` path is a project file, built as `dxmap build` would.
     pub fn build(&self) -> Result<Served, ServeError> {
-        let ds = Arc::new(Dataset::read(&self.path)?);
+        let ds = Arc::new(load_dataset(&self.path)?);
         let scored = (self.score)(ds)?;
         Served::build(scored, self.tile_options.clone(), self.cache_bytes)
     }
@@ -118,6 +119,17 @@ pub async fn reload(state: &AppState, reloader: &Arc<Reloader>) -> Result<(), Se
             tracing::error!(error = %e, "reload refused; still serving the previous dataset");
             Err(e)
         }
+    }
+}
+
+/// Reads a dataset artifact, or builds one from a project `.toml`.
+pub fn load_dataset(path: &Path) -> Result<Dataset, ServeError> {
+    if path.extension().is_some_and(|e| e == "toml") {
+        let project = crate::ingest::Project::load(path)?;
+        let out = crate::ingest::build(&project, &crate::ingest::BuildOptions::default())?;
+        Ok(out.dataset)
+    } else {
+        Ok(Dataset::read(path)?)
     }
 }
 
