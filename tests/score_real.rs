@@ -309,9 +309,43 @@ fn london_scores_track_published_deri() {
         return;
     };
     let (dataset, published) = london_dataset(&data);
+    check_london("columns read in this test", &data, &dataset, &published);
+}
+
+#[test]
+fn london_built_by_ingest_tracks_published_deri() {
+    let Some(data) = common::shared_data("london_built_by_ingest_tracks_published_deri") else {
+        return;
+    };
+    let project =
+        dxmap::ingest::Project::load(&repo("examples/london.toml")).expect("examples/london.toml");
+    let built =
+        dxmap::ingest::build(&project, &dxmap::ingest::BuildOptions::default()).expect("build");
+    let dataset = built.dataset;
+    let deri = Csv::read(&data.join("deri/london_lsoa11_deri_v1.6_national.csv"));
+    let code = deri.col("LSOA11CD");
+    let by_code: HashMap<&str, f64> = deri
+        .rows
+        .iter()
+        .filter_map(|r| Some((r[code].as_str(), deri.num(r, "deri_score_national")?)))
+        .collect();
+    let published: Vec<Option<f64>> = dataset
+        .areas
+        .iter()
+        .map(|a| by_code.get(a.code.as_str()).copied())
+        .collect();
+    check_london(
+        "dxmap::ingest::build of examples/london.toml",
+        &data,
+        &dataset,
+        &published,
+    );
+}
+
+fn check_london(what: &str, data: &Path, dataset: &Dataset, published: &[Option<f64>]) {
     assert_eq!(dataset.len(), 4_835);
     let m = Methodology::load(&repo("methodology/london.toml")).expect("london.toml loads");
-    let s = score(&dataset, &m, &ScoreOptions::default()).expect("scores");
+    let s = score(dataset, &m, &ScoreOptions::default()).expect("scores");
     assert!(
         s.index.iter().all(Option::is_some),
         "skip policy scores every London area"
@@ -320,7 +354,7 @@ fn london_scores_track_published_deri() {
     let pairs: Vec<(f64, f64, usize)> = s
         .index
         .iter()
-        .zip(&published)
+        .zip(published)
         .enumerate()
         .filter_map(|(i, (a, b))| Some(((*a)?, (*b)?, i)))
         .collect();
@@ -368,7 +402,7 @@ fn london_scores_track_published_deri() {
         per_comp.push(format!("{} {:.3}", c.id.0, spearman(&a, &b)));
     }
     println!(
-        "London vs published DERI v1.6: Spearman rho = {rho:.4} over {} areas; top-decile overlap = {:.1}% ({} of {}); components: {}",
+        "London ({what}) vs published DERI v1.6: Spearman rho = {rho:.4} over {} areas; top-decile overlap = {:.1}% ({} of {}); components: {}",
         pairs.len(),
         overlap * 100.0,
         top_ours.intersection(&top_pub).count(),
