@@ -95,10 +95,10 @@ fn the_fixture_builds() {
     let table = std::fs::read_to_string(c.dir.path().join("out.csv")).unwrap();
     assert_eq!(
         table,
-        "code,name,people,older,score,group\n\
-         E01000001,Camden 001A,100,0.2,1.5,a\n\
-         E01000002,Camden 001B,200,0.25,-0.5,b\n\
-         E01000003,Hackney 001A,300,0.1,2,a\n"
+        "code,name,borough_code,borough_name,ward_code,ward_name,people,older,score,group\n\
+         E01000001,Camden 001A,E09000007,Camden,,,100,0.2,1.5,a\n\
+         E01000002,Camden 001B,E09000007,Camden,,,200,0.25,-0.5,b\n\
+         E01000003,Hackney 001A,E09000012,Hackney,,,300,0.1,2,a\n"
     );
     let d = dxmap::dataset::Dataset::read(&c.out()).unwrap();
     assert_eq!(d.areas[2].borough_code, "E09000012");
@@ -209,7 +209,10 @@ fn warn_policy_leaves_bad_values_missing() {
     );
     assert!(out.contains("1 areas matched, 2 missing"), "{out}");
     let table = std::fs::read_to_string(c.dir.path().join("out.csv")).unwrap();
-    assert!(table.contains("E01000001,Camden 001A,1,1,,a\n"), "{table}");
+    assert!(
+        table.contains("E01000001,Camden 001A,E09000007,Camden,,,1,1,,a\n"),
+        "{table}"
+    );
 }
 
 #[test]
@@ -223,7 +226,7 @@ fn bom_and_crlf_tables_build() {
         assert_eq!(code, 0, "{err}");
         let table = std::fs::read_to_string(c.dir.path().join("out.csv")).unwrap();
         assert!(
-            table.contains("E01000001,Camden 001A,10,0.1,1,a\n"),
+            table.contains("E01000001,Camden 001A,E09000007,Camden,,,10,0.1,1,a\n"),
             "{table}"
         );
     }

@@ -22,7 +22,7 @@ pub struct Args {
     /// CRS of the boundary file when it does not say (e.g. EPSG:27700).
     #[arg(long, value_parser = parse_crs)]
     pub crs: Option<Crs>,
-    /// Also write the joined columns as CSV (code, name, then every column).
+    /// Also write the joined columns as CSV (code, name, borough and ward codes and names, then every column).
     #[arg(long)]
     pub table: Option<PathBuf>,
 }
@@ -62,7 +62,16 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
 /// Writes code, name and every column as CSV, atomically.
 fn write_table(d: &Dataset, path: &Path) -> std::io::Result<()> {
     dxmap::atomic::write_atomic(path, |w| {
-        let mut header = vec!["code".to_string(), "name".to_string()];
+        let mut header: Vec<String> = [
+            "code",
+            "name",
+            "borough_code",
+            "borough_name",
+            "ward_code",
+            "ward_name",
+        ]
+        .map(String::from)
+        .to_vec();
         header.extend(d.columns.iter().map(|c| c.id.to_string()));
         writeln!(
             w,
@@ -74,7 +83,14 @@ fn write_table(d: &Dataset, path: &Path) -> std::io::Result<()> {
                 .join(",")
         )?;
         for (i, a) in d.areas.iter().enumerate() {
-            let mut row = vec![csv_field(a.code.as_str()), csv_field(&a.name)];
+            let mut row = vec![
+                csv_field(a.code.as_str()),
+                csv_field(&a.name),
+                csv_field(&a.borough_code),
+                csv_field(&a.borough_name),
+                csv_field(a.ward_code.as_deref().unwrap_or("")),
+                csv_field(a.ward_name.as_deref().unwrap_or("")),
+            ];
             for c in &d.columns {
                 row.push(match &c.values {
                     Values::Numeric(v) => v[i].map(fmt_value).unwrap_or_default(),
@@ -87,13 +103,19 @@ fn write_table(d: &Dataset, path: &Path) -> std::io::Result<()> {
     })
 }
 
-/// Shortest text that reads back as the same number, without exponent noise
-/// for whole numbers.
+/// Whole numbers plainly, others to 6 decimal places without trailing
+/// zeros (shares to 1 in a million; keeps the embedded default small).
 fn fmt_value(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {
         format!("{}", x as i64)
     } else {
-        format!("{x}")
+        let s = format!("{x:.6}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        if s == "-0" {
+            "0".to_string()
+        } else {
+            s.to_string()
+        }
     }
 }
 

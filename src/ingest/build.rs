@@ -557,7 +557,11 @@ fn join(
             n,
             is_points,
         );
-        let method = format!("{}{method_tail}", describe(kind, d.weight.as_deref()));
+        let source = c.source.as_deref().unwrap_or(&d.source);
+        let method = match source {
+            "" => format!("{}{method_tail}", describe(kind, d.weight.as_deref())),
+            s => format!("{s}; {}{method_tail}", describe(kind, d.weight.as_deref())),
+        };
         columns.push(Column {
             id: ColumnId(c.id.clone()),
             label: c.label.clone(),
