@@ -25,6 +25,9 @@ _dxmap_install() (
     local started
     started=$(date +%s)
     say() { printf 'install [%3ss] %s\n' "$(($(date +%s) - started))" "$*"; }
+    # CI runs as root; elsewhere use sudo for apt only.
+    local sudo=()
+    if [ "$(id -u)" != 0 ]; then sudo=(sudo); fi
 
     # Debian packages. chromium: browser tests; fonts-dejavu-core so headless
     # pages render text; cmake + g++ + sqlite3: proj-sys builds PROJ from source.
@@ -41,8 +44,8 @@ _dxmap_install() (
     else
         say "apt: installing ${missing[*]}"
         local apt_opts=(-o DPkg::Lock::Timeout=600 -o Dpkg::Use-Pty=0)
-        apt-get "${apt_opts[@]}" update -qq
-        apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        "${sudo[@]}" apt-get "${apt_opts[@]}" update -qq
+        "${sudo[@]}" apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
         say "apt: done"
     fi
 
@@ -56,7 +59,7 @@ _dxmap_install() (
         say "venv: creating $DXMAP_VENV with ${py_pkgs[*]}"
         local py=python3
         if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' 2>/dev/null; then
-            apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends python3-venv >/dev/null
+            "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends python3-venv >/dev/null
             py=/usr/bin/python3
         fi
         rm -rf "$DXMAP_VENV"
