@@ -887,3 +887,180 @@ fn ogrinfo_opens_the_london_geojson_and_mbtiles_without_warnings() {
     assert!(out.status.success() && err.trim().is_empty(), "{err}");
     assert!(text.contains("= 4835"), "{text}");
 }
+
+// ---------------------------------------------------------------- the binary on London
+
+fn run_dxmap(args: &[&str]) -> std::process::Output {
+    let out = Command::new(common::dxmap_bin())
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "dxmap {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Builds the London dataset from examples/london.toml into `dir`.
+fn london_artifact(dir: &Path, test: &str) -> Option<PathBuf> {
+    common::shared_data(test)?;
+    let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/london.toml");
+    let out = dir.join("london.dxmap");
+    run_dxmap(&[
+        "build",
+        "--quiet",
+        "--project",
+        project.to_str()?,
+        "--out",
+        out.to_str()?,
+    ]);
+    Some(out)
+}
+
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines().map(split_csv_line);
+    let header = lines.next().unwrap();
+    (header, lines.collect())
+}
+
+/// One CSV line (no embedded line breaks in these files), honouring quotes.
+fn split_csv_line(line: &str) -> Vec<String> {
+    let (mut out, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+#[test]
+fn cli_round_trip_and_atomic_failure_on_london() {
+    let test = "cli_round_trip_and_atomic_failure_on_london";
+    let dir = tempfile::tempdir().unwrap();
+    let Some(ds) = london_artifact(dir.path(), test) else {
+        return;
+    };
+    let d = dir.path();
+    let (gj, csv) = (d.join("london.geojson"), d.join("london.csv"));
+    let ds_arg = ds.to_str().unwrap();
+    run_dxmap(&[
+        "export",
+        "geojson",
+        "--quiet",
+        "--dataset",
+        ds_arg,
+        "--out",
+        gj.to_str().unwrap(),
+    ]);
+    run_dxmap(&[
+        "export",
+        "csv",
+        "--quiet",
+        "--dataset",
+        ds_arg,
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    let (header, rows) = read_csv(&csv);
+    assert_eq!(rows.len(), 4835);
+
+    // Re-ingest the export: its GeoJSON as boundaries, its CSV as values.
+    let v: Value = serde_json::from_slice(&std::fs::read(&gj).unwrap()).unwrap();
+    let mut columns = Vec::new();
+    for s in v["metadata"]["sources"].as_array().unwrap() {
+        let id = s["column"].as_str().unwrap();
+        let pos = header.iter().position(|h| h == id).unwrap();
+        let numeric = rows
+            .iter()
+            .all(|r| r[pos].is_empty() || r[pos].parse::<f64>().is_ok());
+        let kind = match (id, numeric) {
+            ("population", _) => "count",
+            (_, true) => "value",
+            (_, false) => "category",
+        };
+        columns.push(format!(
+            "  {{ id = \"{id}\", label = \"{id}\", {kind} = \"{id}\" }},"
+        ));
+    }
+    let project = format!(
+        "title = \"round trip\"\ngeography = \"LSOA 2011\"\nattribution = [\"test\"]\n\n\
+         [boundaries]\nfile = \"london.geojson\"\ncode = \"code\"\nname = \"name\"\ncrs = \"EPSG:4326\"\n\
+         borough = {{ code_field = \"borough_code\", name_field = \"borough_name\" }}\n\n\
+         [[dataset]]\nname = \"export\"\nfile = \"london.csv\"\ncode = \"code\"\nvintage = \"export\"\non_invalid = \"warn\"\n\
+         column = [\n{}\n]\n",
+        columns.join("\n")
+    );
+    let toml = d.join("roundtrip.toml");
+    std::fs::write(&toml, project).unwrap();
+    let again = d.join("again.csv");
+    run_dxmap(&[
+        "export",
+        "csv",
+        "--quiet",
+        "--dataset",
+        toml.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    let (header2, rows2) = read_csv(&again);
+    assert_eq!(rows2.len(), 4835);
+    let scored_cols: Vec<usize> = header
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| {
+            h.as_str() == "index"
+                || h.starts_with("c_")
+                || h.starts_with("i_")
+                || h.as_str() == "rank"
+                || h.as_str() == "decile"
+        })
+        .map(|(i, _)| i)
+        .collect();
+    assert!(scored_cols.len() > 5);
+    for &c in &scored_cols {
+        let c2 = header2.iter().position(|h| *h == header[c]).unwrap();
+        for (r, (a, b)) in rows.iter().zip(&rows2).enumerate() {
+            assert_eq!(a[0], b[0], "same area order");
+            let same = a[c] == b[c]
+                || matches!((a[c].parse::<f64>(), b[c].parse::<f64>()), (Ok(x), Ok(y)) if (x - y).abs() <= 2e-6);
+            assert!(
+                same,
+                "row {r} ({}) column {}: {} vs {}",
+                a[0], header[c], a[c], b[c]
+            );
+        }
+    }
+
+    // A failing export (file size limit, SIGXFSZ ignored so write() fails)
+    // leaves the previous file and no temporary file.
+    let before = std::fs::read(&gj).unwrap();
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 16; exec \"$0\" export geojson --quiet --dataset \"$1\" --out \"$2\"")
+        .arg(common::dxmap_bin())
+        .arg(ds_arg)
+        .arg(&gj)
+        .output()
+        .unwrap();
+    assert_eq!(
+        status.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert!(String::from_utf8_lossy(&status.stderr).contains("london.geojson"));
+    assert_eq!(std::fs::read(&gj).unwrap(), before);
+    no_temp_files(d);
+}

@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use dxmap::dataset::Dataset;
 use dxmap::export::tiling::TileExportOptions;
 use dxmap::export::{self, Level};
+use dxmap::ingest::{self, BuildOptions, Project};
 use dxmap::score::{self, Methodology, ScoreOptions, ScoredDataset};
 
 /// Output formats.
@@ -35,7 +36,8 @@ pub struct Args {
     /// Destination file (replaced atomically).
     #[arg(long, short)]
     pub out: PathBuf,
-    /// Dataset artifact written by `dxmap build` (default: the embedded London dataset).
+    /// Dataset artifact written by `dxmap build`, or a project `.toml` to build
+    /// on the fly (default: the embedded London dataset).
     #[arg(long)]
     pub dataset: Option<PathBuf>,
     /// Methodology file (default: the embedded methodology/london.toml).
@@ -135,6 +137,13 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
 
 fn load_dataset(path: Option<&std::path::Path>) -> anyhow::Result<Dataset> {
     match path {
+        // A project file is built on the fly, as `dxmap build` would.
+        Some(p) if p.extension().is_some_and(|e| e == "toml") => {
+            let project = Project::load(p)?;
+            let out = ingest::build(&project, &BuildOptions::default())
+                .with_context(|| format!("building {}", p.display()))?;
+            Ok(out.dataset)
+        }
         Some(p) => Dataset::read(p).with_context(|| format!("reading dataset {}", p.display())),
         None => anyhow::bail!("no embedded default dataset yet: pass --dataset"),
     }
