@@ -1033,12 +1033,12 @@ fn cli_round_trip_and_atomic_failure_on_london() {
         let c2 = header2.iter().position(|h| *h == header[c]).unwrap();
         for (r, (a, b)) in rows.iter().zip(&rows2).enumerate() {
             assert_eq!(a[0], b[0], "same area order");
-            let same = a[c] == b[c]
-                || matches!((a[c].parse::<f64>(), b[c].parse::<f64>()), (Ok(x), Ok(y)) if (x - y).abs() <= 2e-6);
+            let same = a[c] == b[c2]
+                || matches!((a[c].parse::<f64>(), b[c2].parse::<f64>()), (Ok(x), Ok(y)) if (x - y).abs() <= 2e-6);
             assert!(
                 same,
                 "row {r} ({}) column {}: {} vs {}",
-                a[0], header[c], a[c], b[c]
+                a[0], header[c], a[c], b[c2]
             );
         }
     }
