@@ -718,3 +718,112 @@ impl Progress {
         self.0.finish_and_clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::Files;
+
+    const TINY: &[u8] = include_bytes!("../../tests/fixtures/ingest/tiny.geojson");
+
+    fn run(extra: &[(&str, &str)], datasets: &str) -> Result<BuildOutput, IngestError> {
+        let mut files = BTreeMap::from([("tiny.geojson".to_string(), TINY)]);
+        for (name, text) in extra {
+            let bytes: &'static [u8] = Box::leak(text.as_bytes().to_vec().into_boxed_slice());
+            files.insert(name.to_string(), bytes);
+        }
+        let text = format!(
+            "title = \"t\"\n[boundaries]\nfile = \"tiny.geojson\"\ncode = \"LSOA11CD\"\nname = \"LSOA11NM\"\n{datasets}"
+        );
+        let p = Project::parse(&text, Path::new("t.toml"), Files::Embedded(files))?;
+        build(&p, &BuildOptions::default())
+    }
+
+    #[test]
+    fn output_areas_are_summed_and_values_weighted() {
+        let out = run(
+            &[
+                (
+                    "oa.csv",
+                    "oa,people,older,score\nO1,10,1,1\nO2,30,3,3\nO3,5,0,7\n",
+                ),
+                (
+                    "lk.csv",
+                    "OA11CD,LSOA11CD\nO1,E01000001\nO2,E01000001\nO3,E01000002\n",
+                ),
+            ],
+            r#"[[dataset]]
+name = "oa"
+file = "oa.csv"
+code = "oa"
+geography = "oa"
+lookup = { file = "lk.csv", from = "OA11CD", to = "LSOA11CD" }
+weight = "people"
+vintage = "v"
+column = [
+  { id = "people", label = "p", count = "people" },
+  { id = "older", label = "o", rate = { numerator = "older", denominator = "people" } },
+  { id = "score", label = "s", value = "score" },
+]"#,
+        )
+        .unwrap();
+        let d = &out.dataset;
+        assert_eq!(d.numeric("people").unwrap(), [Some(40.0), Some(5.0), None]);
+        assert_eq!(d.numeric("older").unwrap(), [Some(0.1), Some(0.0), None]);
+        assert_eq!(d.numeric("score").unwrap(), [Some(2.5), Some(7.0), None]);
+        assert_eq!(out.report.coverage[0].missing_sample, ["E01000003"]);
+        assert!(d.columns[0].source.method.contains("output areas summed"));
+    }
+
+    #[test]
+    fn points_are_counted_per_area() {
+        let out = run(
+            &[(
+                "pts.csv",
+                "lon,lat,seats\n-0.145,51.505,2\n-0.141,51.501,3\n-0.125,51.505,1\n1.0,1.0,9\n",
+            )],
+            r#"[[dataset]]
+name = "pts"
+file = "pts.csv"
+geography = "points"
+lon = "lon"
+lat = "lat"
+vintage = "v"
+column = [
+  { id = "n", label = "n", count = "*" },
+  { id = "seats", label = "s", count = "seats" },
+]"#,
+        )
+        .unwrap();
+        let d = &out.dataset;
+        assert_eq!(d.numeric("n").unwrap(), [Some(2.0), Some(0.0), Some(1.0)]);
+        assert_eq!(
+            d.numeric("seats").unwrap(),
+            [Some(5.0), Some(0.0), Some(1.0)]
+        );
+    }
+
+    #[test]
+    fn polygons_are_interpolated_by_area() {
+        // One source square over the right half of the first area and the
+        // left half of the second.
+        let src = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"S1"},
+            "geometry":{"type":"Polygon","coordinates":[[[-0.145,51.5],[-0.135,51.5],[-0.135,51.51],[-0.145,51.51],[-0.145,51.5]]]}}]}"#;
+        let out = run(
+            &[("src.geojson", src), ("s.csv", "id,n\nS1,100\n")],
+            r#"[[dataset]]
+name = "s"
+file = "s.csv"
+code = "id"
+geography = "interpolate"
+boundaries = { file = "src.geojson", code = "id" }
+vintage = "v"
+column = [{ id = "n", label = "n", count = "n" }]"#,
+        )
+        .unwrap();
+        let v = out.dataset.numeric("n").unwrap();
+        assert!((v[0].unwrap() - 50.0).abs() < 1e-6, "{v:?}");
+        assert!((v[1].unwrap() - 50.0).abs() < 1e-6, "{v:?}");
+        assert_eq!(v[2], None);
+    }
+}
