@@ -245,17 +245,21 @@ function buildLayerSelect() {
 function buildWeights() {
   const box = $('weights');
   box.innerHTML = '';
+  // Sliders are multipliers of the methodology's weight (×1 = as published),
+  // so components and indicators of any weight scale share one 0–4 range.
   const slider = (kind, id, label, cls) => {
-    const w = S.weights[kind][id];
-    const max = Math.max(10, 4 * S.defaults[kind][id]);
+    const base = S.defaults[kind][id];
+    const mult = base > 0 ? S.weights[kind][id] / base : S.weights[kind][id];
     const row = document.createElement('div');
     row.className = 'weight ' + cls;
     const inputId = `w-${kind[0]}-${id}`;
-    row.innerHTML = `<label for="${inputId}">${esc(label)}</label><input type="range" id="${inputId}" min="0" max="${max}" step="0.1" value="${w}" data-kind="${kind}" data-id="${esc(id)}"><output for="${inputId}">${fmt(w, 1)}</output>`;
+    row.innerHTML = `<label for="${inputId}">${esc(label)}</label><input type="range" id="${inputId}" min="0" max="4" step="0.05" value="${mult}" aria-valuetext="${fmt(mult, 2)} times the published weight"><output for="${inputId}">×${fmt(mult, 2)}</output>`;
     const input = row.querySelector('input');
     input.addEventListener('input', () => {
-      S.weights[kind][id] = Number(input.value);
-      row.querySelector('output').textContent = fmt(Number(input.value), 1);
+      const m = Number(input.value);
+      S.weights[kind][id] = base > 0 ? base * m : m;
+      input.setAttribute('aria-valuetext', `${fmt(m, 2)} times the published weight`);
+      row.querySelector('output').textContent = '×' + fmt(m, 2);
       onWeightsChanged();
     });
     box.append(row);
