@@ -209,15 +209,24 @@ pub fn score(
     let drivers: Vec<Vec<Driver>> = (0..n)
         .into_par_iter()
         .with_min_len(256)
-        .map(|a| {
-            let Some(c) = prepared.contributions(a, &iw, &cw) else {
+        .map_init(Vec::new, |c: &mut Vec<f64>, a| {
+            if top == 0 || !prepared.contributions(a, &iw, &cw, c) {
                 return Vec::new();
-            };
-            let mut order: Vec<usize> = (0..c.len()).filter(|&j| c[j] > 0.0).collect();
-            order.sort_by(|&x, &y| c[y].total_cmp(&c[x]).then(x.cmp(&y)));
-            order
-                .into_iter()
-                .take(top)
+            }
+            // Keep the `top` largest positive contributions, ties to the
+            // earlier indicator: a small insertion list, no full sort.
+            let mut best: Vec<usize> = Vec::with_capacity(top + 1);
+            for j in 0..c.len() {
+                if c[j] <= 0.0 {
+                    continue;
+                }
+                let at = best.iter().position(|&b| c[j] > c[b]).unwrap_or(best.len());
+                if at < top {
+                    best.insert(at, j);
+                    best.truncate(top);
+                }
+            }
+            best.into_iter()
                 .map(|j| Driver {
                     indicator: inds[j].1.id.clone(),
                     contribution: c[j],

@@ -90,12 +90,24 @@ impl Prepared {
     }
 
     /// Contributions of each indicator of area `a` to its index, in index
-    /// points (before any index rescaling); `None` where the area has no index.
-    pub fn contributions(&self, a: usize, iw: &[f64], cw: &[f64]) -> Option<Vec<f64>> {
-        let mut comp = vec![None; self.ncomp];
-        self.area(a, iw, cw, &mut comp)?;
+    /// points (before any index rescaling), written into `out`; false (and
+    /// `out` empty) where the area has no index.
+    pub fn contributions(&self, a: usize, iw: &[f64], cw: &[f64], out: &mut Vec<f64>) -> bool {
+        out.clear();
+        // Stack buffers for the usual handful of components.
+        let (mut comp_s, mut den_s) = ([None; 16], [0.0f64; 16]);
+        let (mut comp_h, mut den_h) = (Vec::new(), Vec::new());
+        let (comp, den) = if self.ncomp <= 16 {
+            (&mut comp_s[..self.ncomp], &mut den_s[..self.ncomp])
+        } else {
+            comp_h.resize(self.ncomp, None);
+            den_h.resize(self.ncomp, 0.0);
+            (&mut comp_h[..], &mut den_h[..])
+        };
+        if self.area(a, iw, cw, comp).is_none() {
+            return false;
+        }
         let row = &self.scores[a * self.k..(a + 1) * self.k];
-        let mut den = vec![0.0; self.ncomp];
         for (j, s) in row.iter().enumerate() {
             if s.is_some() {
                 den[self.comp_of[j]] += iw[j];
@@ -107,20 +119,14 @@ impl Prepared {
             .filter(|(c, _)| c.is_some())
             .map(|(_, w)| w)
             .sum();
-        Some(
-            row.iter()
-                .enumerate()
-                .map(|(j, s)| {
-                    let c = self.comp_of[j];
-                    match s {
-                        Some(s) if den[c] > 0.0 && comp[c].is_some() => {
-                            cw[c] / cden * iw[j] / den[c] * s
-                        }
-                        _ => 0.0,
-                    }
-                })
-                .collect(),
-        )
+        out.extend(row.iter().enumerate().map(|(j, s)| {
+            let c = self.comp_of[j];
+            match s {
+                Some(s) if den[c] > 0.0 && comp[c].is_some() => cw[c] / cden * iw[j] / den[c] * s,
+                _ => 0.0,
+            }
+        }));
+        true
     }
 }
 
@@ -198,7 +204,13 @@ pub fn rank_into(
     for g in &groups.groups {
         scratch.clear();
         scratch.extend(g.iter().filter_map(|&i| index[i].map(|v| (v, i))));
-        scratch.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        // A total order (index, then position), so any sort gives the same result.
+        let cmp = |a: &(f64, usize), b: &(f64, usize)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        if scratch.len() >= 8192 {
+            scratch.par_sort_unstable_by(cmp);
+        } else {
+            scratch.sort_unstable_by(cmp);
+        }
         for (r, &(_, i)) in scratch.iter().enumerate() {
             rank[i] = r as u32 + 1;
         }
