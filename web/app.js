@@ -208,12 +208,21 @@ function renderLegend(breaks, note) {
 }
 
 // ---------- URL state ----------
+/** Only the weights that differ from the methodology's, to keep URLs short. */
+function changedWeights() {
+  const out = { components: {}, indicators: {} };
+  for (const k of ['components', 'indicators']) {
+    for (const [id, w] of Object.entries(S.weights[k])) if (Math.abs(w - S.defaults[k][id]) > 1e-12) out[k][id] = w;
+  }
+  return out;
+}
+
 function writeHash() {
   if (!map) return;
   const c = map.getCenter();
   const s = {
     layer: S.layer, scale: S.scale, boroughs: [...S.selBoroughs], norm: S.norm, wards: S.wards, area: S.area,
-    weights: weightsDefault() ? null : S.weights,
+    weights: weightsDefault() ? null : changedWeights(),
     view: [c.lng, c.lat, map.getZoom()],
   };
   history.replaceState(null, '', '#' + M.encodeState(s));

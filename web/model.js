@@ -12,9 +12,11 @@ export const OUTSIDE = '#eeeeee';
 
 /** Sorted finite values of an array (null/NaN dropped). */
 export function finiteSorted(values) {
-  const out = [];
-  for (const v of values) if (v !== null && v !== undefined && Number.isFinite(v)) out.push(v);
-  return out.sort((a, b) => a - b);
+  // A typed array sorts numerically without a comparator, several times faster.
+  const out = new Float64Array(values.length);
+  let n = 0;
+  for (const v of values) if (v !== null && v !== undefined && Number.isFinite(v)) out[n++] = v;
+  return out.subarray(0, n).sort();
 }
 
 /** Nine interior breakpoints splitting the values into ten equal-count classes. */
@@ -242,7 +244,7 @@ export function encodeState(s) {
   if (s.scale && s.scale !== 'decile') p.set('scale', s.scale);
   if (s.weights) {
     const parts = [];
-    for (const k of ['components', 'indicators']) for (const [id, w] of Object.entries(s.weights[k])) parts.push(`${k[0]}.${id}:${+w.toFixed(3)}`);
+    for (const k of ['components', 'indicators']) for (const [id, w] of Object.entries(s.weights[k])) parts.push(`${k[0]}.${id}:${+w.toPrecision(6)}`);
     if (parts.length) p.set('w', parts.join(','));
   }
   if (s.boroughs?.length) p.set('b', s.boroughs.join(','));
