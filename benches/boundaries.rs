@@ -35,6 +35,18 @@ fn boundaries(c: &mut Criterion) {
             b.iter(|| read_boundaries(&path, &opts).map(|b| b.features.len()))
         });
     }
+    // geo's OGC validation over the same polygons, to compare with the
+    // validity check inside read_boundaries.
+    if let Ok(ew) = read_boundaries(&dir.join("ew_lsoa11.geojson.gz"), &opts) {
+        group.bench_function("geo_validation_ew_lsoa11", |b| {
+            b.iter(|| {
+                ew.features
+                    .iter()
+                    .filter(|f| geo::Validation::is_valid(&f.geometry))
+                    .count()
+            })
+        });
+    }
     let london = dir.join("london_lsoa11.geojson");
     if let Ok(bytes) = std::fs::read(&london) {
         group.bench_function("parse_london_lsoa11_bytes", |b| {

@@ -64,6 +64,11 @@ fn london_lsoa_2011_reads_whole() {
     assert_eq!(b.features[0].properties["LAD11NM"], "City of London");
     assert!(b.features.iter().enumerate().all(|(i, f)| f.index == i));
     assert_rfc7946(&b);
+    // Our repair's validity check agrees with geo's OGC validation.
+    for f in &b.features {
+        let errors = geo::Validation::validation_errors(&f.geometry);
+        assert!(errors.is_empty(), "feature {}: {errors:?}", f.index);
+    }
     for r in &b.repairs {
         assert!(r.feature < 4835);
         assert!(!r.what.starts_with("skipped"), "{r:?}");

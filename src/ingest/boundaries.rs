@@ -380,6 +380,15 @@ mod tests {
             e.starts_with("t.geojson: feature 1 (D): coordinate NaN is not a finite number"),
             "{e}"
         );
+        let nan_prop = feature(
+            r#"{"LSOA11CD":"F","x":NaN}"#,
+            &format!(r#"{{"type":"Polygon","coordinates":{SQUARE}}}"#),
+        );
+        let e = parse(&collection(&[nan_prop])).unwrap_err().to_string();
+        assert!(
+            e.starts_with("t.geojson: feature 0: value NaN is not a finite number"),
+            "{e}"
+        );
         let text = feature(
             r#"{"LSOA11CD":"E"}"#,
             r#"{"type":"Polygon","coordinates":[[[0,0],["1",0],[1,1],[0,0]]]}"#,

@@ -238,7 +238,8 @@ pub enum ReprojectError {
 /// error when this build cannot reproject from `crs`. The function is cheap
 /// and thread-safe for the pure-Rust CRSs; for others see [`reproject_all`].
 pub fn pure_rust_transform(crs: Crs) -> Option<fn(Coord<f64>) -> Coord<f64>> {
-    match crs {
+    // Crs::Epsg(27700) built by hand is still BNG.
+    match Crs::from_epsg(crs.epsg()) {
         Crs::Wgs84 => Some(|c| c),
         Crs::BritishNationalGrid => Some(|c| {
             let (x, y) = bng_to_wgs84(c.x, c.y);
@@ -275,6 +276,39 @@ mod proj_edge {
             **c = Coord { x, y };
         }
         Ok(())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::super::{Crs, bng_to_wgs84};
+        use super::reproject;
+        use geo_types::Coord;
+
+        #[test]
+        fn libproj_agrees_with_pure_rust_bng_and_does_web_mercator() {
+            // Through libproj: EPSG:27700 as a generic code, and EPSG:3857.
+            let mut bng = Coord {
+                x: 532_129.0,
+                y: 181_625.0,
+            };
+            reproject(Crs::Epsg(27700), &mut [&mut bng]).unwrap();
+            let (lon, lat) = bng_to_wgs84(532_129.0, 181_625.0);
+            assert!(
+                (bng.x - lon).abs() < 1e-4 && (bng.y - lat).abs() < 1e-4,
+                "{bng:?}"
+            );
+            let mut merc = Coord {
+                x: -10_805.0,
+                y: 6_713_438.0,
+            };
+            reproject(Crs::Epsg(3857), &mut [&mut merc]).unwrap();
+            assert!(
+                (merc.x - -0.09706).abs() < 1e-3 && (merc.y - 51.518).abs() < 1e-2,
+                "{merc:?}"
+            );
+            let mut c = Coord { x: 0.0, y: 0.0 };
+            assert!(reproject(Crs::Epsg(999_999), &mut [&mut c]).is_err());
+        }
     }
 }
 

@@ -31,6 +31,7 @@ pub(super) fn parse(bytes: &[u8], file: &Path) -> Result<Parsed, IngestError> {
     let progress = Progress {
         file,
         feature: Cell::new(None),
+        in_geometry: Cell::new(false),
         code: RefCell::new(None),
         failure: RefCell::new(None),
     };
@@ -48,6 +49,8 @@ struct Progress<'a> {
     file: &'a Path,
     /// The feature being read, if inside one.
     feature: Cell<Option<usize>>,
+    /// Whether the reader is inside its geometry (stays set on an error there).
+    in_geometry: Cell<bool>,
     /// Its code, once its properties are read.
     code: RefCell<Option<String>>,
     /// A feature-level failure found by a visitor (wins over serde's message).
@@ -92,7 +95,12 @@ fn json_error(e: serde_json::Error, bytes: &[u8], progress: &Progress) -> Ingest
         },
         Category::Syntax => match non_finite_token(bytes, e.line(), e.column()) {
             Some(token) => in_feature(format!(
-                "coordinate {token} is not a finite number (line {} column {})",
+                "{} {token} is not a finite number (line {} column {})",
+                if progress.in_geometry.get() {
+                    "coordinate"
+                } else {
+                    "value"
+                },
                 e.line(),
                 e.column()
             )),
@@ -289,7 +297,11 @@ impl FeatureParts {
                     .collect();
                 *progress.code.borrow_mut() = feature_code(&self.properties);
             }
-            "geometry" => self.geometry = map.next_value()?,
+            "geometry" => {
+                progress.in_geometry.set(true);
+                self.geometry = map.next_value()?;
+                progress.in_geometry.set(false);
+            }
             _ => {
                 map.next_value::<IgnoredAny>()?;
             }
