@@ -518,16 +518,16 @@ fn resolve(raw: RawMethodology, text: &str, file: &str) -> Result<Methodology, S
     };
     let mut index_rescale = IndexRescale::None;
     if let Some(ix) = &raw.index {
-        if let Some(c) = &ix.combine {
-            if c.get_ref() != "weighted_mean" {
-                return Err(origin.invalid(
-                    "index.combine",
-                    format!(
-                        "unknown combination '{}' (expected weighted_mean)",
-                        c.get_ref()
-                    ),
-                ));
-            }
+        if let Some(c) = &ix.combine
+            && c.get_ref() != "weighted_mean"
+        {
+            return Err(origin.invalid(
+                "index.combine",
+                format!(
+                    "unknown combination '{}' (expected weighted_mean)",
+                    c.get_ref()
+                ),
+            ));
         }
         if let Some(r) = &ix.rescale {
             index_rescale = match r.get_ref().as_str() {

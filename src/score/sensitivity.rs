@@ -58,10 +58,10 @@ pub fn sensitivity(
         .map(|ranks| {
             let mut c = vec![0usize; groups.groups.len()];
             for (i, &r) in ranks.iter().enumerate() {
-                if r > 0 {
-                    if let Some(g) = groups.group_of[i] {
-                        c[g as usize] += 1;
-                    }
+                if r > 0
+                    && let Some(g) = groups.group_of[i]
+                {
+                    c[g as usize] += 1;
                 }
             }
             c
