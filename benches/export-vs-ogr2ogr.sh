@@ -17,7 +17,7 @@ done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-"$bin" build --quiet --project "$root/examples/london.toml" --out "$work/london.dxmap"
+"$bin" build --quiet --project "$root/examples/london.toml" --out "$work/london.dxmap" >/dev/null
 "$bin" export geojson --quiet --dataset "$work/london.dxmap" --out "$work/london.geojson"
 
 now() { date +%s.%N; }
