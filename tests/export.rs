@@ -1064,3 +1064,100 @@ fn cli_round_trip_and_atomic_failure_on_london() {
     assert_eq!(std::fs::read(&gj).unwrap(), before);
     no_temp_files(d);
 }
+
+// ---------------------------------------------------------------- Martin
+
+/// GET over plain HTTP/1.1 on loopback; the body de-chunked and gunzipped.
+fn http_get(port: u16, path: &str) -> Option<(u16, Vec<u8>)> {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).ok()?;
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    let status: u16 = head.split_whitespace().nth(1)?.parse().ok()?;
+    let mut body = raw[split + 4..].to_vec();
+    if head.contains("transfer-encoding: chunked") {
+        let (mut out, mut rest) = (Vec::new(), &body[..]);
+        while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
+            let len =
+                usize::from_str_radix(String::from_utf8_lossy(&rest[..eol]).trim(), 16).ok()?;
+            if len == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[eol + 2..eol + 2 + len]);
+            rest = &rest[eol + 2 + len + 2..];
+        }
+        body = out;
+    }
+    if body.starts_with(&[0x1f, 0x8b]) {
+        body = gunzip(&body);
+    }
+    Some((status, body))
+}
+
+#[test]
+fn martin_serves_the_exports_with_dxmaps_tiles() {
+    let test = "martin_serves_the_exports_with_dxmaps_tiles";
+    if !tool("martin", test) {
+        return;
+    }
+    let scored = grid();
+    let dir = tempfile::tempdir().unwrap();
+    let opts = TileExportOptions {
+        max_zoom: 12,
+        ..Default::default()
+    };
+    let mb = dir.path().join("gridmb.mbtiles");
+    let pm = dir.path().join("gridpm.pmtiles");
+    export::mbtiles::export_mbtiles(&scored, opts.clone(), &mb).unwrap();
+    export::pmtiles::export_pmtiles(&scored, opts, &pm).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new("martin")
+        .arg(&mb)
+        .arg(&pm)
+        .args(["--listen-addresses", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let ready = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        http_get(port, "/catalog").is_some_and(|(s, _)| s == 200)
+    });
+    let own = own_tiles(&scored, 12);
+    let sample: Vec<(u8, u32, u32)> = own
+        .keys()
+        .filter(|k| matches!(k.0, 0 | 9 | 12))
+        .cloned()
+        .collect();
+    let mut failures = Vec::new();
+    if ready {
+        for source in ["gridmb", "gridpm"] {
+            for (z, x, y) in &sample {
+                match http_get(port, &format!("/{source}/{z}/{x}/{y}")) {
+                    Some((200, body)) if body == own[&(*z, *x, *y)] => {}
+                    other => failures.push(format!(
+                        "{source} {z}/{x}/{y}: {:?}",
+                        other.map(|o| (o.0, o.1.len()))
+                    )),
+                }
+            }
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(ready, "martin did not start on port {port}");
+    assert!(failures.is_empty(), "{failures:?}");
+}
