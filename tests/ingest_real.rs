@@ -78,6 +78,33 @@ fn london_builds_with_every_column() {
             .iter()
             .any(|l| l.contains("Digital Exclusion Risk Index"))
     );
+    // The embedded default is this build's table read back (rounded to 6 decimals).
+    let default = dxmap::ingest::embedded_default(&BuildOptions::default())
+        .unwrap()
+        .dataset;
+    assert_eq!(default.len(), d.len());
+    for id in LONDON_COLUMNS {
+        let (a, b) = (
+            &d.column(id).unwrap().values,
+            &default.column(id).unwrap().values,
+        );
+        match (a, b) {
+            (Values::Numeric(a), Values::Numeric(b)) => {
+                for (x, y) in a.iter().zip(b) {
+                    match (x, y) {
+                        (Some(x), Some(y)) => {
+                            assert!((x - y).abs() <= 1e-6 * x.abs().max(1.0), "{id}: {x} vs {y}")
+                        }
+                        (None, None) => {}
+                        _ => panic!(
+                            "{id}: {x:?} vs {y:?} (data/london_lsoa11_indicators.csv is stale?)"
+                        ),
+                    }
+                }
+            }
+            _ => assert_eq!(a, b, "{id}"),
+        }
+    }
     let pop: f64 = d.numeric("population").unwrap().iter().flatten().sum();
     println!("London population (Census 2021 via best-fit lookup): {pop:.0}");
     assert!((8.0e6..9.0e6).contains(&pop), "{pop}");

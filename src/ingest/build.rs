@@ -97,9 +97,18 @@ impl fmt::Display for BuildReport {
             }
         }
         if !self.repairs.is_empty() {
-            writeln!(f, "{} boundary repairs", self.repairs.len())?;
-            for r in self.repairs.iter().take(10) {
-                writeln!(f, "  feature {}: {}", r.feature, r.what)?;
+            writeln!(f, "{} boundary repairs:", self.repairs.len())?;
+            // Grouped by kind ("ring 3: closed ..." counts as "closed ...").
+            let mut kinds: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+            for r in &self.repairs {
+                let what = match r.what.rsplit_once(": ") {
+                    Some((head, rest)) if head.contains("ring ") => rest,
+                    _ => r.what.as_str(),
+                };
+                kinds.entry(what).or_insert((0, r.feature)).0 += 1;
+            }
+            for (what, (n, first)) in kinds {
+                writeln!(f, "  {n} x {what} (first: feature {first})")?;
             }
         }
         for w in &self.warnings {
@@ -207,6 +216,31 @@ pub fn build(project: &Project, opts: &BuildOptions) -> Result<BuildOutput, Inge
         message: format!("built dataset is inconsistent: {e}"),
     })?;
     Ok(BuildOutput { dataset, report })
+}
+
+/// The project text of the embedded default London dataset.
+pub const DEFAULT_PROJECT: &str = include_str!("../../data/london-default.toml");
+
+/// Builds the default London dataset from files embedded in the binary
+/// (`data/london-default.toml` and the boundary and indicator files beside
+/// it), so dxmap runs with no input files at all.
+pub fn embedded_default(opts: &BuildOptions) -> Result<BuildOutput, IngestError> {
+    let files = Files::Embedded(BTreeMap::from([
+        (
+            "london_lsoa11_boundaries.geojson.gz".to_string(),
+            &include_bytes!("../../data/london_lsoa11_boundaries.geojson.gz")[..],
+        ),
+        (
+            "london_lsoa11_indicators.csv".to_string(),
+            &include_bytes!("../../data/london_lsoa11_indicators.csv")[..],
+        ),
+    ]));
+    let project = Project::parse(
+        DEFAULT_PROJECT,
+        Path::new("data/london-default.toml"),
+        files,
+    )?;
+    build(&project, opts)
 }
 
 /// Reads a boundary file from disk (GeoJSON, gzip, Shapefile) or from embedded bytes (GeoJSON).
@@ -444,6 +478,7 @@ fn join(
         weight: d.weight.as_deref(),
         point: if is_points { point } else { None },
         unique: !is_points,
+        allow_empty: d.allow_empty,
     };
 
     let missing = validate::missing_columns(&table, &kinds, &ex);
@@ -737,6 +772,31 @@ mod tests {
         );
         let p = Project::parse(&text, Path::new("t.toml"), Files::Embedded(files))?;
         build(&p, &BuildOptions::default())
+    }
+
+    #[test]
+    fn embedded_default_has_the_london_columns() {
+        let out = embedded_default(&BuildOptions::default()).unwrap();
+        let d = &out.dataset;
+        assert_eq!(d.len(), 4835);
+        assert_eq!(d.columns.len(), 15);
+        assert!(!d.has_demonstration_data());
+        assert_eq!(d.layer("boroughs").map(|l| l.features.len()), Some(33));
+        assert_eq!(d.layer("wards").map(|l| l.features.len()), Some(634));
+        let i = d.position("E01000001").unwrap();
+        assert_eq!(d.numeric("imd_score").unwrap()[i], Some(6.208));
+        assert_eq!(d.areas[i].ward_name.as_deref(), Some("Aldersgate"));
+        assert_eq!(
+            d.column("imd_score").map(|c| c.values.present()),
+            Some(4659)
+        );
+        let c = d.column("no_qualifications").unwrap();
+        assert_eq!(c.source.vintage, "Census 2011");
+        assert!(
+            c.source.method.starts_with("ONS Census 2011 KS501EW"),
+            "{}",
+            c.source.method
+        );
     }
 
     #[test]

@@ -20,6 +20,6 @@ pub mod repair;
 pub mod tables;
 pub mod validate;
 
-pub use build::{BuildOptions, BuildOutput, BuildReport, Coverage, build};
+pub use build::{BuildOptions, BuildOutput, BuildReport, Coverage, build, embedded_default};
 pub use files::Files;
 pub use project::Project;

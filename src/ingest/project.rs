@@ -273,6 +273,9 @@ pub struct DatasetSpec {
     /// True when the values are not real.
     #[serde(default)]
     pub demonstration: bool,
+    /// Empty cells are missing data, not problems (a table with known gaps).
+    #[serde(default)]
+    pub allow_empty: bool,
     /// The output columns.
     #[serde(rename = "column")]
     pub columns: Vec<Spanned<ColumnSpec>>,

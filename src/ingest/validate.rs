@@ -64,6 +64,8 @@ pub struct Extract<'a> {
     pub point: Option<(&'a str, &'a str)>,
     /// Duplicate codes are problems (not for points).
     pub unique: bool,
+    /// Empty values are plain missing data rather than problems.
+    pub allow_empty: bool,
 }
 
 /// Every source column a dataset needs that the table lacks.
@@ -94,6 +96,8 @@ pub fn missing_columns(
     }
     out
 }
+
+const EMPTY: &str = "empty value";
 
 /// Reads and checks every row. Call [`missing_columns`] first: absent columns read as empty.
 pub fn extract(table: &Table, kinds: &[ColumnKind], ex: &Extract) -> Rows {
@@ -205,7 +209,7 @@ pub fn extract(table: &Table, kinds: &[ColumnKind], ex: &Extract) -> Rows {
                 Src::Cat(name, v) => match v[r] {
                     Some(s) => Cell::Label(s.to_string()),
                     None => {
-                        local.push(format!("column '{name}': empty value"));
+                        local.push(format!("column '{name}': {EMPTY}"));
                         Cell::Missing
                     }
                 },
@@ -228,6 +232,9 @@ pub fn extract(table: &Table, kinds: &[ColumnKind], ex: &Extract) -> Rows {
             }
             _ => None,
         };
+        if ex.allow_empty {
+            local.retain(|m| !m.ends_with(EMPTY));
+        }
         // A source column used by two output columns is reported once.
         let mut said = std::collections::HashSet::new();
         local.retain(|m| said.insert(m.clone()));
@@ -260,7 +267,7 @@ fn sum(
 /// Parses one number; a count must not be negative.
 fn number(name: &str, v: Option<&str>, count: bool, problems: &mut Vec<String>) -> Option<f64> {
     let Some(s) = v else {
-        problems.push(format!("column '{name}': empty value"));
+        problems.push(format!("column '{name}': {EMPTY}"));
         return None;
     };
     match s.parse::<f64>() {
@@ -342,6 +349,7 @@ mod tests {
             weight: None,
             point: None,
             unique: true,
+            allow_empty: false,
         };
         assert!(missing_columns(&t, kinds, &ex).is_empty());
         extract(&t, kinds, &ex)
