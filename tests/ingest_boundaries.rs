@@ -408,8 +408,11 @@ fn gzip_bomb_is_refused_at_the_size_cap() {
 const BNG_PRJ: &str = r#"PROJCS["British_National_Grid",GEOGCS["GCS_OSGB_1936",DATUM["D_OSGB_1936",SPHEROID["Airy_1830",6377563.396,299.3249646]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",400000.0],PARAMETER["False_Northing",-100000.0],PARAMETER["Central_Meridian",-2.0],PARAMETER["Scale_Factor",0.9996012717],PARAMETER["Latitude_Of_Origin",49.0],UNIT["Meter",1.0]]"#;
 const WGS84_PRJ: &str = r#"GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]]"#;
 
-/// Writes a polygon shapefile of (code, name, number, rings as (x, y)).
-fn write_shapefile(path: &Path, rows: &[(String, String, f64, Vec<Vec<(f64, f64)>>)]) {
+/// One shapefile row: code, name, a number, rings as (x, y).
+type ShpRow = (String, String, f64, Vec<Vec<(f64, f64)>>);
+
+/// Writes a polygon shapefile.
+fn write_shapefile(path: &Path, rows: &[ShpRow]) {
     use shapefile::dbase::{self, FieldName, FieldValue, TableWriterBuilder};
     use shapefile::{Point, Polygon, PolygonRing};
     let fields = TableWriterBuilder::new()

@@ -153,6 +153,9 @@ enum Declared {
     Assumed,
 }
 
+/// One feature reprojected and repaired, with its repairs; or why not.
+type FeatureResult = Result<(BoundaryFeature, Vec<String>), IngestError>;
+
 /// Checks the CRS against the coordinates, reprojects and repairs.
 /// `reversed_convention` is true for sources whose rings are clockwise by
 /// convention (Shapefile): their orientation flips are not reported.
@@ -183,7 +186,7 @@ fn finish(
         })?;
     }
     let transform = pure_rust_transform(crs).unwrap_or(|c| c);
-    let results: Vec<(usize, Result<(BoundaryFeature, Vec<String>), IngestError>)> = raw
+    let results: Vec<(usize, FeatureResult)> = raw
         .into_par_iter()
         .enumerate()
         .map(|(index, mut f)| {
@@ -423,7 +426,9 @@ mod tests {
             "{}",
             &format!(r#"{{"type":"Polygon","coordinates":{bng}}}"#),
         );
-        let e = parse(&collection(&[f.clone()])).unwrap_err().to_string();
+        let e = parse(&collection(std::slice::from_ref(&f)))
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with("t.geojson: feature 0: no CRS is stated"),
             "{e}"
@@ -445,10 +450,8 @@ mod tests {
         };
         let b = parse_geojson(collection(&[f]).as_bytes(), Path::new("t.geojson"), &opts).unwrap();
         assert_eq!(b.source_crs, Crs::BritishNationalGrid);
-        let unknown = format!(
-            r#"{{"type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"Mars2000"}}}},"features":[]}}"#
-        );
-        let e = parse(&unknown).unwrap_err().to_string();
+        let unknown = r#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"Mars2000"}},"features":[]}"#;
+        let e = parse(unknown).unwrap_err().to_string();
         assert_eq!(
             e,
             "t.geojson: unknown CRS \"Mars2000\" in the file's \"crs\" member; state the CRS (e.g. EPSG:27700)"
