@@ -145,7 +145,9 @@ fn load_dataset(path: Option<&std::path::Path>) -> anyhow::Result<Dataset> {
             Ok(out.dataset)
         }
         Some(p) => Dataset::read(p).with_context(|| format!("reading dataset {}", p.display())),
-        None => anyhow::bail!("no embedded default dataset yet: pass --dataset"),
+        None => Ok(ingest::embedded_default(&BuildOptions::default())
+            .context("building the embedded London dataset")?
+            .dataset),
     }
 }
 
