@@ -72,7 +72,7 @@ impl Persona {
 #[serde(deny_unknown_fields)]
 struct RawFile {
     #[serde(default)]
-    persona: Vec<RawPersona>,
+    persona: Vec<toml::Spanned<RawPersona>>,
 }
 
 #[derive(Deserialize)]
@@ -111,8 +111,10 @@ pub fn parse_personas(text: &str, file: &str) -> Result<Vec<Persona>, ScoreError
     })?;
     let mut out: Vec<Persona> = Vec::new();
     for (i, p) in raw.persona.into_iter().enumerate() {
+        let line = line_of(text, p.span().start);
+        let p = p.into_inner();
         let bad = |key: &str, message: String| ScoreError::Invalid {
-            at: file.to_string(),
+            at: format!("{file}: line {line}"),
             key: format!("persona[{i}].{key}"),
             message,
         };
@@ -201,5 +203,67 @@ pub fn estimate(dataset: &Dataset, p: &Persona) -> PersonaScore {
         label: p.label.clone(),
         count,
         share,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn persona_errors_name_file_line_and_key() {
+        let text = "[[persona]]\nid = \"a\"\nlabel = \"A\"\nshare = [\"x\"]\n\n[[persona]]\nid = \"b\"\nlabel = \"B\"\ncategory = \"iuc\"\n";
+        let e = parse_personas(text, "p.toml").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "p.toml: line 6: persona[1].members: a category persona needs members"
+        );
+        let e = parse_personas(
+            "[[persona]]\nid = \"a\"\nlabel = \"A\"\nshares = []\n",
+            "p.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("p.toml: line 4: unknown field `shares`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn shares_multiply_and_counts_use_population() {
+        use crate::dataset::{Column, ColumnId, Source};
+        let col = |id: &str, v: Vec<Option<f64>>| Column {
+            id: ColumnId(id.into()),
+            label: id.into(),
+            values: Values::Numeric(v),
+            source: Source::default(),
+        };
+        let area = |c: &str| crate::dataset::Area {
+            code: crate::dataset::LsoaCode::new(c),
+            name: String::new(),
+            borough_code: String::new(),
+            borough_name: String::new(),
+            ward_code: None,
+            ward_name: None,
+            geometry: geo_types::MultiPolygon(vec![]),
+        };
+        let d = Dataset {
+            areas: vec![area("E1"), area("E2")],
+            columns: vec![
+                col("population", vec![Some(1000.0), None]),
+                col("x", vec![Some(0.5), Some(0.2)]),
+                col("y", vec![Some(0.1), Some(0.5)]),
+            ],
+            ..Dataset::default()
+        };
+        let p = &parse_personas(
+            "[[persona]]\nid = \"xy\"\nlabel = \"XY\"\nshare = [\"x\", \"y\"]\n",
+            "p.toml",
+        )
+        .unwrap()[0];
+        let s = estimate(&d, p);
+        assert_eq!(s.share, vec![Some(0.05), Some(0.1)]);
+        assert_eq!(s.count, vec![Some(50.0), None]);
     }
 }
