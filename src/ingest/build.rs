@@ -290,10 +290,10 @@ fn make_areas(
         let name = f.properties.get(&b.name).cloned().unwrap_or_default();
         let (mut borough_code, mut borough_name) = (String::new(), String::new());
         if let Some(bs) = &b.borough {
-            if bs.name_prefix.is_some() {
-                if let Some((c, n)) = geography::london_borough_of(&name) {
-                    (borough_code, borough_name) = (c.to_string(), n.to_string());
-                }
+            if bs.name_prefix.is_some()
+                && let Some((c, n)) = geography::london_borough_of(&name)
+            {
+                (borough_code, borough_name) = (c.to_string(), n.to_string());
             }
             if let Some(cf) = &bs.code_field {
                 borough_code = f.properties.get(cf).cloned().unwrap_or_default();
@@ -301,10 +301,10 @@ fn make_areas(
             if let Some(nf) = &bs.name_field {
                 borough_name = f.properties.get(nf).cloned().unwrap_or_default();
             }
-            if let Some(units) = &borough_units {
-                if let Some((c, n)) = units.get(code.as_str()) {
-                    (borough_code, borough_name) = (c.clone(), n.clone());
-                }
+            if let Some(units) = &borough_units
+                && let Some((c, n)) = units.get(code.as_str())
+            {
+                (borough_code, borough_name) = (c.clone(), n.clone());
             }
             if borough_code.is_empty() {
                 no_borough.push(code.to_string());

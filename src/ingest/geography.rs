@@ -144,10 +144,10 @@ impl Routes {
         let mut by_row: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         let mut seen = std::collections::HashSet::new();
         for (from, area) in pairs {
-            if let Some(i) = position(area) {
-                if seen.insert(i) {
-                    by_row.entry(from.as_str()).or_default().push(i);
-                }
+            if let Some(i) = position(area)
+                && seen.insert(i)
+            {
+                by_row.entry(from.as_str()).or_default().push(i);
             }
         }
         Routes {

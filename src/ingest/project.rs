@@ -385,25 +385,23 @@ impl Project {
         let mut problems = Vec::new();
         let mut ids = std::collections::BTreeSet::new();
         let b = &self.spec.boundaries;
-        if let Some(c) = &b.crs {
-            if parse_crs(c).is_none() {
-                problems.push(IngestError::File {
-                    file: self.path.clone(),
-                    message: format!("boundaries.crs: unknown CRS '{c}' (use e.g. EPSG:27700)"),
-                });
-            }
+        if let Some(c) = &b.crs
+            && parse_crs(c).is_none()
+        {
+            problems.push(IngestError::File {
+                file: self.path.clone(),
+                message: format!("boundaries.crs: unknown CRS '{c}' (use e.g. EPSG:27700)"),
+            });
         }
-        if let Some(bo) = &b.borough {
-            if let Some(p) = &bo.name_prefix {
-                if p != "london" {
-                    problems.push(IngestError::File {
-                        file: self.path.clone(),
-                        message: format!(
-                            "boundaries.borough.name_prefix: unknown table '{p}' (only \"london\")"
-                        ),
-                    });
-                }
-            }
+        if let Some(p) = b.borough.as_ref().and_then(|bo| bo.name_prefix.as_ref())
+            && p != "london"
+        {
+            problems.push(IngestError::File {
+                file: self.path.clone(),
+                message: format!(
+                    "boundaries.borough.name_prefix: unknown table '{p}' (only \"london\")"
+                ),
+            });
         }
         for d in &self.spec.datasets {
             let span = d.span();
@@ -433,10 +431,10 @@ impl Project {
                     "missing key 'code' (the column holding area codes)".into()
                 ));
             }
-            if let Some(c) = d.boundaries.as_ref().and_then(|b| b.crs.as_ref()) {
-                if parse_crs(c).is_none() {
-                    problems.push(at(format!("boundaries.crs: unknown CRS '{c}'")));
-                }
+            if let Some(c) = d.boundaries.as_ref().and_then(|b| b.crs.as_ref())
+                && parse_crs(c).is_none()
+            {
+                problems.push(at(format!("boundaries.crs: unknown CRS '{c}'")));
             }
             if d.columns.is_empty() {
                 problems.push(at("no 'column' entries".into()));
@@ -455,10 +453,11 @@ impl Project {
                         "give exactly one of 'count', 'rate', 'value' or 'category'".into(),
                     ));
                 }
-                if let Some(ColumnKind::Count(cols)) = c.kind() {
-                    if cols.iter().any(|c| c == "*") && d.geography != GeographyKind::Points {
-                        problems.push(at("count = \"*\" (count rows) is only for points".into()));
-                    }
+                if let Some(ColumnKind::Count(cols)) = c.kind()
+                    && cols.iter().any(|c| c == "*")
+                    && d.geography != GeographyKind::Points
+                {
+                    problems.push(at("count = \"*\" (count rows) is only for points".into()));
                 }
                 if !ids.insert(c.id.clone()) {
                     problems.push(at("duplicate column id".into()));
