@@ -2,13 +2,25 @@
 //! valid MVT ring (integer points, no repeats, no collinear points, non-zero
 //! area) out, or nothing when the ring vanishes.
 //!
-//! Clipping is Sutherland–Hodgman against the buffered tile square, which is
-//! exact for a convex clip window; coordinates are never clamped.
+//! Clipping is real polygon intersection with the buffered tile square;
+//! coordinates are never clamped.
 
-/// Clips an open ring to the square `[lo, hi]²` (Sutherland–Hodgman).
-pub(crate) fn clip_ring(ring: &[[f64; 2]], lo: f64, hi: f64) -> Vec<[f64; 2]> {
+use geo::BooleanOps;
+use geo_types::{Coord, LineString, Polygon, Rect};
+
+/// Clips a polygon (open rings: exterior then holes) to the square
+/// `[lo, hi]²`. Returns the parts, each as open rings, exterior first.
+///
+/// Polygons wholly inside or outside take a fast path; the others go through
+/// geo's boolean intersection, which (unlike Sutherland–Hodgman) splits a
+/// polygon leaving and re-entering the window into separate valid parts
+/// instead of joining them with zero-width edges along the tile border.
+pub(crate) fn clip_polygon(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec<Vec<[f64; 2]>>> {
+    let Some(ext) = rings.first() else {
+        return Vec::new();
+    };
     let (mut minx, mut miny, mut maxx, mut maxy) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-    for p in ring {
+    for p in ext {
         minx = minx.min(p[0]);
         miny = miny.min(p[1]);
         maxx = maxx.max(p[0]);
@@ -18,56 +30,27 @@ pub(crate) fn clip_ring(ring: &[[f64; 2]], lo: f64, hi: f64) -> Vec<[f64; 2]> {
         return Vec::new();
     }
     if minx >= lo && miny >= lo && maxx <= hi && maxy <= hi {
-        return ring.to_vec();
+        return vec![rings.to_vec()];
     }
-    let mut cur = ring.to_vec();
-    // (axis, bound, keep points with coordinate >= bound)
-    for (axis, bound, above) in [(0, lo, true), (0, hi, false), (1, lo, true), (1, hi, false)] {
-        if cur.is_empty() {
-            break;
+    let ls = |r: &Vec<[f64; 2]>| LineString(r.iter().map(|p| Coord { x: p[0], y: p[1] }).collect());
+    let poly = Polygon::new(ls(ext), rings[1..].iter().map(ls).collect());
+    let window = Rect::new(Coord { x: lo, y: lo }, Coord { x: hi, y: hi }).to_polygon();
+    let open = |l: &LineString<f64>| -> Vec<[f64; 2]> {
+        let mut v: Vec<[f64; 2]> = l.0.iter().map(|c| [c.x, c.y]).collect();
+        if v.len() > 1 && v.first() == v.last() {
+            v.pop();
         }
-        let inside = |p: &[f64; 2]| {
-            if above {
-                p[axis] >= bound
-            } else {
-                p[axis] <= bound
-            }
-        };
-        let mut next = Vec::with_capacity(cur.len() + 4);
-        let n = cur.len();
-        for i in 0..n {
-            let a = cur[(i + n - 1) % n];
-            let b = cur[i];
-            let (ia, ib) = (inside(&a), inside(&b));
-            if ib {
-                if !ia {
-                    next.push(intersect(a, b, axis, bound));
-                }
-                next.push(b);
-            } else if ia {
-                next.push(intersect(a, b, axis, bound));
-            }
-        }
-        cur = next;
-    }
-    cur
-}
-
-/// The point of segment `a`–`b` whose `axis` coordinate is `bound`.
-fn intersect(a: [f64; 2], b: [f64; 2], axis: usize, bound: f64) -> [f64; 2] {
-    // Interpolate from the smaller point so that a shared edge walked in
-    // either direction gives the same intersection.
-    let (a, b) = if (a[0], a[1]) <= (b[0], b[1]) {
-        (a, b)
-    } else {
-        (b, a)
+        v
     };
-    let t = (bound - a[axis]) / (b[axis] - a[axis]);
-    let other = 1 - axis;
-    let mut p = [0.0; 2];
-    p[axis] = bound;
-    p[other] = a[other] + t * (b[other] - a[other]);
-    p
+    poly.intersection(&window)
+        .0
+        .iter()
+        .map(|p| {
+            std::iter::once(open(p.exterior()))
+                .chain(p.interiors().iter().map(open))
+                .collect()
+        })
+        .collect()
 }
 
 fn cross(o: [i32; 2], a: [i32; 2], b: [i32; 2]) -> i64 {
@@ -127,14 +110,15 @@ mod tests {
     #[test]
     fn square_is_clipped_to_the_window() {
         // A square from -100 to 200 against [0, 100]: the window itself.
-        let sq = [
+        let sq = vec![vec![
             [-100.0, -100.0],
             [200.0, -100.0],
             [200.0, 200.0],
             [-100.0, 200.0],
-        ];
-        let c = clip_ring(&sq, 0.0, 100.0);
-        let q = quantise(&c);
+        ]];
+        let parts = clip_polygon(&sq, 0.0, 100.0);
+        assert_eq!(parts.len(), 1);
+        let q = quantise(&parts[0][0]);
         assert_eq!(q.len(), 4, "{q:?}");
         for p in &q {
             assert!(p[0] == 0 || p[0] == 100);
@@ -147,17 +131,60 @@ mod tests {
     fn diagonal_edge_is_cut_not_clamped() {
         // A triangle poking out of the right edge: clipping cuts its tip off
         // along x = 10 (clamping would move the tip onto the edge instead).
-        let tri = [[0.0, 0.0], [20.0, 4.0], [0.0, 8.0]];
-        let q = quantise(&clip_ring(&tri, -5.0, 10.0));
+        let tri = vec![vec![[0.0, 0.0], [20.0, 4.0], [0.0, 8.0]]];
+        let parts = clip_polygon(&tri, -5.0, 10.0);
+        let q = quantise(&parts[0][0]);
         assert_eq!(q.len(), 4, "{q:?}");
         assert!(q.contains(&[10, 2]) && q.contains(&[10, 6]), "{q:?}");
         assert_eq!(area2(&q).abs(), 2 * 60);
     }
 
     #[test]
-    fn outside_ring_vanishes() {
-        let sq = [[200.0, 200.0], [300.0, 200.0], [300.0, 300.0]];
-        assert!(clip_ring(&sq, 0.0, 100.0).is_empty());
+    fn u_shape_leaving_and_reentering_splits_into_parts() {
+        // A U whose two arms cross the top edge y = 0 of the window: two
+        // separate parts, not one ring joined along the border.
+        let u = vec![vec![
+            [0.0, -50.0],
+            [10.0, -50.0],
+            [10.0, 20.0],
+            [30.0, 20.0],
+            [30.0, -50.0],
+            [40.0, -50.0],
+            [40.0, 30.0],
+            [0.0, 30.0],
+        ]];
+        let parts = clip_polygon(&u, 0.0, 100.0);
+        assert_eq!(parts.len(), 1, "{parts:?}");
+        let n: Vec<[f64; 2]> = vec![
+            [0.0, -50.0],
+            [40.0, -50.0],
+            [40.0, -40.0],
+            [10.0, -40.0],
+            [10.0, 20.0],
+            [0.0, 20.0],
+        ];
+        let parts = clip_polygon(&[n], 0.0, 100.0);
+        assert_eq!(parts.len(), 1);
+        let arch = vec![vec![
+            [0.0, 50.0],
+            [0.0, -50.0],
+            [40.0, -50.0],
+            [40.0, 50.0],
+            [30.0, 50.0],
+            [30.0, -40.0],
+            [10.0, -40.0],
+            [10.0, 50.0],
+        ]];
+        let parts = clip_polygon(&arch, 0.0, 100.0);
+        assert_eq!(parts.len(), 2, "{parts:?}");
+        let total: i64 = parts.iter().map(|p| area2(&quantise(&p[0])).abs()).sum();
+        assert_eq!(total, 2 * 2 * 10 * 50);
+    }
+
+    #[test]
+    fn outside_polygon_vanishes() {
+        let sq = vec![vec![[200.0, 200.0], [300.0, 200.0], [300.0, 300.0]]];
+        assert!(clip_polygon(&sq, 0.0, 100.0).is_empty());
     }
 
     #[test]

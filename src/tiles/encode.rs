@@ -1,7 +1,8 @@
 //! Cutting one tile: a [`TileSet`] and a [`TileCoord`] in, MVT bytes out.
 //!
 //! Selects candidate features from each layer's R-tree, assembles their rings
-//! from the arcs simplified for the zoom, clips them to the buffered tile,
+//! from the arcs simplified for the zoom, clips them to the buffered tile
+//! (polygon intersection),
 //! quantises, fixes the winding (exterior positive by the spec's formula,
 //! holes negative) and encodes with the `mvt` crate. The crate does not
 //! validate, so every ring handed to it is already valid.
@@ -9,7 +10,8 @@
 use mvt::{GeomEncoder, GeomType};
 use rstar::AABB;
 
-use super::clip::{area2, clip_ring, quantise};
+use super::clip::{area2, clip_polygon, quantise};
+use super::simplify::IPt;
 use super::topology::{Pt, assemble};
 use super::{PreparedLayer, PropValue, TileCoord, TileError, TileSet};
 
@@ -27,8 +29,8 @@ pub(crate) fn cut(
     let mut tile = mvt::Tile::new(opts.extent);
     let err =
         |layer: &str, e: mvt::Error| TileError::Other(format!("tile {coord}: layer {layer}: {e}"));
-    let mut scratch: Vec<Pt> = Vec::new();
-    let mut local: Vec<Pt> = Vec::new();
+    let mut scratch: Vec<IPt> = Vec::new();
+    let mut polyf: Vec<Vec<[f64; 2]>> = Vec::new();
     for layer in &set.prepared {
         if coord.z < layer.minzoom || coord.z > layer.maxzoom {
             continue;
@@ -58,6 +60,10 @@ pub(crate) fn cut(
                 (p[1] * n - f64::from(coord.y)) * extent,
             ]
         };
+        // Arcs are on zoom gz's global grid; bring them to this tile's units.
+        let k = (1i64 << (coord.z - gz)) as f64;
+        let (ox, oy) = (f64::from(coord.x) * extent, f64::from(coord.y) * extent);
+        let grid_to_tile = |p: &IPt| [p[0] as f64 * k - ox, p[1] as f64 * k - oy];
 
         let mut out = tile.create_layer(&layer.name);
         for &fi in &hits {
@@ -66,24 +72,27 @@ pub(crate) fn cut(
             };
             let mut rings: Vec<Vec<[i32; 2]>> = Vec::new();
             for poly in &f.polygons {
-                for (ri, refs) in poly.iter().enumerate() {
+                polyf.clear();
+                for refs in poly {
                     assemble(arcs, refs, &mut scratch);
-                    local.clear();
-                    local.extend(scratch.iter().map(to_tile));
-                    let clipped = clip_ring(&local, -buffer, extent + buffer);
-                    let mut q = quantise(&clipped);
-                    let a = area2(&q);
-                    if a == 0 {
-                        if ri == 0 {
-                            // Holes of a vanished exterior go with it.
-                            break;
+                    polyf.push(scratch.iter().map(grid_to_tile).collect());
+                }
+                for part in clip_polygon(&polyf, -buffer, extent + buffer) {
+                    for (ri, ring) in part.iter().enumerate() {
+                        let mut q = quantise(ring);
+                        let a = area2(&q);
+                        if a == 0 {
+                            if ri == 0 {
+                                // Holes of a vanished exterior go with it.
+                                break;
+                            }
+                            continue;
                         }
-                        continue;
+                        if (ri == 0) != (a > 0) {
+                            q.reverse();
+                        }
+                        rings.push(q);
                     }
-                    if (ri == 0) != (a > 0) {
-                        q.reverse();
-                    }
-                    rings.push(q);
                 }
             }
             if rings.is_empty() {

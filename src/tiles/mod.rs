@@ -16,6 +16,7 @@ pub mod attributes;
 mod clip;
 mod encode;
 mod project;
+mod simplify;
 #[cfg(test)]
 mod tests;
 mod tilejson;
@@ -28,6 +29,7 @@ use std::fmt;
 
 use geo::InteriorPoint;
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
+use rayon::prelude::*;
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
 
@@ -223,8 +225,9 @@ struct PreparedLayer {
     minzoom: u8,
     maxzoom: u8,
     features: Vec<Prepared>,
-    /// Arcs simplified for zoom z at index z (empty outside the layer's zooms).
-    arcs_by_zoom: Vec<Vec<Vec<Pt>>>,
+    /// Arcs simplified and snapped to zoom z's global grid (tile units), at
+    /// index z (empty outside the layer's zooms).
+    arcs_by_zoom: Vec<Vec<Vec<simplify::IPt>>>,
     tree: RTree<GeomWithData<Rectangle<Pt>, u32>>,
     /// World-unit bounding box of each feature (None without geometry).
     bboxes: Vec<Option<[f64; 4]>>,
@@ -436,13 +439,21 @@ fn prepare_layer(
     }
 
     let (topo, ring_arcs) = topology::build(&rings);
-    let mut arcs_by_zoom = vec![Vec::new(); options.max_zoom as usize + 1];
+    let arc_tree = simplify::arc_tree(&topo);
     let lo = options.min_zoom.max(layer.minzoom);
     let hi = options.max_zoom.min(layer.maxzoom);
-    for z in lo..=hi {
-        let tol = TOLERANCE_UNITS_4096 / 4096.0 / f64::from(1u32 << z);
-        arcs_by_zoom[z as usize] = topo.simplified(tol);
-    }
+    let extent = f64::from(options.extent);
+    let arcs_by_zoom: Vec<Vec<Vec<simplify::IPt>>> = (0..=options.max_zoom)
+        .into_par_iter()
+        .map(|z| {
+            if z < lo || z > hi {
+                return Vec::new();
+            }
+            let scale = extent * f64::from(1u32 << z);
+            let tol = TOLERANCE_UNITS_4096 * extent / 4096.0 / scale;
+            simplify::zoom_arcs(&topo, &arc_tree, tol, scale)
+        })
+        .collect();
 
     let features = layer
         .features

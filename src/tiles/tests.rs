@@ -247,12 +247,12 @@ fn winding_follows_the_spec_for_either_input_orientation() {
 #[test]
 fn hole_has_negative_area_and_follows_its_exterior() {
     let p = Polygon::new(
-        ls(&[(-0.2, 51.4), (0.2, 51.4), (0.2, 51.6), (-0.2, 51.6)]),
+        ls(&[(-0.5, 51.4), (-0.1, 51.4), (-0.1, 51.6), (-0.5, 51.6)]),
         vec![ls(&[
-            (-0.1, 51.45),
-            (0.1, 51.45),
-            (0.1, 51.55),
-            (-0.1, 51.55),
+            (-0.4, 51.45),
+            (-0.2, 51.45),
+            (-0.2, 51.55),
+            (-0.4, 51.55),
         ])],
     );
     let set = set_of(vec![p], TileOptions::default());

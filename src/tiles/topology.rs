@@ -175,25 +175,8 @@ fn seg_dist2(p: Pt, a: Pt, b: Pt) -> f64 {
     ex * ex + ey * ey
 }
 
-impl Topology {
-    /// Every arc simplified at tolerance `tol` (projected units).
-    pub(crate) fn simplified(&self, tol: f64) -> Vec<Vec<Pt>> {
-        self.arcs
-            .iter()
-            .zip(&self.importance)
-            .map(|(a, imp)| {
-                a.iter()
-                    .zip(imp)
-                    .filter(|(_, v)| **v > tol)
-                    .map(|(p, _)| *p)
-                    .collect()
-            })
-            .collect()
-    }
-}
-
 /// Appends the open ring made of `refs` over `arcs` to `out`.
-pub(crate) fn assemble(arcs: &[Vec<Pt>], refs: &[ArcRef], out: &mut Vec<Pt>) {
+pub(crate) fn assemble<P: Copy>(arcs: &[Vec<P>], refs: &[ArcRef], out: &mut Vec<P>) {
     out.clear();
     for r in refs {
         let Some(a) = arcs.get(r.arc as usize) else {
