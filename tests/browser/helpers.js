@@ -36,7 +36,7 @@ export async function openMap(context, hash = '', viewport) {
   page.on('response', (r) => { if (r.status() >= 400) errors.push(`HTTP ${r.status()} ${r.url()}`); });
   const t0 = Date.now();
   await page.goto(BASE + '/' + (hash ? '#' + hash : ''));
-  await page.waitForFunction(() => window.dxmap?.ready === true || window.dxmap?.errors?.length > 0, null, { timeout: 30000 });
+  await page.waitForFunction(() => window.dxmap?.ready === true || window.dxmap?.errors?.length > 0, null, { timeout: 60000 });
   const wall = Date.now() - t0;
   return { page, errors, wall };
 }
