@@ -758,9 +758,11 @@ async function main() {
   if (h.norm === 'selection') S.norm = 'selection';
   if (h.wards) S.wards = true;
 
+  // A shared view wins; otherwise fit the data's bounds to the screen.
   const view = h.view ?? meta.center ?? [(meta.bounds[0] + meta.bounds[2]) / 2, (meta.bounds[1] + meta.bounds[3]) / 2, 9];
+  const fit = !h.view && meta.bounds ? { bounds: [[meta.bounds[0], meta.bounds[1]], [meta.bounds[2], meta.bounds[3]]], fitBoundsOptions: { padding: 10 } } : {};
   map = new MapLibreMap({
-    container: 'map', style: buildStyle(), center: [view[0], view[1]], zoom: view[2],
+    container: 'map', style: buildStyle(), center: [view[0], view[1]], zoom: view[2], ...fit,
     attributionControl: false, boxZoom: false, fadeDuration: 0, dragRotate: false, pitchWithRotate: false, touchPitch: false,
     maxBounds: meta.bounds ? [[meta.bounds[0] - 1, meta.bounds[1] - 0.6], [meta.bounds[2] + 1, meta.bounds[3] + 0.6]] : undefined,
   });
