@@ -114,6 +114,14 @@ impl fmt::Display for BuildReport {
         for w in &self.warnings {
             writeln!(f, "warning: {w}")?;
         }
+        if !self.timings.is_empty() {
+            let t: Vec<String> = self
+                .timings
+                .iter()
+                .map(|(s, t)| format!("{s} {t:.2}s"))
+                .collect();
+            writeln!(f, "timings: {}", t.join(", "))?;
+        }
         Ok(())
     }
 }
