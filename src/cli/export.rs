@@ -8,11 +8,11 @@ use anyhow::Context;
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use dxmap::dataset::Dataset;
 use dxmap::export::tiling::TileExportOptions;
 use dxmap::export::{self, Level};
-use dxmap::ingest::{self, BuildOptions, Project};
-use dxmap::score::{self, Methodology, ScoreOptions, ScoredDataset};
+use dxmap::score::{self, ScoreOptions, ScoredDataset};
+
+use super::common::{load_dataset, load_methodology};
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -61,7 +61,7 @@ fn parse_level(s: &str) -> Result<Level, String> {
 /// Runs `dxmap export`.
 pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     let started = Instant::now();
-    let dataset = load_dataset(args.dataset.as_deref())?;
+    let dataset = load_dataset(args.dataset.as_deref(), quiet)?;
     let methodology = load_methodology(args.methodology.as_deref())?;
     let opts = ScoreOptions {
         sensitivity_draws: (args.sensitivity_draws > 0).then_some(args.sensitivity_draws),
@@ -134,37 +134,3 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     }
     Ok(())
 }
-
-fn load_dataset(path: Option<&std::path::Path>) -> anyhow::Result<Dataset> {
-    match path {
-        // A project file is built on the fly, as `dxmap build` would.
-        Some(p) if p.extension().is_some_and(|e| e == "toml") => {
-            let project = Project::load(p)?;
-            let out = ingest::build(&project, &BuildOptions::default())
-                .with_context(|| format!("building {}", p.display()))?;
-            Ok(out.dataset)
-        }
-        Some(p) => Dataset::read(p).with_context(|| format!("reading dataset {}", p.display())),
-        None => Ok(ingest::embedded_default(&BuildOptions::default())
-            .context("building the embedded London dataset")?
-            .dataset),
-    }
-}
-
-fn load_methodology(path: Option<&std::path::Path>) -> anyhow::Result<Methodology> {
-    match path {
-        Some(p) => {
-            Methodology::load(p).with_context(|| format!("loading methodology {}", p.display()))
-        }
-        None => {
-            let mut m = Methodology::parse(LONDON_METHODOLOGY, "methodology/london.toml")?;
-            m.personas = score::parse_personas(LONDON_PERSONAS, "methodology/personas.toml")?;
-            Ok(m)
-        }
-    }
-}
-
-/// The default methodology, built into the binary.
-const LONDON_METHODOLOGY: &str = include_str!("../../methodology/london.toml");
-/// The key groups it names.
-const LONDON_PERSONAS: &str = include_str!("../../methodology/personas.toml");

@@ -2,6 +2,7 @@
 //! with an `Args` struct and a `run` function; this file only routes.
 
 mod build;
+mod common;
 mod export;
 mod serve;
 

@@ -4,19 +4,17 @@
 //! reloads it; a bad file is refused and the previous data keeps serving.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use dxmap::score::{Methodology, ScoreOptions, ScoredDataset, parse_personas};
+use dxmap::score::{ScoreOptions, ScoredDataset};
+
+use super::common::{load_dataset, load_methodology};
 use dxmap::server::reload::{self, Reloader};
 use dxmap::server::{AppState, CorsPolicy, Served, ServerConfig};
 use dxmap::tiles::TileOptions;
-
-/// The default methodology, embedded so the binary runs from anywhere.
-const LONDON_TOML: &str = include_str!("../../methodology/london.toml");
-const PERSONAS_TOML: &str = include_str!("../../methodology/personas.toml");
 
 /// Arguments of `dxmap serve`.
 #[derive(Debug, clap::Args)]
@@ -46,17 +44,6 @@ pub struct Args {
     /// Tile cache size in MiB.
     #[arg(long, default_value_t = 64)]
     pub cache_mb: usize,
-}
-
-fn load_methodology(path: Option<&Path>) -> anyhow::Result<Methodology> {
-    match path {
-        Some(p) => Ok(Methodology::load(p)?),
-        None => {
-            let mut m = Methodology::parse(LONDON_TOML, "methodology/london.toml (embedded)")?;
-            m.personas = parse_personas(PERSONAS_TOML, "methodology/personas.toml (embedded)")?;
-            Ok(m)
-        }
-    }
 }
 
 fn web_dir(flag: Option<PathBuf>) -> Option<PathBuf> {
@@ -119,7 +106,7 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
             (r.build()?, Some(r))
         }
         None => {
-            let ds = Arc::new(embedded_dataset()?);
+            let ds = Arc::new(load_dataset(None, quiet)?);
             let scored = ScoredDataset::new(ds, methodology, &options)
                 .context("scoring the embedded dataset")?;
             (Served::build(scored, tile_options, cache_bytes)?, None)
@@ -160,13 +147,6 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
         tracing::info!("stopped");
         anyhow::Ok(())
     })
-}
-
-/// The embedded London dataset, when this build has one.
-fn embedded_dataset() -> anyhow::Result<dxmap::dataset::Dataset> {
-    anyhow::bail!(
-        "no --dataset given and this build has no embedded default dataset yet: build one with 'dxmap build' and pass --dataset"
-    )
 }
 
 #[cfg(unix)]
@@ -243,12 +223,5 @@ mod tests {
         );
         assert_eq!(cors_policy("*"), CorsPolicy::Any);
         assert!(T::try_parse_from(["x", "--addr", "nope"]).is_err());
-    }
-
-    #[test]
-    fn embedded_methodology_parses() {
-        let m = load_methodology(None).unwrap();
-        assert!(!m.components.is_empty());
-        assert!(!m.personas.is_empty());
     }
 }

@@ -1,0 +1,61 @@
+//! What several subcommands share: the built-in London defaults and loading
+//! a dataset from an artifact, a project file or the embedded data.
+
+use std::path::Path;
+
+use anyhow::Context;
+use dxmap::dataset::Dataset;
+use dxmap::ingest::{self, BuildOptions, Project};
+use dxmap::score::{Methodology, parse_personas};
+
+/// The default methodology and its key groups, built into the binary so it runs from anywhere.
+const LONDON_METHODOLOGY: &str = include_str!("../../methodology/london.toml");
+const LONDON_PERSONAS: &str = include_str!("../../methodology/personas.toml");
+
+/// A methodology file, or the built-in London methodology with its key groups.
+pub fn load_methodology(path: Option<&Path>) -> anyhow::Result<Methodology> {
+    match path {
+        Some(p) => {
+            Methodology::load(p).with_context(|| format!("loading methodology {}", p.display()))
+        }
+        None => {
+            let mut m =
+                Methodology::parse(LONDON_METHODOLOGY, "methodology/london.toml (built in)")?;
+            m.personas = parse_personas(LONDON_PERSONAS, "methodology/personas.toml (built in)")?;
+            Ok(m)
+        }
+    }
+}
+
+/// A dataset artifact, a project `.toml` built on the fly as `dxmap build`
+/// would, or (with no path) the embedded London default.
+pub fn load_dataset(path: Option<&Path>, quiet: bool) -> anyhow::Result<Dataset> {
+    let opts = BuildOptions {
+        progress: !quiet,
+        ..BuildOptions::default()
+    };
+    match path {
+        Some(p) if p.extension().is_some_and(|e| e == "toml") => {
+            let project = Project::load(p)?;
+            let out = ingest::build(&project, &opts)
+                .with_context(|| format!("building {}", p.display()))?;
+            Ok(out.dataset)
+        }
+        Some(p) => Dataset::read(p).with_context(|| format!("reading dataset {}", p.display())),
+        None => Ok(ingest::embedded_default(&opts)
+            .context("building the embedded London dataset")?
+            .dataset),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_methodology_parses_with_personas() {
+        let m = load_methodology(None).expect("built-in methodology");
+        assert!(!m.components.is_empty());
+        assert!(!m.personas.is_empty());
+    }
+}
