@@ -278,37 +278,24 @@ fn london(test: &str) -> Option<ScoredDataset> {
     })
 }
 
+/// A required tool (CI installs it): skip here, fail in CI when absent.
 fn tool(name: &str, test: &str) -> bool {
-    let found = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {name}"))
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
+    let found = common::has_command(name);
     if !found {
-        println!("skipped {test}: {name} is not installed");
+        common::skip_for_tool(test, &format!("{name} is not installed"));
     }
     found
 }
 
 fn venv_python(test: &str) -> Option<PathBuf> {
-    let venv = std::env::var_os("DXMAP_VENV")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/dxmap-venv")))?;
-    let py = venv.join("bin/python3");
-    let ok = Command::new(&py)
-        .args(["-c", "import pmtiles"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        println!(
-            "skipped {test}: no Python venv with pmtiles at {}",
-            venv.display()
+    if !common::python_has("pmtiles") {
+        common::skip_for_tool(
+            test,
+            &format!("{} cannot import pmtiles", common::python().display()),
         );
         return None;
     }
-    Some(py)
+    Some(common::python())
 }
 
 fn gunzip(bytes: &[u8]) -> Vec<u8> {
@@ -1106,7 +1093,8 @@ fn http_get(port: u16, path: &str) -> Option<(u16, Vec<u8>)> {
 #[test]
 fn martin_serves_the_exports_with_dxmaps_tiles() {
     let test = "martin_serves_the_exports_with_dxmaps_tiles";
-    if !tool("martin", test) {
+    if !common::has_command("martin") {
+        println!("skipped {test}: martin is not installed (optional peer, see benches/README.md)");
         return;
     }
     let scored = grid();

@@ -175,25 +175,13 @@ fn write_tiles(set: &TileSet, zooms: &[u8], dir: &Path) -> Vec<TileCoord> {
     written
 }
 
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("DXMAP_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../venv/bin/python");
-    if venv.is_file() {
-        venv
-    } else {
-        PathBuf::from("python3")
-    }
-}
-
 #[test]
 fn mapbox_vector_tile_decodes_valid_complete_tiles() {
     let Some(l) = shared() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     let written = write_tiles(&l.set, &[8, 12, 14], dir.path());
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/tools/mvt_check.py");
-    let out = Command::new(python())
+    let out = Command::new(common::python())
         .arg(&script)
         .arg(dir.path())
         .arg(&l.geojson)
@@ -204,15 +192,15 @@ fn mapbox_vector_tile_decodes_valid_complete_tiles() {
             if o.status.code() == Some(3)
                 || (!o.status.success() && o.stdout.is_empty() && o.status.code() == Some(127)) =>
         {
-            println!(
-                "skipped mapbox_vector_tile check: {}",
-                String::from_utf8_lossy(&o.stderr).trim()
+            common::skip_for_tool(
+                "mapbox_vector_tile check",
+                String::from_utf8_lossy(&o.stderr).trim(),
             );
             return;
         }
         Ok(o) => o,
         Err(e) => {
-            println!("skipped mapbox_vector_tile check: no python ({e})");
+            common::skip_for_tool("mapbox_vector_tile check", &format!("no python ({e})"));
             return;
         }
     };
@@ -302,7 +290,7 @@ fn mapbox_vector_tile_decodes_valid_complete_tiles() {
 fn gdal_reads_the_tiles() {
     let Some(l) = shared() else { return };
     if Command::new("ogrinfo").arg("--version").output().is_err() {
-        println!("skipped gdal check: ogrinfo not found (apt-get install gdal-bin)");
+        common::skip_for_tool("gdal check", "ogrinfo not found (apt-get install gdal-bin)");
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");

@@ -20,7 +20,6 @@ LOG=$(mktemp)
 cleanup() {
   if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
   rm -f "$LOG"
-  if [ -n "${DS_DIR:-}" ]; then rm -rf "$DS_DIR"; fi
 }
 trap cleanup EXIT
 
@@ -32,27 +31,13 @@ if [ -z "${DXMAP_URL:-}" ]; then
   PORT=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
   export DXMAP_URL="http://127.0.0.1:$PORT"
   ARGS=(${DXMAP_SERVE_ARGS:-})
-  DS_DIR=
-  for attempt in 1 2; do
-    # Serve from the repo root so the server finds web/.
-    (cd "$ROOT" && exec "$BIN" serve --addr "127.0.0.1:$PORT" "${ARGS[@]}") >"$LOG" 2>&1 &
-    PID=$!
-    for _ in $(seq 1 600); do
-      if curl -fsS "$DXMAP_URL/healthz" >/dev/null 2>&1; then break; fi
-      if ! kill -0 "$PID" 2>/dev/null; then break; fi
-      sleep 0.2
-    done
-    if kill -0 "$PID" 2>/dev/null; then break; fi
-    PID=
-    # A build without the embedded London default: build it from the example project.
-    if [ "$attempt" = 1 ] && grep -q "no embedded default dataset" "$LOG"; then
-      DS_DIR=$(mktemp -d)
-      echo "run.sh: no embedded dataset; building examples/london.toml" >&2
-      (cd "$ROOT" && "$BIN" build -q --project examples/london.toml --out "$DS_DIR/london.dxmap") >/dev/null
-      ARGS+=(--dataset "$DS_DIR/london.dxmap")
-      continue
-    fi
-    echo "run.sh: dxmap serve exited:" >&2; cat "$LOG" >&2; exit 1
+  # Serve from the repo root so the server finds web/.
+  (cd "$ROOT" && exec "$BIN" serve --addr "127.0.0.1:$PORT" "${ARGS[@]}") >"$LOG" 2>&1 &
+  PID=$!
+  for _ in $(seq 1 600); do
+    if curl -fsS "$DXMAP_URL/healthz" >/dev/null 2>&1; then break; fi
+    if ! kill -0 "$PID" 2>/dev/null; then echo "run.sh: dxmap serve exited:" >&2; cat "$LOG" >&2; exit 1; fi
+    sleep 0.2
   done
   curl -fsS "$DXMAP_URL/healthz" >/dev/null || { echo "run.sh: /healthz not up after 120 s" >&2; cat "$LOG" >&2; exit 1; }
 fi
