@@ -26,9 +26,29 @@ where
     let mut w = BufWriter::new(file);
     fill(&mut w)?;
     let file = w.into_inner().map_err(|e| e.into_error())?;
+    if let Some(p) = permissions_for(path) {
+        file.set_permissions(p)?;
+    }
     file.sync_all()?;
     tmp_path.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Temporary files are created private (0600); the output should instead keep
+/// the permissions of the file it replaces, or be readable like any new file.
+fn permissions_for(path: &Path) -> Option<std::fs::Permissions> {
+    if let Ok(meta) = std::fs::metadata(path) {
+        return Some(meta.permissions());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        Some(std::fs::Permissions::from_mode(0o644))
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
 }
 
 /// Like [`write_atomic`], for writers that need a finished file path rather
@@ -48,7 +68,11 @@ where
         .tempfile_in(dir)?;
     let tmp_path = tmp.into_temp_path();
     fill(&tmp_path)?;
-    File::open(&tmp_path)?.sync_all()?;
+    let file = File::open(&tmp_path)?;
+    if let Some(p) = permissions_for(path) {
+        file.set_permissions(p)?;
+    }
+    file.sync_all()?;
     tmp_path.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
@@ -71,5 +95,22 @@ mod tests {
         assert_eq!(std::fs::read(&p).unwrap(), b"good");
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "temporary file removed");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn outputs_are_readable_and_keep_the_mode_they_replace() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.txt");
+        write_atomic(&p, |w| w.write_all(b"a")).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&p), 0o644);
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&p, |w| w.write_all(b"b")).unwrap();
+        assert_eq!(mode(&p), 0o640);
+        let q = dir.path().join("db.sqlite");
+        write_atomic_path(&q, |t: &Path| std::fs::write(t, b"x")).unwrap();
+        assert_eq!(mode(&q), 0o644);
     }
 }
