@@ -1,6 +1,7 @@
-//! Cutting one tile: a [`TileSet`] and a [`TileCoord`] in, MVT bytes out.
+//! Cutting one layer of one tile: a [`TileSet`], a [`TileCoord`] and a layer
+//! in, the MVT bytes of a single-layer tile out.
 //!
-//! Selects candidate features from each layer's R-tree, assembles their rings
+//! Selects candidate features from the layer's R-tree, assembles their rings
 //! from the arcs simplified for the zoom, clips them to the buffered tile
 //! (polygon intersection),
 //! quantises, fixes the winding (exterior positive by the spec's formula,
@@ -15,11 +16,17 @@ use super::simplify::IPt;
 use super::topology::{Pt, assemble};
 use super::{PreparedLayer, PropValue, TileCoord, TileError, TileSet};
 
-/// Encodes `coord`, using arcs simplified `coarsen` zooms lower than the
-/// tile's (0 normally). `None` when no layer has a feature in the tile.
-pub(crate) fn cut(
+/// Encodes one layer of `coord` as a single-layer tile, using arcs
+/// simplified `coarsen` zooms lower than the tile's (0 normally). `None`
+/// when the layer has no feature in the tile.
+///
+/// A tile of several layers is the concatenation of its single-layer tiles
+/// (a protobuf repeated field), so [`TileSet::tile`] can size and coarsen
+/// each layer on its own.
+pub(crate) fn cut_layer(
     set: &TileSet,
     coord: TileCoord,
+    layer: &PreparedLayer,
     coarsen: u8,
 ) -> Result<Option<Vec<u8>>, TileError> {
     let opts = &set.options;
@@ -31,103 +38,101 @@ pub(crate) fn cut(
         |layer: &str, e: mvt::Error| TileError::Other(format!("tile {coord}: layer {layer}: {e}"));
     let mut scratch: Vec<IPt> = Vec::new();
     let mut polyf: Vec<Vec<[f64; 2]>> = Vec::new();
-    for layer in &set.prepared {
-        if coord.z < layer.minzoom || coord.z > layer.maxzoom {
-            continue;
-        }
-        let gz = geometry_zoom(layer, coord.z, coarsen);
-        let Some(arcs) = layer.arcs_by_zoom.get(gz as usize) else {
-            continue;
-        };
-        // Buffered tile in world units.
-        let b = buffer / extent;
-        let env = AABB::from_corners(
-            [(f64::from(coord.x) - b) / n, (f64::from(coord.y) - b) / n],
-            [
-                (f64::from(coord.x) + 1.0 + b) / n,
-                (f64::from(coord.y) + 1.0 + b) / n,
-            ],
-        );
-        let mut hits: Vec<u32> = layer
-            .tree
-            .locate_in_envelope_intersecting(&env)
-            .map(|g| g.data)
-            .collect();
-        hits.sort_unstable();
-        let to_tile = |p: &Pt| {
-            [
-                (p[0] * n - f64::from(coord.x)) * extent,
-                (p[1] * n - f64::from(coord.y)) * extent,
-            ]
-        };
-        // Arcs are on zoom gz's global grid; bring them to this tile's units.
-        let k = (1i64 << (coord.z - gz)) as f64;
-        let (ox, oy) = (f64::from(coord.x) * extent, f64::from(coord.y) * extent);
-        let grid_to_tile = |p: &IPt| [p[0] as f64 * k - ox, p[1] as f64 * k - oy];
+    if coord.z < layer.minzoom || coord.z > layer.maxzoom {
+        return Ok(None);
+    }
+    let gz = geometry_zoom(layer, coord.z, coarsen);
+    let Some(arcs) = layer.arcs_by_zoom.get(gz as usize) else {
+        return Ok(None);
+    };
+    // Buffered tile in world units.
+    let b = buffer / extent;
+    let env = AABB::from_corners(
+        [(f64::from(coord.x) - b) / n, (f64::from(coord.y) - b) / n],
+        [
+            (f64::from(coord.x) + 1.0 + b) / n,
+            (f64::from(coord.y) + 1.0 + b) / n,
+        ],
+    );
+    let mut hits: Vec<u32> = layer
+        .tree
+        .locate_in_envelope_intersecting(&env)
+        .map(|g| g.data)
+        .collect();
+    hits.sort_unstable();
+    let to_tile = |p: &Pt| {
+        [
+            (p[0] * n - f64::from(coord.x)) * extent,
+            (p[1] * n - f64::from(coord.y)) * extent,
+        ]
+    };
+    // Arcs are on zoom gz's global grid; bring them to this tile's units.
+    let k = (1i64 << (coord.z - gz)) as f64;
+    let (ox, oy) = (f64::from(coord.x) * extent, f64::from(coord.y) * extent);
+    let grid_to_tile = |p: &IPt| [p[0] as f64 * k - ox, p[1] as f64 * k - oy];
 
-        let mut out = tile.create_layer(&layer.name);
-        for &fi in &hits {
-            let Some(f) = layer.features.get(fi as usize) else {
+    let mut out = tile.create_layer(&layer.name);
+    for &fi in &hits {
+        let Some(f) = layer.features.get(fi as usize) else {
+            continue;
+        };
+        let mut rings: Vec<Vec<[i32; 2]>> = Vec::new();
+        for poly in &f.polygons {
+            polyf.clear();
+            for refs in poly {
+                assemble(arcs, refs, &mut scratch);
+                polyf.push(scratch.iter().map(grid_to_tile).collect());
+            }
+            for part in clip_polygon(&polyf, -buffer, extent + buffer) {
+                for (ri, ring) in part.iter().enumerate() {
+                    let mut q = quantise(ring);
+                    let a = area2(&q);
+                    if a == 0 {
+                        if ri == 0 {
+                            // Holes of a vanished exterior go with it.
+                            break;
+                        }
+                        continue;
+                    }
+                    if (ri == 0) != (a > 0) {
+                        q.reverse();
+                    }
+                    rings.push(q);
+                }
+            }
+        }
+        if rings.is_empty() {
+            // Collapsed at this zoom: keep a one-unit square in the tile
+            // holding its representative point, so the area stays on the map.
+            let Some(p) = f.point.map(|p| to_tile(&p)) else {
                 continue;
             };
-            let mut rings: Vec<Vec<[i32; 2]>> = Vec::new();
-            for poly in &f.polygons {
-                polyf.clear();
-                for refs in poly {
-                    assemble(arcs, refs, &mut scratch);
-                    polyf.push(scratch.iter().map(grid_to_tile).collect());
-                }
-                for part in clip_polygon(&polyf, -buffer, extent + buffer) {
-                    for (ri, ring) in part.iter().enumerate() {
-                        let mut q = quantise(ring);
-                        let a = area2(&q);
-                        if a == 0 {
-                            if ri == 0 {
-                                // Holes of a vanished exterior go with it.
-                                break;
-                            }
-                            continue;
-                        }
-                        if (ri == 0) != (a > 0) {
-                            q.reverse();
-                        }
-                        rings.push(q);
-                    }
-                }
+            if !(p[0] >= 0.0 && p[0] < extent && p[1] >= 0.0 && p[1] < extent) {
+                continue;
             }
-            if rings.is_empty() {
-                // Collapsed at this zoom: keep a one-unit square in the tile
-                // holding its representative point, so the area stays on the map.
-                let Some(p) = f.point.map(|p| to_tile(&p)) else {
-                    continue;
-                };
-                if !(p[0] >= 0.0 && p[0] < extent && p[1] >= 0.0 && p[1] < extent) {
-                    continue;
-                }
-                let max = opts.extent as i32 - 1;
-                let (x, y) = (
-                    (p[0].floor() as i32).clamp(0, max),
-                    (p[1].floor() as i32).clamp(0, max),
-                );
-                rings.push(vec![[x, y], [x + 1, y], [x + 1, y + 1], [x, y + 1]]);
-            }
-            let geom = encode_rings(&mut rings).map_err(|e| err(&layer.name, e))?;
-            let mut feat = out.into_feature(geom);
-            feat.set_id(f.id);
-            for (k, v) in &f.properties {
-                match v {
-                    PropValue::Str(s) => feat.add_tag_string(k, s),
-                    PropValue::Num(x) if x.is_finite() => feat.add_tag_double(k, *x),
-                    PropValue::Num(_) => {}
-                    PropValue::Int(i) => feat.add_tag_sint(k, *i),
-                    PropValue::Bool(b) => feat.add_tag_bool(k, *b),
-                }
-            }
-            out = feat.into_layer();
+            let max = opts.extent as i32 - 1;
+            let (x, y) = (
+                (p[0].floor() as i32).clamp(0, max),
+                (p[1].floor() as i32).clamp(0, max),
+            );
+            rings.push(vec![[x, y], [x + 1, y], [x + 1, y + 1], [x, y + 1]]);
         }
-        if out.num_features() > 0 {
-            tile.add_layer(out).map_err(|e| err(&layer.name, e))?;
+        let geom = encode_rings(&mut rings).map_err(|e| err(&layer.name, e))?;
+        let mut feat = out.into_feature(geom);
+        feat.set_id(f.id);
+        for (k, v) in &f.properties {
+            match v {
+                PropValue::Str(s) => feat.add_tag_string(k, s),
+                PropValue::Num(x) if x.is_finite() => feat.add_tag_double(k, *x),
+                PropValue::Num(_) => {}
+                PropValue::Int(i) => feat.add_tag_sint(k, *i),
+                PropValue::Bool(b) => feat.add_tag_bool(k, *b),
+            }
         }
+        out = feat.into_layer();
+    }
+    if out.num_features() > 0 {
+        tile.add_layer(out).map_err(|e| err(&layer.name, e))?;
     }
     if tile.num_layers() == 0 {
         return Ok(None);
@@ -135,6 +140,11 @@ pub(crate) fn cut(
     tile.to_bytes()
         .map(Some)
         .map_err(|e| TileError::Other(format!("tile {coord}: {e}")))
+}
+
+/// Whether one more step of coarsening changes the arcs `layer` uses at `z`.
+pub(crate) fn can_coarsen(layer: &PreparedLayer, z: u8, coarsen: u8) -> bool {
+    coarsen < z && geometry_zoom(layer, z, coarsen + 1) < geometry_zoom(layer, z, coarsen)
 }
 
 /// The zoom whose arcs a tile at `z` uses, `coarsen` steps lower but never

@@ -309,26 +309,39 @@ impl TileSet {
                 why: "x and y must be below 2^z".into(),
             });
         }
-        // Coarsen the geometry (use a lower zoom's arcs) if a tile is too big.
-        let mut coarsen = 0u8;
+        let cut =
+            |i: usize, coarsen: u8| encode::cut_layer(self, coord, &self.prepared[i], coarsen);
+        let mut coarsen = vec![0u8; self.prepared.len()];
+        let mut parts = (0..self.prepared.len())
+            .map(|i| cut(i, 0))
+            .collect::<Result<Vec<_>, _>>()?;
+        // Too big: coarsen the geometry (use a lower zoom's arcs) of the
+        // largest layer only, and stop when that layer cannot coarsen any
+        // more. Coarsening every layer together wrecked small outline layers
+        // (boroughs drawn with zoom 0 arcs at zoom 10) while the bytes were
+        // in the choropleth's attributes, which no coarsening removes.
         loop {
-            let bytes = encode::cut(self, coord, coarsen)?;
-            match bytes {
-                Some(b)
-                    if b.len() > MAX_TILE_BYTES
-                        && coarsen < z.saturating_sub(self.options.min_zoom) =>
-                {
-                    coarsen += 1;
-                }
-                Some(b) => {
-                    if b.len() > MAX_TILE_BYTES {
-                        tracing::warn!(tile = %coord, bytes = b.len(), "tile exceeds the size limit");
-                    }
-                    return Ok(Some(b));
-                }
-                None => return Ok(None),
+            let size: usize = parts.iter().flatten().map(Vec::len).sum();
+            if size <= MAX_TILE_BYTES {
+                break;
             }
+            let Some(i) = (0..parts.len())
+                .max_by_key(|&i| (parts[i].as_ref().map_or(0, Vec::len), std::cmp::Reverse(i)))
+            else {
+                break;
+            };
+            if !encode::can_coarsen(&self.prepared[i], z, coarsen[i]) {
+                tracing::warn!(tile = %coord, bytes = size, "tile exceeds the size limit");
+                break;
+            }
+            coarsen[i] += 1;
+            parts[i] = cut(i, coarsen[i])?;
         }
+        if parts.iter().all(Option::is_none) {
+            return Ok(None);
+        }
+        // A tile's layers field is repeated: single-layer tiles concatenate.
+        Ok(Some(parts.into_iter().flatten().flatten().collect()))
     }
 
     /// Layer descriptions for TileJSON.

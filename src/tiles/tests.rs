@@ -448,3 +448,138 @@ fn adjacent_polygons_cover_the_tile_exactly() {
         );
     }
 }
+
+/// Squared distance from `p` to the segment `a`–`b`.
+fn seg_dist2(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 {
+        (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let (ex, ey) = (a[0] + t * dx - p[0], a[1] + t * dy - p[1]);
+    ex * ex + ey * ey
+}
+
+#[test]
+fn oversized_tile_does_not_coarsen_a_small_outline_layer() {
+    // Tile 10/511/340. A choropleth layer (from zoom 8) whose attributes
+    // alone exceed MAX_TILE_BYTES, so no geometry coarsening can bring the
+    // tile under the limit, and an outline layer (from zoom 0) whose 360-gon
+    // spans the tile. The outline must keep this zoom's geometry: every
+    // decoded edge inside the visible tile lies on the source boundary
+    // (coarsening it to zoom 0 arcs drew long diagonals and boxes).
+    let (z, x, y) = (10u32, 511u32, 340u32);
+    let n = f64::from(1u32 << z);
+    let lonlat = |tx: f64, ty: f64| {
+        let w = project::to_lonlat([
+            (f64::from(x) + tx / 4096.0) / n,
+            (f64::from(y) + ty / 4096.0) / n,
+        ]);
+        Coord { x: w[0], y: w[1] }
+    };
+    let mut cells = Vec::new();
+    let k = 64u32;
+    let side = 4096.0 / f64::from(k);
+    for i in 0..k {
+        for j in 0..k {
+            let (x0, y0) = (f64::from(i) * side, f64::from(j) * side);
+            let ring = [
+                (x0, y0),
+                (x0 + side, y0),
+                (x0 + side, y0 + side),
+                (x0, y0 + side),
+                (x0, y0),
+            ];
+            let id = u64::from(i * k + j);
+            cells.push(FeatureData {
+                id,
+                geometry: MultiPolygon(vec![Polygon::new(
+                    LineString(ring.iter().map(|&(a, b)| lonlat(a, b)).collect()),
+                    vec![],
+                )]),
+                properties: (0..40)
+                    .map(|p| {
+                        (
+                            format!("p{p}"),
+                            PropValue::Num(id as f64 * 40.0 + f64::from(p) + 0.5),
+                        )
+                    })
+                    .collect(),
+            });
+        }
+    }
+    let (cx, cy, r) = (2048.0, 2048.0, 1500.0);
+    let outline: Vec<[f64; 2]> = (0..360)
+        .map(|d| {
+            let a = f64::from(d).to_radians();
+            // A slight wobble so that simplification has work to do.
+            let rr = r + 20.0 * (7.0 * a).sin();
+            [cx + rr * a.cos(), cy + rr * a.sin()]
+        })
+        .collect();
+    let mut closed: Vec<Coord<f64>> = outline.iter().map(|p| lonlat(p[0], p[1])).collect();
+    closed.push(closed[0]);
+    let layers = vec![
+        LayerData {
+            name: "lsoa".into(),
+            description: "cells".into(),
+            minzoom: 8,
+            maxzoom: 14,
+            features: cells,
+        },
+        LayerData {
+            name: "boroughs".into(),
+            description: "outline".into(),
+            minzoom: 0,
+            maxzoom: 14,
+            features: vec![FeatureData {
+                id: 0,
+                geometry: MultiPolygon(vec![Polygon::new(LineString(closed), vec![])]),
+                properties: vec![("code".into(), PropValue::Str("B".into()))],
+            }],
+        },
+    ];
+    let set = TileSet::build(layers, TileOptions::default()).expect("build");
+    let bytes = set
+        .tile(TileCoord::new(z, x, y).expect("coord"))
+        .expect("tile")
+        .expect("non-empty tile");
+    assert!(
+        bytes.len() > MAX_TILE_BYTES,
+        "the attributes should exceed the limit: {}",
+        bytes.len()
+    );
+    let decoded = decode(&bytes);
+    let b = decoded
+        .iter()
+        .find(|l| l.name == "boroughs")
+        .expect("boroughs layer");
+    assert_eq!(b.features.len(), 1);
+    let f = &b.features[0];
+    assert_eq!(f.rings.len(), 1, "one ring: {:?}", f.rings);
+    let m = outline.len();
+    let near = |p: [f64; 2]| {
+        (0..m)
+            .map(|i| seg_dist2(p, outline[i], outline[(i + 1) % m]))
+            .fold(f64::MAX, f64::min)
+            .sqrt()
+    };
+    let ring = &f.rings[0];
+    assert!(ring.len() >= 60, "the outline kept {} points", ring.len());
+    for i in 0..ring.len() {
+        let (a, c) = (ring[i], ring[(i + 1) % ring.len()]);
+        for t in [0.0, 0.25, 0.5, 0.75, 1.0] {
+            let p = [
+                a[0] as f64 + t * (c[0] - a[0]) as f64,
+                a[1] as f64 + t * (c[1] - a[1]) as f64,
+            ];
+            let d = near(p);
+            assert!(
+                d <= 5.0,
+                "edge {a:?}-{c:?} strays {d:.1} units from the outline"
+            );
+        }
+    }
+}
