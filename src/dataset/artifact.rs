@@ -125,7 +125,9 @@ mod tests {
         bytes[last] ^= 0xff;
         let err = Dataset::from_bytes(&bytes, &p).unwrap_err().to_string();
         assert!(err.contains("checksum"), "{err}");
-        let err = Dataset::from_bytes(&bytes[..30], &p).unwrap_err().to_string();
+        let err = Dataset::from_bytes(&bytes[..30], &p)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("truncated"), "{err}");
         let err = Dataset::from_bytes(b"hello", &p).unwrap_err().to_string();
         assert!(err.contains("not a dxmap dataset"), "{err}");

@@ -241,7 +241,10 @@ impl Dataset {
         let mut seen = std::collections::HashSet::new();
         for c in &self.columns {
             if !seen.insert(c.id.as_str()) {
-                return Err(DatasetError::Invalid(format!("duplicate column '{}'", c.id)));
+                return Err(DatasetError::Invalid(format!(
+                    "duplicate column '{}'",
+                    c.id
+                )));
             }
             if c.values.len() != self.areas.len() {
                 return Err(DatasetError::Invalid(format!(
@@ -251,13 +254,13 @@ impl Dataset {
                     self.areas.len()
                 )));
             }
-            if let Values::Numeric(v) = &c.values {
-                if let Some(i) = v.iter().position(|x| x.is_some_and(|x| !x.is_finite())) {
-                    return Err(DatasetError::Invalid(format!(
-                        "column '{}' has a non-finite value at area {}",
-                        c.id, self.areas[i].code
-                    )));
-                }
+            if let Values::Numeric(v) = &c.values
+                && let Some(i) = v.iter().position(|x| x.is_some_and(|x| !x.is_finite()))
+            {
+                return Err(DatasetError::Invalid(format!(
+                    "column '{}' has a non-finite value at area {}",
+                    c.id, self.areas[i].code
+                )));
             }
         }
         Ok(())
