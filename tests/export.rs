@@ -117,7 +117,7 @@ fn hand_scores(a: &[Option<f64>], b: &[Option<f64>], pop: &[Option<f64>]) -> Sco
         index: index.clone(),
         rank: rank.clone(),
         decile,
-        drivers: vec![Vec::new(); n],
+        drivers: vec![Vec::new(); n].into(),
         sensitivity: Some(Sensitivity {
             draws: 10,
             rank_p05: rank.iter().map(|r| r.map(|r| f64::from(r) - 0.5)).collect(),

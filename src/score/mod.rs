@@ -115,12 +115,66 @@ pub struct ComponentScore {
 }
 
 /// One indicator's contribution to an area's index.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Driver {
-    /// The indicator.
-    pub indicator: IndicatorId,
+    /// The indicator, as its position in [`Scores::indicators`] (a number, not
+    /// an id string, so that re-scoring allocates nothing per area).
+    pub indicator: usize,
     /// Its contribution to the index, in index points.
     pub contribution: f64,
+}
+
+/// The top drivers of every area, stored flat (a fixed number of slots per
+/// area) rather than one vector per area.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Drivers {
+    /// Slots per area.
+    top: usize,
+    /// Drivers used in each area's slots.
+    used: Vec<u8>,
+    /// `top` slots per area.
+    slots: Vec<Driver>,
+}
+
+impl Drivers {
+    /// Number of areas.
+    pub fn len(&self) -> usize {
+        self.used.len()
+    }
+
+    /// True when there are no areas.
+    pub fn is_empty(&self) -> bool {
+        self.used.is_empty()
+    }
+
+    /// Drivers of area `a`, largest contribution first; `None` past the end.
+    pub fn get(&self, a: usize) -> Option<&[Driver]> {
+        let used = usize::from(*self.used.get(a)?);
+        self.slots.get(a * self.top..a * self.top + used)
+    }
+
+    /// Every area's drivers, in area order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &[Driver]> + '_ {
+        (0..self.len()).map(|a| self.get(a).unwrap_or(&[]))
+    }
+}
+
+impl From<Vec<Vec<Driver>>> for Drivers {
+    /// Drivers per area (at most 255 each).
+    fn from(per_area: Vec<Vec<Driver>>) -> Drivers {
+        let top = per_area.iter().map(Vec::len).max().unwrap_or(0).min(255);
+        let mut d = Drivers {
+            top,
+            used: Vec::with_capacity(per_area.len()),
+            slots: vec![Driver::default(); top * per_area.len()],
+        };
+        for (a, v) in per_area.iter().enumerate() {
+            let k = v.len().min(top);
+            d.slots[a * top..a * top + k].copy_from_slice(&v[..k]);
+            d.used.push(k as u8);
+        }
+        d
+    }
 }
 
 /// Weight-sensitivity results per area.
@@ -163,7 +217,7 @@ pub struct Scores {
     /// Decile within scope, 10 = highest-risk tenth.
     pub decile: Vec<Option<u8>>,
     /// Top drivers per area, largest contribution first.
-    pub drivers: Vec<Vec<Driver>>,
+    pub drivers: Drivers,
     /// Sensitivity, when requested.
     pub sensitivity: Option<Sensitivity>,
     /// Key-group estimates.
@@ -205,35 +259,7 @@ pub fn score(
     weights::rescale(&mut index, &groups, methodology.index_rescale);
     let (rank, decile) = weights::ranks(&index, &groups);
 
-    let top = methodology.top_drivers;
-    let drivers: Vec<Vec<Driver>> = (0..n)
-        .into_par_iter()
-        .with_min_len(256)
-        .map_init(Vec::new, |c: &mut Vec<f64>, a| {
-            if top == 0 || !prepared.contributions(a, &iw, &cw, c) {
-                return Vec::new();
-            }
-            // Keep the `top` largest positive contributions, ties to the
-            // earlier indicator: a small insertion list, no full sort.
-            let mut best: Vec<usize> = Vec::with_capacity(top + 1);
-            for j in 0..c.len() {
-                if c[j] <= 0.0 {
-                    continue;
-                }
-                let at = best.iter().position(|&b| c[j] > c[b]).unwrap_or(best.len());
-                if at < top {
-                    best.insert(at, j);
-                    best.truncate(top);
-                }
-            }
-            best.into_iter()
-                .map(|j| Driver {
-                    indicator: inds[j].1.id.clone(),
-                    contribution: c[j],
-                })
-                .collect()
-        })
-        .collect();
+    let drivers = top_drivers(&prepared, &iw, &cw, methodology.top_drivers);
 
     let sensitivity = match opts.sensitivity_draws {
         Some(d) if d > 0 => {
@@ -286,6 +312,54 @@ pub fn score(
         sensitivity,
         personas,
     })
+}
+
+/// The `top` largest positive contributions of each area, ties to the
+/// earlier indicator, written straight into the flat slots.
+fn top_drivers(p: &weights::Prepared, iw: &[f64], cw: &[f64], top: usize) -> Drivers {
+    // Slot counts are u8; top_drivers is checked to be at most 100.
+    let top = top.min(255);
+    let mut used = vec![0u8; p.n];
+    if top == 0 {
+        return Drivers {
+            top,
+            used,
+            slots: Vec::new(),
+        };
+    }
+    let mut slots = vec![Driver::default(); p.n * top];
+    slots
+        .par_chunks_mut(top)
+        .zip(used.par_iter_mut())
+        .enumerate()
+        .with_min_len(256)
+        .for_each_init(Vec::new, |c: &mut Vec<f64>, (a, (slot, used))| {
+            if !p.contributions(a, iw, cw, c) {
+                return;
+            }
+            // A small insertion list, no full sort.
+            let mut k = 0usize;
+            for (j, &v) in c.iter().enumerate() {
+                if v <= 0.0 {
+                    continue;
+                }
+                let at = slot[..k]
+                    .iter()
+                    .position(|b| v > b.contribution)
+                    .unwrap_or(k);
+                if at < top {
+                    let end = (k + 1).min(top);
+                    slot.copy_within(at..end - 1, at + 1);
+                    slot[at] = Driver {
+                        indicator: j,
+                        contribution: v,
+                    };
+                    k = end;
+                }
+            }
+            *used = k as u8;
+        });
+    Drivers { top, used, slots }
 }
 
 fn run_groups(

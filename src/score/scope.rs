@@ -32,16 +32,11 @@ pub fn groups(
     let n = dataset.areas.len();
     let groups: Vec<Vec<usize>> = match scope {
         Scope::All => vec![(0..n).collect()],
+        // Borrowed keys: no string per area. A char orders as its one-char string.
         Scope::Nation => by_key(dataset, |i| {
-            dataset.areas[i]
-                .code
-                .as_str()
-                .chars()
-                .next()
-                .unwrap_or(' ')
-                .to_string()
+            dataset.areas[i].code.as_str().chars().next().unwrap_or(' ')
         }),
-        Scope::LocalAuthority => by_key(dataset, |i| dataset.areas[i].borough_code.clone()),
+        Scope::LocalAuthority => by_key(dataset, |i| dataset.areas[i].borough_code.as_str()),
         Scope::Custom(codes) => {
             let mut pos: Vec<usize> = codes
                 .iter()
@@ -65,8 +60,8 @@ pub fn groups(
     Ok(Groups { groups, group_of })
 }
 
-fn by_key(dataset: &Dataset, key: impl Fn(usize) -> String) -> Vec<Vec<usize>> {
-    let mut map: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+fn by_key<K: Ord>(dataset: &Dataset, key: impl Fn(usize) -> K) -> Vec<Vec<usize>> {
+    let mut map: BTreeMap<K, Vec<usize>> = BTreeMap::new();
     for i in 0..dataset.areas.len() {
         map.entry(key(i)).or_default().push(i);
     }

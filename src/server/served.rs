@@ -392,12 +392,6 @@ impl Served {
         let s = &self.scored.scores;
         let mut v = self.area_summary(i);
         let at = |x: &[Option<f64>]| x.get(i).copied().flatten();
-        let label_of = |id: &str| {
-            s.indicators
-                .iter()
-                .find(|ind| ind.id.0 == id)
-                .map_or(id.to_string(), |ind| ind.label.clone())
-        };
         let detail = json!({
             "components": s.components.iter().map(|c| json!({
                 "id": c.id.0, "label": c.label, "weight": r4(c.weight), "score": opt_r4(at(&c.score)),
@@ -408,7 +402,8 @@ impl Served {
                 "min": lo, "max": hi,
             })).collect::<Vec<_>>(),
             "drivers": s.drivers.get(i).map(|d| d.iter().map(|d| json!({
-                "indicator": d.indicator.0, "label": label_of(&d.indicator.0),
+                "indicator": s.indicators.get(d.indicator).map(|i| i.id.0.as_str()),
+                "label": s.indicators.get(d.indicator).map(|i| i.label.as_str()),
                 "contribution": r4(d.contribution),
             })).collect::<Vec<_>>()).unwrap_or_default(),
             "personas": s.personas.iter().map(|k| json!({

@@ -252,7 +252,7 @@ mod tests {
             index: vec![Some(7.77777), None],
             rank: vec![Some(1), None],
             decile: vec![Some(10), None],
-            drivers: vec![vec![], vec![]],
+            drivers: vec![vec![], vec![]].into(),
             sensitivity: Some(Sensitivity {
                 draws: 10,
                 rank_p05: vec![Some(1.0), None],
