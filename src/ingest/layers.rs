@@ -10,7 +10,6 @@
 
 use std::collections::BTreeMap;
 
-use geo::BooleanOps;
 use geo_types::{MultiPolygon, Polygon};
 use rayon::prelude::*;
 
