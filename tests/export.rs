@@ -384,7 +384,7 @@ fn geojson_follows_rfc7946_and_repeats_byte_for_byte() {
     for geom in text.split("\"coordinates\":").skip(1) {
         let coords = &geom[..geom.find('}').unwrap()];
         for num in coords
-            .split(|c| c == '[' || c == ']' || c == ',')
+            .split(['[', ']', ','])
             .filter(|s| !s.is_empty())
         {
             let decimals = num.split('.').nth(1).map_or(0, str::len);
