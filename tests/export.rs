@@ -383,10 +383,7 @@ fn geojson_follows_rfc7946_and_repeats_byte_for_byte() {
     let text = String::from_utf8(bytes).unwrap();
     for geom in text.split("\"coordinates\":").skip(1) {
         let coords = &geom[..geom.find('}').unwrap()];
-        for num in coords
-            .split(['[', ']', ','])
-            .filter(|s| !s.is_empty())
-        {
+        for num in coords.split(['[', ']', ',']).filter(|s| !s.is_empty()) {
             let decimals = num.split('.').nth(1).map_or(0, str::len);
             assert!(decimals <= 6, "{num} has {decimals} decimals");
         }
