@@ -14,14 +14,7 @@ pub fn write_atomic<F>(path: &Path, fill: F) -> io::Result<()>
 where
     F: FnOnce(&mut BufWriter<File>) -> io::Result<()>,
 {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let tmp = tempfile::Builder::new()
-        .prefix(".dxmap-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
+    let tmp = temp_beside(path)?;
     let (file, tmp_path) = tmp.into_parts();
     let mut w = BufWriter::new(file);
     fill(&mut w)?;
@@ -32,6 +25,19 @@ where
     file.sync_all()?;
     tmp_path.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// A temporary file in the destination's directory, so the final rename
+/// stays on one file system and is atomic.
+fn temp_beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    tempfile::Builder::new()
+        .prefix(".dxmap-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
 }
 
 /// Temporary files are created private (0600); the output should instead keep
@@ -58,14 +64,7 @@ where
     F: FnOnce(&Path) -> Result<(), E>,
     E: From<io::Error>,
 {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let tmp = tempfile::Builder::new()
-        .prefix(".dxmap-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
+    let tmp = temp_beside(path)?;
     let tmp_path = tmp.into_temp_path();
     fill(&tmp_path)?;
     let file = File::open(&tmp_path)?;
