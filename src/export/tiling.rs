@@ -158,21 +158,7 @@ impl Pyramid {
 
     /// `vector_layers` as in TileJSON 3.0.0.
     pub fn vector_layers(&self) -> Value {
-        let layers: Vec<Value> = self
-            .tileset
-            .layers()
-            .iter()
-            .map(|l| {
-                json!({
-                    "id": l.name,
-                    "description": l.description,
-                    "minzoom": l.minzoom.max(self.options.min_zoom),
-                    "maxzoom": l.maxzoom.min(self.options.max_zoom),
-                    "fields": l.fields,
-                })
-            })
-            .collect();
-        Value::from(layers)
+        crate::tiles::vector_layers(&self.tileset, self.options.min_zoom, self.options.max_zoom)
     }
 }
 

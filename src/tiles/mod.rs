@@ -22,7 +22,7 @@ mod tests;
 mod tilejson;
 mod topology;
 
-pub use tilejson::{candidate_tiles, tile_range, tilejson};
+pub use tilejson::{candidate_tiles, tile_range, tilejson, vector_layers};
 
 use std::collections::BTreeMap;
 use std::fmt;

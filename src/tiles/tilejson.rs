@@ -22,19 +22,7 @@ pub fn tilejson(set: &TileSet, tile_url: &str, name: &str, attribution: &str) ->
     } else {
         f64::from(o.min_zoom)
     };
-    let layers: Vec<Value> = set
-        .layers()
-        .iter()
-        .map(|l| {
-            json!({
-                "id": l.name,
-                "description": l.description,
-                "minzoom": l.minzoom.max(o.min_zoom),
-                "maxzoom": l.maxzoom.min(o.max_zoom),
-                "fields": l.fields,
-            })
-        })
-        .collect();
+    let layers = vector_layers(set, o.min_zoom, o.max_zoom);
     json!({
         "tilejson": "3.0.0",
         "name": name,
@@ -47,6 +35,25 @@ pub fn tilejson(set: &TileSet, tile_url: &str, name: &str, attribution: &str) ->
         "center": [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, zoom],
         "vector_layers": layers,
     })
+}
+
+/// TileJSON `vector_layers` for `set`, with each layer's zoom range clipped to
+/// `min_zoom..=max_zoom` (the served range, or an export's chosen range).
+pub fn vector_layers(set: &TileSet, min_zoom: u8, max_zoom: u8) -> Value {
+    let layers: Vec<Value> = set
+        .layers()
+        .iter()
+        .map(|l| {
+            json!({
+                "id": l.name,
+                "description": l.description,
+                "minzoom": l.minzoom.max(min_zoom),
+                "maxzoom": l.maxzoom.min(max_zoom),
+                "fields": l.fields,
+            })
+        })
+        .collect();
+    Value::from(layers)
 }
 
 /// Columns and rows of the tiles at zoom `z` that the data's bounds touch;
