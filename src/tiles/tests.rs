@@ -3,6 +3,7 @@
 
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 
+use super::topology::seg_dist2;
 use super::*;
 
 /// A decoded feature: id and rings (with their spec area sign).
@@ -447,19 +448,6 @@ fn adjacent_polygons_cover_the_tile_exactly() {
             "zoom {z}: decoded areas must tile the square exactly"
         );
     }
-}
-
-/// Squared distance from `p` to the segment `a`–`b`.
-fn seg_dist2(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
-    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
-    let len2 = dx * dx + dy * dy;
-    let t = if len2 > 0.0 {
-        (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let (ex, ey) = (a[0] + t * dx - p[0], a[1] + t * dy - p[1]);
-    ex * ex + ey * ey
 }
 
 #[test]

@@ -163,7 +163,7 @@ pub(crate) fn importance(pts: &[Pt]) -> Vec<f64> {
 }
 
 /// Squared distance from `p` to the segment `a`–`b`.
-fn seg_dist2(p: Pt, a: Pt, b: Pt) -> f64 {
+pub(super) fn seg_dist2(p: Pt, a: Pt, b: Pt) -> f64 {
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
     let len2 = dx * dx + dy * dy;
     let t = if len2 > 0.0 {
