@@ -28,7 +28,7 @@ pub struct Args {
 }
 
 fn parse_crs(s: &str) -> Result<Crs, String> {
-    ingest::project::parse_crs(s).ok_or_else(|| format!("unknown CRS '{s}' (use e.g. EPSG:27700)"))
+    Crs::parse(s).ok_or_else(|| format!("unknown CRS '{s}' (use e.g. EPSG:27700)"))
 }
 
 /// Runs `dxmap build`.

@@ -22,7 +22,7 @@ use super::geography::{self, Contrib, Routes};
 use super::interpolate;
 use super::layers;
 use super::points;
-use super::project::{ColumnKind, DatasetSpec, GeographyKind, Policy, Project, parse_crs};
+use super::project::{ColumnKind, DatasetSpec, GeographyKind, Policy, Project};
 use super::tables::Table;
 use super::validate::{self, Cell, Extract, Rows};
 use crate::dataset::{Area, Column, ColumnId, Dataset, LsoaCode, Source, Values};
@@ -427,7 +427,7 @@ fn join(
                 .as_ref()
                 .ok_or_else(|| project.error_at(span, "missing 'boundaries'"))?;
             method_tail = format!("; area-weighted interpolation from {}", sb.file);
-            let crs = sb.crs.as_deref().and_then(parse_crs);
+            let crs = sb.crs.as_deref().and_then(Crs::parse);
             let src = load_boundaries(files, &sb.file, crs)?;
             let src_file = files.display_path(&sb.file);
             let mut src_codes = Vec::with_capacity(src.features.len());

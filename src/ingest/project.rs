@@ -374,7 +374,7 @@ impl Project {
     pub fn boundary_crs(&self) -> Result<Option<Crs>, IngestError> {
         match &self.spec.boundaries.crs {
             None => Ok(None),
-            Some(s) => parse_crs(s).map(Some).ok_or_else(|| IngestError::File {
+            Some(s) => Crs::parse(s).map(Some).ok_or_else(|| IngestError::File {
                 file: self.path.clone(),
                 message: format!("boundaries.crs: unknown CRS '{s}' (use e.g. EPSG:27700)"),
             }),
@@ -386,7 +386,7 @@ impl Project {
         let mut ids = std::collections::BTreeSet::new();
         let b = &self.spec.boundaries;
         if let Some(c) = &b.crs
-            && parse_crs(c).is_none()
+            && Crs::parse(c).is_none()
         {
             problems.push(IngestError::File {
                 file: self.path.clone(),
@@ -432,7 +432,7 @@ impl Project {
                 ));
             }
             if let Some(c) = d.boundaries.as_ref().and_then(|b| b.crs.as_ref())
-                && parse_crs(c).is_none()
+                && Crs::parse(c).is_none()
             {
                 problems.push(at(format!("boundaries.crs: unknown CRS '{c}'")));
             }
@@ -469,17 +469,6 @@ impl Project {
             1 => Err(problems.remove(0)),
             _ => Err(IngestError::Many(problems)),
         }
-    }
-}
-
-/// Parses "EPSG:27700", "27700", "EPSG:4326", "CRS84", "WGS84", "BNG".
-pub fn parse_crs(s: &str) -> Option<Crs> {
-    let t = s.trim().to_ascii_uppercase();
-    let code = t.strip_prefix("EPSG:").unwrap_or(&t);
-    match code {
-        "4326" | "CRS84" | "WGS84" | "OGC:CRS84" => Some(Crs::Wgs84),
-        "27700" | "BNG" => Some(Crs::BritishNationalGrid),
-        other => other.parse().ok().map(Crs::Epsg),
     }
 }
 
@@ -556,9 +545,9 @@ column = [
 
     #[test]
     fn crs_spellings() {
-        assert_eq!(parse_crs("EPSG:27700"), Some(Crs::BritishNationalGrid));
-        assert_eq!(parse_crs("crs84"), Some(Crs::Wgs84));
-        assert_eq!(parse_crs("EPSG:3857"), Some(Crs::Epsg(3857)));
-        assert_eq!(parse_crs("nonsense"), None);
+        assert_eq!(Crs::parse("EPSG:27700"), Some(Crs::BritishNationalGrid));
+        assert_eq!(Crs::parse("crs84"), Some(Crs::Wgs84));
+        assert_eq!(Crs::parse("EPSG:3857"), Some(Crs::Epsg(3857)));
+        assert_eq!(Crs::parse("nonsense"), None);
     }
 }
