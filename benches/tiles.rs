@@ -77,6 +77,7 @@ fn london() -> Option<Vec<LayerData>> {
         description: "London LSOA 2011".into(),
         minzoom: 0,
         maxzoom: 14,
+        property_minzoom: Default::default(),
         features,
     }])
 }

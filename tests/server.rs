@@ -148,8 +148,19 @@ fn dataset(cols: usize, title: &str) -> Dataset {
     }
 }
 
+const PERSONAS: &str = r#"
+[[persona]]
+id = "older"
+label = "Older residents"
+description = "Aged 65 and over."
+share = ["aged_65_plus"]
+reasoning = "Age predicts being offline."
+"#;
+
 fn methodology() -> Arc<Methodology> {
-    Arc::new(Methodology::parse(METHODOLOGY, "test.toml").unwrap())
+    let mut m = Methodology::parse(METHODOLOGY, "test.toml").unwrap();
+    m.personas = dxmap::score::parse_personas(PERSONAS, "personas.toml").unwrap();
+    Arc::new(m)
 }
 
 fn scored(ds: Dataset) -> ScoredDataset {
@@ -1008,4 +1019,236 @@ async fn file_watcher_reloads_on_change() {
     }
     watcher.abort();
     assert!(ok, "watcher did not pick up the new file");
+}
+
+/// Starts the real accept loop on a loopback port; returns the address, the
+/// shutdown sender and the server task.
+async fn start_real(
+    config: ServerConfig,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let state = AppState::new(served(dataset(COLS, "Grid")), config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(dxmap::server::serve(listener, state, async {
+        let _ = rx.await;
+    }));
+    (addr, tx, server)
+}
+
+/// Reads from `s` until the peer closes (Ok) or `limit` passes (Err).
+fn wait_closed(s: &mut std::net::TcpStream, limit: Duration) -> Result<Duration, String> {
+    let t = std::time::Instant::now();
+    s.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    while t.elapsed() < limit {
+        match s.read(&mut buf) {
+            Ok(0) => return Ok(t.elapsed()),
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return Ok(t.elapsed()),
+        }
+    }
+    Err(format!("still open after {limit:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slowloris_clients_and_idle_connections_are_cut_off() {
+    let (addr, tx, server) = start_real(ServerConfig {
+        limits: Limits {
+            header_read_timeout: Duration::from_millis(800),
+            ..Limits::default()
+        },
+        ..config()
+    })
+    .await;
+    tokio::task::spawn_blocking(move || {
+        // Headers trickled a byte every 100 ms never complete in time.
+        let mut slow = std::net::TcpStream::connect(addr).unwrap();
+        let t = std::time::Instant::now();
+        let req = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+        let mut cut = false;
+        for b in req {
+            if slow.write_all(&[*b]).is_err() {
+                cut = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+            if t.elapsed() > Duration::from_secs(4) {
+                break;
+            }
+        }
+        if !cut {
+            wait_closed(&mut slow, Duration::from_secs(3)).expect("slowloris connection closed");
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(4),
+            "slow client held the connection for {:?}",
+            t.elapsed()
+        );
+
+        // A connection that sends nothing is closed too.
+        let mut idle = std::net::TcpStream::connect(addr).unwrap();
+        let took = wait_closed(&mut idle, Duration::from_secs(3)).expect("idle connection closed");
+        assert!(took >= Duration::from_millis(500), "closed too early: {took:?}");
+
+        // A kept-alive connection is closed once idle, after serving its request.
+        let mut ka = std::net::TcpStream::connect(addr).unwrap();
+        write!(ka, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        ka.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let mut buf = [0u8; 512];
+        let n = ka.read(&mut buf).unwrap();
+        assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+        wait_closed(&mut ka, Duration::from_secs(3)).expect("idle keep-alive connection closed");
+
+        // Well-behaved clients are unaffected.
+        assert_eq!(http_get(addr, "/healthz", false).0, 200);
+    })
+    .await
+    .unwrap();
+    tx.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("graceful shutdown")
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_limit_wait_until_one_closes() {
+    let (addr, tx, server) = start_real(ServerConfig {
+        limits: Limits {
+            max_connections: 2,
+            ..Limits::default()
+        },
+        ..config()
+    })
+    .await;
+    tokio::task::spawn_blocking(move || {
+        let a = std::net::TcpStream::connect(addr).unwrap();
+        let b = std::net::TcpStream::connect(addr).unwrap();
+        // Give the server time to accept both.
+        std::thread::sleep(Duration::from_millis(300));
+        // The third connects (kernel backlog) but is not served while two are open.
+        let mut c = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            c,
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        c.set_read_timeout(Some(Duration::from_millis(700)))
+            .unwrap();
+        let mut buf = [0u8; 512];
+        assert!(
+            c.read(&mut buf).is_err(),
+            "a third connection was served while the limit of two was held"
+        );
+        drop(a);
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let n = c.read(&mut buf).expect("served once a connection closed");
+        assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+        drop(b);
+    })
+    .await
+    .unwrap();
+    tx.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("graceful shutdown")
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn long_request_targets_are_414() {
+    let app = app();
+    let codes = vec!["E01000001"; 2000].join(",");
+    let r = get(&app, &format!("/api/areas?bbox={codes}")).await;
+    assert_json_error(&r, StatusCode::URI_TOO_LONG);
+    let r = get(&app, &format!("/tiles/1/0/0.mvt?{}", "x".repeat(9000))).await;
+    assert_json_error(&r, StatusCode::URI_TOO_LONG);
+    // Just under the limit is handled normally (a malformed bbox here).
+    let r = get(&app, &format!("/api/areas?bbox={}", "1".repeat(8000))).await;
+    assert_json_error(&r, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn key_groups_are_columnar_and_aligned_with_scores() {
+    let app = app();
+    let scores = get(&app, "/api/scores").await.json();
+    let kg = get(&app, "/api/key-groups").await;
+    assert_eq!(kg.status, StatusCode::OK);
+    let kg = kg.json();
+    assert_eq!(kg["codes"], scores["codes"]);
+    let n = scores["codes"].as_array().unwrap().len();
+    let groups = kg["groups"].as_object().unwrap();
+    assert!(!groups.is_empty(), "the test methodology has key groups");
+    for (id, g) in groups {
+        assert!(g["label"].is_string(), "{id}");
+        assert_eq!(g["share"].as_array().unwrap().len(), n, "{id}");
+        assert_eq!(g["count"].as_array().unwrap().len(), n, "{id}");
+        for v in g["share"].as_array().unwrap() {
+            assert!(
+                v.is_null() || (0.0..=1.0).contains(&v.as_f64().unwrap()),
+                "{id}: {v}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_for_one_cold_tile_cut_it_once() {
+    let (state, app) = app_with(config());
+    let (x, y) = tile_of(W + STEP, S + STEP, 12);
+    let uri = format!("/tiles/12/{x}/{y}.mvt");
+    let reqs = (0..8).map(|_| {
+        let app = app.clone();
+        let uri = uri.clone();
+        tokio::spawn(async move { get(&app, &uri).await })
+    });
+    let mut bodies = Vec::new();
+    for r in reqs {
+        let r = r.await.unwrap();
+        assert_eq!(r.status, StatusCode::OK);
+        bodies.push(r.body);
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]));
+    let m = state.metrics();
+    assert_eq!(
+        m.tile_misses.load(Ordering::Relaxed),
+        1,
+        "one cut for eight requests"
+    );
+    assert_eq!(m.tile_hits.load(Ordering::Relaxed), 7);
+}
+
+#[tokio::test]
+async fn prewarm_cuts_overview_tiles_in_the_background() {
+    let (state, app) = app_with(ServerConfig {
+        prewarm_zoom: Some(10),
+        ..config()
+    });
+    let t = std::time::Instant::now();
+    while state.served().cache.len() < 3 && t.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (x, y) = tile_of(W + STEP, S + STEP, 10);
+    let r = get(&app, &format!("/tiles/10/{x}/{y}.mvt")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let m = state.metrics();
+    assert_eq!(
+        m.tile_misses.load(Ordering::Relaxed),
+        0,
+        "served from the prewarmed cache"
+    );
+    assert_eq!(m.tile_hits.load(Ordering::Relaxed), 1);
 }

@@ -91,6 +91,7 @@ fn layer(features: Vec<FeatureData>) -> Vec<LayerData> {
         description: "London LSOA 2011".into(),
         minzoom: 0,
         maxzoom: 14,
+        property_minzoom: Default::default(),
         features,
     }]
 }

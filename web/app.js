@@ -34,7 +34,10 @@ const dx = { state: S, timings: {}, ready: false, errors: [] };
 window.dxmap = dx;
 
 async function getJson(url, init) {
-  const r = await fetch(url, init);
+  // The page starts its first requests before this module loads; use each once.
+  const pre = !init && window.dxmapPrefetch?.[url];
+  if (pre) delete window.dxmapPrefetch[url];
+  const r = await (pre || fetch(url, init));
   if (!r.ok) {
     let msg = r.statusText;
     try { msg = (await r.json()).error || msg; } catch { /* keep status text */ }
@@ -47,6 +50,7 @@ function setStatus(text) { $('status').textContent = text; }
 
 // ---------- data helpers ----------
 let meta, meth, scores, tilejson, map;
+let keyGroups = null; // columnar key-group estimates, fetched when a key-group layer is first shown
 const codeIndex = new Map();
 const boroughByCode = new Map();
 const boroughByName = new Map();
@@ -82,9 +86,21 @@ function londonValues(layer) {
   if (layer === 'index') return weightsDefault() ? Float64Array.from(scores.index, num) : M.reweight(meth, scores, S.weights);
   if (layer.startsWith('c_') && scores.components?.[layer.slice(2)]) return Float64Array.from(scores.components[layer.slice(2)], num);
   if (layer.startsWith('i_') && scores.indicators?.[layer.slice(2)]) return Float64Array.from(scores.indicators[layer.slice(2)], num);
+  const k = layer.match(/^k_(.+)_(share|count)$/);
+  const col = k && keyGroups?.groups?.[k[1]]?.[k[2]];
+  if (col) return Float64Array.from(col, num);
   return null;
 }
 function num(v) { return v === null || v === undefined ? NaN : Number(v); }
+
+/** Layers whose property is in the tiles at every zoom (the rest appear from zoom 11). */
+const inAllTiles = (layer) => layer === 'index' || layer.startsWith('c_') || layer === 'p_top';
+
+/** Key-group columns, fetched the first time a key-group layer is shown. */
+async function ensureKeyGroups() {
+  if (keyGroups || !S.layer.startsWith('k_')) return;
+  keyGroups = await getJson('/api/key-groups');
+}
 
 function selectedCodes() {
   const out = new Set(S.rectCodes);
@@ -108,11 +124,11 @@ function currentValues() {
   return v;
 }
 
-function fixedDomain(layer) {
+function fixedDomain(layer, values) {
   const k = layerKind(layer);
   if (k === 'probability' || k === 'share') return [0, 1];
   if (k === 'count') {
-    const vals = tileValues(layer);
+    const vals = values ? M.finiteSorted([...values]) : tileValues(layer);
     return [0, vals.length ? vals[vals.length - 1] : 1];
   }
   return [0, 10];
@@ -133,11 +149,15 @@ function recolour() {
   const t0 = performance.now();
   const values = currentValues();
   S.values = values;
-  const useState = !!values && (S.wards || (S.norm === 'selection' && S.selResult && (S.layer === 'index' || S.layer.startsWith('c_'))));
+  // Tile properties colour the default index and components at every zoom;
+  // anything computed here (re-weighting, selection, wards) or absent from
+  // overview tiles is set per area as feature-state.
+  const useState = !!values && (S.wards || !inAllTiles(S.layer) || (S.layer === 'index' && !weightsDefault())
+    || (S.norm === 'selection' && S.selResult && (S.layer === 'index' || S.layer.startsWith('c_'))));
   let breaks;
   let note = '';
   if (S.scale === 'fixed') {
-    const [lo, hi] = fixedDomain(S.layer);
+    const [lo, hi] = fixedDomain(S.layer, values);
     breaks = M.fixedBreaks(lo, hi);
   } else if (values) {
     breaks = M.decileBreaks(values);
@@ -150,9 +170,7 @@ function recolour() {
   if (useState) {
     setValueStates(values);
     colour = M.stateColour('v', breaks);
-  } else if (S.layer === 'index' && !weightsDefault()) {
-    colour = M.reweightColour(meth, S.weights, breaks);
-    note += ' Re-weighted in your browser.';
+    if (S.layer === 'index' && !weightsDefault()) note += ' Re-weighted in your browser.';
   } else {
     colour = M.propertyColour(S.layer, breaks);
   }
@@ -244,7 +262,11 @@ function buildLayerSelect() {
     sel.append(g);
   }
   sel.value = S.layer;
-  sel.addEventListener('change', () => { S.layer = sel.value; recolour(); writeHash(); });
+  sel.addEventListener('change', async () => {
+    S.layer = sel.value;
+    try { await ensureKeyGroups(); } catch (e) { setStatus('Key-group data could not load: ' + e.message); }
+    recolour(); writeHash();
+  });
   for (const r of document.querySelectorAll('input[name=scale]')) {
     r.checked = r.value === S.scale;
     r.addEventListener('change', () => { if (r.checked) { S.scale = r.value; recolour(); writeHash(); } });
@@ -687,8 +709,11 @@ function buildStyle() {
   if (layers.has('wards')) style.layers.push({ id: 'wards-line', type: 'line', source: SRC, 'source-layer': 'wards', minzoom: 10, layout: { visibility: 'none' }, paint: { 'line-color': '#333333', 'line-width': 0.8, 'line-dasharray': [2, 1] } });
   if (layers.has('boroughs')) style.layers.push({ id: 'boroughs-line', type: 'line', source: SRC, 'source-layer': 'boroughs', paint: { 'line-color': '#1a1a1a', 'line-width': ['interpolate', ['linear'], ['zoom'], 9, 0.8, 13, 2] } });
   style.layers.push(
-    { id: 'lsoa-selected', type: 'line', source: SRC, 'source-layer': 'lsoa', paint: { 'line-color': '#c43e00', 'line-width': ['case', ['boolean', ['feature-state', 'sel'], false], 1.6, 0] } },
-    { id: 'lsoa-hover', type: 'line', source: SRC, 'source-layer': 'lsoa', paint: { 'line-color': '#000000', 'line-width': ['case', ['boolean', ['feature-state', 'picked'], false], 3.5, ['boolean', ['feature-state', 'hover'], false], 2.5, 0] } },
+    // One line layer for hover, the open area and the selection: every line
+    // layer over lsoa tessellates all of a tile's rings, so one, not three.
+    { id: 'lsoa-hover', type: 'line', source: SRC, 'source-layer': 'lsoa', paint: {
+      'line-color': ['case', ['boolean', ['feature-state', 'picked'], false], '#000000', ['boolean', ['feature-state', 'hover'], false], '#000000', '#c43e00'],
+      'line-width': ['case', ['boolean', ['feature-state', 'picked'], false], 3.5, ['boolean', ['feature-state', 'hover'], false], 2.5, ['boolean', ['feature-state', 'sel'], false], 1.6, 0] } },
   );
   return style;
 }
@@ -801,6 +826,7 @@ async function main() {
   $('panel-close').addEventListener('click', closePanel);
   $('panel').addEventListener('keydown', (e) => { if (e.key === 'Escape') closePanel(); });
 
+  await ensureKeyGroups();
   await loadedP;
   setupHover();
   setupRectangle();

@@ -133,54 +133,6 @@ export function reweight(methodology, scores, weights) {
   return out;
 }
 
-/**
- * The same re-weighted index as a MapLibre expression over the tiles' `i_*`
- * properties, or null when no weight is positive. Result is a number, or -1
- * where no indicator is present (coloured as missing).
- */
-export function reweightExpr(methodology, weights) {
-  const compTerms = [];
-  for (const c of methodology.components) {
-    const wc = weights.components[c.id] ?? 0;
-    if (wc <= 0) continue;
-    const nums = [];
-    const dens = [];
-    for (const ind of c.indicators) {
-      const wi = weights.indicators[ind.id] ?? 0;
-      if (wi <= 0) continue;
-      const p = 'i_' + ind.id;
-      nums.push(['*', wi, ['to-number', ['coalesce', ['get', p], 0]]]);
-      dens.push(['case', ['has', p], wi, 0]);
-    }
-    if (!nums.length) continue;
-    compTerms.push({ wc, num: sum(nums), den: sum(dens) });
-  }
-  if (!compTerms.length) return null;
-  // let-bind each component's numerator and denominator once.
-  const bindings = [];
-  const num = [];
-  const den = [];
-  compTerms.forEach((t, k) => {
-    bindings.push('n' + k, t.num, 'd' + k, t.den);
-    const d = ['var', 'd' + k];
-    num.push(['case', ['>', d, 0], ['*', t.wc, ['/', ['var', 'n' + k], d]], 0]);
-    den.push(['case', ['>', d, 0], t.wc, 0]);
-  });
-  // A let's bindings cannot see each other, so N and D go in an inner let.
-  return ['let', ...bindings, ['let', 'N', sum(num), 'D', sum(den),
-    ['case', ['>', ['var', 'D'], 0], ['/', ['var', 'N'], ['var', 'D']], -1]]];
-}
-
-function sum(terms) {
-  return terms.length === 1 ? terms[0] : ['+', ...terms];
-}
-
-/** Colour for the re-weighted index expression. */
-export function reweightColour(methodology, weights, breaks) {
-  const e = reweightExpr(methodology, weights);
-  if (!e) return MISSING;
-  return ['let', 'v', e, ['case', ['<', ['var', 'v'], 0], MISSING, stepExpr(['var', 'v'], breaks)]];
-}
 
 /**
  * Population-weighted mean of `values` per ward. Returns {wards: [{code, value,

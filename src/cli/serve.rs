@@ -13,7 +13,7 @@ use dxmap::score::{ScoreOptions, ScoredDataset};
 
 use super::common::{load_dataset, load_methodology};
 use dxmap::server::reload::{self, Reloader};
-use dxmap::server::{AppState, CorsPolicy, Served, ServerConfig};
+use dxmap::server::{AppState, CorsPolicy, Limits, Served, ServerConfig};
 use dxmap::tiles::TileOptions;
 
 /// Arguments of `dxmap serve`.
@@ -44,6 +44,16 @@ pub struct Args {
     /// Tile cache size in MiB.
     #[arg(long, default_value_t = 64)]
     pub cache_mb: usize,
+    /// Cut all tiles up to this zoom into the cache in the background at
+    /// start and after each reload (overview tiles are the slowest to cut).
+    #[arg(long, value_name = "ZOOM", default_value_t = 11)]
+    pub prewarm_zoom: u8,
+    /// Cut tiles only when they are first asked for.
+    #[arg(long)]
+    pub no_prewarm: bool,
+    /// Most connections open at once; more clients wait to be accepted.
+    #[arg(long, default_value_t = Limits::default().max_connections)]
+    pub max_connections: usize,
 }
 
 fn web_dir(flag: Option<PathBuf>) -> Option<PathBuf> {
@@ -90,6 +100,11 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
         public_url: args.public_url,
         cors: cors_policy(&args.cors),
         tile_cache_bytes: cache_bytes,
+        prewarm_zoom: (!args.no_prewarm).then_some(args.prewarm_zoom),
+        limits: Limits {
+            max_connections: args.max_connections,
+            ..Limits::default()
+        },
         ..ServerConfig::default()
     };
 
@@ -122,8 +137,13 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
         tracing::warn!("no web directory found: serving tiles and API only (use --web DIR)");
     }
 
+    // Tile cuts run on the blocking pool; a pool sized to the cores (not
+    // tokio's 512) queues a burst of cold requests instead of spawning a
+    // thread, and a malloc arena, for each.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(cores * 2)
         .build()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.addr)

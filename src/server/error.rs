@@ -23,6 +23,9 @@ pub enum ApiError {
     /// Body over the size limit (413).
     #[error("{0}")]
     TooLarge(String),
+    /// Request target (path and query) over the length limit (414).
+    #[error("{0}")]
+    UriTooLong(String),
     /// Request headers over the size limit (431).
     #[error("{0}")]
     HeadersTooLarge(String),
@@ -38,6 +41,7 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -56,6 +56,11 @@ pub async fn scores(State(state): State<AppState>) -> Response {
     json_bytes(state.served().scores_json.clone())
 }
 
+/// `GET /api/key-groups`: columnar key-group shares and counts.
+pub async fn key_groups(State(state): State<AppState>) -> Response {
+    json_bytes(state.served().key_groups_json.clone())
+}
+
 /// `GET /healthz`.
 pub async fn healthz(State(state): State<AppState>) -> Response {
     let s = state.served();

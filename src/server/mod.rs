@@ -13,6 +13,7 @@
 
 pub mod error;
 mod handlers;
+mod listen;
 pub mod metrics;
 pub mod reload;
 pub mod served;
@@ -54,6 +55,14 @@ pub struct Limits {
     pub max_polygon_vertices: usize,
     /// Area of a `bbox` query in square degrees (400 above).
     pub max_bbox_deg2: f64,
+    /// Bytes of the request target, path and query (414 above).
+    pub max_uri_bytes: usize,
+    /// Open connections; further clients wait in the listen backlog.
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers, and to start the next
+    /// request on a kept-alive connection; the connection is closed after it
+    /// (this cuts off slowloris clients).
+    pub header_read_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -65,6 +74,9 @@ impl Default for Limits {
             max_codes: 10_000,
             max_polygon_vertices: 10_000,
             max_bbox_deg2: 4.0,
+            max_uri_bytes: 8 * 1024,
+            max_connections: 1024,
+            header_read_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -94,6 +106,10 @@ pub struct ServerConfig {
     pub tile_cache_bytes: usize,
     /// `Cache-Control` of tiles and TileJSON.
     pub tile_cache_control: String,
+    /// Cut every tile up to this zoom into the cache in the background when
+    /// a generation starts serving (see [`Served::prewarm`]); `None` cuts
+    /// tiles only when asked for.
+    pub prewarm_zoom: Option<u8>,
 }
 
 impl Default for ServerConfig {
@@ -105,6 +121,7 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             tile_cache_bytes: 64 * 1024 * 1024,
             tile_cache_control: "public, max-age=300".into(),
+            prewarm_zoom: None,
         }
     }
 }
@@ -124,12 +141,44 @@ pub struct AppState {
 impl AppState {
     /// State serving `served` with `config`.
     pub fn new(served: Served, config: ServerConfig) -> AppState {
-        AppState {
+        let state = AppState {
             inner: Arc::new(Inner {
                 served: ArcSwap::from_pointee(served),
                 config,
                 metrics: Metrics::default(),
             }),
+        };
+        state.start_prewarm();
+        state
+    }
+
+    /// Prewarms the current generation on a background thread, if configured.
+    fn start_prewarm(&self) {
+        let Some(zoom) = self.inner.config.prewarm_zoom else {
+            return;
+        };
+        let served = self.served();
+        // A weak handle: the thread must not keep the server state alive.
+        let inner = Arc::downgrade(&self.inner);
+        let spawned = std::thread::Builder::new()
+            .name("dxmap-prewarm".into())
+            .spawn(move || {
+                let t = std::time::Instant::now();
+                let stale = || {
+                    inner
+                        .upgrade()
+                        .is_none_or(|i| !Arc::ptr_eq(&i.served.load(), &served))
+                };
+                let n = served.prewarm(zoom, &stale);
+                tracing::info!(
+                    tiles = n,
+                    zoom,
+                    ms = t.elapsed().as_millis() as u64,
+                    "tiles prewarmed"
+                );
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "could not start the prewarm thread");
         }
     }
 
@@ -141,6 +190,7 @@ impl AppState {
     /// Swaps in a new generation; requests already running keep the old one.
     pub fn replace(&self, served: Served) {
         self.inner.served.store(Arc::new(served));
+        self.start_prewarm();
     }
 
     /// Settings.
@@ -168,6 +218,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/areas/{code}", get(handlers::area))
         .route("/api/lookup", get(handlers::lookup))
         .route("/api/scores", get(handlers::scores))
+        .route("/api/key-groups", get(handlers::key_groups))
         .route("/api/score", axum::routing::post(handlers::rescore))
         .route("/healthz", get(handlers::healthz))
         .route("/metrics", get(handlers::metrics))
@@ -207,8 +258,18 @@ pub fn router(state: AppState) -> Router {
     .with_state(state)
 }
 
-/// Rejects oversized headers (431) and path traversal attempts (404) before routing.
+/// Rejects oversized request targets (414) and headers (431) and path
+/// traversal attempts (404) before routing.
 async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let uri_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    let max_uri = state.config().limits.max_uri_bytes;
+    if uri_len > max_uri {
+        state.metrics().record("uri_too_long", 414);
+        return ApiError::UriTooLong(format!(
+            "the request target is {uri_len} bytes, the limit is {max_uri}"
+        ))
+        .into_response();
+    }
     let limit = state.config().limits.max_header_bytes;
     let size: usize = req
         .headers()
@@ -254,7 +315,8 @@ async fn count_requests(State(state): State<AppState>, req: Request, next: Next)
 }
 
 /// Serves `router(state)` on `listener` until `shutdown` completes, then
-/// stops accepting and waits for in-flight requests to finish.
+/// stops accepting and waits for in-flight requests to finish. Connection
+/// count and header read time are bounded by the state's [`Limits`].
 pub async fn serve<F>(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -263,9 +325,8 @@ pub async fn serve<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.config().limits.clone();
+    listen::run(listener, router(state), &limits, shutdown).await
 }
 
 #[cfg(test)]

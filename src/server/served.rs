@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::{DefaultHasher, Hasher};
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use axum::body::Bytes;
 use geo::BoundingRect;
@@ -21,38 +21,51 @@ use crate::dataset::{Dataset, Values};
 use crate::index::AreaIndex;
 use crate::score::ScoredDataset;
 use crate::tiles::attributes::{area_is_demonstration, layers_from_scored};
-use crate::tiles::{LayerData, LayerInfo, PropValue, TileCoord, TileOptions, TileSet};
+use crate::tiles::{LayerInfo, TileCoord, TileOptions, TileSet};
 
-/// One encoded, non-empty tile in both encodings, with their strong ETags.
+/// One encoded, non-empty tile, held gzip-compressed (nearly every client
+/// accepts gzip, and one copy keeps the cache a third of the size), with the
+/// strong ETags of both encodings.
 #[derive(Debug)]
 pub struct EncodedTile {
-    /// Uncompressed MVT.
-    pub raw: Bytes,
     /// Gzip-compressed MVT.
     pub gzip: Bytes,
-    /// ETag of `raw` (quoted).
+    /// ETag of the uncompressed MVT (quoted).
     pub etag_raw: String,
     /// ETag of `gzip` (quoted).
     pub etag_gzip: String,
 }
 
+/// Gzip level for tiles: level 6 costs about twice the time of the whole
+/// cut for the biggest tiles, for files a few per cent smaller.
+const TILE_GZIP_LEVEL: u32 = 4;
+
 impl EncodedTile {
     /// Compresses once and computes both ETags.
     pub fn new(raw: Vec<u8>) -> std::io::Result<EncodedTile> {
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        let mut enc = flate2::write::GzEncoder::new(
+            Vec::with_capacity(raw.len() / 2),
+            flate2::Compression::new(TILE_GZIP_LEVEL),
+        );
         enc.write_all(&raw)?;
         let gzip = enc.finish()?;
         let tag = content_tag(&raw);
         Ok(EncodedTile {
             etag_raw: format!("\"{tag}\""),
             etag_gzip: format!("\"{tag}-gz\""),
-            raw: Bytes::from(raw),
             gzip: Bytes::from(gzip),
         })
     }
 
+    /// The uncompressed MVT, inflated on demand for clients without gzip.
+    pub fn raw(&self) -> std::io::Result<Bytes> {
+        let mut out = Vec::with_capacity(self.gzip.len() * 3);
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&self.gzip[..]), &mut out)?;
+        Ok(Bytes::from(out))
+    }
+
     fn bytes(&self) -> usize {
-        self.raw.len() + self.gzip.len() + 64
+        self.gzip.len() + self.etag_raw.len() + self.etag_gzip.len() + 64
     }
 }
 
@@ -73,11 +86,17 @@ struct CacheEntry {
     used: AtomicU64,
 }
 
+/// The shared result of one tile cut in progress.
+type InflightCut = OnceLock<Result<CachedTile, String>>;
+
 /// A byte-bounded tile cache. Hits take a read lock and bump a use stamp;
 /// when an insert goes over budget the least recently used quarter of the
 /// budget is evicted in one pass, so eviction cost is amortised.
 pub struct TileCache {
     map: RwLock<HashMap<TileCoord, CacheEntry>>,
+    /// Tiles being cut now: a second request for one waits for the first
+    /// cut instead of cutting it again.
+    inflight: Mutex<HashMap<TileCoord, Arc<InflightCut>>>,
     budget: usize,
     bytes: AtomicUsize,
     clock: AtomicU64,
@@ -97,6 +116,7 @@ impl TileCache {
     pub fn new(budget: usize) -> TileCache {
         TileCache {
             map: RwLock::new(HashMap::new()),
+            inflight: Mutex::new(HashMap::new()),
             budget,
             bytes: AtomicUsize::new(0),
             clock: AtomicU64::new(0),
@@ -152,6 +172,44 @@ impl TileCache {
         }
     }
 
+    /// The cached tile, or the result of `make` stored in the cache. While
+    /// one caller runs `make` for a tile, others asking for the same tile
+    /// block until it is done and share its result. Returns the tile and
+    /// whether this call (or the one it waited for) had to make it.
+    pub fn get_or_make(
+        &self,
+        coord: TileCoord,
+        make: impl FnOnce() -> Result<CachedTile, String>,
+    ) -> (Result<CachedTile, String>, bool) {
+        if let Some(t) = self.get(coord) {
+            return (Ok(t), false);
+        }
+        let cell = {
+            let mut inflight = self.inflight.lock().unwrap_or_else(|e| e.into_inner());
+            // Checked again under the lock: a cut may have finished meanwhile.
+            if let Some(t) = self.get(coord) {
+                return (Ok(t), false);
+            }
+            inflight.entry(coord).or_default().clone()
+        };
+        let mut made = false;
+        let result = cell
+            .get_or_init(|| {
+                made = true;
+                let r = make();
+                if let Ok(t) = &r {
+                    self.insert(coord, t.clone());
+                }
+                self.inflight
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&coord);
+                r
+            })
+            .clone();
+        (result, made)
+    }
+
     /// Bytes currently held.
     pub fn bytes(&self) -> usize {
         self.bytes.load(Ordering::Relaxed)
@@ -193,6 +251,8 @@ pub struct Served {
     pub methodology_json: Bytes,
     /// `/api/scores` body.
     pub scores_json: Bytes,
+    /// `/api/key-groups` body.
+    pub key_groups_json: Bytes,
     /// Per indicator (in `Scores::indicators` order): min and max raw value.
     pub raw_range: Vec<(Option<f64>, Option<f64>)>,
     /// Boroughs: code → (name, area positions).
@@ -209,27 +269,6 @@ pub(crate) fn r4(v: f64) -> f64 {
 
 fn opt_r4(v: Option<f64>) -> Value {
     v.map_or(Value::Null, |x| json!(r4(x)))
-}
-
-fn layer_info(l: &LayerData) -> LayerInfo {
-    let mut fields = BTreeMap::new();
-    for f in &l.features {
-        for (k, v) in &f.properties {
-            let t = match v {
-                PropValue::Str(_) => "String",
-                PropValue::Num(_) | PropValue::Int(_) => "Number",
-                PropValue::Bool(_) => "Boolean",
-            };
-            fields.entry(k.clone()).or_insert_with(|| t.to_string());
-        }
-    }
-    LayerInfo {
-        name: l.name.clone(),
-        description: l.description.clone(),
-        fields,
-        minzoom: l.minzoom,
-        maxzoom: l.maxzoom,
-    }
 }
 
 fn union(a: Option<[f64; 4]>, b: [f64; 4]) -> [f64; 4] {
@@ -255,6 +294,45 @@ fn round_bbox(b: [f64; 4]) -> [f64; 4] {
 }
 
 impl Served {
+    /// The tile at `coord` from the cache, or cut, compressed and cached now
+    /// (once, however many callers ask at the same time). Blocking: call it
+    /// off the async threads. The flag says whether this call cut it.
+    pub fn cut(&self, coord: TileCoord) -> (Result<CachedTile, String>, bool) {
+        self.cache.get_or_make(coord, || {
+            let raw = self
+                .tiles
+                .tile(coord)
+                .map_err(|e| format!("tile {coord}: {e}"))?;
+            match raw {
+                Some(raw) if !raw.is_empty() => EncodedTile::new(raw)
+                    .map(|t| Some(Arc::new(t)))
+                    .map_err(|e| format!("tile {coord}: gzip: {e}")),
+                _ => Ok(None),
+            }
+        })
+    }
+
+    /// Cuts every tile with data up to `max_zoom` into the cache, lowest zoom
+    /// first, stopping early when `stop` turns true (a newer generation).
+    /// Overview tiles hold thousands of areas and cost tens of milliseconds
+    /// to cut; cutting them ahead keeps a visitor's first view fast. Returns
+    /// the number of tiles cut.
+    pub fn prewarm(&self, max_zoom: u8, stop: &dyn Fn() -> bool) -> usize {
+        let o = self.tiles.options();
+        let mut n = 0;
+        for z in o.min_zoom..=max_zoom.min(o.max_zoom) {
+            for coord in crate::tiles::candidate_tiles(&self.tiles, z) {
+                if stop() {
+                    return n;
+                }
+                if let (Ok(_), true) = self.cut(coord) {
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+
     /// Builds a generation: attribute layers, tiles, index and JSON bodies.
     pub fn build(
         scored: ScoredDataset,
@@ -262,7 +340,7 @@ impl Served {
         cache_bytes: usize,
     ) -> Result<Served, ServeError> {
         let layer_data = layers_from_scored(&scored);
-        let own_layers: Vec<LayerInfo> = layer_data.iter().map(layer_info).collect();
+        let own_layers: Vec<LayerInfo> = layer_data.iter().map(LayerInfo::of).collect();
         let feature_counts: Vec<usize> = layer_data.iter().map(|l| l.features.len()).collect();
         let tiles = TileSet::build(layer_data, tile_options)?;
         let layers = if tiles.layers().is_empty() {
@@ -356,6 +434,7 @@ impl Served {
             meta_json: Bytes::from(meta.to_string()),
             methodology_json: Bytes::from(methodology.to_string()),
             scores_json: Bytes::from(scores_json.to_string()),
+            key_groups_json: Bytes::from(key_groups_json(&scored).to_string()),
             raw_range,
             boroughs,
             source_columns,
@@ -559,12 +638,54 @@ fn scores_json(scored: &ScoredDataset) -> Value {
     })
 }
 
+/// Columnar key-group estimates, aligned with `/api/scores` `codes`. Kept
+/// out of `/api/scores`, which the map needs before its first paint.
+fn key_groups_json(scored: &ScoredDataset) -> Value {
+    let s = &scored.scores;
+    let count = |v: &[Option<f64>]| {
+        v.iter()
+            .map(|x| {
+                x.filter(|x| x.is_finite())
+                    .map_or(Value::Null, |x| json!(x.round() as i64))
+            })
+            .collect::<Vec<_>>()
+    };
+    let groups: serde_json::Map<String, Value> = s
+        .personas
+        .iter()
+        .map(|k| {
+            (
+                k.id.0.clone(),
+                json!({
+                    "label": k.label,
+                    "share": k.share.iter().map(|x| opt_r4(*x)).collect::<Vec<_>>(),
+                    "count": count(&k.count),
+                }),
+            )
+        })
+        .collect();
+    json!({
+        "codes": scored.dataset.areas.iter().map(|a| a.code.as_str()).collect::<Vec<_>>(),
+        "groups": groups,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A tile of `n` incompressible bytes (the cache holds the gzip copy).
     fn tile(n: usize) -> CachedTile {
-        Some(Arc::new(EncodedTile::new(vec![7u8; n]).unwrap()))
+        let mut x = 0x2545_f491_u32;
+        let raw = (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            })
+            .collect();
+        Some(Arc::new(EncodedTile::new(raw).unwrap()))
     }
 
     #[test]
@@ -605,5 +726,43 @@ mod tests {
         let mut out = Vec::new();
         std::io::Read::read_to_end(&mut d, &mut out).unwrap();
         assert_eq!(out, b"abc");
+        assert_eq!(
+            &a.raw().unwrap()[..],
+            b"abc",
+            "identity body inflated from the cache"
+        );
+    }
+
+    #[test]
+    fn one_cut_is_shared_by_concurrent_callers() {
+        let cache = Arc::new(TileCache::new(1 << 20));
+        let coord = TileCoord::new(10, 1, 1).unwrap();
+        let cuts = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (cache, cuts) = (cache.clone(), cuts.clone());
+                std::thread::spawn(move || {
+                    cache
+                        .get_or_make(coord, || {
+                            cuts.fetch_add(1, Ordering::SeqCst);
+                            std::thread::sleep(std::time::Duration::from_millis(100));
+                            Ok(tile(500))
+                        })
+                        .0
+                        .unwrap()
+                        .unwrap()
+                        .etag_raw
+                        .clone()
+                })
+            })
+            .collect();
+        let tags: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        assert_eq!(cuts.load(Ordering::SeqCst), 1);
+        assert!(tags.windows(2).all(|w| w[0] == w[1]));
+        assert!(cache.get(coord).is_some());
+        // A failed cut is not cached: the next caller tries again.
+        let other = TileCoord::new(10, 2, 2).unwrap();
+        assert!(cache.get_or_make(other, || Err("boom".into())).0.is_err());
+        assert!(cache.get_or_make(other, || Ok(None)).0.is_ok());
     }
 }

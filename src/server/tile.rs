@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
-use super::served::{CachedTile, EncodedTile, Served};
+use super::served::{CachedTile, Served};
 use crate::tiles::TileCoord;
 
 /// MIME type of Mapbox Vector Tiles.
@@ -92,24 +92,17 @@ async fn fetch(
         state.metrics().tile_hits.fetch_add(1, Ordering::Relaxed);
         return Ok(t);
     }
-    state.metrics().tile_misses.fetch_add(1, Ordering::Relaxed);
     let s = served.clone();
-    let tile = tokio::task::spawn_blocking(move || -> Result<CachedTile, ApiError> {
-        let raw = s.tiles.tile(coord).map_err(|e| {
-            ApiError::Internal(format!("tile {}/{}/{}: {e}", coord.z, coord.x, coord.y))
-        })?;
-        match raw {
-            None => Ok(None),
-            Some(raw) if raw.is_empty() => Ok(None),
-            Some(raw) => EncodedTile::new(raw)
-                .map(|t| Some(Arc::new(t)))
-                .map_err(|e| ApiError::Internal(format!("gzip: {e}"))),
-        }
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("tile task: {e}")))??;
-    served.cache.insert(coord, tile.clone());
-    Ok(tile)
+    let (tile, made) = tokio::task::spawn_blocking(move || s.cut(coord))
+        .await
+        .map_err(|e| ApiError::Internal(format!("tile task: {e}")))?;
+    let counter = if made {
+        &state.metrics().tile_misses
+    } else {
+        &state.metrics().tile_hits
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
+    tile.map_err(ApiError::Internal)
 }
 
 /// `GET /tiles/{z}/{x}/{y}.mvt`.
@@ -130,14 +123,16 @@ pub async fn tile(
             .into_response());
     };
     let gzip = accepts_gzip(&headers);
-    let (body, etag) = if gzip {
-        (t.gzip.clone(), &t.etag_gzip)
-    } else {
-        (t.raw.clone(), &t.etag_raw)
-    };
+    let etag = if gzip { &t.etag_gzip } else { &t.etag_raw };
     let mut res = if etag_matches(&headers, etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
+        let body = if gzip {
+            t.gzip.clone()
+        } else {
+            t.raw()
+                .map_err(|e| ApiError::Internal(format!("tile {coord}: inflating: {e}")))?
+        };
         state
             .metrics()
             .tile_bytes

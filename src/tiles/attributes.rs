@@ -17,6 +17,18 @@ pub const LSOA_MINZOOM: u8 = 8;
 pub const WARDS_MINZOOM: u8 = 10;
 /// Highest zoom of every layer (clients over-zoom beyond it).
 pub const MAXZOOM: u8 = 14;
+/// First zoom at which `lsoa` features carry their detail properties
+/// (indicator scores `i_*`, key groups `k_*`, ward, rank interval). Below it
+/// a tile holds thousands of areas and those ~30 properties would make it
+/// several times the size; the web map takes them from `/api/scores` there.
+pub const DETAIL_MINZOOM: u8 = 11;
+
+/// Whether an `lsoa` property is a detail one (see [`DETAIL_MINZOOM`]).
+pub fn is_detail_property(name: &str) -> bool {
+    name.starts_with("i_")
+        || name.starts_with("k_")
+        || matches!(name, "ward" | "ward_code" | "rank_p05" | "rank_p95")
+}
 
 /// Decimals kept for 0–10 scores (index, components, indicators).
 const SCORE_DECIMALS: i32 = 3;
@@ -66,6 +78,7 @@ pub fn layers_from_scored(scored: &ScoredDataset) -> Vec<LayerData> {
                 description: description.to_string(),
                 minzoom,
                 maxzoom: MAXZOOM,
+                property_minzoom: Default::default(),
                 features: layer
                     .features
                     .iter()
@@ -89,7 +102,7 @@ fn lsoa_layer(scored: &ScoredDataset) -> LayerData {
     let ds = &scored.dataset;
     let s = &scored.scores;
     let at = |v: &[Option<f64>], i: usize| v.get(i).copied().flatten();
-    let features = ds
+    let features: Vec<FeatureData> = ds
         .areas
         .iter()
         .enumerate()
@@ -169,11 +182,22 @@ fn lsoa_layer(scored: &ScoredDataset) -> LayerData {
             }
         })
         .collect();
+    let property_minzoom = features
+        .iter()
+        .flat_map(|f| f.properties.iter().map(|(k, _)| k))
+        .filter(|k| is_detail_property(k))
+        .map(|k| (k.clone(), DETAIL_MINZOOM))
+        .collect();
     LayerData {
         name: "lsoa".into(),
-        description: format!("{}: digital-exclusion risk scores per area", ds.title),
+        description: format!(
+            "{}: digital-exclusion risk scores per area (indicator scores i_*, key groups k_*, \
+             ward and rank interval from zoom {DETAIL_MINZOOM})",
+            ds.title
+        ),
         minzoom: LSOA_MINZOOM,
         maxzoom: MAXZOOM,
+        property_minzoom,
         features,
     }
 }
@@ -321,6 +345,27 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         assert_eq!(prop(f1, "demo"), Some(&PropValue::Bool(false)));
+    }
+
+    #[test]
+    fn detail_properties_start_at_the_detail_zoom() {
+        let layers = layers_from_scored(&scored());
+        let z = &layers[0].property_minzoom;
+        for k in [
+            "i_age",
+            "k_older_share",
+            "k_older_count",
+            "ward",
+            "rank_p05",
+        ] {
+            assert_eq!(z.get(k), Some(&DETAIL_MINZOOM), "{k}");
+        }
+        for k in [
+            "code", "name", "index", "decile", "c_demog", "p_top", "demo",
+        ] {
+            assert_eq!(z.get(k), None, "{k} is at every zoom");
+        }
+        assert!(layers[1].property_minzoom.is_empty());
     }
 
     #[test]

@@ -120,7 +120,13 @@ pub(crate) fn cut_layer(
         let geom = encode_rings(&mut rings).map_err(|e| err(&layer.name, e))?;
         let mut feat = out.into_feature(geom);
         feat.set_id(f.id);
-        for (k, v) in &f.properties {
+        for (ki, v) in &f.properties {
+            let Some((k, minzoom)) = layer.keys.get(usize::from(*ki)) else {
+                continue;
+            };
+            if coord.z < *minzoom {
+                continue;
+            }
             match v {
                 PropValue::Str(s) => feat.add_tag_string(k, s),
                 PropValue::Num(x) if x.is_finite() => feat.add_tag_double(k, *x),

@@ -140,6 +140,10 @@ pub struct LayerData {
     pub minzoom: u8,
     /// Highest zoom.
     pub maxzoom: u8,
+    /// Properties that appear only from a zoom on (name to first zoom); the
+    /// rest appear at every zoom of the layer. Keeps overview tiles, which
+    /// hold thousands of features, small.
+    pub property_minzoom: BTreeMap<String, u8>,
     /// Features.
     pub features: Vec<FeatureData>,
 }
@@ -157,6 +161,8 @@ pub struct LayerInfo {
     pub minzoom: u8,
     /// Highest zoom.
     pub maxzoom: u8,
+    /// Fields that appear only from a zoom on (see [`LayerData::property_minzoom`]).
+    pub field_minzoom: BTreeMap<String, u8>,
 }
 
 /// Tiling options.
@@ -212,7 +218,8 @@ impl TileOptions {
 /// A feature ready for cutting: rings as arcs, attributes, index data.
 struct Prepared {
     id: u64,
-    properties: Vec<(String, PropValue)>,
+    /// Attributes as (index into [`PreparedLayer::keys`], value).
+    properties: Vec<(u16, PropValue)>,
     /// Polygons; each is its exterior ring then its holes, as arc lists.
     polygons: Vec<Vec<Vec<ArcRef>>>,
     /// Representative point inside the polygon (world units).
@@ -224,6 +231,8 @@ struct PreparedLayer {
     name: String,
     minzoom: u8,
     maxzoom: u8,
+    /// Property names, each stored once, with the first zoom it appears at.
+    keys: Vec<(String, u8)>,
     features: Vec<Prepared>,
     /// Arcs simplified and snapped to zoom z's global grid (tile units), at
     /// index z (empty outside the layer's zooms).
@@ -271,7 +280,7 @@ impl TileSet {
                     layer.name, layer.minzoom, layer.maxzoom
                 )));
             }
-            infos.push(layer_info(layer));
+            infos.push(LayerInfo::of(layer));
             prepared.push(prepare_layer(layer, &options, &mut bounds)?);
         }
         if bounds[0] > bounds[2] {
@@ -360,21 +369,31 @@ impl TileSet {
     }
 }
 
-fn layer_info(layer: &LayerData) -> LayerInfo {
-    let mut fields = BTreeMap::new();
-    for f in &layer.features {
-        for (k, v) in &f.properties {
-            fields
-                .entry(k.clone())
-                .or_insert_with(|| v.type_name().to_string());
+impl LayerInfo {
+    /// The TileJSON description of `layer`: its fields (first type seen wins).
+    pub fn of(layer: &LayerData) -> LayerInfo {
+        let mut fields = BTreeMap::new();
+        for f in &layer.features {
+            for (k, v) in &f.properties {
+                fields
+                    .entry(k.clone())
+                    .or_insert_with(|| v.type_name().to_string());
+            }
         }
-    }
-    LayerInfo {
-        name: layer.name.clone(),
-        description: layer.description.clone(),
-        fields,
-        minzoom: layer.minzoom,
-        maxzoom: layer.maxzoom,
+        let field_minzoom = layer
+            .property_minzoom
+            .iter()
+            .filter(|(k, _)| fields.contains_key(*k))
+            .map(|(k, &z)| (k.clone(), z))
+            .collect();
+        LayerInfo {
+            name: layer.name.clone(),
+            description: layer.description.clone(),
+            fields,
+            minzoom: layer.minzoom,
+            maxzoom: layer.maxzoom,
+            field_minzoom,
+        }
     }
 }
 
@@ -468,14 +487,40 @@ fn prepare_layer(
         })
         .collect();
 
+    let mut keys: Vec<(String, u8)> = Vec::new();
+    let mut key_ids: BTreeMap<&str, u16> = BTreeMap::new();
+    let mut props = Vec::with_capacity(layer.features.len());
+    for f in &layer.features {
+        let mut p = Vec::with_capacity(f.properties.len());
+        for (k, v) in &f.properties {
+            let i = match key_ids.get(k.as_str()) {
+                Some(&i) => i,
+                None => {
+                    let i = u16::try_from(keys.len()).map_err(|_| {
+                        TileError::Other(format!(
+                            "layer {}: more than 65536 property names",
+                            layer.name
+                        ))
+                    })?;
+                    let z = layer.property_minzoom.get(k).copied().unwrap_or(0);
+                    keys.push((k.clone(), z));
+                    key_ids.insert(k, i);
+                    i
+                }
+            };
+            p.push((i, v.clone()));
+        }
+        props.push(p);
+    }
     let features = layer
         .features
         .iter()
         .zip(shapes)
         .zip(points)
-        .map(|((f, polys), point)| Prepared {
+        .zip(props)
+        .map(|(((f, polys), point), properties)| Prepared {
             id: f.id,
-            properties: f.properties.clone(),
+            properties,
             polygons: polys
                 .into_iter()
                 .map(|ids| ids.into_iter().map(|r| ring_arcs[r].clone()).collect())
@@ -501,6 +546,7 @@ fn prepare_layer(
         name: layer.name.clone(),
         minzoom: layer.minzoom,
         maxzoom: layer.maxzoom,
+        keys,
         features,
         arcs_by_zoom,
         tree,

@@ -153,11 +153,16 @@ fn ls(pts: &[(f64, f64)]) -> LineString<f64> {
 }
 
 fn set_of(polys: Vec<Polygon<f64>>, opts: TileOptions) -> TileSet {
-    let layer = LayerData {
+    TileSet::build(vec![layer_of(polys)], opts).expect("build")
+}
+
+fn layer_of(polys: Vec<Polygon<f64>>) -> LayerData {
+    LayerData {
         name: "lsoa".into(),
         description: "test".into(),
         minzoom: 0,
         maxzoom: 14,
+        property_minzoom: Default::default(),
         features: polys
             .into_iter()
             .enumerate()
@@ -172,8 +177,7 @@ fn set_of(polys: Vec<Polygon<f64>>, opts: TileOptions) -> TileSet {
                 ],
             })
             .collect(),
-    };
-    TileSet::build(vec![layer], opts).expect("build")
+    }
 }
 
 fn all_coords_in_bounds(l: &Lay, buffer: i64) {
@@ -188,6 +192,32 @@ fn all_coords_in_bounds(l: &Lay, buffer: i64) {
             }
         }
     }
+}
+
+#[test]
+fn properties_with_a_minzoom_are_left_out_below_it() {
+    let sq = Polygon::new(
+        ls(&[(-1.0, 51.0), (1.0, 51.0), (1.0, 52.0), (-1.0, 52.0)]),
+        vec![],
+    );
+    let mut layer = layer_of(vec![sq]);
+    layer.property_minzoom = [("score".to_string(), 6), ("rank".to_string(), 6)]
+        .into_iter()
+        .collect();
+    let set = TileSet::build(vec![layer], TileOptions::default()).expect("build");
+    let tags_at = |z: u32, x: u32, y: u32| {
+        let bytes = set
+            .tile(TileCoord::new(z, x, y).expect("coord"))
+            .expect("tile")
+            .expect("non-empty");
+        decode(&bytes)[0].features[0].tags
+    };
+    assert_eq!(tags_at(5, 15, 10), 4, "code and demo only at zoom 5");
+    assert_eq!(tags_at(6, 31, 21), 8, "all four from zoom 6");
+    let info = &set.layers()[0];
+    assert_eq!(info.fields.len(), 4, "TileJSON lists every field");
+    assert_eq!(info.field_minzoom.get("score"), Some(&6));
+    assert_eq!(info.field_minzoom.get("code"), None);
 }
 
 #[test]
@@ -515,6 +545,7 @@ fn oversized_tile_does_not_coarsen_a_small_outline_layer() {
             description: "cells".into(),
             minzoom: 8,
             maxzoom: 14,
+            property_minzoom: Default::default(),
             features: cells,
         },
         LayerData {
@@ -522,6 +553,7 @@ fn oversized_tile_does_not_coarsen_a_small_outline_layer() {
             description: "outline".into(),
             minzoom: 0,
             maxzoom: 14,
+            property_minzoom: Default::default(),
             features: vec![FeatureData {
                 id: 0,
                 geometry: MultiPolygon(vec![Polygon::new(LineString(closed), vec![])]),

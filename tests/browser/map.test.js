@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { BASE, ARTIFACTS, launch, openMap, paintedPixels, pixelsAt, blend, dist } from './helpers.js';
+import * as M from '../../web/model.js';
 
 const require = createRequire(import.meta.url);
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -148,6 +149,29 @@ test('moving a weight slider recolours a known area within a frame', async () =>
   for (const c of meth.components) assert.equal(restored[c.id], c.id === target ? c.weight : 0);
   assert.deepEqual(errors, []);
   await p2.close();
+  await page.close();
+});
+
+test('indicator and key-group layers are coloured at overview zoom, where tiles omit them', async () => {
+  const { page, errors } = await openMap(browser.context);
+  assert.ok(await page.evaluate(() => window.dxmap.map.getZoom()) < 11, 'the map opens at an overview zoom');
+  const pts = await areaPoint(page);
+  const [meth, scores, kg] = await Promise.all([api('/api/methodology'), api('/api/scores'), api('/api/key-groups')]);
+  assert.deepEqual(kg.codes, scores.codes, 'key groups are aligned with /api/scores');
+  const idx = new Map(scores.codes.map((c, a) => [c, a]));
+  const ind = meth.components[0].indicators[0].id;
+  const grp = Object.keys(kg.groups)[0];
+  for (const [layer, column] of [['i_' + ind, scores.indicators[ind]], [`k_${grp}_share`, kg.groups[grp].share]]) {
+    await page.locator('#layer').selectOption(layer);
+    await page.evaluate(() => new Promise((r) => { window.dxmap.map.once('idle', r); window.dxmap.map.triggerRepaint(); }));
+    const breaks = await page.evaluate(() => window.dxmap.state.breaks);
+    const want = pts.map((p) => { const v = column[idx.get(p.code)]; return v === null ? M.OUTSIDE : M.PALETTE[M.classOf(v, breaks)]; });
+    assert.ok(new Set(want).size >= 5, `${layer}: the sampled areas span ${new Set(want).size} classes`);
+    const px = await pixelsAt(page, pts.map((p) => [p.x, p.y]));
+    const bad = pts.filter((p, i) => dist(px[i], blend(want[i], '#f4f4f1', 0.92)) >= 12).map((p) => p.code);
+    assert.ok(bad.length <= pts.length * 0.05, `${layer}: ${bad.length} of ${pts.length} areas have the wrong colour: ${bad.slice(0, 5)}`);
+  }
+  assert.deepEqual(errors, []);
   await page.close();
 });
 

@@ -1,7 +1,6 @@
-// Node-only checks of web/model.js: the MapLibre paint expression that the map
-// uses for re-weighting must give the same numbers as the JS re-weighting used
-// for the decile breaks, the table and downloads (evaluated with MapLibre's
-// own style-spec expression engine).
+// Node-only checks of web/model.js: the JS re-weighting behind the map, the
+// table and downloads, and the paint expressions the map colours with
+// (evaluated with MapLibre's own style-spec expression engine).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as M from '../../web/model.js';
@@ -27,39 +26,34 @@ function fixture(n) {
   return scores;
 }
 
-function evalExpr(expr, props) {
+function evalExpr(expr, props, state) {
   const e = createExpression(expr, 'layers[0].paint.fill-color');
   assert.equal(e.result, 'success', JSON.stringify(e.value));
-  return e.value.evaluate({ zoom: 10 }, { type: 'Polygon', properties: props, geometry: [] });
+  return e.value.evaluate({ zoom: 10 }, { type: 'Polygon', properties: props, geometry: [] }, state);
 }
 
-test('paint expression equals the JS re-weighting, missing values included', () => {
-  const scores = fixture(300);
-  for (const weights of [M.defaultWeights(meth), { components: { a: 0, b: 1, c: 3 }, indicators: { x: 5, y: 0, z: 1, u: 2, v: 1 } }]) {
-    const js = M.reweight(meth, scores, weights);
-    const expr = M.reweightExpr(meth, weights);
-    assert.ok(isExpression(expr));
-    scores.codes.forEach((c, a) => {
-      const props = {};
-      for (const k of Object.keys(scores.indicators)) if (scores.indicators[k][a] !== null) props['i_' + k] = scores.indicators[k][a];
-      const v = evalExpr(expr, props);
-      if (Number.isNaN(js[a])) assert.equal(v, -1, `area ${a} has no indicator`);
-      else assert.ok(Math.abs(v - js[a]) < 1e-9, `area ${a}: expression ${v} vs js ${js[a]}`);
-    });
-  }
+test('re-weighting is the weighted mean of component weighted means, skipping missing values', () => {
+  // Hand-worked: a = (1*x + 3*y)/4 over present indicators, b = z, c = u (v has weight 0);
+  // index = (2a + 1b + 0.5c) / (weights of components with any value).
+  const scores = { codes: ['p', 'q', 'r'], indicators: { x: [2, null, null], y: [6, 4, null], z: [1, null, null], u: [8, 2, null], v: [9, 9, 9] } };
+  const out = M.reweight(meth, scores, M.defaultWeights(meth));
+  assert.ok(Math.abs(out[0] - (2 * 5 + 1 * 1 + 0.5 * 8) / 3.5) < 1e-12, `p: ${out[0]}`);
+  assert.ok(Math.abs(out[1] - (2 * 4 + 0.5 * 2) / 2.5) < 1e-12, `q: ${out[1]}`);
+  assert.ok(Number.isNaN(out[2]), 'r has only a zero-weight indicator');
+  const onlyB = M.reweight(meth, scores, { components: { a: 0, b: 1, c: 0 }, indicators: { x: 1, y: 3, z: 1, u: 1, v: 0 } });
+  assert.equal(onlyB[0], 1);
+  assert.ok(Number.isNaN(onlyB[1]));
 });
 
-test('reweighted colour classes match classOf', () => {
+test('feature-state colour classes match classOf, and areas without a value are outside', () => {
   const scores = fixture(200);
-  const w = { components: { a: 1, b: 2, c: 1 }, indicators: { x: 1, y: 1, z: 1, u: 1, v: 1 } };
-  const js = M.reweight(meth, scores, w);
+  const js = M.reweight(meth, scores, M.defaultWeights(meth));
   const breaks = M.decileBreaks(js);
-  const expr = M.reweightColour(meth, w, breaks);
-  scores.codes.forEach((c, a) => {
-    const props = {};
-    for (const k of Object.keys(scores.indicators)) if (scores.indicators[k][a] !== null) props['i_' + k] = scores.indicators[k][a];
-    const col = evalExpr(expr, props);
-    const want = Number.isNaN(js[a]) ? M.MISSING : M.PALETTE[M.classOf(js[a], breaks)];
+  const expr = M.stateColour('v', breaks);
+  assert.ok(isExpression(expr));
+  js.forEach((v, a) => {
+    const col = evalExpr(expr, {}, Number.isFinite(v) ? { v } : {});
+    const want = Number.isFinite(v) ? M.PALETTE[M.classOf(v, breaks)] : M.OUTSIDE;
     assert.equal(String(col), want, `area ${a}`);
   });
 });
