@@ -11,6 +11,12 @@
 //! result is bit-identical on any number of threads. Never NaN: missing input
 //! gives `None` per the methodology's missing-data policy.
 //!
+//! Re-scoring is column by column: each indicator's scores in one pass over
+//! its column (indicators in parallel), then components and index over area
+//! chunks, with the drivers worked out alongside them and the ranks (a radix
+//! sort). `tests.rs` keeps the straightforward per-group, row-major pipeline
+//! this replaced and checks every output against it bit for bit.
+//!
 //! One step per file: [`methodology`](Methodology) (TOML), `scope` (groups),
 //! `transform` (0–10), `weights` (combination, ranks, drivers),
 //! `sensitivity`, `personas`, `error`.
@@ -38,7 +44,7 @@ pub use methodology::{
 };
 pub use personas::{Estimate, Persona, load_personas, parse_personas};
 pub use scope::{Groups, groups};
-pub use transform::{DEGENERATE_SCORE, imd_exponential, transform_group};
+pub use transform::{DEGENERATE_SCORE, imd_exponential, transform_column, transform_group};
 
 /// Identifier of an indicator, e.g. `aged_65_plus`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -237,33 +243,53 @@ pub fn score(
     let raws: Vec<&[Option<f64>]> = inds
         .iter()
         .map(|(_, ind)| {
-            dataset
-                .numeric(&ind.column)
-                .ok_or_else(|| ScoreError::Other(format!("column '{}' is not numeric", ind.column)))
+            let v = dataset.numeric(&ind.column).ok_or_else(|| {
+                ScoreError::Other(format!("column '{}' is not numeric", ind.column))
+            })?;
+            if v.len() != n {
+                return Err(ScoreError::Other(format!(
+                    "column '{}' has {} values for {n} areas",
+                    ind.column,
+                    v.len()
+                )));
+            }
+            Ok(v)
         })
         .collect::<Result<_, _>>()?;
-    let columns: Vec<Vec<Option<f64>>> = inds
+    // Each indicator's raw copy and scores; columns in parallel.
+    let columns: Vec<(Vec<Option<f64>>, Vec<Option<f64>>)> = inds
         .par_iter()
         .zip(raws.par_iter())
         .map(|((_, ind), raw)| {
-            let mut out = vec![None; n];
-            for g in &groups.groups {
-                transform_group(raw, g, ind.transform, ind.direction, &mut out);
-            }
-            out
+            let mut copy = Vec::with_capacity(raw.len());
+            let score = transform::transform_column_copy(
+                raw,
+                &groups,
+                ind.transform,
+                ind.direction,
+                Some(&mut copy),
+            );
+            (copy, score)
         })
         .collect();
     let (iw, cw) = weights::normalised(methodology);
-    let prepared = weights::Prepared::new(methodology, &columns, n);
-    let (comps, mut index) = weights::combine_all(&prepared, &iw, &cw);
-    weights::rescale(&mut index, &groups, methodology.index_rescale);
-    let (rank, decile) = weights::ranks(&index, &groups);
-
-    let drivers = top_drivers(&prepared, &iw, &cw, methodology.top_drivers);
+    let cols: Vec<&[Option<f64>]> = columns.iter().map(|(_, s)| &s[..]).collect();
+    // Drivers need only the indicator scores: worked out alongside the
+    // components, index and ranks.
+    let (drivers, (comps, index, rank, decile)) = rayon::join(
+        || weights::top_drivers(methodology, &cols, &iw, &cw, n),
+        || {
+            let (comps, mut index) = weights::combine_columns(methodology, &cols, &iw, &cw, n);
+            weights::rescale(&mut index, &groups, methodology.index_rescale);
+            let (rank, decile) = weights::ranks(&index, &groups);
+            (comps, index, rank, decile)
+        },
+    );
 
     let sensitivity = match opts.sensitivity_draws {
         Some(d) if d > 0 => {
             let s = &methodology.sensitivity;
+            let prepared = weights::Prepared::new(methodology, &cols, n);
             Some(sensitivity::sensitivity(
                 &prepared, &groups, &iw, &cw, d, s.band, s.seed,
             ))
@@ -278,28 +304,27 @@ pub fn score(
 
     let indicators = inds
         .iter()
-        .zip(raws)
         .zip(columns)
         .enumerate()
-        .map(|(j, (((c, ind), raw), score))| IndicatorScore {
+        .map(|(j, ((c, ind), (raw, score)))| IndicatorScore {
             id: ind.id.clone(),
             label: ind.label.clone(),
             component: methodology.components[*c].id.clone(),
             weight: iw[j],
-            raw: raw.to_vec(),
+            raw,
             score,
         })
         .collect();
-    let k = methodology.components.len();
     let components = methodology
         .components
         .iter()
+        .zip(comps)
         .enumerate()
-        .map(|(c, comp)| ComponentScore {
+        .map(|(c, (comp, score))| ComponentScore {
             id: comp.id.clone(),
             label: comp.label.clone(),
             weight: cw[c],
-            score: (0..n).map(|a| comps[a * k + c]).collect(),
+            score,
         })
         .collect();
     Ok(Scores {
@@ -312,54 +337,6 @@ pub fn score(
         sensitivity,
         personas,
     })
-}
-
-/// The `top` largest positive contributions of each area, ties to the
-/// earlier indicator, written straight into the flat slots.
-fn top_drivers(p: &weights::Prepared, iw: &[f64], cw: &[f64], top: usize) -> Drivers {
-    // Slot counts are u8; top_drivers is checked to be at most 100.
-    let top = top.min(255);
-    let mut used = vec![0u8; p.n];
-    if top == 0 {
-        return Drivers {
-            top,
-            used,
-            slots: Vec::new(),
-        };
-    }
-    let mut slots = vec![Driver::default(); p.n * top];
-    slots
-        .par_chunks_mut(top)
-        .zip(used.par_iter_mut())
-        .enumerate()
-        .with_min_len(256)
-        .for_each_init(Vec::new, |c: &mut Vec<f64>, (a, (slot, used))| {
-            if !p.contributions(a, iw, cw, c) {
-                return;
-            }
-            // A small insertion list, no full sort.
-            let mut k = 0usize;
-            for (j, &v) in c.iter().enumerate() {
-                if v <= 0.0 {
-                    continue;
-                }
-                let at = slot[..k]
-                    .iter()
-                    .position(|b| v > b.contribution)
-                    .unwrap_or(k);
-                if at < top {
-                    let end = (k + 1).min(top);
-                    slot.copy_within(at..end - 1, at + 1);
-                    slot[at] = Driver {
-                        indicator: j,
-                        contribution: v,
-                    };
-                    k = end;
-                }
-            }
-            *used = k as u8;
-        });
-    Drivers { top, used, slots }
 }
 
 fn run_groups(
@@ -447,3 +424,6 @@ impl ScoredDataset {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

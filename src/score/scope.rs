@@ -5,7 +5,8 @@
 //! the groups themselves come in key order (nation letter, borough code), so
 //! everything downstream iterates in a fixed order.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use super::Scope;
 use super::error::ScoreError;
@@ -60,10 +61,65 @@ pub fn groups(
     Ok(Groups { groups, group_of })
 }
 
-fn by_key<K: Ord>(dataset: &Dataset, key: impl Fn(usize) -> K) -> Vec<Vec<usize>> {
-    let mut map: BTreeMap<K, Vec<usize>> = BTreeMap::new();
+/// Areas grouped by key, groups in key order, members ascending. Keys are
+/// numbered as first seen (a hash lookup, skipped while consecutive areas
+/// share a key, as a borough's LSOAs mostly do), and only the distinct keys
+/// are sorted.
+fn by_key<K: Ord + Hash + Copy>(dataset: &Dataset, key: impl Fn(usize) -> K) -> Vec<Vec<usize>> {
+    let mut ids: HashMap<K, usize, BuildHasherDefault<Fx>> = HashMap::default();
+    let mut members: Vec<(K, Vec<usize>)> = Vec::new();
+    let mut last: Option<(K, usize)> = None;
     for i in 0..dataset.areas.len() {
-        map.entry(key(i)).or_default().push(i);
+        let k = key(i);
+        let g = match last {
+            Some((lk, g)) if lk == k => g,
+            _ => *ids.entry(k).or_insert_with(|| {
+                members.push((k, Vec::new()));
+                members.len() - 1
+            }),
+        };
+        last = Some((k, g));
+        if let Some((_, m)) = members.get_mut(g) {
+            m.push(i);
+        }
     }
-    map.into_values().collect()
+    // Keys are distinct, so any sort gives the one order.
+    members.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    members.into_iter().map(|(_, m)| m).collect()
+}
+
+/// A small multiplicative hasher for short keys (borough codes): the
+/// standard SipHash costs more than the rest of the grouping. Not
+/// DoS-resistant, which keys from the dataset itself do not need.
+#[derive(Default)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        for c in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..c.len()].copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u8(&mut self, v: u8) {
+        self.write_u64(u64::from(v));
+    }
+
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
+    }
+
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }

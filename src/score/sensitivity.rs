@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use super::Sensitivity;
 use super::scope::Groups;
-use super::weights::{Prepared, decile, rank_into};
+use super::weights::{Prepared, RankScratch, decile, rank_into};
 
 /// Runs `draws` perturbed re-weightings.
 pub fn sensitivity(
@@ -32,7 +32,7 @@ pub fn sensitivity(
     let per_draw: Vec<Vec<u32>> = (0..draws)
         .into_par_iter()
         .map_init(
-            || (Vec::new(), vec![None; p.ncomp]),
+            || (RankScratch::default(), vec![None; p.ncomp]),
             |(scratch, comp), d| {
                 let mut rng = ChaCha8Rng::seed_from_u64(seed);
                 rng.set_stream(u64::from(d));

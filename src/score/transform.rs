@@ -6,8 +6,14 @@
 //! one) gives every present area 5, the neutral midpoint, so a reversed
 //! indicator still mirrors (5 → 5). Sums run sequentially in area order, so
 //! results never depend on thread scheduling.
+//!
+//! [`transform_column`] scores every area of one indicator at once; min–max
+//! (the DERI transform) takes one pass for the group ranges and one for the
+//! scores, with no per-group buffer, and gives the same bits as
+//! [`transform_group`] on each group.
 
 use super::methodology::{Direction, Transform};
+use super::scope::Groups;
 
 /// Score of a degenerate group (max == min, or one area).
 pub const DEGENERATE_SCORE: f64 = 5.0;
@@ -88,6 +94,95 @@ pub fn transform_group(
                 out[i] = Some((10.0 * (z + 3.0) / 6.0).clamp(0.0, 10.0));
             }
         }
+    }
+}
+
+/// Transforms one indicator for every area: `values` (aligned with the
+/// areas) in, scores out, `None` where missing or outside every group. The
+/// same result as [`transform_group`] on each of `groups`.
+pub fn transform_column(
+    values: &[Option<f64>],
+    groups: &Groups,
+    transform: Transform,
+    direction: Direction,
+) -> Vec<Option<f64>> {
+    transform_column_copy(values, groups, transform, direction, None)
+}
+
+/// [`transform_column`], also appending a copy of `values` to `copy` when
+/// given: taken chunk by chunk in the pass that reads them for the group
+/// ranges, so the values are read from memory once for both.
+pub(crate) fn transform_column_copy(
+    values: &[Option<f64>],
+    groups: &Groups,
+    transform: Transform,
+    direction: Direction,
+    mut copy: Option<&mut Vec<Option<f64>>>,
+) -> Vec<Option<f64>> {
+    if transform != Transform::Minmax || values.len() != groups.group_of.len() {
+        if let Some(c) = copy {
+            c.extend_from_slice(values);
+        }
+        let mut out = vec![None; values.len()];
+        for g in &groups.groups {
+            transform_group(values, g, transform, direction, &mut out);
+        }
+        return out;
+    }
+    let sign = match direction {
+        Direction::HigherIsRisk => 1.0,
+        Direction::LowerIsRisk => -1.0,
+    };
+    // Range and count of the oriented values per group, visited in area
+    // order, which is each group's member order: the same min/max sequence
+    // as transform_group.
+    let mut range = vec![(f64::INFINITY, f64::NEG_INFINITY, 0u32); groups.groups.len()];
+    for (vs, gs) in values.chunks(4096).zip(groups.group_of.chunks(4096)) {
+        if let Some(c) = copy.as_deref_mut() {
+            c.extend_from_slice(vs);
+        }
+        for (v, g) in vs.iter().zip(gs) {
+            if let (Some(v), Some(g)) = (v, g)
+                && let Some(r) = range.get_mut(*g as usize)
+            {
+                let x = sign * v;
+                r.0 = r.0.min(x);
+                r.1 = r.1.max(x);
+                r.2 += 1;
+            }
+        }
+    }
+    // None: degenerate group; else the raw-value range (see transform_group).
+    let scale: Vec<Option<(f64, f64)>> = range
+        .iter()
+        .map(|&(lo, hi, count)| {
+            (count > 1 && hi > lo).then_some(if sign > 0.0 { (lo, hi) } else { (-hi, -lo) })
+        })
+        .collect();
+    // Written as transform_group computes it, with sign · (sign · v) = v
+    // (negation is exact), one loop per direction.
+    let one = |v: Option<f64>, g: Option<u32>| -> Option<(f64, Option<(f64, f64)>)> {
+        Some((v?, *scale.get(g? as usize)?))
+    };
+    let out = values.iter().zip(&groups.group_of);
+    if sign > 0.0 {
+        out.map(|(v, g)| {
+            let (v, sc) = one(*v, *g)?;
+            Some(match sc {
+                None => DEGENERATE_SCORE,
+                Some((rlo, rhi)) => (10.0 * (v - rlo) / (rhi - rlo)).clamp(0.0, 10.0),
+            })
+        })
+        .collect()
+    } else {
+        out.map(|(v, g)| {
+            let (v, sc) = one(*v, *g)?;
+            Some(match sc {
+                None => DEGENERATE_SCORE,
+                Some((rlo, rhi)) => (10.0 - 10.0 * (v - rlo) / (rhi - rlo)).clamp(0.0, 10.0),
+            })
+        })
+        .collect()
     }
 }
 

@@ -6,12 +6,17 @@
 //! is the weighted mean of the component scores, optionally min–max rescaled
 //! within each scope group. Every sum is taken per area in methodology order,
 //! so results are bit-identical whatever the thread count.
+//!
+//! [`combine_columns`] and [`top_drivers`] read the indicator score columns
+//! directly; [`Prepared`] (row-major) serves the sensitivity draws and the
+//! component-to-index check.
 
 use rayon::prelude::*;
 
 use super::methodology::{IndexRescale, Methodology, MissingPolicy};
 use super::scope::Groups;
 use super::transform::DEGENERATE_SCORE;
+use super::{Driver, Drivers};
 
 /// Indicator scores laid out row-major (area × indicator) for fast re-weighting.
 #[derive(Clone, Debug)]
@@ -32,7 +37,7 @@ pub struct Prepared {
 
 impl Prepared {
     /// Lays out per-indicator score columns (aligned with areas).
-    pub fn new(m: &Methodology, columns: &[Vec<Option<f64>>], n: usize) -> Prepared {
+    pub fn new(m: &Methodology, columns: &[&[Option<f64>]], n: usize) -> Prepared {
         let k = columns.len();
         let mut scores = vec![None; n * k];
         for (j, col) in columns.iter().enumerate() {
@@ -92,6 +97,7 @@ impl Prepared {
     /// Contributions of each indicator of area `a` to its index, in index
     /// points (before any index rescaling), written into `out`; false (and
     /// `out` empty) where the area has no index.
+    #[cfg(test)]
     pub fn contributions(&self, a: usize, iw: &[f64], cw: &[f64], out: &mut Vec<f64>) -> bool {
         out.clear();
         // Stack buffers for the usual handful of components.
@@ -141,6 +147,299 @@ fn combine(num: &[f64], den: &[f64], cw: &[f64], comp: &mut [Option<f64>]) -> Op
         }
     }
     (iden > 0.0).then(|| (inum / iden).clamp(0.0, 10.0))
+}
+
+/// Areas per parallel task: a few large tasks suit a handful of cores.
+const CHUNK: usize = 4096;
+
+/// Components (one column per component, methodology order) and the index
+/// before rescaling, straight from the indicator score columns (each aligned
+/// with the `n` areas), in parallel over area chunks: the numbers of
+/// [`Prepared::area`], from the same operations in the same order, without
+/// its row-major copy.
+pub fn combine_columns(
+    m: &Methodology,
+    columns: &[&[Option<f64>]],
+    iw: &[f64],
+    cw: &[f64],
+    n: usize,
+) -> (Vec<Vec<Option<f64>>>, Vec<Option<f64>>) {
+    let comp_of: Vec<usize> = m.indicators().map(|(c, _)| c).collect();
+    let ncomp = m.components.len();
+    let mut index = vec![None; n];
+    let mut components: Vec<Vec<Option<f64>>> = (0..ncomp).map(|_| vec![None; n]).collect();
+    let mut parts: Vec<Vec<&mut [Option<f64>]>> = (0..n.div_ceil(CHUNK))
+        .map(|_| Vec::with_capacity(ncomp))
+        .collect();
+    for col in &mut components {
+        for (part, c) in parts.iter_mut().zip(col.chunks_mut(CHUNK)) {
+            part.push(c);
+        }
+    }
+    parts
+        .into_par_iter()
+        .zip(index.par_chunks_mut(CHUNK))
+        .enumerate()
+        .for_each(|(ch, (mut comp_cols, index))| {
+            let (a0, len) = (ch * CHUNK, index.len());
+            // Weighted sums per component, one indicator column at a time:
+            // each area still adds its terms in methodology order, as
+            // Prepared::area does. An absent score adds -0.0, the exact
+            // identity of +.
+            let mut num = vec![0.0; ncomp * len];
+            let mut den = vec![0.0; ncomp * len];
+            let mut missing = vec![false; len];
+            for (j, col) in columns.iter().enumerate() {
+                let (c, w) = (comp_of[j], iw[j]);
+                let col = col.get(a0..a0 + len).unwrap_or_default();
+                let (Some(num), Some(den)) = (
+                    num.get_mut(c * len..(c + 1) * len),
+                    den.get_mut(c * len..(c + 1) * len),
+                ) else {
+                    continue;
+                };
+                for (((s, n), d), m) in col.iter().zip(num).zip(den).zip(&mut missing) {
+                    let (t, u) = match *s {
+                        Some(s) => (w * s, w),
+                        None => (-0.0, -0.0),
+                    };
+                    *n += t;
+                    *d += u;
+                    *m |= s.is_none();
+                }
+            }
+            let (mut nrow, mut drow) = (vec![0.0; ncomp], vec![0.0; ncomp]);
+            let mut comp = vec![None; ncomp];
+            for (i, ix) in index.iter_mut().enumerate() {
+                if m.missing == MissingPolicy::ExcludeArea && missing[i] {
+                    continue;
+                }
+                for c in 0..ncomp {
+                    nrow[c] = num[c * len + i];
+                    drow[c] = den[c * len + i];
+                }
+                comp.fill(None);
+                *ix = combine(&nrow, &drow, cw, &mut comp);
+                for (col, c) in comp_cols.iter_mut().zip(&comp) {
+                    col[i] = *c;
+                }
+            }
+        });
+    (components, index)
+}
+
+/// The `top_drivers` largest positive contributions of each area to its
+/// index, largest first, ties to the earlier indicator: what
+/// [`Prepared::contributions`] gives, in parallel over area chunks. An
+/// indicator's contribution per score point depends only on which scores the
+/// area has, so it is worked out once per pattern (once for all complete
+/// areas), not per area.
+pub fn top_drivers(
+    m: &Methodology,
+    columns: &[&[Option<f64>]],
+    iw: &[f64],
+    cw: &[f64],
+    n: usize,
+) -> Drivers {
+    // Slot counts are u8; top_drivers is checked to be at most 100.
+    let top = m.top_drivers.min(255);
+    let mut used = vec![0u8; n];
+    if top == 0 {
+        return Drivers {
+            top,
+            used,
+            slots: Vec::new(),
+        };
+    }
+    let pattern = Pattern {
+        comp_of: m.indicators().map(|(c, _)| c).collect(),
+        ncomp: m.components.len(),
+        policy: m.missing,
+        iw,
+        cw,
+    };
+    let k = columns.len();
+    let all = vec![true; k];
+    let mut full = vec![None; k];
+    let full_has_index = pattern.factors(&all, &mut full);
+    let mut slots = vec![Driver::default(); n * top];
+    slots
+        .par_chunks_mut(CHUNK * top)
+        .zip(used.par_chunks_mut(CHUNK))
+        .enumerate()
+        .for_each(|(ch, (slots, used))| {
+            let (a0, len) = (ch * CHUNK, used.len());
+            // Contributions column by column with the complete-area factors
+            // (`contrib[j * len + i]`), then redone row by row for areas
+            // with missing scores.
+            let mut contrib = vec![0.0; k * len];
+            let mut complete = vec![true; len];
+            for (j, col) in columns.iter().enumerate() {
+                let col = col.get(a0..a0 + len).unwrap_or_default();
+                let out = &mut contrib[j * len..(j + 1) * len];
+                for ((s, v), c) in col.iter().zip(out).zip(&mut complete) {
+                    *v = match (s, full[j]) {
+                        (Some(s), Some(f)) => f * s,
+                        _ => 0.0,
+                    };
+                    *c &= s.is_some();
+                }
+            }
+            let mut present = vec![false; k];
+            let mut factor = vec![None; k];
+            let mut row = vec![0.0; k];
+            for (i, (slot, used)) in slots.chunks_mut(top).zip(used.iter_mut()).enumerate() {
+                if complete[i] {
+                    if !full_has_index {
+                        continue;
+                    }
+                    for (j, r) in row.iter_mut().enumerate() {
+                        *r = contrib[j * len + i];
+                    }
+                } else {
+                    let a = a0 + i;
+                    for (p, col) in present.iter_mut().zip(columns) {
+                        *p = col.get(a).is_some_and(Option::is_some);
+                    }
+                    if !pattern.factors(&present, &mut factor) {
+                        continue;
+                    }
+                    for ((r, col), f) in row.iter_mut().zip(columns).zip(&factor) {
+                        *r = match (col.get(a), f) {
+                            (Some(Some(s)), Some(f)) => f * s,
+                            _ => 0.0,
+                        };
+                    }
+                }
+                *used = select_top(&row, slot);
+            }
+        });
+    Drivers { top, used, slots }
+}
+
+/// The largest positive values of `row` into `slot` (its length is the
+/// number kept), largest first, ties to the earlier position; returns how
+/// many. Branch-free compare-and-select for up to 8 slots (the branches of
+/// an insertion list mispredict on every other value); NaN, which no
+/// comparison orders, takes the insertion list.
+fn select_top(row: &[f64], slot: &mut [Driver]) -> u8 {
+    let top = slot.len();
+    if (1..=8).contains(&top) && !row.iter().any(|v| v.is_nan()) {
+        let mut val = [f64::NEG_INFINITY; 8];
+        let mut ind = [0usize; 8];
+        for (j, &v) in row.iter().enumerate() {
+            // Kept only when it beats the last slot (-inf while empty).
+            if v <= 0.0 || v <= val[top - 1] {
+                continue;
+            }
+            // Insert before the first smaller value: position q takes its
+            // left neighbour where v beats that, else v where v beats it.
+            for q in (0..top).rev() {
+                let (left_v, left_i) = if q > 0 {
+                    (val[q - 1], ind[q - 1])
+                } else {
+                    (f64::INFINITY, 0)
+                };
+                let shift = v > left_v;
+                let here = v > val[q];
+                val[q] = if shift {
+                    left_v
+                } else if here {
+                    v
+                } else {
+                    val[q]
+                };
+                ind[q] = if shift {
+                    left_i
+                } else if here {
+                    j
+                } else {
+                    ind[q]
+                };
+            }
+        }
+        let mut k = 0;
+        for (s, (&v, &i)) in slot.iter_mut().zip(val.iter().zip(&ind)) {
+            if v > 0.0 {
+                *s = Driver {
+                    indicator: i,
+                    contribution: v,
+                };
+                k += 1;
+            }
+        }
+        return k as u8;
+    }
+    let mut k = 0usize;
+    for (j, &v) in row.iter().enumerate() {
+        if v <= 0.0 {
+            continue;
+        }
+        let at = slot[..k]
+            .iter()
+            .position(|b| v > b.contribution)
+            .unwrap_or(k);
+        if at < top {
+            let end = (k + 1).min(top);
+            slot.copy_within(at..end - 1, at + 1);
+            slot[at] = Driver {
+                indicator: j,
+                contribution: v,
+            };
+            k = end;
+        }
+    }
+    k as u8
+}
+
+/// What a pattern of present scores implies, as [`Prepared::area`] and
+/// [`Prepared::contributions`] work it out.
+struct Pattern<'a> {
+    comp_of: Vec<usize>,
+    ncomp: usize,
+    policy: MissingPolicy,
+    iw: &'a [f64],
+    cw: &'a [f64],
+}
+
+impl Pattern<'_> {
+    /// Each indicator's contribution per score point, `cw[c] / cden * iw[j]
+    /// / den[c]`, into `out` (`None`: contributes nothing); false when an
+    /// area with these scores has no index.
+    fn factors(&self, present: &[bool], out: &mut [Option<f64>]) -> bool {
+        let (iw, cw) = (self.iw, self.cw);
+        if self.policy == MissingPolicy::ExcludeArea && present.iter().any(|p| !p) {
+            return false;
+        }
+        let mut den = vec![0.0; self.ncomp];
+        for (j, &p) in present.iter().enumerate() {
+            if p {
+                den[self.comp_of[j]] += iw[j];
+            }
+        }
+        // As combine: a component has a score where den > 0, the index
+        // where some such component has weight.
+        let mut iden = 0.0;
+        for (d, w) in den.iter().zip(cw) {
+            if *d > 0.0 {
+                iden += w;
+            }
+        }
+        if iden.is_nan() || iden <= 0.0 {
+            return false;
+        }
+        let cden: f64 = den
+            .iter()
+            .zip(cw)
+            .filter(|(d, _)| **d > 0.0)
+            .map(|(_, w)| w)
+            .sum();
+        for (j, f) in out.iter_mut().enumerate() {
+            let c = self.comp_of[j];
+            *f = (present[j] && den[c] > 0.0).then(|| cw[c] / cden * iw[j] / den[c]);
+        }
+        true
+    }
 }
 
 /// Components (`n × ncomp`, row-major) and index for every area, in parallel.
@@ -197,32 +496,88 @@ pub fn rank_into(
     index: &[Option<f64>],
     groups: &Groups,
     rank: &mut [u32],
-    scratch: &mut Vec<(f64, usize)>,
+    scratch: &mut RankScratch,
 ) -> Vec<usize> {
     rank.fill(0);
     let mut counts = Vec::with_capacity(groups.groups.len());
     for g in &groups.groups {
-        scratch.clear();
-        scratch.extend(g.iter().filter_map(|&i| index[i].map(|v| (v, i))));
-        // A total order (index, then position), so any sort gives the same result.
-        let cmp = |a: &(f64, usize), b: &(f64, usize)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
-        if scratch.len() >= 8192 {
-            scratch.par_sort_unstable_by(cmp);
-        } else {
-            scratch.sort_unstable_by(cmp);
+        scratch.keys.clear();
+        scratch.keys.extend(
+            g.iter()
+                .filter_map(|&i| index.get(i).copied().flatten().map(|v| (desc_key(v), i))),
+        );
+        // Members come in ascending position, so a stable sort on the key
+        // alone leaves ties with the lower code first.
+        sort_by_key_stable(&mut scratch.keys, &mut scratch.tmp);
+        for (r, &(_, i)) in scratch.keys.iter().enumerate() {
+            if let Some(x) = rank.get_mut(i) {
+                *x = r as u32 + 1;
+            }
         }
-        for (r, &(_, i)) in scratch.iter().enumerate() {
-            rank[i] = r as u32 + 1;
-        }
-        counts.push(scratch.len());
+        counts.push(scratch.keys.len());
     }
     counts
+}
+
+/// Reusable buffers of [`rank_into`].
+#[derive(Debug, Default)]
+pub struct RankScratch {
+    keys: Vec<(u64, usize)>,
+    tmp: Vec<(u64, usize)>,
+}
+
+/// A key whose ascending order is `f64::total_cmp`'s descending order.
+fn desc_key(v: f64) -> u64 {
+    let b = v.to_bits();
+    // total_cmp's order as unsigned: flip every bit of negatives, the sign
+    // bit of the rest.
+    let asc = if b >> 63 == 1 { !b } else { b | (1 << 63) };
+    !asc
+}
+
+/// Stable sort by the key: LSD radix (11-bit digits, skipping digits that
+/// all keys share) for large groups, std's stable sort for small ones.
+fn sort_by_key_stable(keys: &mut Vec<(u64, usize)>, tmp: &mut Vec<(u64, usize)>) {
+    const BITS: usize = 11;
+    const DIGITS: usize = 64usize.div_ceil(BITS);
+    const MASK: u64 = (1 << BITS) - 1;
+    if keys.len() < 1024 {
+        keys.sort_by_key(|k| k.0);
+        return;
+    }
+    let mut hist = vec![0usize; DIGITS << BITS];
+    for &(k, _) in keys.iter() {
+        for d in 0..DIGITS {
+            hist[(d << BITS) | ((k >> (BITS * d)) & MASK) as usize] += 1;
+        }
+    }
+    let n = keys.len();
+    tmp.clear();
+    tmp.resize(n, (0, 0));
+    for (d, h) in hist.chunks_mut(1 << BITS).enumerate() {
+        if h.contains(&n) {
+            continue;
+        }
+        // Counts to starting offsets, in place.
+        let mut sum = 0;
+        for c in h.iter_mut() {
+            let x = *c;
+            *c = sum;
+            sum += x;
+        }
+        for &e in keys.iter() {
+            let b = ((e.0 >> (BITS * d)) & MASK) as usize;
+            tmp[h[b]] = e;
+            h[b] += 1;
+        }
+        std::mem::swap(keys, tmp);
+    }
 }
 
 /// Ranks and deciles within scope.
 pub fn ranks(index: &[Option<f64>], groups: &Groups) -> (Vec<Option<u32>>, Vec<Option<u8>>) {
     let mut rank = vec![0u32; index.len()];
-    let counts = rank_into(index, groups, &mut rank, &mut Vec::new());
+    let counts = rank_into(index, groups, &mut rank, &mut RankScratch::default());
     let mut deciles = vec![None; index.len()];
     let mut ranks = vec![None; index.len()];
     for (i, &r) in rank.iter().enumerate() {
