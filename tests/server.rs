@@ -1252,3 +1252,52 @@ async fn prewarm_cuts_overview_tiles_in_the_background() {
     );
     assert_eq!(m.tile_hits.load(Ordering::Relaxed), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_body_sent_too_slowly_gets_408() {
+    let (addr, tx, server) = start_real(ServerConfig {
+        limits: Limits {
+            request_timeout: Duration::from_millis(500),
+            ..Limits::default()
+        },
+        ..config()
+    })
+    .await;
+    tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        let body = br#"{"codes": ["E01000001", "E01000002"]}"#;
+        write!(
+            s,
+            "POST /api/score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .unwrap();
+        // The headers arrived in time; the body trickles for longer than the limit.
+        s.set_read_timeout(Some(Duration::from_millis(150))).unwrap();
+        let t = std::time::Instant::now();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 1024];
+        for b in body {
+            if s.write_all(&[*b]).is_err() {
+                break;
+            }
+            if let Ok(n) = s.read(&mut buf) {
+                got.extend_from_slice(&buf[..n]);
+                if n == 0 || got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    break;
+                }
+            }
+        }
+        let head = String::from_utf8_lossy(&got).to_string();
+        assert!(head.starts_with("HTTP/1.1 408"), "got {head:?}");
+        assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    })
+    .await
+    .unwrap();
+    tx.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("graceful shutdown")
+        .unwrap()
+        .unwrap();
+}
