@@ -29,12 +29,19 @@ echo "tiles z8-14: $(wc -l < "$work/dxmap-urls.txt")"
 
 wait_up() { for _ in $(seq 1 600); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done; echo "server at $1 did not start" >&2; return 1; }
 
-# 2. dxmap: cold pass on a fresh process, then warm wrk.
-RUST_LOG=warn "$dxmap" -q serve --dataset "$work/london.dxds" --addr 127.0.0.1:18080 --cache-mb 256 &
+# 2. dxmap: cold passes on fresh processes, then warm wrk.
+trap 'kill ${dx:-} 2>/dev/null || true; [ -n "${mt:-}" ] && kill $mt 2>/dev/null || true' EXIT
+RUST_LOG=warn "$dxmap" -q serve --dataset "$work/london.dxds" --addr 127.0.0.1:18080 --cache-mb 256 --no-prewarm &
 dx=$!
-trap 'kill $dx 2>/dev/null || true; [ -n "${mt:-}" ] && kill $mt 2>/dev/null || true' EXIT
 wait_up http://127.0.0.1:18080/healthz
-echo "== dxmap cold z10-14 (each tile once, fresh process)"
+echo "== dxmap cold z10-14 without prewarm (every tile cut on request)"
+python3 "$here/cold.py" 127.0.0.1 18080 "$work/dxmap-cold-urls.txt"
+kill $dx; wait $dx 2>/dev/null || true
+RUST_LOG=info "$dxmap" -q serve --dataset "$work/london.dxds" --addr 127.0.0.1:18080 --cache-mb 256 2> "$work/dxmap.log" &
+dx=$!
+wait_up http://127.0.0.1:18080/healthz
+for _ in $(seq 1 300); do grep -q "tiles prewarmed" "$work/dxmap.log" && break; sleep 0.1; done
+echo "== dxmap first visit z10-14 with the default prewarm (z<=11 cut at start)"
 python3 "$here/cold.py" 127.0.0.1 18080 "$work/dxmap-cold-urls.txt"
 echo "== dxmap warm-up pass"
 python3 "$here/cold.py" 127.0.0.1 18080 "$work/dxmap-urls.txt"
