@@ -13,6 +13,8 @@
 mod geojson;
 mod shapefile;
 
+pub use shapefile::parse_shapefile;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 

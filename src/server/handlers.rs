@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -92,11 +92,19 @@ fn truncate(s: &str) -> String {
     s.chars().take(40).collect()
 }
 
+/// A path parameter, or a JSON 400 where axum would reject it in plain
+/// text (a segment that is not UTF-8 once percent-decoded; found by fuzzing).
+pub(super) fn path_param<T>(p: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
+    p.map(|Path(v)| v)
+        .map_err(|e| ApiError::BadRequest(format!("path: {}", e.body_text())))
+}
+
 /// `GET /api/areas/{code}`.
 pub async fn area(
     State(state): State<AppState>,
-    Path(code): Path<String>,
+    code: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
+    let code = path_param(code)?;
     let served = state.served();
     let i = position(&served, &code)?;
     Ok(json_value(&served.area_detail(i)))

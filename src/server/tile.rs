@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::body::Body;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -15,6 +16,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
+use super::handlers::path_param;
 use super::served::{CachedTile, Served};
 use crate::tiles::TileCoord;
 
@@ -108,9 +110,10 @@ async fn fetch(
 /// `GET /tiles/{z}/{x}/{y}.mvt`.
 pub async fn tile(
     State(state): State<AppState>,
-    Path((z, x, y)): Path<(String, String, String)>,
+    zxy: Result<Path<(String, String, String)>, PathRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let (z, x, y) = path_param(zxy)?;
     let served = state.served();
     let coord = parse_coord(&z, &x, &y, &served)?;
     let cache_control = HeaderValue::from_str(&state.config().tile_cache_control)

@@ -3,8 +3,10 @@
 //! attributes become text properties, polygon rings are grouped into
 //! polygons (each hole goes to the exterior that contains it) and turned
 //! from the Shapefile convention (exterior clockwise) to RFC 7946's.
+//! [`parse_shapefile`] does the same from bytes held in memory.
 
 use std::collections::BTreeMap;
+use std::io::{Cursor, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use ::shapefile::dbase::FieldValue;
@@ -58,7 +60,65 @@ pub(super) fn read(path: &Path, opts: &BoundaryOptions) -> Result<Boundaries, In
     if size > cap {
         return Err(file_err(format!("size exceeds the limit of {cap} bytes")));
     }
-    let mut reader = ::shapefile::Reader::from_path(path).map_err(|e| file_err(e.to_string()))?;
+    let reader = ::shapefile::Reader::from_path(path).map_err(|e| file_err(e.to_string()))?;
+    let raw = raw_features(reader, path)?;
+    finish(path, raw, declared, opts, true)
+}
+
+/// Parses a shapefile held in memory: the `.shp` bytes, the `.shx` index if
+/// there is one, the `.dbf` attributes and the `.prj` text (needed unless
+/// `opts.crs` is set). `file` names the `.shp` in errors. This is the path
+/// the fuzz targets and in-memory callers take; reading from disk is the same after
+/// the files are opened.
+pub fn parse_shapefile(
+    shp: &[u8],
+    shx: Option<&[u8]>,
+    dbf: &[u8],
+    prj: Option<&str>,
+    file: &Path,
+    opts: &BoundaryOptions,
+) -> Result<Boundaries, IngestError> {
+    let file_err = |message: String| IngestError::File {
+        file: file.to_path_buf(),
+        message,
+    };
+    let declared = match (opts.crs, prj) {
+        (Some(crs), _) => Declared::User(crs),
+        (None, Some(wkt)) => match Crs::from_wkt(wkt) {
+            Some(crs) => Declared::File(crs),
+            None => {
+                let head: String = wkt.trim().chars().take(80).collect();
+                return Err(file_err(format!(
+                    "unknown CRS {head:?} in the .prj; state the CRS (e.g. EPSG:27700)"
+                )));
+            }
+        },
+        (None, None) => {
+            return Err(file_err(
+                "no .prj says its CRS; state the CRS (e.g. EPSG:27700)".to_string(),
+            ));
+        }
+    };
+    let cap = opts.max_bytes.unwrap_or(DEFAULT_MAX_BYTES);
+    if shp.len() as u64 > cap {
+        return Err(file_err(format!("size exceeds the limit of {cap} bytes")));
+    }
+    let shapes = match shx {
+        Some(shx) => ::shapefile::ShapeReader::with_shx(Cursor::new(shp), Cursor::new(shx)),
+        None => ::shapefile::ShapeReader::new(Cursor::new(shp)),
+    }
+    .map_err(|e| file_err(e.to_string()))?;
+    let records = ::shapefile::dbase::Reader::new(Cursor::new(dbf))
+        .map_err(|e| file_err(format!("attributes (.dbf): {e}")))?;
+    let raw = raw_features(::shapefile::Reader::new(shapes, records), file)?;
+    finish(file, raw, declared, opts, true)
+}
+
+/// Reads every shape and record: polygons grouped into rings, attributes as text.
+fn raw_features<T: Read + Seek, D: Read + Seek>(
+    mut reader: ::shapefile::Reader<T, D>,
+    path: &Path,
+) -> Result<Vec<RawFeature>, IngestError> {
     let mut raw = Vec::new();
     for (index, item) in reader.iter_shapes_and_records().enumerate() {
         let (shape, record) = item.map_err(|e| IngestError::Feature {
@@ -108,7 +168,7 @@ pub(super) fn read(path: &Path, opts: &BoundaryOptions) -> Result<Boundaries, In
             polygons,
         });
     }
-    finish(path, raw, declared, opts, true)
+    Ok(raw)
 }
 
 /// `path` with another extension, lower or upper case, if that file exists.
