@@ -1,5 +1,6 @@
-//! What several subcommands share: the built-in London defaults and loading
-//! a dataset from an artifact, a project file or the embedded data.
+//! What several subcommands share: the built-in London defaults, loading a
+//! dataset from an artifact, a project file or the embedded data, and the
+//! one-line error message the binary prints.
 
 use std::path::Path;
 
@@ -48,9 +49,40 @@ pub fn load_dataset(path: Option<&Path>, quiet: bool) -> anyhow::Result<Dataset>
     }
 }
 
+/// The error and its causes joined by ": ", as anyhow's `{:#}` prints them,
+/// but leaving out a cause the message before it already ends with (errors
+/// such as "file: reason" that also return the reason as their source).
+pub fn error_chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.ends_with(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_chain_says_each_cause_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let e = anyhow::Error::new(dxmap::ingest::IngestError::Io {
+            file: "a.csv".into(),
+            source: io,
+        })
+        .context("building p.toml");
+        assert_eq!(error_chain(&e), "building p.toml: a.csv: no such file");
+        let e = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(error_chain(&e), "outer: inner");
+    }
 
     #[test]
     fn built_in_methodology_parses_with_personas() {

@@ -44,7 +44,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("dxmap: error: {e:#}");
+            eprintln!("dxmap: error: {}", common::error_chain(&e));
             ExitCode::from(2)
         }
     }

@@ -4,9 +4,11 @@
 //! text properties and repaired [`MultiPolygon`]s, the source CRS, and every
 //! repair made.
 //!
-//! The steps: read (gzip transparently, size-capped), parse, settle the CRS
-//! (the user's, else the file's, else WGS84 for GeoJSON after checking the
-//! coordinates look like longitude/latitude), reproject, repair
+//! The steps: read and parse as a stream (gzip transparently, capped in size
+//! and inflation ratio), settle the CRS (the user's, else the file's, else
+//! WGS84 for GeoJSON; a stated CRS that contradicts the file's is an error),
+//! check the coordinates fit it (longitude/latitude, or on the British
+//! National Grid and not longitude/latitude), reproject, repair
 //! ([`crate::ingest::repair`]). Features are reprojected and repaired in
 //! parallel; outputs keep file order.
 
@@ -23,7 +25,7 @@ use rayon::prelude::*;
 
 use crate::ingest::IngestError;
 use crate::ingest::crs::{pure_rust_transform, reproject_all};
-use crate::ingest::gzip::{DEFAULT_MAX_BYTES, read_capped};
+use crate::ingest::gzip::{DEFAULT_MAX_BYTES, open_capped};
 use crate::ingest::repair::{RawPolygons, repair_polygons};
 
 /// A coordinate reference system of an input file.
@@ -110,8 +112,11 @@ pub fn read_boundaries(path: &Path, opts: &BoundaryOptions) -> Result<Boundaries
         return shapefile::read(path, opts);
     }
     if inner.ends_with(".geojson") || inner.ends_with(".json") || name.ends_with(".gz") {
-        let bytes = read_capped(path, opts.max_bytes.unwrap_or(DEFAULT_MAX_BYTES))?;
-        return parse_geojson(&bytes, path, opts);
+        // Streamed: a file far larger than memory (or a gzip bomb) is refused
+        // while it is read, not after.
+        let (reader, _) = open_capped(path, opts.max_bytes.unwrap_or(DEFAULT_MAX_BYTES))?;
+        let parsed = geojson::parse_reader(reader, path)?;
+        return settle_crs(parsed, path, opts);
     }
     Err(IngestError::File {
         file: path.to_path_buf(),
@@ -128,10 +133,21 @@ pub fn parse_geojson(
     opts: &BoundaryOptions,
 ) -> Result<Boundaries, IngestError> {
     let parsed = geojson::parse(bytes, file)?;
-    let declared = match (opts.crs, parsed.crs) {
-        (Some(crs), _) => Declared::User(crs),
-        (None, Some(name)) => match Crs::parse(&name) {
-            Some(crs) => Declared::File(crs),
+    settle_crs(parsed, file, opts)
+}
+
+/// Settles a parsed file's CRS (the user's, else the file's, else WGS84),
+/// refusing a stated CRS that contradicts the file's own, then finishes.
+fn settle_crs(
+    parsed: geojson::Parsed,
+    file: &Path,
+    opts: &BoundaryOptions,
+) -> Result<Boundaries, IngestError> {
+    let in_file = match parsed.crs.as_deref() {
+        None => None,
+        Some(name) => match Crs::parse(name) {
+            Some(crs) => Some(crs),
+            None if opts.crs.is_some() => None,
             None => {
                 return Err(IngestError::File {
                     file: file.to_path_buf(),
@@ -141,6 +157,18 @@ pub fn parse_geojson(
                 });
             }
         },
+    };
+    let declared = match (opts.crs, in_file) {
+        (Some(user), Some(own)) if user != own => {
+            return Err(IngestError::File {
+                file: file.to_path_buf(),
+                message: format!(
+                    "the file's \"crs\" member says {own}, but {user} was stated for it; the two contradict, so one is wrong"
+                ),
+            });
+        }
+        (Some(crs), _) => Declared::User(crs),
+        (None, Some(crs)) => Declared::File(crs),
         (None, None) => Declared::Assumed,
     };
     finish(file, parsed.features, declared, opts, false)
@@ -174,6 +202,9 @@ fn finish(
     };
     if crs == Crs::Wgs84 {
         check_lon_lat(file, &raw, declared)?;
+    }
+    if crs == Crs::BritishNationalGrid {
+        check_grid(file, &raw, declared)?;
     }
     let mut raw = raw;
     if pure_rust_transform(crs).is_none() {
@@ -287,6 +318,60 @@ fn check_lon_lat(file: &Path, raw: &[RawFeature], declared: Declared) -> Result<
             c.x, c.y
         ),
     })
+}
+
+/// Refuses British National Grid when a coordinate lies off the grid, or
+/// when every coordinate could be a longitude/latitude (a WGS84 file
+/// mislabelled: in metres it would all lie within 180 m of the grid's
+/// origin, in the sea off the Isles of Scilly).
+fn check_grid(file: &Path, raw: &[RawFeature], declared: Declared) -> Result<(), IngestError> {
+    let why = match declared {
+        Declared::File(_) => "the file states EPSG:27700 (British National Grid), but",
+        _ => "EPSG:27700 (British National Grid) was stated, but",
+    };
+    let fail = |feature: usize, f: &RawFeature, message: String| IngestError::Feature {
+        file: file.to_path_buf(),
+        feature,
+        code: feature_code(&f.properties),
+        message: format!("{why} {message}"),
+    };
+    let coords = || {
+        raw.iter().enumerate().flat_map(|(i, f)| {
+            f.polygons
+                .iter()
+                .flatten()
+                .flatten()
+                .map(move |c| (i, f, *c))
+        })
+    };
+    // The grid's extent (EPSG:27700 area of use, with a margin).
+    let on_grid = |c: &Coord<f64>| {
+        (-110_000.0..=710_000.0).contains(&c.x) && (-20_000.0..=1_300_000.0).contains(&c.y)
+    };
+    if let Some((i, f, c)) = coords().find(|(_, _, c)| !on_grid(c)) {
+        return Err(fail(
+            i,
+            f,
+            format!(
+                "coordinate ({}, {}) is off the grid; state the file's real CRS",
+                c.x, c.y
+            ),
+        ));
+    }
+    let lon_lat = |c: &Coord<f64>| c.x.abs() <= 180.0 && c.y.abs() <= 90.0;
+    if coords().all(|(_, _, c)| lon_lat(&c))
+        && let Some((i, f, c)) = coords().next()
+    {
+        return Err(fail(
+            i,
+            f,
+            format!(
+                "every coordinate is within ±180, ±90, e.g. ({}, {}): these are longitude/latitude, not metres; state EPSG:4326",
+                c.x, c.y
+            ),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -457,6 +542,44 @@ mod tests {
         assert_eq!(
             e,
             "t.geojson: unknown CRS \"Mars2000\" in the file's \"crs\" member; state the CRS (e.g. EPSG:27700)"
+        );
+    }
+
+    #[test]
+    fn a_stated_crs_must_agree_with_the_file_and_its_coordinates() {
+        let square = format!(r#"{{"type":"Polygon","coordinates":{SQUARE}}}"#);
+        let named = |crs: &str| {
+            format!(
+                r#"{{"type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"{crs}"}}}},"features":[{}]}}"#,
+                feature(r#"{"code":"A"}"#, &square)
+            )
+        };
+        let bng = BoundaryOptions {
+            crs: Some(Crs::BritishNationalGrid),
+            ..Default::default()
+        };
+        let e = parse_geojson(named("EPSG:4326").as_bytes(), Path::new("t.geojson"), &bng)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "t.geojson: the file's \"crs\" member says EPSG:4326 (WGS84), but EPSG:27700 (British National Grid) was stated for it; the two contradict, so one is wrong"
+        );
+        let e = parse(&named("EPSG:27700")).unwrap_err().to_string();
+        assert!(
+            e.starts_with("t.geojson: feature 0 (A): the file states EPSG:27700 (British National Grid), but every coordinate is within ±180, ±90"),
+            "{e}"
+        );
+        let far = feature(
+            r#"{"code":"B"}"#,
+            r#"{"type":"Polygon","coordinates":[[[0,0],[9000000,0],[9000000,1000],[0,0]]]}"#,
+        );
+        let e = parse_geojson(collection(&[far]).as_bytes(), Path::new("t.geojson"), &bng)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("t.geojson: feature 0 (B): EPSG:27700 (British National Grid) was stated, but coordinate (9000000, 0) is off the grid"),
+            "{e}"
         );
     }
 

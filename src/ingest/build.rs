@@ -393,7 +393,13 @@ fn join(
 ) -> Result<Joined, IngestError> {
     let files = &project.files;
     let path = files.display_path(&d.file);
-    let table = Table::parse(&files.read(&d.file)?, &path)?;
+    let table = Table::parse(&files.read_table(&d.file)?, &path)?;
+    if table.is_empty() {
+        return Err(IngestError::File {
+            file: path,
+            message: "no rows (only a header line)".into(),
+        });
+    }
     let kinds: Vec<ColumnKind> = d
         .columns
         .iter()
@@ -487,6 +493,7 @@ fn join(
         point: if is_points { point } else { None },
         unique: !is_points,
         allow_empty: d.allow_empty,
+        geography: &project.spec.geography,
     };
 
     let missing = validate::missing_columns(&table, &kinds, &ex);

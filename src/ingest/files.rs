@@ -4,7 +4,10 @@
 //! In: a path as written in a project file (relative to the project file).
 //! Out: the file's bytes (gunzipped when the name ends in `.gz`) and the path
 //! to show in messages. [`Files::Embedded`] lets the default London dataset be
-//! built without any file on disk.
+//! built without any file on disk. Tables on disk are read through the
+//! size-capped reader ([`crate::ingest::gzip`]) and refused when a line runs
+//! past [`MAX_LINE_BYTES`], so a huge single-line file or a gzip bomb given as
+//! a table costs at most a few megabytes of memory.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -12,6 +15,12 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::IngestError;
+use super::gzip::{DEFAULT_MAX_BYTES, io_error, open_capped};
+
+/// Longest line a table may have. A census table with a thousand columns has
+/// lines of tens of kilobytes; a longer line means the file is not a table
+/// (a single-line JSON file, a binary file, a gzip bomb of one line).
+pub const MAX_LINE_BYTES: usize = 1 << 20;
 
 /// A source of input files.
 #[derive(Clone, Debug)]
@@ -66,6 +75,51 @@ impl Files {
         }
     }
 
+    /// The bytes of a table (CSV) `name`: from disk gunzipped when it is
+    /// gzip (by magic number), capped at [`DEFAULT_MAX_BYTES`] of content and
+    /// [`MAX_LINE_BYTES`] per line, checked as it streams in; embedded as [`Files::read`].
+    pub fn read_table(&self, name: &str) -> Result<Cow<'_, [u8]>, IngestError> {
+        let Files::Dir(_) = self else {
+            return self.read(name);
+        };
+        let path = self.display_path(name);
+        let (mut reader, _) = open_capped(&path, DEFAULT_MAX_BYTES)?;
+        let mut out = Vec::new();
+        let mut chunk = vec![0u8; 1 << 16];
+        // Bytes since the last line break.
+        let mut run = 0usize;
+        loop {
+            let n = match reader.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(io_error(&path, e)),
+            };
+            let got = &chunk[..n];
+            let first = got.iter().position(|&b| b == b'\n');
+            let longest = match first {
+                Some(i) => run + i,
+                None => run + n,
+            };
+            if longest > MAX_LINE_BYTES {
+                let line = 1 + out.iter().filter(|&&b| b == b'\n').count();
+                return Err(IngestError::Row {
+                    file: path,
+                    line,
+                    message: format!(
+                        "longer than {MAX_LINE_BYTES} bytes with no line break; not a CSV table (a single-line file?)"
+                    ),
+                });
+            }
+            run = match got.iter().rposition(|&b| b == b'\n') {
+                Some(last) => n - last - 1,
+                None => run + n,
+            };
+            out.extend_from_slice(got);
+        }
+        Ok(Cow::Owned(out))
+    }
+
     /// The bytes of `name`, gunzipped when its name ends in `.gz`.
     pub fn read(&self, name: &str) -> Result<Cow<'_, [u8]>, IngestError> {
         let raw = self.read_raw(name)?;
@@ -107,5 +161,19 @@ mod tests {
         assert_eq!(&*files.read("t.csv").unwrap(), b"x");
         let err = files.read("nope.csv").unwrap_err().to_string();
         assert!(err.contains("nope.csv"), "{err}");
+    }
+
+    #[test]
+    fn tables_with_an_endless_line_are_refused_where_it_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = b"a,b\n1,2\n".to_vec();
+        text.extend(std::iter::repeat_n(b'x', MAX_LINE_BYTES + 1));
+        std::fs::write(dir.path().join("t.csv"), &text).unwrap();
+        let files = Files::Dir(dir.path().to_path_buf());
+        let err = files.read_table("t.csv").unwrap_err().to_string();
+        assert!(err.contains("t.csv: line 3: longer than"), "{err}");
+        text.truncate(8 + MAX_LINE_BYTES);
+        std::fs::write(dir.path().join("t.csv"), &text).unwrap();
+        assert_eq!(files.read_table("t.csv").unwrap().len(), text.len());
     }
 }

@@ -80,7 +80,10 @@ pub fn read_units(
     files: &Files,
     spec: &AreaLookupSpec,
 ) -> Result<HashMap<String, (String, String)>, IngestError> {
-    let table = Table::parse(&files.read(&spec.file)?, &files.display_path(&spec.file))?;
+    let table = Table::parse(
+        &files.read_table(&spec.file)?,
+        &files.display_path(&spec.file),
+    )?;
     let codes = table.require(&spec.code)?;
     let unit_codes = table.require(&spec.unit_code)?;
     let unit_names = table.require(&spec.unit_name)?;
@@ -96,7 +99,10 @@ pub fn read_units(
 
 /// Reads a code lookup as (from, to) pairs.
 pub fn read_lookup(files: &Files, spec: &LookupSpec) -> Result<Vec<(String, String)>, IngestError> {
-    let table = Table::parse(&files.read(&spec.file)?, &files.display_path(&spec.file))?;
+    let table = Table::parse(
+        &files.read_table(&spec.file)?,
+        &files.display_path(&spec.file),
+    )?;
     read_pairs(&table, &spec.from, &spec.to)
 }
 

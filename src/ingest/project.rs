@@ -28,6 +28,7 @@
 //! ]
 //! ```
 
+use std::io::Read;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -313,6 +314,9 @@ fn yes() -> bool {
     true
 }
 
+/// Largest project file read: they are a few kilobytes of TOML.
+pub const MAX_PROJECT_BYTES: u64 = 1 << 20;
+
 /// A parsed, checked project.
 #[derive(Clone, Debug)]
 pub struct Project {
@@ -328,9 +332,25 @@ pub struct Project {
 impl Project {
     /// Reads a project file from disk; its files are resolved beside it.
     pub fn load(path: &Path) -> Result<Project, IngestError> {
-        let text = std::fs::read_to_string(path).map_err(|source| IngestError::Io {
+        let io = |source| IngestError::Io {
             file: path.to_path_buf(),
             source,
+        };
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_PROJECT_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(io)?;
+        if bytes.len() as u64 > MAX_PROJECT_BYTES {
+            return Err(IngestError::File {
+                file: path.to_path_buf(),
+                message: format!(
+                    "larger than {MAX_PROJECT_BYTES} bytes; a project file is a short TOML file naming the data files"
+                ),
+            });
+        }
+        let text = String::from_utf8(bytes).map_err(|e| IngestError::File {
+            file: path.to_path_buf(),
+            message: format!("not UTF-8 text (at byte {})", e.utf8_error().valid_up_to()),
         })?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Project::parse(&text, path, Files::Dir(dir))

@@ -37,8 +37,23 @@ impl Table {
         if bytes.iter().all(|b| b.is_ascii_whitespace()) {
             return Err(err("empty file (expected a header line)".into()));
         }
-        if std::str::from_utf8(bytes).is_err() {
-            return Err(err("not UTF-8 text".into()));
+        if let Err(e) = std::str::from_utf8(bytes) {
+            let at = e.valid_up_to();
+            return Err(IngestError::Row {
+                file: file.to_path_buf(),
+                line: 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count(),
+                message: format!(
+                    "not UTF-8 text (byte 0x{:02X}); save the file as UTF-8",
+                    bytes.get(at).copied().unwrap_or(0)
+                ),
+            });
+        }
+        if let Some((line, message)) = check_shape(bytes) {
+            return Err(IngestError::Row {
+                file: file.to_path_buf(),
+                line,
+                message,
+            });
         }
         let df = CsvReadOptions::default()
             .with_has_header(true)
@@ -100,6 +115,69 @@ impl Table {
             message: format!("no column '{name}' (columns: {})", self.headers.join(", ")),
         })
     }
+}
+
+/// The first record whose number of fields differs from the header's, or a
+/// quoted field never closed: its 1-based line and what is wrong. Blank
+/// lines are skipped (they read as rows of missing values).
+fn check_shape(bytes: &[u8]) -> Option<(usize, String)> {
+    let mut line = 1usize;
+    let mut record_start = 1usize;
+    let mut in_quotes = false;
+    let mut fields = 1usize;
+    let mut blank = true;
+    let mut header: Option<usize> = None;
+    let mut end_record = |fields: usize, blank: bool, start: usize| -> Option<(usize, String)> {
+        if blank {
+            return None;
+        }
+        match header {
+            None => {
+                header = Some(fields);
+                None
+            }
+            Some(h) if h != fields => Some((
+                start,
+                format!(
+                    "{fields} field{}, but the header has {h}",
+                    if fields == 1 { "" } else { "s" }
+                ),
+            )),
+            Some(_) => None,
+        }
+    };
+    for &b in bytes {
+        match b {
+            b'"' => {
+                in_quotes = !in_quotes;
+                blank = false;
+            }
+            b',' if !in_quotes => {
+                fields += 1;
+                blank = false;
+            }
+            b'\n' => {
+                line += 1;
+                if !in_quotes {
+                    if let Some(problem) = end_record(fields, blank, record_start) {
+                        return Some(problem);
+                    }
+                    record_start = line;
+                    fields = 1;
+                    blank = true;
+                }
+            }
+            b'\r' | b' ' | b'\t' => {}
+            _ => blank = false,
+        }
+    }
+    if in_quotes {
+        return Some((
+            record_start,
+            "a quoted field starts here and its closing quote never comes".to_string(),
+        ));
+    }
+    end_record(fields, blank, record_start)
 }
 
 /// The 1-based starting line of each record after the header, honouring
@@ -168,6 +246,39 @@ mod tests {
         let b = codes.iter().position(|c| *c == Some("b")).unwrap();
         assert_eq!(labels[b], None);
         assert_eq!((t.line(0), t.line(b)), (2, 5));
+    }
+
+    #[test]
+    fn ragged_rows_and_open_quotes_name_the_line() {
+        let e = |csv: &[u8]| {
+            Table::parse(csv, Path::new("x.csv"))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            e(b"a,b\n1,2\n\n3,4,5\n"),
+            "x.csv: line 4: 3 fields, but the header has 2"
+        );
+        assert_eq!(
+            e(b"a,b\r\n1,\"x,\ny\"\r\n3\r\n"),
+            "x.csv: line 4: 1 field, but the header has 2"
+        );
+        assert_eq!(
+            e(b"a,b\n1,2\n3,\"4\n5,6\n"),
+            "x.csv: line 3: a quoted field starts here and its closing quote never comes"
+        );
+        assert!(Table::parse(b"a,b\n1,\"2,\"\"q\"\"\"\n", Path::new("x.csv")).is_ok());
+    }
+
+    #[test]
+    fn non_utf8_names_the_line() {
+        let e = Table::parse(b"a,b\n1,2\n3,\xe9\n", Path::new("x.csv"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "x.csv: line 3: not UTF-8 text (byte 0xE9); save the file as UTF-8"
+        );
     }
 
     #[test]

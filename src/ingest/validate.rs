@@ -66,6 +66,29 @@ pub struct Extract<'a> {
     pub unique: bool,
     /// Empty values are plain missing data rather than problems.
     pub allow_empty: bool,
+    /// The boundaries' vintage (the project's `geography`, e.g. "LSOA 2011"),
+    /// to explain a code of another vintage.
+    pub geography: &'a str,
+}
+
+/// England and Wales LSOA codes new in 2021: above the last 2011 code, up to
+/// the last 2021 code (ONS Census 2021 tables: 35,672 LSOAs).
+const NEW_IN_2021_LSOA: [(&str, u32, u32); 2] = [("E01", 33_768, 35_762), ("W01", 1_958, 2_040)];
+
+/// Why an unknown code may be unknown: it is a 2021 LSOA code and the
+/// boundaries are LSOA 2011. `None` when there is nothing to say.
+pub fn lsoa_vintage_hint(code: &str, geography: &str) -> Option<&'static str> {
+    if !geography.contains("2011") {
+        return None;
+    }
+    let (prefix, digits) = code.split_at_checked(3)?;
+    let n: u32 = digits.parse().ok().filter(|_| digits.len() == 6)?;
+    let (_, last_2011, last_2021) = NEW_IN_2021_LSOA.iter().find(|(p, ..)| *p == prefix)?;
+    (n > *last_2011 && n <= *last_2021).then_some(
+        "; it is a 2021 LSOA code (new in 2021) but the boundaries are LSOA 2011: \
+         bring a 2021 table onto them with geography = \"lookup\" and the ONS \
+         LSOA 2011 to 2021 best-fit lookup",
+    )
 }
 
 /// Every source column a dataset needs that the table lacks.
@@ -166,8 +189,9 @@ pub fn extract(table: &Table, kinds: &[ColumnKind], ex: &Extract) -> Rows {
                 match ex.unmatched {
                     Unmatched::Ignore => rows.ignored += 1,
                     Unmatched::Report => rows.problems.push(problem(format!(
-                        "column '{code_col}': code '{code}' {}",
-                        ex.unknown_phrase
+                        "column '{code_col}': code '{code}' {}{}",
+                        ex.unknown_phrase,
+                        lsoa_vintage_hint(&code, ex.geography).unwrap_or_default()
                     ))),
                 }
                 continue;
@@ -350,6 +374,7 @@ mod tests {
             point: None,
             unique: true,
             allow_empty: false,
+            geography: "LSOA 2011",
         };
         assert!(missing_columns(&t, kinds, &ex).is_empty());
         extract(&t, kinds, &ex)
@@ -412,6 +437,25 @@ mod tests {
         assert_eq!(r.ignored, 1);
         assert_eq!(r.cells[0], [Cell::Num(-1.5)], "values may be negative");
         assert_eq!(r.cells[1], [Cell::Label("x".into())]);
+    }
+
+    #[test]
+    fn a_2021_code_among_2011_areas_is_explained() {
+        assert!(lsoa_vintage_hint("E01033769", "LSOA 2011").is_some());
+        assert!(lsoa_vintage_hint("W01002034", "LSOA 2011").is_some());
+        assert_eq!(lsoa_vintage_hint("E01033768", "LSOA 2011"), None);
+        assert_eq!(lsoa_vintage_hint("E01999999", "LSOA 2011"), None);
+        assert_eq!(lsoa_vintage_hint("E01033769", "LSOA 2021"), None);
+        assert_eq!(lsoa_vintage_hint("E0103376x", "LSOA 2011"), None);
+        let r = run(
+            "code,v\nX01033769,1\n",
+            &[ColumnKind::Value("v".into())],
+            Unmatched::Report,
+        );
+        assert_eq!(
+            msgs(&r),
+            ["t.csv: line 2: column 'code': code 'X01033769' is not in the boundaries"]
+        );
     }
 
     #[test]

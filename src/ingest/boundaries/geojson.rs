@@ -1,5 +1,6 @@
-//! GeoJSON bytes in, raw features (text properties, unrepaired rings in the
-//! file's own coordinates) and the legacy `crs` name out.
+//! GeoJSON bytes or a stream in, raw features (text properties, unrepaired
+//! rings in the file's own coordinates) and the legacy `crs` name out. A
+//! stream is parsed as it is read, so only the features are ever held.
 //!
 //! Deserialises with serde straight into flat coordinate buffers rather
 //! than through a generic JSON value tree: the 32 MB England and Wales file
@@ -10,6 +11,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 use geo_types::Coord;
@@ -28,25 +30,78 @@ pub(super) struct Parsed {
 
 /// Parses GeoJSON text (a FeatureCollection or a single Feature).
 pub(super) fn parse(bytes: &[u8], file: &Path) -> Result<Parsed, IngestError> {
-    let progress = Progress {
-        file,
-        feature: Cell::new(None),
-        in_geometry: Cell::new(false),
-        code: RefCell::new(None),
-        failure: RefCell::new(None),
-    };
+    let progress = Progress::new(file);
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let result = TopSeed(&progress)
         .deserialize(&mut de)
         .and_then(|parsed| de.end().map(|()| parsed));
-    match result {
-        Ok(parsed) => Ok(parsed),
-        Err(e) => Err(json_error(e, bytes, &progress)),
+    result.map_err(|e| {
+        let token = non_finite_token(bytes, e.line(), e.column());
+        json_error(e, token, &progress)
+    })
+}
+
+/// Parses GeoJSON from a stream, holding only the features read so far and
+/// never the text: a file far larger than memory that goes wrong is refused
+/// with memory to spare.
+pub(super) fn parse_reader<R: Read>(reader: R, file: &Path) -> Result<Parsed, IngestError> {
+    let progress = Progress::new(file);
+    let mut tail = Tail {
+        inner: BufReader::with_capacity(1 << 16, reader),
+        last: [0; TAIL],
+        pos: 0,
+    };
+    let result = {
+        let mut de = serde_json::Deserializer::from_reader(&mut tail);
+        TopSeed(&progress)
+            .deserialize(&mut de)
+            .and_then(|parsed| de.end().map(|()| parsed))
+    };
+    result.map_err(|e| {
+        // The literal that broke the JSON spans the error position: read a
+        // few bytes past it.
+        let mut ahead = [0u8; 12];
+        let got = tail.inner.read(&mut ahead).unwrap_or(0);
+        let mut window = tail.recent();
+        window.extend_from_slice(&ahead[..got]);
+        json_error(e, token_in(&window), &progress)
+    })
+}
+
+/// Bytes of the stream kept for error messages.
+const TAIL: usize = 16;
+
+/// Remembers the last [`TAIL`] bytes read (serde_json reads byte by byte).
+struct Tail<R> {
+    inner: R,
+    last: [u8; TAIL],
+    pos: usize,
+}
+
+impl<R: Read> Read for Tail<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            self.last[self.pos % TAIL] = b;
+            self.pos += 1;
+        }
+        Ok(n)
+    }
+}
+
+impl<R> Tail<R> {
+    fn recent(&self) -> Vec<u8> {
+        let n = self.pos.min(TAIL);
+        (self.pos - n..self.pos)
+            .map(|i| self.last[i % TAIL])
+            .collect()
     }
 }
 
 struct Progress<'a> {
     file: &'a Path,
+    /// Whether the top-level object was opened (else an EOF means an empty file).
+    started: Cell<bool>,
     /// The feature being read, if inside one.
     feature: Cell<Option<usize>>,
     /// Whether the reader is inside its geometry (stays set on an error there).
@@ -57,7 +112,18 @@ struct Progress<'a> {
     failure: RefCell<Option<IngestError>>,
 }
 
-impl Progress<'_> {
+impl<'a> Progress<'a> {
+    fn new(file: &'a Path) -> Progress<'a> {
+        Progress {
+            file,
+            started: Cell::new(false),
+            feature: Cell::new(None),
+            in_geometry: Cell::new(false),
+            code: RefCell::new(None),
+            failure: RefCell::new(None),
+        }
+    }
+
     fn fail<E: de::Error>(&self, message: String) -> E {
         let feature = self.feature.get().unwrap_or(0);
         *self.failure.borrow_mut() = Some(IngestError::Feature {
@@ -70,7 +136,11 @@ impl Progress<'_> {
     }
 }
 
-fn json_error(e: serde_json::Error, bytes: &[u8], progress: &Progress) -> IngestError {
+fn json_error(
+    e: serde_json::Error,
+    non_finite: Option<&'static str>,
+    progress: &Progress,
+) -> IngestError {
     if let Some(failure) = progress.failure.borrow_mut().take() {
         return failure;
     }
@@ -89,11 +159,20 @@ fn json_error(e: serde_json::Error, bytes: &[u8], progress: &Progress) -> Ingest
         },
     };
     match e.classify() {
+        Category::Eof if !progress.started.get() => IngestError::File {
+            file,
+            message: "empty file: no GeoJSON object".to_string(),
+        },
         Category::Eof => IngestError::File {
             file,
-            message: format!("truncated JSON: {e}"),
+            message: format!(
+                "truncated JSON: {e}{}",
+                feature
+                    .map(|f| format!(" (in feature {f})"))
+                    .unwrap_or_default()
+            ),
         },
-        Category::Syntax => match non_finite_token(bytes, e.line(), e.column()) {
+        Category::Syntax => match non_finite {
             Some(token) => in_feature(format!(
                 "{} {token} is not a finite number (line {} column {})",
                 if progress.in_geometry.get() {
@@ -104,21 +183,10 @@ fn json_error(e: serde_json::Error, bytes: &[u8], progress: &Progress) -> Ingest
                 e.line(),
                 e.column()
             )),
-            None => {
-                let where_ = feature
-                    .map(|f| format!(" (in feature {f})"))
-                    .unwrap_or_default();
-                IngestError::File {
-                    file,
-                    message: format!("invalid JSON: {e}{where_}"),
-                }
-            }
+            None => in_feature(format!("invalid JSON: {e}")),
         },
         Category::Data => in_feature(format!("{e}")),
-        Category::Io => IngestError::File {
-            file,
-            message: format!("{e}"),
-        },
+        Category::Io => crate::ingest::gzip::io_error(&file, e.into()),
     }
 }
 
@@ -140,7 +208,12 @@ fn non_finite_token(bytes: &[u8], line: usize, column: usize) -> Option<&'static
     let at = start + column.saturating_sub(1);
     let lo = at.saturating_sub(10).min(bytes.len());
     let hi = (at + 10).min(bytes.len());
-    let window = String::from_utf8_lossy(&bytes[lo..hi]).to_ascii_lowercase();
+    token_in(&bytes[lo..hi])
+}
+
+/// The NaN/Infinity literal in a few bytes around an error, if any.
+fn token_in(window: &[u8]) -> Option<&'static str> {
+    let window = String::from_utf8_lossy(window).to_ascii_lowercase();
     if window.contains("nan") {
         Some("NaN")
     } else if window.contains("inf") {
@@ -166,6 +239,7 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parsed, A::Error> {
         let progress = self.0;
+        progress.started.set(true);
         let mut kind: Option<String> = None;
         let mut crs = None;
         let mut features = None;
