@@ -257,7 +257,7 @@ pub fn score(
         })
         .collect::<Result<_, _>>()?;
     // Each indicator's raw copy and scores; columns in parallel.
-    let columns: Vec<(Vec<Option<f64>>, Vec<Option<f64>>)> = inds
+    let columns = inds
         .par_iter()
         .zip(raws.par_iter())
         .map(|((_, ind), raw)| {
@@ -271,7 +271,7 @@ pub fn score(
             );
             (copy, score)
         })
-        .collect();
+        .collect::<Vec<_>>();
     let (iw, cw) = weights::normalised(methodology);
     let cols: Vec<&[Option<f64>]> = columns.iter().map(|(_, s)| &s[..]).collect();
     // Drivers need only the indicator scores: worked out alongside the

@@ -84,7 +84,7 @@ fn by_key<K: Ord + Hash + Copy>(dataset: &Dataset, key: impl Fn(usize) -> K) -> 
         }
     }
     // Keys are distinct, so any sort gives the one order.
-    members.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    members.sort_unstable_by_key(|m| m.0);
     members.into_iter().map(|(_, m)| m).collect()
 }
 
