@@ -221,6 +221,24 @@ struct ScoreRequest {
 fn parse_polygon(v: &Value, max_vertices: usize) -> Result<MultiPolygon<f64>, ApiError> {
     let bad = |m: String| ApiError::BadRequest(format!("polygon: {m}"));
     let g: geojson::Geometry = serde_json::from_value(v.clone()).map_err(|e| bad(e.to_string()))?;
+    // The geojson crate's conversion indexes x and y unchecked and panics on
+    // a shorter position (found by fuzzing).
+    let short = match &g.value {
+        geojson::GeometryValue::Polygon { coordinates } => {
+            coordinates.iter().flatten().any(|p| p.as_slice().len() < 2)
+        }
+        geojson::GeometryValue::MultiPolygon { coordinates } => coordinates
+            .iter()
+            .flatten()
+            .flatten()
+            .any(|p| p.as_slice().len() < 2),
+        _ => false,
+    };
+    if short {
+        return Err(bad(
+            "every position needs two numbers, longitude and latitude".into(),
+        ));
+    }
     let mp: MultiPolygon<f64> = match &g.value {
         geojson::GeometryValue::Polygon { .. } => {
             let p = Polygon::<f64>::try_from(&g.value).map_err(|e| bad(e.to_string()))?;
