@@ -1146,3 +1146,92 @@ fn martin_serves_the_exports_with_dxmaps_tiles() {
     assert!(ready, "martin did not start on port {port}");
     assert!(failures.is_empty(), "{failures:?}");
 }
+
+// ---------------------------------------------------------------- faults
+
+/// `kill -9` in the middle of `dxmap export`: the file it was replacing is
+/// byte-identical afterwards and nothing half-written has the final name;
+/// the only thing left is the dot-named temporary file it was filling. A
+/// later export to the same name succeeds and replaces the old file.
+#[test]
+fn kill_9_during_export_leaves_the_previous_file_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("london.mbtiles");
+    let previous = b"the previous export, which must survive\n".to_vec();
+    std::fs::write(&out, &previous).unwrap();
+    // The embedded London dataset to z14: tens of seconds of writing.
+    let mut child = Command::new(common::dxmap_bin())
+        .args(["--quiet", "export", "mbtiles", "--max-zoom", "14"])
+        .args(["--sensitivity-draws", "0", "--out"])
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let temps = || -> Vec<(String, u64)> {
+        std::fs::read_dir(d)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name() != "london.mbtiles")
+            .map(|e| {
+                let len = e.metadata().map(|m| m.len()).unwrap_or(0);
+                (e.file_name().to_string_lossy().into_owned(), len)
+            })
+            .collect()
+    };
+    // Wait until the temporary file holds a good part of a megabyte of tiles.
+    let started = std::time::Instant::now();
+    let mut mid_write = false;
+    while started.elapsed() < std::time::Duration::from_secs(120) {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if temps().iter().any(|(_, len)| *len > 512 * 1024) {
+            mid_write = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let running = child.try_wait().unwrap().is_none();
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    let left = temps();
+    println!(
+        "killed after {:.2?}; left behind: {left:?}",
+        started.elapsed()
+    );
+    assert!(
+        mid_write && running,
+        "export was not caught mid-write ({status})"
+    );
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        previous,
+        "previous file changed"
+    );
+    for (name, _) in &left {
+        assert!(
+            name.starts_with(".dxmap-") && name.ends_with(".tmp"),
+            "{name} is not clearly a temporary file"
+        );
+    }
+    assert_eq!(left.len(), 1, "{left:?}");
+
+    // The next run writes the output; the dead run's temporary file stays
+    // (nothing knows its writer is gone), still dot-named.
+    run_dxmap(&[
+        "--quiet",
+        "export",
+        "mbtiles",
+        "--max-zoom",
+        "2",
+        "--sensitivity-draws",
+        "0",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let db = std::fs::read(&out).unwrap();
+    assert!(db.starts_with(b"SQLite format 3\0"), "new export in place");
+    println!("after the next run: {:?}", temps());
+}
