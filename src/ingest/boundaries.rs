@@ -4,8 +4,8 @@
 //! text properties and repaired [`MultiPolygon`]s, the source CRS, and every
 //! repair made.
 //!
-//! The steps: read and parse as a stream (gzip transparently, capped in size
-//! and inflation ratio), settle the CRS (the user's, else the file's, else
+//! The steps: read and parse (gzip transparently, capped in size and
+//! inflation ratio; up to 48 MiB from memory, beyond as a stream), settle the CRS (the user's, else the file's, else
 //! WGS84 for GeoJSON; a stated CRS that contradicts the file's is an error),
 //! check the coordinates fit it (longitude/latitude, or on the British
 //! National Grid and not longitude/latitude), reproject, repair
@@ -18,6 +18,7 @@ mod shapefile;
 pub use shapefile::parse_shapefile;
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::Path;
 
 use geo_types::{Coord, MultiPolygon};
@@ -25,7 +26,7 @@ use rayon::prelude::*;
 
 use crate::ingest::IngestError;
 use crate::ingest::crs::{pure_rust_transform, reproject_all};
-use crate::ingest::gzip::{DEFAULT_MAX_BYTES, open_capped};
+use crate::ingest::gzip::{DEFAULT_MAX_BYTES, io_error, open_capped};
 use crate::ingest::repair::{RawPolygons, repair_polygons};
 
 /// A coordinate reference system of an input file.
@@ -100,6 +101,10 @@ fn feature_code(properties: &BTreeMap<String, String>) -> Option<String> {
     CODE_KEYS.iter().find_map(|k| properties.get(*k).cloned())
 }
 
+/// GeoJSON content up to this size is parsed from memory; larger streams.
+/// The England and Wales LSOA file is 31 MiB.
+const IN_MEMORY_BYTES: u64 = 48 << 20;
+
 /// Reads a boundary file: `.geojson`/`.json` (optionally gzip-compressed,
 /// `.gz`) or `.shp` (with `.dbf`, `.shx` and `.prj` beside it).
 pub fn read_boundaries(path: &Path, opts: &BoundaryOptions) -> Result<Boundaries, IngestError> {
@@ -112,10 +117,20 @@ pub fn read_boundaries(path: &Path, opts: &BoundaryOptions) -> Result<Boundaries
         return shapefile::read(path, opts);
     }
     if inner.ends_with(".geojson") || inner.ends_with(".json") || name.ends_with(".gz") {
-        // Streamed: a file far larger than memory (or a gzip bomb) is refused
-        // while it is read, not after.
-        let (reader, _) = open_capped(path, opts.max_bytes.unwrap_or(DEFAULT_MAX_BYTES))?;
-        let parsed = geojson::parse_reader(reader, path)?;
+        // Up to IN_MEMORY_BYTES parse from memory (several times faster);
+        // beyond, stream, so a huge file (or a gzip bomb) is refused while it
+        // is read, never held.
+        let (mut reader, _) = open_capped(path, opts.max_bytes.unwrap_or(DEFAULT_MAX_BYTES))?;
+        let mut head = Vec::new();
+        (&mut reader)
+            .take(IN_MEMORY_BYTES + 1)
+            .read_to_end(&mut head)
+            .map_err(|e| io_error(path, e))?;
+        let parsed = if head.len() as u64 <= IN_MEMORY_BYTES {
+            geojson::parse(&head, path)?
+        } else {
+            geojson::parse_reader(std::io::Cursor::new(head).chain(reader), path)?
+        };
         return settle_crs(parsed, path, opts);
     }
     Err(IngestError::File {
