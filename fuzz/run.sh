@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs fuzz targets one after another (the machine has 2 cores), each for
+# RUNS executions or CAP seconds, whichever comes first, and keeps the
+# libFuzzer output in logs/<target>.log. Usage: ./run.sh [target...]
+# (default: all seven). Build first:
+#   RUSTC_BOOTSTRAP=1 cargo fuzz build --sanitizer none
+set -uo pipefail
+cd "$(dirname "$0")"
+RUNS=${RUNS:-10000000}
+CAP=${CAP:-2400}
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(shapefile server_request mvt_encode geojson csv methodology_toml project_toml)
+[ -d corpus ] || ./seeds.sh
+mkdir -p logs
+for t in "${targets[@]}"; do
+  mkdir -p corpus/$t artifacts/$t
+  echo "== $t: $(date -u +%H:%M:%S)"
+  # The binary from `cargo fuzz build --sanitizer none`, run directly so a
+  # source change elsewhere in the tree does not trigger a rebuild mid-run.
+  nice -n 10 target/x86_64-unknown-linux-gnu/release/"$t" corpus/"$t" \
+    -artifact_prefix=artifacts/"$t"/ -runs="$RUNS" -max_total_time="$CAP" -max_len=65536 -timeout=10 \
+    -rss_limit_mb=2048 -print_final_stats=1 > "logs/$t.log" 2>&1
+  echo "   exit $?: $(grep -E '^Done|stat::number_of_executed_units|stat::average_exec_per_sec' "logs/$t.log" | tr '\n' ' ')"
+  echo "   corpus $(ls corpus/$t | wc -l) files; artifacts: $(ls artifacts/$t 2>/dev/null | tr '\n' ' ')"
+done

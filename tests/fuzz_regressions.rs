@@ -1,0 +1,554 @@
+//! Regression tests for the fuzz targets (fuzz/README.md): every input a
+//! fuzzer crashed on, saved under `tests/fixtures/fuzz/<target>/`, and
+//! hand-made nasty inputs per parser (empty, truncated, huge numbers, NaN,
+//! absurd counts), each run through the same checks the fuzz target makes
+//! (`fuzz/src/harness.rs`, included by path: no libFuzzer needed) and,
+//! where the outcome is known, asserting the clean error or valid output.
+
+#[path = "../fuzz/src/harness.rs"]
+mod harness;
+
+use std::path::{Path, PathBuf};
+
+use dxmap::ingest::Files;
+use dxmap::ingest::boundaries::{BoundaryOptions, Crs, parse_geojson, parse_shapefile};
+use dxmap::ingest::project::Project;
+use dxmap::ingest::tables::Table;
+use dxmap::score::Methodology;
+use dxmap::tiles::{FeatureData, LayerData, PropValue, TileOptions};
+use geo_types::{Coord, LineString, MultiPolygon, Polygon};
+
+/// The saved inputs of one target, sorted by name.
+fn saved(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/fuzz")
+        .join(target);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect()
+}
+
+/// Runs every saved input of `target` through `check`.
+fn replay(target: &str, check: impl Fn(&[u8])) {
+    for (path, bytes) in saved(target) {
+        eprintln!("replaying {}", path.display());
+        check(&bytes);
+    }
+}
+
+fn geojson(text: &str) -> Result<usize, String> {
+    parse_geojson(
+        text.as_bytes(),
+        Path::new("t.geojson"),
+        &BoundaryOptions::default(),
+    )
+    .map(|b| b.features.len())
+    .map_err(|e| e.to_string())
+}
+
+fn err_names(r: Result<usize, String>, file: &str) -> String {
+    let e = r.expect_err("expected an error");
+    assert!(
+        e.starts_with(file) || e.contains(&format!("  {file}")),
+        "{e}"
+    );
+    e
+}
+
+const SQUARE: &str = r#"{"type":"Feature","properties":{"code":"A"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}}"#;
+
+#[test]
+fn geojson_nasty_inputs_give_clean_errors() {
+    let collection = |f: &str| format!(r#"{{"type":"FeatureCollection","features":[{f}]}}"#);
+    assert_eq!(geojson(&collection(SQUARE)), Ok(1));
+    for bad in [
+        String::new(),
+        "   ".into(),
+        collection(SQUARE)[..60].to_string(),
+        "[".repeat(100_000),
+        collection(&SQUARE.replace("[1,0]", "[1e999,0]")),
+        collection(&SQUARE.replace("[1,0]", "[NaN,0]")),
+        collection(&SQUARE.replace("[1,0]", "[1,0,1,2,3,4]").replace("[1,1]", "[]")),
+        collection(&SQUARE.replace("[1,0]", "[300000,0]")),
+        collection(&SQUARE.replace("[[[0,0],[1,0],[1,1],[0,1],[0,0]]]", "[[[0,0],[1,1]]]")),
+        collection(&SQUARE.replace("Polygon", "GeometryCollection")),
+        r#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:99999999999"}},"features":[]}"#.into(),
+        "\u{feff}{}".into(),
+    ] {
+        let e = err_names(geojson(&bad), "t.geojson");
+        assert!(!e.is_empty());
+        harness::geojson(&[&[0u8][..], bad.as_bytes()].concat());
+    }
+}
+
+#[test]
+fn geojson_saved_crashes() {
+    replay("geojson", harness::geojson);
+}
+
+/// Found by the `csv` target (fuzz/README.md, open findings): polars reads
+/// more rows than `record_lines` counts when lines end in a lone `\r`, so
+/// rows past the end fall back to `row + 2` and two rows share a line
+/// number. Ignored until `ingest::tables` is fixed; the fix belongs with the
+/// table reader's rework.
+#[test]
+#[ignore = "open: CSV line numbers with lone CR line endings (ingest::tables)"]
+fn csv_line_numbers_with_lone_cr() {
+    harness::csv(b"\npdga\nppp\x0b\n\x0ba\npdga\nppp\x0b\n\x0ba\x0b\n\x0ba\x0b\x0b\npdga\nppp\x0b\n\x0ba\x0b\n\x0ba\x0b\x0b\n\r\r");
+}
+
+fn table(text: &[u8]) -> Result<usize, String> {
+    Table::parse(text, Path::new("t.csv"))
+        .map(|t| t.len())
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn csv_nasty_inputs() {
+    assert_eq!(table(b"code,n\nE01000001,1\n"), Ok(1));
+    assert_eq!(table(b"\xef\xbb\xbfcode,n\r\nE01000001,1\r\n"), Ok(1));
+    for bad in [
+        &b""[..],
+        b"\xef\xbb\xbf",
+        b"\n\n\n",
+        b"code,n\n\xff\xfe,1\n",
+    ] {
+        err_names(table(bad), "t.csv");
+    }
+    for nasty in [
+        &b"code,n\nE01000001,1e400\nE01000002,NaN\nE01000003,-inf\nE01000001,1\n"[..],
+        b"code,n\n\"E01000001,1\n",
+        b"code,code,code\n1,2,3\n",
+        b"code,n\nE01000001,1,2,3,4\nE01000002\n",
+        b",\n,\n",
+        b"\"\"\"\n",
+        b"code,n\n\"a\nb\",\"c\r\nd\"\n\n\nE01,2\n",
+    ] {
+        harness::csv(nasty);
+    }
+    replay("csv", harness::csv);
+}
+
+/// A `.shp` with one polygon record: `parts` ring starts over `points`,
+/// with the counts written as given (so they can lie).
+fn shp(num_parts: i32, num_points: i32, parts: &[i32], points: &[(f64, f64)]) -> Vec<u8> {
+    let mut rec = Vec::new();
+    rec.extend_from_slice(&5i32.to_le_bytes());
+    for v in [0.0f64, 0.0, 1.0, 1.0] {
+        rec.extend_from_slice(&v.to_le_bytes());
+    }
+    rec.extend_from_slice(&num_parts.to_le_bytes());
+    rec.extend_from_slice(&num_points.to_le_bytes());
+    for p in parts {
+        rec.extend_from_slice(&p.to_le_bytes());
+    }
+    for (x, y) in points {
+        rec.extend_from_slice(&x.to_le_bytes());
+        rec.extend_from_slice(&y.to_le_bytes());
+    }
+    let total = 100 + 8 + rec.len();
+    let mut out = Vec::new();
+    out.extend_from_slice(&9994i32.to_be_bytes());
+    out.extend_from_slice(&[0u8; 20]);
+    out.extend_from_slice(&((total / 2) as i32).to_be_bytes());
+    out.extend_from_slice(&1000i32.to_le_bytes());
+    out.extend_from_slice(&5i32.to_le_bytes());
+    for v in [0.0f64, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(&1i32.to_be_bytes());
+    out.extend_from_slice(&((rec.len() / 2) as i32).to_be_bytes());
+    out.extend_from_slice(&rec);
+    out
+}
+
+/// A `.dbf` with one character field `code` and these records.
+fn dbf(codes: &[&str]) -> Vec<u8> {
+    let width = 9u8;
+    let mut out = vec![0x03, 124, 1, 1];
+    out.extend_from_slice(&(codes.len() as u32).to_le_bytes());
+    out.extend_from_slice(&(32u16 + 32 + 1).to_le_bytes());
+    out.extend_from_slice(&(1 + width as u16).to_le_bytes());
+    out.extend_from_slice(&[0u8; 20]);
+    let mut field = [0u8; 32];
+    field[..4].copy_from_slice(b"code");
+    field[11] = b'C';
+    field[16] = width;
+    out.extend_from_slice(&field);
+    out.push(0x0d);
+    for c in codes {
+        out.push(b' ');
+        let mut v = c.as_bytes().to_vec();
+        v.resize(width as usize, b' ');
+        out.extend_from_slice(&v);
+    }
+    out.push(0x1a);
+    out
+}
+
+fn shapefile(shp: &[u8], dbf: &[u8]) -> Result<usize, String> {
+    let opts = BoundaryOptions {
+        crs: Some(Crs::Wgs84),
+        ..BoundaryOptions::default()
+    };
+    parse_shapefile(shp, None, dbf, None, Path::new("t.shp"), &opts)
+        .map(|b| b.features.len())
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn shapefile_from_memory_and_nasty_counts() {
+    // Clockwise, as Shapefile exteriors are.
+    let ring = [(0.0, 0.0), (0.0, 1.0), (1.0, 1.0), (1.0, 0.0), (0.0, 0.0)];
+    let good = shp(1, 5, &[0], &ring);
+    assert_eq!(shapefile(&good, &dbf(&["E01000001"])), Ok(1));
+    let no_crs = parse_shapefile(
+        &good,
+        None,
+        &dbf(&["E01000001"]),
+        None,
+        Path::new("t.shp"),
+        &BoundaryOptions::default(),
+    );
+    assert!(
+        no_crs
+            .unwrap_err()
+            .to_string()
+            .starts_with("t.shp: no .prj")
+    );
+    let nan = [
+        (0.0, 0.0),
+        (0.0, f64::NAN),
+        (1.0, 1.0),
+        (1.0, 0.0),
+        (0.0, 0.0),
+    ];
+    let huge = [
+        (0.0, 0.0),
+        (0.0, 1e308),
+        (f64::INFINITY, 1.0),
+        (1.0, 0.0),
+        (0.0, 0.0),
+    ];
+    for (what, bytes, records) in [
+        ("empty", Vec::new(), dbf(&[])),
+        ("truncated header", good[..50].to_vec(), dbf(&["E01000001"])),
+        (
+            "truncated record",
+            good[..good.len() - 20].to_vec(),
+            dbf(&["E01000001"]),
+        ),
+        ("NaN", shp(1, 5, &[0], &nan), dbf(&["E01000001"])),
+        ("huge", shp(1, 5, &[0], &huge), dbf(&["E01000001"])),
+        (
+            "huge point count",
+            shp(1, i32::MAX, &[0], &ring),
+            dbf(&["E01000001"]),
+        ),
+        (
+            "negative point count",
+            shp(1, -5, &[0], &ring),
+            dbf(&["E01000001"]),
+        ),
+        (
+            "huge part count",
+            shp(i32::MAX, 5, &[0], &ring),
+            dbf(&["E01000001"]),
+        ),
+        (
+            "part past the points",
+            shp(2, 5, &[0, 99], &ring),
+            dbf(&["E01000001"]),
+        ),
+        (
+            "part backwards",
+            shp(2, 5, &[3, 1], &ring),
+            dbf(&["E01000001"]),
+        ),
+        (
+            "two-point ring",
+            shp(1, 2, &[0], &ring[..2]),
+            dbf(&["E01000001"]),
+        ),
+        ("no records in dbf", good.clone(), dbf(&[])),
+        ("garbage dbf", good.clone(), b"\x03garbage".to_vec()),
+    ] {
+        let r = shapefile(&bytes, &records);
+        if let Err(e) = &r {
+            assert!(e.starts_with("t.shp"), "{what}: {e}");
+        }
+        for sel in [1u8, 0x11, 0x21] {
+            harness::shapefile(&harness::join_shapefile(sel, &bytes, None, &records));
+        }
+    }
+    replay("shapefile", harness::shapefile);
+}
+
+fn methodology(text: &str) -> Result<(), String> {
+    Methodology::parse(text, "m.toml")
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn methodology_nasty_inputs() {
+    assert_eq!(methodology(harness::METHODOLOGY), Ok(()));
+    let w = |v: &str| {
+        harness::METHODOLOGY.replacen(
+            "weight = 1\n\n[[component.indicator]]",
+            &format!("weight = {v}\n\n[[component.indicator]]"),
+            1,
+        )
+    };
+    for v in [
+        "nan",
+        "inf",
+        "-inf",
+        "-1",
+        "1e308",
+        "0",
+        "9223372036854775807",
+    ] {
+        let text = w(v);
+        assert_ne!(text, harness::METHODOLOGY);
+        // Weights that are not finite and positive cannot score anything.
+        if matches!(v, "nan" | "inf" | "-inf" | "-1") {
+            let e = methodology(&text).expect_err(v);
+            assert!(e.starts_with("m.toml"), "{v}: {e}");
+        }
+        harness::methodology(text.as_bytes());
+    }
+    for bad in ["", "[", "name = ", "[[component]]\n[[component]]", "\u{0}"] {
+        if let Err(e) = methodology(bad) {
+            assert!(e.starts_with("m.toml"), "{e}");
+        }
+        harness::methodology(bad.as_bytes());
+    }
+    replay("methodology_toml", harness::methodology);
+}
+
+#[test]
+fn project_nasty_inputs() {
+    let tiny = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ingest/tiny.toml"),
+    )
+    .unwrap();
+    let parse = |t: &str| {
+        Project::parse(t, Path::new("p.toml"), Files::Embedded(Default::default()))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    assert_eq!(parse(&tiny), Ok(()));
+    for bad in [
+        String::new(),
+        tiny[..tiny.len() / 2].to_string(),
+        tiny.replace("\"LSOA 2011\"", "1e999"),
+        tiny.replace("[[dataset]]", "[[dataset]]\n[[dataset]]"),
+    ] {
+        let e = parse(&bad).expect_err(&bad);
+        assert!(e.starts_with("p.toml"), "{e}");
+        harness::project(bad.as_bytes());
+    }
+    replay("project_toml", harness::project);
+}
+
+#[test]
+fn server_nasty_requests() {
+    let server = harness::Server::new();
+    let mut inputs: Vec<Vec<u8>> = Vec::new();
+    for (route, tail) in [
+        (0u8, &b"0/0/0.mvt"[..]),
+        (0, b"99999999999/0/0.mvt"),
+        (0, b"1/2/3"),
+        (0, b"\xff\xfe/\x00/%.mvt"),
+        (2, b"lon=nan&lat=inf"),
+        (2, b"lon=1e999&lat=51.5"),
+        (2, b"lon=%ff&lat=%"),
+        (3, b"bbox=-180,-90,180,90"),
+        (3, b"bbox=1,2,3"),
+        (3, b"bbox=nan,nan,nan,nan"),
+        (3, b"bbox=-0.12,51.5,-0.1,51.52&borough=x"),
+        (4, b""),
+        (4, b"{\"codes\":[]}"),
+        (4, b"{\"codes\":[\"E01000000\",\"E01000001\"],\"weights\":{\"demography\":1e308,\"deprivation\":0}}"),
+        (4, b"{\"codes\":[\"E01000000\",\"E01000001\"],\"weights\":{\"demography\":-1}}"),
+        (5, b"{\"polygon\":{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1e308,0],[1e308,1e308],[0,0]]]}}"),
+        (5, b"{\"polygon\":{\"type\":\"Polygon\",\"coordinates\":[]}}"),
+        // Found by fuzzing: a one-number position panicked in the geojson crate.
+        (5, b"{\"polygon\":{\"type\":\"Polygon\",\"coordinates\":[[[-0.1],[-0.1,51.5],[-0.13,51.49]]]}}"),
+        (6, b"\xff"),
+        (8, b"api/areas/%"),
+    ] {
+        inputs.push([&[route][..], tail].concat());
+    }
+    for z in [0u8, 10, 14, 15, 19] {
+        inputs.push([1, z, 0, 0, 0, 0, 0, 0, 0, 0].to_vec());
+    }
+    for input in &inputs {
+        server.request(input);
+    }
+    replay("server_request", |b| server.request(b));
+}
+
+fn square(w: f64, s: f64, size: f64) -> Polygon<f64> {
+    Polygon::new(
+        LineString::from(vec![
+            (w, s),
+            (w + size, s),
+            (w + size, s + size),
+            (w, s + size),
+            (w, s),
+        ]),
+        vec![],
+    )
+}
+
+fn layer(name: &str, polygons: Vec<Polygon<f64>>) -> LayerData {
+    LayerData {
+        name: name.into(),
+        description: String::new(),
+        minzoom: 0,
+        maxzoom: 14,
+        property_minzoom: [("s".to_string(), 3)].into(),
+        features: polygons
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| FeatureData {
+                id: i as u64,
+                geometry: MultiPolygon(vec![p]),
+                properties: vec![
+                    ("n".into(), PropValue::Num(f64::NAN)),
+                    ("s".into(), PropValue::Str("\u{0}é".into())),
+                ],
+            })
+            .collect(),
+    }
+}
+
+/// Found by the `mvt_encode` target (the input, in `arbitrary`'s encoding, is
+/// `tests/fixtures/fuzz/mvt_encode/`; replay it with `cargo fuzz run`):
+/// longitudes far outside -180..180 overflowed the zoom grid's integer
+/// orientation test. Overflow only panics with overflow checks (the fuzz
+/// build); here it must at least build and cut tiles that decode.
+#[test]
+fn mvt_encoder_far_off_world_longitudes() {
+    let far = Polygon::new(
+        LineString::from(vec![
+            (-1e300, 51.5),
+            (1e300, 51.5),
+            (1e300, 51.6),
+            (-3e15, 51.55),
+            (-1e300, 51.5),
+        ]),
+        vec![],
+    );
+    let coords = [(0, 0, 0), (3, 7, 2), (14, 16383, 5000), (22, 0, 1 << 20)];
+    harness::mvt(
+        vec![layer("lsoa", vec![far.clone(), square(-0.1, 51.5, 0.01)])],
+        TileOptions::default(),
+        &coords,
+    );
+    harness::mvt(
+        vec![layer("lsoa", vec![far])],
+        TileOptions {
+            extent: 65536,
+            buffer: 65536,
+            min_zoom: 0,
+            max_zoom: 22,
+        },
+        &coords,
+    );
+}
+
+#[test]
+fn mvt_encoder_nasty_polygons() {
+    // A normal square gives a tile that decodes (so the check can fail).
+    let set = dxmap::tiles::TileSet::build(
+        vec![layer("lsoa", vec![square(-0.1, 51.5, 0.01)])],
+        TileOptions::default(),
+    )
+    .unwrap();
+    let t = set
+        .tile(dxmap::tiles::TileCoord::new(10, 511, 340).unwrap())
+        .unwrap()
+        .expect("a tile over the square");
+    harness::check::tile(&t, 4096, &["lsoa"]).unwrap();
+    assert!(harness::check::tile(&t[..t.len() - 1], 4096, &["lsoa"]).is_err());
+
+    let ring = |pts: &[(f64, f64)]| {
+        Polygon::new(
+            LineString(pts.iter().map(|&(x, y)| Coord { x, y }).collect()),
+            vec![],
+        )
+    };
+    let nasty = vec![
+        ring(&[(0.0, 0.0), (f64::NAN, 0.0), (1.0, 1.0), (0.0, 0.0)]),
+        ring(&[
+            (0.0, 0.0),
+            (f64::INFINITY, 0.0),
+            (1.0, f64::NEG_INFINITY),
+            (0.0, 0.0),
+        ]),
+        ring(&[
+            (-1e300, -1e300),
+            (1e300, -1e300),
+            (1e300, 1e300),
+            (-1e300, -1e300),
+        ]),
+        ring(&[
+            (-180.0, -90.0),
+            (180.0, -90.0),
+            (180.0, 90.0),
+            (-180.0, 90.0),
+            (-180.0, -90.0),
+        ]),
+        ring(&[(179.9, 0.0), (-179.9, 0.0), (-179.9, 1.0), (179.9, 0.0)]),
+        // Bow tie, a spike and a ring of one repeated point.
+        ring(&[
+            (-0.1, 51.5),
+            (-0.09, 51.51),
+            (-0.09, 51.5),
+            (-0.1, 51.51),
+            (-0.1, 51.5),
+        ]),
+        ring(&[(-0.1, 51.5), (-0.05, 51.5), (-0.1, 51.5), (-0.1, 51.5)]),
+        ring(&[(-0.1, 51.5); 5]),
+        ring(&[]),
+        square(-0.1, 51.5, 1e-12),
+    ];
+    let coords: Vec<(u32, u32, u32)> = [
+        (0, 0, 0),
+        (1, 0, 0),
+        (1, 1, 1),
+        (10, 511, 340),
+        (14, 8187, 5448),
+        (14, 16383, 8191),
+    ]
+    .to_vec();
+    for p in &nasty {
+        harness::mvt(
+            vec![layer("lsoa", vec![p.clone()])],
+            TileOptions::default(),
+            &coords,
+        );
+    }
+    harness::mvt(
+        vec![layer("lsoa", nasty.clone()), layer("wards", nasty)],
+        TileOptions {
+            extent: 16,
+            buffer: 16,
+            min_zoom: 0,
+            max_zoom: 22,
+        },
+        &coords,
+    );
+}
