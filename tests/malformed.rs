@@ -484,6 +484,10 @@ fn an_unclosed_ring_that_closes_cleanly_is_repaired_and_reported() {
 /// Runs dxmap and returns (exit code, stderr, peak RSS in bytes, wall time).
 /// The peak comes from the kernel's accounting of the child (`wait4`), so it
 /// misses nothing between samples.
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is reaped by wait4, which also gives its peak RSS"
+)]
 fn run_measured(dir: &Path, args: &[&str]) -> (i32, String, u64, Duration) {
     let started = Instant::now();
     let mut child = Command::new(common::dxmap_bin())

@@ -1190,6 +1190,15 @@ async fn key_groups_are_columnar_and_aligned_with_scores() {
     let kg = kg.json();
     assert_eq!(kg["codes"], scores["codes"]);
     let n = scores["codes"].as_array().unwrap().len();
+    let p_top = scores["p_top"]
+        .as_array()
+        .expect("p_top with sensitivity on");
+    assert_eq!(p_top.len(), n);
+    assert!(
+        p_top
+            .iter()
+            .all(|v| (0.0..=1.0).contains(&v.as_f64().unwrap()))
+    );
     let groups = kg["groups"].as_object().unwrap();
     assert!(!groups.is_empty(), "the test methodology has key groups");
     for (id, g) in groups {

@@ -25,7 +25,7 @@ const S = {
   selResult: null, // Map code -> {index, rank, decile, components}
   values: null, // Float64Array of the values shown (when columnar)
   breaks: [],
-  stateKeys: new Set(), // codes holding feature-state v
+  classes: null, // Int8Array: colour class held in feature-state k, per area (-1 = none)
   selected: new Set(), // codes holding feature-state sel
   hover: null,
   picked: null,
@@ -86,6 +86,7 @@ function londonValues(layer) {
   if (layer === 'index') return weightsDefault() ? Float64Array.from(scores.index, num) : M.reweight(meth, scores, S.weights);
   if (layer.startsWith('c_') && scores.components?.[layer.slice(2)]) return Float64Array.from(scores.components[layer.slice(2)], num);
   if (layer.startsWith('i_') && scores.indicators?.[layer.slice(2)]) return Float64Array.from(scores.indicators[layer.slice(2)], num);
+  if (layer === 'p_top' && scores.p_top) return Float64Array.from(scores.p_top, num);
   const k = layer.match(/^k_(.+)_(share|count)$/);
   const col = k && keyGroups?.groups?.[k[1]]?.[k[2]];
   if (col) return Float64Array.from(col, num);
@@ -93,8 +94,6 @@ function londonValues(layer) {
 }
 function num(v) { return v === null || v === undefined ? NaN : Number(v); }
 
-/** Layers whose property is in the tiles at every zoom (the rest appear from zoom 11). */
-const inAllTiles = (layer) => layer === 'index' || layer.startsWith('c_') || layer === 'p_top';
 
 /** Key-group columns, fetched the first time a key-group layer is shown. */
 async function ensureKeyGroups() {
@@ -110,9 +109,11 @@ function selectedCodes() {
   return out;
 }
 
-/** The values the map shows now, or null when the layer is only in the tiles. */
+/** The values the map shows now, one per area (NaN where there is none). */
 function currentValues() {
   let v = londonValues(S.layer);
+  S.fromTiles = !v;
+  if (!v) v = tileColumn(S.layer);
   if (S.norm === 'selection' && S.selResult && (S.layer === 'index' || S.layer.startsWith('c_'))) {
     v = new Float64Array(scores.codes.length).fill(NaN);
     scores.codes.forEach((c, a) => {
@@ -120,7 +121,7 @@ function currentValues() {
       if (r) v[a] = num(S.layer === 'index' ? r.index : r.components?.[S.layer.slice(2)]);
     });
   }
-  if (v && S.wards) v = M.wardRollup(scores, v).perArea;
+  if (S.wards) v = M.wardRollup(scores, v).perArea;
   return v;
 }
 
@@ -128,20 +129,21 @@ function fixedDomain(layer, values) {
   const k = layerKind(layer);
   if (k === 'probability' || k === 'share') return [0, 1];
   if (k === 'count') {
-    const vals = values ? M.finiteSorted([...values]) : tileValues(layer);
+    const vals = M.finiteSorted([...values]);
     return [0, vals.length ? vals[vals.length - 1] : 1];
   }
   return [0, 10];
 }
 
-/** Values of a tile-only property over the loaded tiles (one per code). */
-function tileValues(layer) {
-  const seen = new Map();
+/** A property the API does not serve, read from the loaded tiles (NaN elsewhere). */
+function tileColumn(layer) {
+  const out = new Float64Array(scores.codes.length).fill(NaN);
   for (const f of map.querySourceFeatures(SRC, { sourceLayer: 'lsoa' })) {
     const v = f.properties[layer];
-    if (v !== undefined && !seen.has(f.properties.code)) seen.set(f.properties.code, Number(v));
+    const a = codeIndex.get(f.properties.code);
+    if (v !== undefined && a !== undefined) out[a] = Number(v);
   }
-  return M.finiteSorted([...seen.values()]);
+  return out;
 }
 
 // ---------- colouring ----------
@@ -149,33 +151,24 @@ function recolour() {
   const t0 = performance.now();
   const values = currentValues();
   S.values = values;
-  // Tile properties colour the default index and components at every zoom;
-  // anything computed here (re-weighting, selection, wards) or absent from
-  // overview tiles is set per area as feature-state.
-  const useState = !!values && (S.wards || !inAllTiles(S.layer) || (S.layer === 'index' && !weightsDefault())
-    || (S.norm === 'selection' && S.selResult && (S.layer === 'index' || S.layer.startsWith('c_'))));
   let breaks;
   let note = '';
   if (S.scale === 'fixed') {
     const [lo, hi] = fixedDomain(S.layer, values);
     breaks = M.fixedBreaks(lo, hi);
-  } else if (values) {
+  } else {
     breaks = M.decileBreaks(values);
-    note = S.norm === 'selection' && S.selResult ? 'Deciles of the selection.' : S.wards ? 'Deciles of ward values (per area).' : 'Deciles of London areas.';
-  } else {
-    breaks = M.decileBreaks(tileValues(S.layer));
-    note = 'Deciles of the areas loaded on the map.';
+    note = S.fromTiles ? 'Deciles of the areas loaded on the map.'
+      : S.norm === 'selection' && S.selResult ? 'Deciles of the selection.' : S.wards ? 'Deciles of ward values (per area).' : 'Deciles of London areas.';
   }
-  let colour;
-  if (useState) {
-    setValueStates(values);
-    colour = M.stateColour('v', breaks);
-    if (S.layer === 'index' && !weightsDefault()) note += ' Re-weighted in your browser.';
-  } else {
-    colour = M.propertyColour(S.layer, breaks);
-  }
+  if (S.layer === 'index' && !weightsDefault()) note += ' Re-weighted in your browser.';
   S.breaks = breaks;
-  map.setPaintProperty('lsoa-fill', 'fill-color', colour);
+  // Areas outside a selection differ from areas without data.
+  const gap = S.norm === 'selection' && S.selResult && (S.layer === 'index' || S.layer.startsWith('c_')) ? M.CLASS_OUTSIDE : M.CLASS_MISSING;
+  // The default view is what the style's fallback (the tiles' index with
+  // London deciles) already draws: clear the classes instead of setting 4,835.
+  const fallback = S.layer === 'index' && weightsDefault() && !S.wards && S.scale !== 'fixed' && gap === M.CLASS_MISSING;
+  setClasses(fallback ? null : values, breaks, gap);
   const t1 = performance.now();
   dx.timings.lastRecolourMs = t1 - t0;
   renderLegend(breaks, note.trim());
@@ -186,17 +179,24 @@ function recolour() {
   return t1 - t0;
 }
 
-function setValueStates(values) {
-  const next = new Set();
-  scores.codes.forEach((c, a) => {
-    const v = values[a];
-    if (Number.isFinite(v)) {
-      map.setFeatureState({ source: SRC, sourceLayer: 'lsoa', id: c }, { v });
-      next.add(c);
+/**
+ * Sets feature-state `k` (the colour class) of every area whose class
+ * changed; with `values` null, removes it so the style's fallback applies.
+ */
+function setClasses(values, breaks, gap) {
+  const n = scores.codes.length;
+  if (!S.classes) S.classes = new Int8Array(n).fill(-1);
+  for (let a = 0; a < n; a++) {
+    let k = -1;
+    if (values) {
+      const v = values[a];
+      k = Number.isFinite(v) ? M.classOf(v, breaks) : gap;
     }
-  });
-  for (const c of S.stateKeys) if (!next.has(c)) map.setFeatureState({ source: SRC, sourceLayer: 'lsoa', id: c }, { v: null });
-  S.stateKeys = next;
+    if (S.classes[a] !== k) {
+      map.setFeatureState({ source: SRC, sourceLayer: 'lsoa', id: scores.codes[a] }, { k: k < 0 ? null : k });
+      S.classes[a] = k;
+    }
+  }
 }
 
 function legendFormat(v) {
@@ -690,7 +690,7 @@ function setupTable() {
 }
 
 // ---------- map ----------
-function buildStyle() {
+function buildStyle(fill) {
   const layers = new Set((tilejson.vector_layers ?? []).map((l) => l.id));
   const style = {
     version: 8,
@@ -702,20 +702,24 @@ function buildStyle() {
     },
     layers: [
       { id: 'background', type: 'background', paint: { 'background-color': '#f4f4f1' } },
-      { id: 'lsoa-fill', type: 'fill', source: SRC, 'source-layer': 'lsoa', paint: { 'fill-color': M.MISSING, 'fill-opacity': 0.92 } },
+      { id: 'lsoa-fill', type: 'fill', source: SRC, 'source-layer': 'lsoa', paint: { 'fill-color': fill, 'fill-opacity': 0.92 } },
       { id: 'lsoa-line', type: 'line', source: SRC, 'source-layer': 'lsoa', minzoom: 11, paint: { 'line-color': '#ffffff', 'line-width': 0.4, 'line-opacity': 0.6 } },
     ],
   };
   if (layers.has('wards')) style.layers.push({ id: 'wards-line', type: 'line', source: SRC, 'source-layer': 'wards', minzoom: 10, layout: { visibility: 'none' }, paint: { 'line-color': '#333333', 'line-width': 0.8, 'line-dasharray': [2, 1] } });
   if (layers.has('boroughs')) style.layers.push({ id: 'boroughs-line', type: 'line', source: SRC, 'source-layer': 'boroughs', paint: { 'line-color': '#1a1a1a', 'line-width': ['interpolate', ['linear'], ['zoom'], 9, 0.8, 13, 2] } });
-  style.layers.push(
-    // One line layer for hover, the open area and the selection: every line
-    // layer over lsoa tessellates all of a tile's rings, so one, not three.
-    { id: 'lsoa-hover', type: 'line', source: SRC, 'source-layer': 'lsoa', paint: {
-      'line-color': ['case', ['boolean', ['feature-state', 'picked'], false], '#000000', ['boolean', ['feature-state', 'hover'], false], '#000000', '#c43e00'],
-      'line-width': ['case', ['boolean', ['feature-state', 'picked'], false], 3.5, ['boolean', ['feature-state', 'hover'], false], 2.5, ['boolean', ['feature-state', 'sel'], false], 1.6, 0] } },
-  );
   return style;
+}
+
+/**
+ * One line layer for hover, the open area and the selection (every line
+ * layer over lsoa tessellates all of a tile's rings, so one, not three),
+ * added after the first paint so the first tiles lay out without it.
+ */
+function addOutlineLayer() {
+  map.addLayer({ id: 'lsoa-hover', type: 'line', source: SRC, 'source-layer': 'lsoa', paint: {
+    'line-color': ['case', ['boolean', ['feature-state', 'picked'], false], '#000000', ['boolean', ['feature-state', 'hover'], false], '#000000', '#c43e00'],
+    'line-width': ['case', ['boolean', ['feature-state', 'picked'], false], 3.5, ['boolean', ['feature-state', 'hover'], false], 2.5, ['boolean', ['feature-state', 'sel'], false], 1.6, 0] } });
 }
 
 function setupHover() {
@@ -783,19 +787,29 @@ async function main() {
   if (h.norm === 'selection') S.norm = 'selection';
   if (h.wards) S.wards = true;
 
+  // The scores (requested with the page) give the first paint's deciles, so
+  // the map starts with its final colour expression and never re-lays out.
+  scores = await scoresP;
+  dx.timings.dataMs = performance.now() - t0;
+  scores.codes.forEach((c, a) => codeIndex.set(c, a));
+  const firstFill = M.classColour(M.propertyColour('index', M.decileBreaks(Float64Array.from(scores.index, num))));
+
   // A shared view wins; otherwise fit the data's bounds to the screen.
   const view = h.view ?? meta.center ?? [(meta.bounds[0] + meta.bounds[2]) / 2, (meta.bounds[1] + meta.bounds[3]) / 2, 9];
   const fit = !h.view && meta.bounds ? { bounds: [[meta.bounds[0], meta.bounds[1]], [meta.bounds[2], meta.bounds[3]]], fitBoundsOptions: { padding: 10 } } : {};
   map = new MapLibreMap({
-    container: 'map', style: buildStyle(), center: [view[0], view[1]], zoom: view[2], ...fit,
+    container: 'map', style: buildStyle(firstFill), center: [view[0], view[1]], zoom: view[2], ...fit,
     attributionControl: false, boxZoom: false, fadeDuration: 0, dragRotate: false, pitchWithRotate: false, touchPitch: false,
     maxBounds: meta.bounds ? [[meta.bounds[0] - 1, meta.bounds[1] - 0.6], [meta.bounds[2] + 1, meta.bounds[3] + 0.6]] : undefined,
   });
   dx.map = map;
+  dx.timings.mapCreatedMs = performance.now();
+  map.once('load', () => { dx.timings.styleLoadedMs = performance.now(); });
+  const onData = (e) => {
+    if (e.sourceId === SRC && e.tile && map.areTilesLoaded()) { dx.timings.tilesLoadedMs = performance.now(); map.off('sourcedata', onData); }
+  };
+  map.on('sourcedata', onData);
   const loadedP = new Promise((resolve) => map.once('load', resolve));
-  scores = await scoresP;
-  dx.timings.dataMs = performance.now() - t0;
-  scores.codes.forEach((c, a) => codeIndex.set(c, a));
   map.touchZoomRotate.disableRotation();
   map.addControl(new NavigationControl({ showCompass: false }), 'top-left');
   map.on('error', (e) => { dx.errors.push(String(e.error?.message ?? e)); console.warn('map error', e.error?.message ?? e); });
@@ -840,9 +854,10 @@ async function main() {
     map.once('idle', check);
   });
   dx.timings.firstIdleMs = performance.now();
+  addOutlineLayer();
   setStatus('');
   // Deciles of tile-only layers need loaded tiles: recolour once they are in.
-  if (!londonValues(S.layer)) recolour();
+  if (S.fromTiles) recolour();
   if (h.area) await openPanel(h.area, { focus: false });
   dx.ready = true;
   document.body.dataset.ready = 'true';

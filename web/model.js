@@ -72,10 +72,22 @@ export function propertyColour(prop, breaks) {
   return ['case', ['has', prop], stepExpr(['to-number', ['get', prop]], breaks), MISSING];
 }
 
-/** Fill colour for a per-feature value held in feature-state `key`; areas without it are `OUTSIDE`. */
-export function stateColour(key, breaks) {
-  const v = ['feature-state', key];
-  return ['case', ['==', ['typeof', v], 'number'], stepExpr(['to-number', v], breaks), OUTSIDE];
+/** Class numbers beyond the ten colour classes, held in feature-state `k`. */
+export const CLASS_MISSING = 10;
+export const CLASS_OUTSIDE = 11;
+
+/**
+ * The map's one fill-colour expression: the colour class (0–9, or
+ * CLASS_MISSING / CLASS_OUTSIDE) held in feature-state `k`, or `fallback`
+ * for areas without one. It never changes after the map is created: in
+ * MapLibre, changing a data-driven paint property makes the worker lay out
+ * every loaded tile again, while changing feature-state only rewrites colours.
+ */
+export function classColour(fallback) {
+  const arms = [];
+  PALETTE.forEach((c, i) => arms.push(i, c));
+  arms.push(CLASS_MISSING, MISSING, CLASS_OUTSIDE, OUTSIDE);
+  return ['match', ['to-number', ['coalesce', ['feature-state', 'k'], -1]], ...arms, fallback];
 }
 
 /**

@@ -152,10 +152,13 @@ pub fn csv(data: &[u8]) {
 /// A minimal WKT naming British National Grid, for the `.prj` mode.
 const BNG_PRJ: &str = r#"PROJCS["British_National_Grid",GEOGCS["GCS_OSGB_1936",DATUM["D_OSGB_1936",SPHEROID["Airy_1849",6377563.396,299.3249646]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",400000.0],PARAMETER["False_Northing",-100000.0],PARAMETER["Central_Meridian",-2.0],PARAMETER["Scale_Factor",0.9996012717],PARAMETER["Latitude_Of_Origin",49.0],UNIT["Meter",1.0]]"#;
 
+/// A shapefile fuzz input split up: selector byte, `.shp`, `.shx`, `.dbf`.
+pub type ShapefileParts<'a> = (u8, &'a [u8], Option<&'a [u8]>, &'a [u8]);
+
 /// Splits `data` into the parts of a shapefile: a selector byte, then
 /// big-endian u16 lengths of the `.shp` and `.shx` (0 means no `.shx`), then
 /// the `.shp`, the `.shx` and, as the rest, the `.dbf`.
-pub fn split_shapefile(data: &[u8]) -> Option<(u8, &[u8], Option<&[u8]>, &[u8])> {
+pub fn split_shapefile(data: &[u8]) -> Option<ShapefileParts<'_>> {
     let (&sel, rest) = data.split_first()?;
     if rest.len() < 4 {
         return None;
@@ -519,13 +522,10 @@ pub fn mvt(layers: Vec<LayerData>, options: TileOptions, coords: &[(u32, u32, u3
         let Ok(coord) = TileCoord::new(z, x, y) else {
             continue;
         };
-        match set.tile(coord) {
-            Ok(Some(bytes)) => {
-                if let Err(e) = check::tile(&bytes, extent, &names) {
-                    panic!("tile {coord}: {e}");
-                }
-            }
-            Ok(None) | Err(_) => {}
+        if let Ok(Some(bytes)) = set.tile(coord)
+            && let Err(e) = check::tile(&bytes, extent, &names)
+        {
+            panic!("tile {coord}: {e}");
         }
     }
 }

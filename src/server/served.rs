@@ -618,6 +618,10 @@ fn scores_json(scored: &ScoredDataset) -> Value {
     for c in &s.components {
         components.insert(c.id.0.clone(), json!(col(&c.score)));
     }
+    let p_top = s
+        .sensitivity
+        .as_ref()
+        .map_or(Value::Null, |x| json!(col(&x.p_top_decile)));
     json!({
         "codes": ds.areas.iter().map(|a| a.code.as_str()).collect::<Vec<_>>(),
         "names": ds.areas.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(),
@@ -631,6 +635,7 @@ fn scores_json(scored: &ScoredDataset) -> Value {
         "decile": s.decile,
         "indicators": indicators,
         "components": components,
+        "p_top": p_top,
         "weights": {
             "components": s.components.iter().map(|c| (c.id.0.clone(), json!(c.weight))).collect::<serde_json::Map<_, _>>(),
             "indicators": s.indicators.iter().map(|i| (i.id.0.clone(), json!({"component": i.component.0, "weight": i.weight}))).collect::<serde_json::Map<_, _>>(),

@@ -460,9 +460,12 @@ fn prepare_layer(
         let mp = MultiPolygon(world);
         let bbox = ring_bbox(polys.iter().flatten().flat_map(|&r| rings[r].iter()));
         // The interior point of the largest part is enough; fall back to the
-        // bounding box centre when the geometry is too thin to have one.
-        let point = mp
-            .interior_point()
+        // bounding box centre when the geometry is too thin to have one. geo
+        // 0.33's InteriorPoint panics on some polygons (found by fuzzing,
+        // tests/fixtures/fuzz/mvt_encode), so a panic there is a fallback too.
+        let point = std::panic::catch_unwind(|| mp.interior_point())
+            .ok()
+            .flatten()
             .map(|p| [p.x(), p.y()])
             .or(bbox.map(|b| [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0]));
         shapes.push(polys);

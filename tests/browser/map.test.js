@@ -44,7 +44,7 @@ async function areaPoint(page, pick = 'largest') {
 test('page loads without console errors and paints the choropleth', async () => {
   const { page, errors } = await openMap(browser.context);
   const t = await page.evaluate(() => window.dxmap.timings);
-  console.log(`first meaningful paint (map idle, tiles rendered): ${t.firstIdleMs.toFixed(0)} ms after navigation start (API data ${t.dataMs.toFixed(0)} ms)`);
+  console.log(`first meaningful paint (map idle, tiles rendered): ${t.firstIdleMs.toFixed(0)} ms after navigation start (API data ${t.dataMs.toFixed(0)} ms, map created ${t.mapCreatedMs?.toFixed(0)} ms, style loaded ${t.styleLoadedMs?.toFixed(0)} ms, tiles loaded ${t.tilesLoadedMs?.toFixed(0)} ms)`);
   assert.deepEqual(errors, []);
   assert.deepEqual(await page.evaluate(() => window.dxmap.errors), []);
   const px = await paintedPixels(page);
@@ -140,7 +140,7 @@ test('moving a weight slider recolours a known area within a frame', async () =>
   assert.ok(dist(afterPx, before) > 30, 'the area changed colour');
   assert.deepEqual(await page.evaluate(() => window.dxmap.errors), [], 'no style errors from the paint expression');
   const max = Math.max(...timings);
-  console.log(`re-weighting recolour (JS: values, decile breaks, paint expression, setPaintProperty) max ${max.toFixed(1)} ms over ${timings.length} slider moves; to next rendered frame ${frame.toFixed(1)} ms`);
+  console.log(`re-weighting recolour (JS: values, decile breaks, class feature-state per area) max ${max.toFixed(1)} ms over ${timings.length} slider moves; to next rendered frame ${frame.toFixed(1)} ms`);
   const hash = await page.evaluate(() => location.hash);
   assert.match(hash, /w=/, 'weights are in the URL');
   // The shared URL restores the same weights.

@@ -45,17 +45,20 @@ test('re-weighting is the weighted mean of component weighted means, skipping mi
   assert.ok(Number.isNaN(onlyB[1]));
 });
 
-test('feature-state colour classes match classOf, and areas without a value are outside', () => {
+test('the fixed class expression colours by feature-state class, else by its fallback', () => {
   const scores = fixture(200);
   const js = M.reweight(meth, scores, M.defaultWeights(meth));
   const breaks = M.decileBreaks(js);
-  const expr = M.stateColour('v', breaks);
+  const expr = M.classColour(M.propertyColour('index', breaks));
   assert.ok(isExpression(expr));
   js.forEach((v, a) => {
-    const col = evalExpr(expr, {}, Number.isFinite(v) ? { v } : {});
-    const want = Number.isFinite(v) ? M.PALETTE[M.classOf(v, breaks)] : M.OUTSIDE;
-    assert.equal(String(col), want, `area ${a}`);
+    const k = Number.isFinite(v) ? M.classOf(v, breaks) : M.CLASS_MISSING;
+    assert.equal(String(evalExpr(expr, {}, { k })), Number.isFinite(v) ? M.PALETTE[k] : M.MISSING, `area ${a}`);
+    // Without a class the tile property decides, with the same classes.
+    const props = Number.isFinite(v) ? { index: v } : {};
+    assert.equal(String(evalExpr(expr, props, {})), Number.isFinite(v) ? M.PALETTE[k] : M.MISSING, `area ${a} fallback`);
   });
+  assert.equal(String(evalExpr(expr, { index: 1 }, { k: M.CLASS_OUTSIDE })), M.OUTSIDE);
 });
 
 test('decile breaks split into equal tenths and survive ties', () => {
