@@ -846,13 +846,7 @@ fn http_get(addr: std::net::SocketAddr, path: &str, gzip: bool) -> (u16, String,
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_server_serves_tiles_over_http() {
-    let state = AppState::new(served(dataset(COLS, "Grid")), config());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(dxmap::server::serve(listener, state, async {
-        let _ = rx.await;
-    }));
+    let (addr, tx, server) = start_real(config()).await;
 
     let results = tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
@@ -898,12 +892,7 @@ async fn real_server_serves_tiles_over_http() {
         format!("http://{addr}/tiles/{{z}}/{{x}}/{{y}}.mvt")
     );
 
-    tx.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), server)
-        .await
-        .expect("graceful shutdown")
-        .unwrap()
-        .unwrap();
+    stop_real(tx, server).await;
 }
 
 fn synthetic_reloader(path: &Path) -> Arc<Reloader> {
@@ -1040,6 +1029,19 @@ async fn start_real(
     (addr, tx, server)
 }
 
+/// Sends the shutdown signal and waits for the server to drain and stop.
+async fn stop_real(
+    tx: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    tx.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("graceful shutdown")
+        .unwrap()
+        .unwrap();
+}
+
 /// Reads from `s` until the peer closes (Ok) or `limit` passes (Err).
 fn wait_closed(s: &mut std::net::TcpStream, limit: Duration) -> Result<Duration, String> {
     let t = std::time::Instant::now();
@@ -1115,12 +1117,7 @@ async fn slowloris_clients_and_idle_connections_are_cut_off() {
     })
     .await
     .unwrap();
-    tx.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), server)
-        .await
-        .expect("graceful shutdown")
-        .unwrap()
-        .unwrap();
+    stop_real(tx, server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1160,12 +1157,7 @@ async fn connections_over_the_limit_wait_until_one_closes() {
     })
     .await
     .unwrap();
-    tx.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), server)
-        .await
-        .expect("graceful shutdown")
-        .unwrap()
-        .unwrap();
+    stop_real(tx, server).await;
 }
 
 #[tokio::test]
@@ -1303,10 +1295,5 @@ async fn a_request_body_sent_too_slowly_gets_408() {
     })
     .await
     .unwrap();
-    tx.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), server)
-        .await
-        .expect("graceful shutdown")
-        .unwrap()
-        .unwrap();
+    stop_real(tx, server).await;
 }
