@@ -206,6 +206,12 @@ fn swap(project: &str, line: &str, fixture: &str) -> String {
     project.replace(line, &format!("file = \"{fixture}\""))
 }
 
+/// Writes `out` in `dir`: the base project with `line` pointing at `fixture`.
+fn project_variant(dir: &Path, out: &str, line: &str, fixture: &str) {
+    let base = std::fs::read_to_string(dir.join("project.toml")).expect("project");
+    std::fs::write(dir.join(out), swap(&base, line, fixture)).expect("project");
+}
+
 /// Runs dxmap in `dir`: exit code (-1 if killed), stdout, stderr.
 fn run(dir: &Path, args: &[String]) -> (i32, String, String) {
     let o = Command::new(common::dxmap_bin())
@@ -602,15 +608,7 @@ fn a_200_mb_single_line_geojson_is_read_in_bounded_memory() {
             .len()
             > 199 * MB
     );
-    std::fs::write(
-        dir.join("huge.toml"),
-        swap(
-            &std::fs::read_to_string(dir.join("project.toml")).expect("project"),
-            "file = \"areas.geojson\"",
-            "huge.geojson",
-        ),
-    )
-    .expect("project");
+    project_variant(dir, "huge.toml", "file = \"areas.geojson\"", "huge.geojson");
     check_large(
         dir,
         "huge.toml",
@@ -632,15 +630,7 @@ fn a_200_mb_single_line_table_is_refused_in_bounded_memory() {
         b"E01000001,100,20,1.5,a;",
         200 * MB,
     );
-    std::fs::write(
-        dir.join("huge.toml"),
-        swap(
-            &std::fs::read_to_string(dir.join("project.toml")).expect("project"),
-            "file = \"table.csv\"",
-            "huge.csv",
-        ),
-    )
-    .expect("project");
+    project_variant(dir, "huge.toml", "file = \"table.csv\"", "huge.csv");
     check_large(
         dir,
         "huge.toml",
@@ -681,15 +671,7 @@ fn a_gzip_bomb_named_geojson_is_refused_in_bounded_memory() {
         .len();
     println!("bomb.geojson: {size} bytes inflating to {inflated} bytes");
     assert!(inflated > 4_000_000_000 && size < 10 * MB);
-    std::fs::write(
-        dir.join("bomb.toml"),
-        swap(
-            &std::fs::read_to_string(dir.join("project.toml")).expect("project"),
-            "file = \"areas.geojson\"",
-            "bomb.geojson",
-        ),
-    )
-    .expect("project");
+    project_variant(dir, "bomb.toml", "file = \"areas.geojson\"", "bomb.geojson");
     check_large(
         dir,
         "bomb.toml",
@@ -711,15 +693,7 @@ fn a_gzip_bomb_named_csv_is_refused_in_bounded_memory() {
         256,
     );
     assert!(inflated > 4_000_000_000);
-    std::fs::write(
-        dir.join("bomb.toml"),
-        swap(
-            &std::fs::read_to_string(dir.join("project.toml")).expect("project"),
-            "file = \"table.csv\"",
-            "bomb.csv",
-        ),
-    )
-    .expect("project");
+    project_variant(dir, "bomb.toml", "file = \"table.csv\"", "bomb.csv");
     check_large(
         dir,
         "bomb.toml",
