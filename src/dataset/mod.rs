@@ -10,6 +10,7 @@
 
 mod artifact;
 mod error;
+mod label_point;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -18,6 +19,7 @@ use geo_types::MultiPolygon;
 use serde::{Deserialize, Serialize};
 
 pub use error::DatasetError;
+pub use label_point::label_point;
 
 /// A small-area code such as `E01000001` (LSOA 2011) or `E01033583`.
 ///

@@ -10,7 +10,7 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use geo::{Contains, InteriorPoint};
+use geo::Contains;
 use geo_types::{MultiPolygon, Polygon};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::error::ApiError;
 use super::served::{Served, r4};
-use crate::dataset::LsoaCode;
+use crate::dataset::{LsoaCode, label_point};
 use crate::score::{Scope, ScoreOptions, score};
 
 type Q = Result<Query<BTreeMap<String, String>>, QueryRejection>;
@@ -311,12 +311,7 @@ pub async fn rescore(State(state): State<AppState>, body: Body) -> Result<Respon
                 .index
                 .intersecting([r.min().x, r.min().y, r.max().x, r.max().y])
                 .into_iter()
-                .filter(|&i| {
-                    ds.areas[i]
-                        .geometry
-                        .interior_point()
-                        .is_some_and(|p| mp.contains(&p))
-                })
+                .filter(|&i| label_point(&ds.areas[i].geometry).is_some_and(|p| mp.contains(&p)))
                 .collect()
         }
         _ => {

@@ -27,11 +27,12 @@ pub use tilejson::{candidate_tiles, tile_range, tilejson, vector_layers};
 use std::collections::BTreeMap;
 use std::fmt;
 
-use geo::InteriorPoint;
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 use rayon::prelude::*;
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
+
+use crate::dataset::label_point;
 
 use topology::{ArcRef, Pt};
 
@@ -459,13 +460,9 @@ fn prepare_layer(
         }
         let mp = MultiPolygon(world);
         let bbox = ring_bbox(polys.iter().flatten().flat_map(|&r| rings[r].iter()));
-        // The interior point of the largest part is enough; fall back to the
-        // bounding box centre when the geometry is too thin to have one. geo
-        // 0.33's InteriorPoint panics on some polygons (found by fuzzing,
-        // tests/fixtures/fuzz/mvt_encode), so a panic there is a fallback too.
-        let point = std::panic::catch_unwind(|| mp.interior_point())
-            .ok()
-            .flatten()
+        // A point inside the widest part; the bounding-box centre when the
+        // geometry is too thin to have one.
+        let point = label_point(&mp)
             .map(|p| [p.x(), p.y()])
             .or(bbox.map(|b| [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0]));
         shapes.push(polys);
