@@ -95,13 +95,10 @@ fn geojson_saved_crashes() {
     replay("geojson", harness::geojson);
 }
 
-/// Found by the `csv` target (fuzz/README.md, open findings): polars reads
-/// more rows than `record_lines` counts when lines end in a lone `\r`, so
-/// rows past the end fall back to `row + 2` and two rows share a line
-/// number. Ignored until `ingest::tables` is fixed; the fix belongs with the
-/// table reader's rework.
+/// Found by the `csv` target: polars reads a last line holding only
+/// carriage returns as a row, which `record_lines` did not count, so that
+/// row fell back to `row + 2` and shared a line number with the row before.
 #[test]
-#[ignore = "open: CSV line numbers with lone CR line endings (ingest::tables)"]
 fn csv_line_numbers_with_lone_cr() {
     harness::csv(b"\npdga\nppp\x0b\n\x0ba\npdga\nppp\x0b\n\x0ba\x0b\n\x0ba\x0b\x0b\npdga\nppp\x0b\n\x0ba\x0b\n\x0ba\x0b\x0b\n\r\r");
 }

@@ -190,12 +190,16 @@ fn record_lines(bytes: &[u8]) -> Vec<usize> {
     let mut in_quotes = false;
     let mut record_start = 1usize;
     let mut record_empty = true;
+    // Any byte at all since the record began: polars reads a last line with
+    // no line break as a row even when it holds only carriage returns.
+    let mut record_any = false;
     let mut first = true;
     for &b in bytes {
         match b {
             b'"' => {
                 in_quotes = !in_quotes;
                 record_empty = false;
+                record_any = true;
             }
             b'\n' => {
                 line += 1;
@@ -209,13 +213,17 @@ fn record_lines(bytes: &[u8]) -> Vec<usize> {
                     }
                     record_start = line;
                     record_empty = true;
+                    record_any = false;
                 }
             }
-            b'\r' => {}
-            _ => record_empty = false,
+            b'\r' => record_any = true,
+            _ => {
+                record_empty = false;
+                record_any = true;
+            }
         }
     }
-    if !record_empty && !first {
+    if record_any && !first {
         out.push(record_start);
     }
     out
@@ -246,6 +254,21 @@ mod tests {
         let b = codes.iter().position(|c| *c == Some("b")).unwrap();
         assert_eq!(labels[b], None);
         assert_eq!((t.line(0), t.line(b)), (2, 5));
+    }
+
+    #[test]
+    fn a_last_line_of_carriage_returns_is_a_row_with_its_own_line() {
+        // polars reads the unterminated "\r\r" as a row of missing values;
+        // each row must keep a line number of its own.
+        for csv in [&b"a\n1\n\r\r"[..], b"a\n1\n\r", b"a\n1\r\n\r"] {
+            let t = Table::parse(csv, Path::new("t.csv")).unwrap();
+            assert_eq!(t.len(), 2, "{csv:?}");
+            assert_eq!((t.line(0), t.line(1)), (2, 3), "{csv:?}");
+        }
+        // A lone CR inside a line is text, and a final CRLF ends the file.
+        let t = Table::parse(b"a\n1\r2\n3\r\n", Path::new("t.csv")).unwrap();
+        assert_eq!(t.column("a").unwrap(), [Some("1\r2"), Some("3")]);
+        assert_eq!((t.line(0), t.line(1)), (2, 3));
     }
 
     #[test]
@@ -289,3 +312,4 @@ mod tests {
         assert!(e.contains("a, b"), "{e}");
     }
 }
+
