@@ -96,7 +96,7 @@ fn hand_scores(a: &[Option<f64>], b: &[Option<f64>], pop: &[Option<f64>]) -> Sco
                 label: "Aged 65+".into(),
                 component: ComponentId("demography".into()),
                 weight: 0.5,
-                raw: a.to_vec(),
+                column: "aged_65_plus".into(),
                 score: sa.clone(),
             },
             IndicatorScore {
@@ -104,7 +104,7 @@ fn hand_scores(a: &[Option<f64>], b: &[Option<f64>], pop: &[Option<f64>]) -> Sco
                 label: "No qualifications".into(),
                 component: ComponentId("demography".into()),
                 weight: 0.5,
-                raw: b.to_vec(),
+                column: "no_qualifications".into(),
                 score: sb,
             },
         ],

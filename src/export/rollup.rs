@@ -139,7 +139,6 @@ fn non_empty(s: &str) -> Option<String> {
 /// The LSOA-level table: scores first, then raw source columns.
 fn lsoa_table(scored: &ScoredDataset) -> Table<'_> {
     let ds = &*scored.dataset;
-    let s = &scored.scores;
     let n = ds.areas.len();
     let mut cols = vec![
         text(
@@ -178,15 +177,13 @@ fn lsoa_table(scored: &ScoredDataset) -> Table<'_> {
         name: "demo".into(),
         cells: Cells::Bool(demo_flags(scored)),
     });
-    // Raw values: every source column, then indicator inputs that are not one.
+    // Raw values: every source column (each indicator reads one of them).
     let reserved: BTreeSet<String> = cols.iter().map(|c| c.name.clone()).collect();
-    let mut raw_names = BTreeSet::new();
     for c in &ds.columns {
         let mut name = c.id.to_string();
         if reserved.contains(&name) {
             name = format!("v_{name}");
         }
-        raw_names.insert(name.clone());
         cols.push(match &c.values {
             Values::Numeric(v) => num(name, v.clone(), RAW_DECIMALS),
             Values::Category(v) => TableColumn {
@@ -194,16 +191,6 @@ fn lsoa_table(scored: &ScoredDataset) -> Table<'_> {
                 cells: Cells::Text(v.clone()),
             },
         });
-    }
-    for ind in &s.indicators {
-        let same = ds
-            .columns
-            .iter()
-            .any(|c| matches!(&c.values, Values::Numeric(v) if *v == ind.raw));
-        let name = format!("r_{}", ind.id.0);
-        if !same && ind.raw.len() == n && !raw_names.contains(&name) {
-            cols.push(num(name, ind.raw.clone(), RAW_DECIMALS));
-        }
     }
     let geometry = ds.areas.iter().map(|a| Some(&a.geometry)).collect();
     let metadata = metadata(scored, Level::Lsoa, n, json!(null));

@@ -13,8 +13,8 @@
 //!
 //! Re-scoring is column by column: each indicator's scores in one pass over
 //! its column (indicators in parallel), then components and index over area
-//! chunks, with the drivers worked out alongside them and the ranks (a radix
-//! sort). `tests.rs` keeps the straightforward per-group, row-major pipeline
+//! chunks, then the ranks (a radix sort) beside the drivers, which reuse the
+//! chunks' weight sums and select column-wise, without branches. `tests.rs` keeps the straightforward per-group, row-major pipeline
 //! this replaced and checks every output against it bit for bit.
 //!
 //! One step per file: [`methodology`](Methodology) (TOML), `scope` (groups),
@@ -101,8 +101,10 @@ pub struct IndicatorScore {
     pub component: ComponentId,
     /// Its weight within the component, normalised to sum to 1.
     pub weight: f64,
-    /// The raw input value.
-    pub raw: Vec<Option<f64>>,
+    /// The dataset column it reads (its raw values are
+    /// [`ScoredDataset::raw`]: not copied here, as re-scoring would pay for
+    /// the copy every time).
+    pub column: String,
     /// The transformed score, 0–10 where 10 is highest risk.
     pub score: Vec<Option<f64>>,
 }
@@ -256,33 +258,28 @@ pub fn score(
             Ok(v)
         })
         .collect::<Result<_, _>>()?;
-    // Each indicator's raw copy and scores; columns in parallel.
+    // Each indicator's scores; columns in parallel.
     let columns = inds
         .par_iter()
         .zip(raws.par_iter())
         .map(|((_, ind), raw)| {
-            let mut copy = Vec::with_capacity(raw.len());
-            let score = transform::transform_column_copy(
-                raw,
-                &groups,
-                ind.transform,
-                ind.direction,
-                Some(&mut copy),
-            );
-            (copy, score)
+            transform::transform_column(raw, &groups, ind.transform, ind.direction)
         })
         .collect::<Vec<_>>();
     let (iw, cw) = weights::normalised(methodology);
-    let cols: Vec<&[Option<f64>]> = columns.iter().map(|(_, s)| &s[..]).collect();
-    // Drivers need only the indicator scores: worked out alongside the
-    // components, index and ranks.
-    let (drivers, (comps, index, rank, decile)) = rayon::join(
-        || weights::top_drivers(methodology, &cols, &iw, &cw, n),
+    let cols: Vec<&[Option<f64>]> = columns.iter().map(|s| &s[..]).collect();
+    let weights::Combined {
+        components: comps,
+        mut index,
+        sums,
+    } = weights::combine_columns(methodology, &cols, &iw, &cw, n);
+    // The ranks are one sort per group: the drivers, from the same sums,
+    // keep the other cores busy meanwhile.
+    let (drivers, (rank, decile)) = rayon::join(
+        || weights::drivers(methodology, &cols, &iw, &cw, n, &sums),
         || {
-            let (comps, mut index) = weights::combine_columns(methodology, &cols, &iw, &cw, n);
             weights::rescale(&mut index, &groups, methodology.index_rescale);
-            let (rank, decile) = weights::ranks(&index, &groups);
-            (comps, index, rank, decile)
+            weights::ranks(&index, &groups)
         },
     );
 
@@ -306,12 +303,12 @@ pub fn score(
         .iter()
         .zip(columns)
         .enumerate()
-        .map(|(j, ((c, ind), (raw, score)))| IndicatorScore {
+        .map(|(j, ((c, ind), score))| IndicatorScore {
             id: ind.id.clone(),
             label: ind.label.clone(),
             component: methodology.components[*c].id.clone(),
             weight: iw[j],
-            raw,
+            column: ind.column.clone(),
             score,
         })
         .collect();
@@ -422,6 +419,16 @@ impl ScoredDataset {
             methodology,
             scores,
         })
+    }
+
+    /// The raw input values of indicator `j` (in [`Scores::indicators`]
+    /// order), aligned with the areas; empty when there is no such indicator.
+    pub fn raw(&self, j: usize) -> &[Option<f64>] {
+        self.scores
+            .indicators
+            .get(j)
+            .and_then(|ind| self.dataset.numeric(&ind.column))
+            .unwrap_or_default()
     }
 }
 

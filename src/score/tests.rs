@@ -43,15 +43,14 @@ fn reference(dataset: &Dataset, m: &Methodology, opts: &ScoreOptions) -> Scores 
     Scores {
         indicators: inds
             .iter()
-            .zip(raws)
             .zip(columns)
             .enumerate()
-            .map(|(j, (((c, ind), raw), score))| IndicatorScore {
+            .map(|(j, ((c, ind), score))| IndicatorScore {
                 id: ind.id.clone(),
                 label: ind.label.clone(),
                 component: m.components[*c].id.clone(),
                 weight: iw[j],
-                raw: raw.to_vec(),
+                column: ind.column.clone(),
                 score,
             })
             .collect(),

@@ -106,23 +106,7 @@ pub fn transform_column(
     transform: Transform,
     direction: Direction,
 ) -> Vec<Option<f64>> {
-    transform_column_copy(values, groups, transform, direction, None)
-}
-
-/// [`transform_column`], also appending a copy of `values` to `copy` when
-/// given: taken chunk by chunk in the pass that reads them for the group
-/// ranges, so the values are read from memory once for both.
-pub(crate) fn transform_column_copy(
-    values: &[Option<f64>],
-    groups: &Groups,
-    transform: Transform,
-    direction: Direction,
-    mut copy: Option<&mut Vec<Option<f64>>>,
-) -> Vec<Option<f64>> {
     if transform != Transform::Minmax || values.len() != groups.group_of.len() {
-        if let Some(c) = copy {
-            c.extend_from_slice(values);
-        }
         let mut out = vec![None; values.len()];
         for g in &groups.groups {
             transform_group(values, g, transform, direction, &mut out);
@@ -137,9 +121,16 @@ pub(crate) fn transform_column_copy(
     // order, which is each group's member order: the same min/max sequence
     // as transform_group.
     let mut range = vec![(f64::INFINITY, f64::NEG_INFINITY, 0u32); groups.groups.len()];
-    for (vs, gs) in values.chunks(4096).zip(groups.group_of.chunks(4096)) {
-        if let Some(c) = copy.as_deref_mut() {
-            c.extend_from_slice(vs);
+    // Blocks of areas all in one group (every block in scope `all`) are
+    // folded in registers, not through `range` in memory, whose
+    // store-to-load round trip would make every area wait for the one
+    // before.
+    for (vs, gs) in values.chunks(256).zip(groups.group_of.chunks(256)) {
+        if gs.iter().all(|g| *g == gs[0]) {
+            if let Some(r) = gs[0].and_then(|g| range.get_mut(g as usize)) {
+                fold_range(vs, sign, r);
+            }
+            continue;
         }
         for (v, g) in vs.iter().zip(gs) {
             if let (Some(v), Some(g)) = (v, g)
@@ -160,30 +151,69 @@ pub(crate) fn transform_column_copy(
         })
         .collect();
     // Written as transform_group computes it, with sign · (sign · v) = v
-    // (negation is exact), one loop per direction.
-    let one = |v: Option<f64>, g: Option<u32>| -> Option<(f64, Option<(f64, f64)>)> {
-        Some((v?, *scale.get(g? as usize)?))
+    // (negation is exact).
+    let up = sign > 0.0;
+    let minmax = move |v: f64, (rlo, rhi): (f64, f64)| {
+        let s = 10.0 * (v - rlo) / (rhi - rlo);
+        (if up { s } else { 10.0 - s }).clamp(0.0, 10.0)
     };
-    let out = values.iter().zip(&groups.group_of);
-    if sign > 0.0 {
-        out.map(|(v, g)| {
-            let (v, sc) = one(*v, *g)?;
-            Some(match sc {
-                None => DEGENERATE_SCORE,
-                Some((rlo, rhi)) => (10.0 * (v - rlo) / (rhi - rlo)).clamp(0.0, 10.0),
-            })
-        })
-        .collect()
-    } else {
-        out.map(|(v, g)| {
-            let (v, sc) = one(*v, *g)?;
-            Some(match sc {
-                None => DEGENERATE_SCORE,
-                Some((rlo, rhi)) => (10.0 - 10.0 * (v - rlo) / (rhi - rlo)).clamp(0.0, 10.0),
-            })
-        })
-        .collect()
+    let mut out = Vec::with_capacity(values.len());
+    for (vs, gs) in values.chunks(256).zip(groups.group_of.chunks(256)) {
+        // A block in one scaled group (every block in scope `all`) in a loop
+        // with no lookups, which the compiler can unroll; the rest area by area.
+        let first = gs[0].and_then(|g| scale.get(g as usize));
+        if let Some(Some(sc)) = first
+            && gs.iter().all(|g| *g == gs[0])
+        {
+            let sc = *sc;
+            out.extend(vs.iter().map(|v| v.map(|v| minmax(v, sc))));
+            continue;
+        }
+        out.extend(vs.iter().zip(gs).map(|(v, g)| {
+            let (v, sc) = (v.as_ref()?, scale.get((*g)? as usize)?);
+            Some(sc.map_or(DEGENERATE_SCORE, |sc| minmax(*v, sc)))
+        }));
     }
+    out
+}
+
+/// Folds the oriented present values of one run of a group into its
+/// (min, max, count). Four interleaved accumulators, as min and max give the
+/// same value in any order, except for which zero of -0.0 and +0.0 wins: a
+/// run whose min or max is a zero is folded again in area order, as
+/// transform_group folds it.
+fn fold_range(values: &[Option<f64>], sign: f64, r: &mut (f64, f64, u32)) {
+    let (mut lo, mut hi, mut n) = ([r.0; 4], [r.1; 4], 0u32);
+    // Compare-and-select is min and max here: a missing value (NaN) never
+    // compares, and the accumulators start at the current range, never NaN.
+    let mut fold = |k: usize, v: &Option<f64>| {
+        let x = sign * v.unwrap_or(f64::NAN);
+        lo[k] = if x < lo[k] { x } else { lo[k] };
+        hi[k] = if x > hi[k] { x } else { hi[k] };
+        n += u32::from(v.is_some());
+    };
+    let mut quads = values.chunks_exact(4);
+    for q in &mut quads {
+        for (k, v) in q.iter().enumerate() {
+            fold(k, v);
+        }
+    }
+    for v in quads.remainder() {
+        fold(0, v);
+    }
+    let (l, h) = (
+        lo[0].min(lo[1]).min(lo[2].min(lo[3])),
+        hi[0].max(hi[1]).max(hi[2].max(hi[3])),
+    );
+    if l == 0.0 || h == 0.0 {
+        for x in values.iter().flatten().map(|v| sign * v) {
+            r.0 = r.0.min(x);
+            r.1 = r.1.max(x);
+        }
+    } else {
+        (r.0, r.1) = (l, h);
+    }
+    r.2 += n;
 }
 
 /// The English IMD exponential transform of a rank scaled to `[0, 1]`

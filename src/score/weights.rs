@@ -149,39 +149,77 @@ fn combine(num: &[f64], den: &[f64], cw: &[f64], comp: &mut [Option<f64>]) -> Op
     (iden > 0.0).then(|| (inum / iden).clamp(0.0, 10.0))
 }
 
-/// Areas per parallel task: a few large tasks suit a handful of cores.
-const CHUNK: usize = 4096;
+/// Areas per parallel task: enough tasks to balance two or more cores, and
+/// a chunk's indicator scores (11 columns × 2,048 areas × 16 bytes) stay in
+/// a core's L2 cache between the sums, the index and the drivers.
+const CHUNK: usize = 2048;
+
+/// Most drivers the column-wise selection of [`combine_columns`] keeps; more
+/// take [`top_drivers`].
+const FAST_TOP: usize = 8;
+
+/// The weight sums of [`combine_columns`], chunk by chunk, which the drivers
+/// reuse.
+#[derive(Debug, Default)]
+pub struct Sums {
+    chunks: Vec<ChunkSums>,
+}
+
+#[derive(Debug, Default)]
+struct ChunkSums {
+    /// Indicator weights present per component (`den[c * len + i]`).
+    den: Vec<f64>,
+    /// Component weights present, per area.
+    iden: Vec<f64>,
+    /// Whether the area has an index.
+    has: Vec<bool>,
+}
+
+/// What [`combine_columns`] gives.
+#[derive(Debug)]
+pub struct Combined {
+    /// One column per component, methodology order.
+    pub components: Vec<Vec<Option<f64>>>,
+    /// The index before rescaling.
+    pub index: Vec<Option<f64>>,
+    /// The weight sums, for [`drivers`].
+    pub sums: Sums,
+}
 
 /// Components (one column per component, methodology order) and the index
-/// before rescaling, straight from the indicator score columns (each aligned
-/// with the `n` areas), in parallel over area chunks: the numbers of
-/// [`Prepared::area`], from the same operations in the same order, without
-/// its row-major copy.
+/// before rescaling, straight from the indicator score columns (each
+/// aligned with the `n` areas), in parallel over area chunks: the numbers
+/// of [`Prepared::area`], from the same operations in the same order,
+/// without a row-major copy; and the weight sums, for [`drivers`].
 pub fn combine_columns(
     m: &Methodology,
     columns: &[&[Option<f64>]],
     iw: &[f64],
     cw: &[f64],
     n: usize,
-) -> (Vec<Vec<Option<f64>>>, Vec<Option<f64>>) {
+) -> Combined {
     let comp_of: Vec<usize> = m.indicators().map(|(c, _)| c).collect();
     let ncomp = m.components.len();
     let mut index = vec![None; n];
     let mut components: Vec<Vec<Option<f64>>> = (0..ncomp).map(|_| vec![None; n]).collect();
-    let mut parts: Vec<Vec<&mut [Option<f64>]>> = (0..n.div_ceil(CHUNK))
-        .map(|_| Vec::with_capacity(ncomp))
-        .collect();
+    let nchunks = n.div_ceil(CHUNK);
+    let mut parts: Vec<Vec<&mut [Option<f64>]>> =
+        (0..nchunks).map(|_| Vec::with_capacity(ncomp)).collect();
     for col in &mut components {
         for (part, c) in parts.iter_mut().zip(col.chunks_mut(CHUNK)) {
             part.push(c);
         }
     }
-    parts
+    let chunks = parts
         .into_par_iter()
         .zip(index.par_chunks_mut(CHUNK))
         .enumerate()
-        .for_each(|(ch, (mut comp_cols, index))| {
+        .map(|(ch, (mut comp_cols, index))| {
             let (a0, len) = (ch * CHUNK, index.len());
+            let cols: Vec<&[Option<f64>]> = columns
+                .iter()
+                .map(|c| c.get(a0..a0 + len).unwrap_or_default())
+                .collect();
             // Weighted sums per component, one indicator column at a time:
             // each area still adds its terms in methodology order, as
             // Prepared::area does. An absent score adds -0.0, the exact
@@ -189,9 +227,8 @@ pub fn combine_columns(
             let mut num = vec![0.0; ncomp * len];
             let mut den = vec![0.0; ncomp * len];
             let mut missing = vec![false; len];
-            for (j, col) in columns.iter().enumerate() {
+            for (j, col) in cols.iter().enumerate() {
                 let (c, w) = (comp_of[j], iw[j]);
-                let col = col.get(a0..a0 + len).unwrap_or_default();
                 let (Some(num), Some(den)) = (
                     num.get_mut(c * len..(c + 1) * len),
                     den.get_mut(c * len..(c + 1) * len),
@@ -199,33 +236,184 @@ pub fn combine_columns(
                     continue;
                 };
                 for (((s, n), d), m) in col.iter().zip(num).zip(den).zip(&mut missing) {
-                    let (t, u) = match *s {
-                        Some(s) => (w * s, w),
-                        None => (-0.0, -0.0),
-                    };
-                    *n += t;
-                    *d += u;
-                    *m |= s.is_none();
+                    // Selects, not a match: no branch to mispredict.
+                    let here = s.is_some();
+                    let v = s.unwrap_or(0.0);
+                    *n += if here { w * v } else { -0.0 };
+                    *d += if here { w } else { -0.0 };
+                    *m |= !here;
                 }
             }
-            let (mut nrow, mut drow) = (vec![0.0; ncomp], vec![0.0; ncomp]);
-            let mut comp = vec![None; ncomp];
-            for (i, ix) in index.iter_mut().enumerate() {
-                if m.missing == MissingPolicy::ExcludeArea && missing[i] {
+            // combine() component by component: a component has a score
+            // where its weights sum above zero, and adds to the index sums.
+            let mut inum = vec![0.0; len];
+            let mut iden = vec![0.0; len];
+            for (c, out) in comp_cols.iter_mut().enumerate() {
+                let w = cw[c];
+                let (num, den) = (&num[c * len..(c + 1) * len], &den[c * len..(c + 1) * len]);
+                for ((((o, n), d), x), y) in out
+                    .iter_mut()
+                    .zip(num)
+                    .zip(den)
+                    .zip(&mut inum)
+                    .zip(&mut iden)
+                {
+                    let has = *d > 0.0;
+                    let s = n / d;
+                    *o = has.then_some(s);
+                    *x += if has { w * s } else { -0.0 };
+                    *y += if has { w } else { -0.0 };
+                }
+            }
+            let exclude = m.missing == MissingPolicy::ExcludeArea;
+            for (i, (ix, (x, y))) in index.iter_mut().zip(inum.iter().zip(&iden)).enumerate() {
+                if exclude && missing[i] {
+                    for col in comp_cols.iter_mut() {
+                        col[i] = None;
+                    }
                     continue;
                 }
-                for c in 0..ncomp {
-                    nrow[c] = num[c * len + i];
-                    drow[c] = den[c * len + i];
+                *ix = (*y > 0.0).then(|| (x / y).clamp(0.0, 10.0));
+            }
+            let has = index.iter().map(Option::is_some).collect();
+            ChunkSums { den, iden, has }
+        })
+        .collect();
+    Combined {
+        components,
+        index,
+        sums: Sums { chunks },
+    }
+}
+
+/// The `top_drivers` largest positive contributions of each area to its
+/// index, as [`top_drivers`] gives them, from the sums of
+/// [`combine_columns`] over the same columns and weights, in parallel over
+/// its chunks.
+pub fn drivers(
+    m: &Methodology,
+    columns: &[&[Option<f64>]],
+    iw: &[f64],
+    cw: &[f64],
+    n: usize,
+    sums: &Sums,
+) -> Drivers {
+    let top = m.top_drivers.min(255);
+    // Column-wise selection for the usual few drivers; a NaN contribution
+    // (which no comparison orders) sends the whole run to top_drivers.
+    if !(1..=FAST_TOP).contains(&top) || sums.chunks.len() != n.div_ceil(CHUNK) {
+        return top_drivers(m, columns, iw, cw, n);
+    }
+    let comp_of: Vec<usize> = m.indicators().map(|(c, _)| c).collect();
+    let mut used = vec![0u8; n];
+    let mut slots = vec![Driver::default(); n * top];
+    let ok = used
+        .par_chunks_mut(CHUNK)
+        .zip(slots.par_chunks_mut(CHUNK * top))
+        .zip(&sums.chunks)
+        .enumerate()
+        .all(|(ch, ((used, slots), sums))| {
+            let (a0, len) = (ch * CHUNK, used.len());
+            let cols: Vec<&[Option<f64>]> = columns
+                .iter()
+                .map(|c| c.get(a0..a0 + len).unwrap_or_default())
+                .collect();
+            chunk_drivers(&cols, sums, &comp_of, iw, cw, used, slots)
+        });
+    if ok {
+        Drivers { top, used, slots }
+    } else {
+        top_drivers(m, columns, iw, cw, n)
+    }
+}
+
+/// The drivers of one chunk of areas, column-wise (see [`select_top`] for
+/// the rule): each indicator's contributions for the whole chunk, then a
+/// branch-free insertion into `used.len()` sorted slot columns. An area's
+/// contribution per score point is `cw[c] / iden * iw[j] / den[c]`, as
+/// [`Pattern::factors`] works it out from the same sums. False when some
+/// contribution is NaN (nothing is then trusted).
+fn chunk_drivers(
+    cols: &[&[Option<f64>]],
+    sums: &ChunkSums,
+    comp_of: &[usize],
+    iw: &[f64],
+    cw: &[f64],
+    used: &mut [u8],
+    slots: &mut [Driver],
+) -> bool {
+    let ChunkSums { den, iden, has } = sums;
+    let len = used.len();
+    if has.len() != len || iden.len() != len {
+        return false;
+    }
+    let top = slots.len() / len.max(1);
+    // Slot q of area i at [q * len + i]; 0.0 is empty (only positive
+    // contributions are kept).
+    let mut val = vec![0.0f64; top * len];
+    let mut ind = vec![0usize; top * len];
+    let mut v = vec![0.0f64; len];
+    let mut nan = false;
+    // cw[c] / iden, the first step of every factor, once per component.
+    let ncomp = den.len() / len.max(1);
+    let mut share = vec![0.0f64; ncomp * len];
+    for (c, sh) in share.chunks_mut(len.max(1)).enumerate() {
+        for ((sh, y), h) in sh.iter_mut().zip(iden).zip(has) {
+            *sh = if *h { cw[c] / y } else { 0.0 };
+        }
+    }
+    for (j, col) in cols.iter().enumerate() {
+        let (c, w) = (comp_of[j], iw[j]);
+        let den = &den[c * len..(c + 1) * len];
+        let share = &share[c * len..(c + 1) * len];
+        for ((((v, s), h), d), g) in v.iter_mut().zip(*col).zip(has).zip(den).zip(share) {
+            let keep = s.is_some() && *h && *d > 0.0;
+            let x = g * w / d * s.unwrap_or(0.0);
+            *v = if keep { x } else { 0.0 };
+        }
+        nan |= v.iter().any(|x| x.is_nan());
+        // Insert before the first smaller value: slot q takes its left
+        // neighbour where v beats that, else v where v beats it; going from
+        // the last slot down, the left neighbour is still the old one. With
+        // slots sorted (left >= slot) the value is max(slot, min(v, left)),
+        // and the indices follow the same comparisons as bit masks: no
+        // branches, so the compiler vectorises across areas.
+        for q in (0..top).rev() {
+            let (lv, cv) = val.split_at_mut(q * len);
+            let (li, ci) = ind.split_at_mut(q * len);
+            let (cv, ci) = (&mut cv[..len], &mut ci[..len]);
+            if q == 0 {
+                for ((x, cv), ci) in v.iter().zip(cv).zip(ci) {
+                    let here = mask(*x > *cv);
+                    *cv = cv.max(*x);
+                    *ci = (j & here) | (*ci & !here);
                 }
-                comp.fill(None);
-                *ix = combine(&nrow, &drow, cw, &mut comp);
-                for (col, c) in comp_cols.iter_mut().zip(&comp) {
-                    col[i] = *c;
+            } else {
+                let (lv, li) = (&lv[(q - 1) * len..], &li[(q - 1) * len..]);
+                for ((((x, cv), ci), lv), li) in v.iter().zip(cv).zip(ci).zip(lv).zip(li) {
+                    let shift = mask(*x > *lv);
+                    let here = mask(*x > *cv);
+                    *cv = cv.max(x.min(*lv));
+                    *ci = (*li & shift) | (((j & here) | (*ci & !here)) & !shift);
                 }
             }
-        });
-    (components, index)
+        }
+    }
+    for (i, (u, slot)) in used.iter_mut().zip(slots.chunks_mut(top)).enumerate() {
+        let mut k = 0;
+        for (q, s) in slot.iter_mut().enumerate() {
+            let x = val[q * len + i];
+            if x > 0.0 {
+                *s = Driver {
+                    indicator: ind[q * len + i],
+                    contribution: x,
+                };
+                k += 1;
+            }
+        }
+        *u = k;
+    }
+    !nan
 }
 
 /// The `top_drivers` largest positive contributions of each area to its
@@ -390,6 +578,12 @@ fn select_top(row: &[f64], slot: &mut [Driver]) -> u8 {
         }
     }
     k as u8
+}
+
+/// All ones when `b`, else zero.
+#[inline]
+fn mask(b: bool) -> usize {
+    0usize.wrapping_sub(usize::from(b))
 }
 
 /// What a pattern of present scores implies, as [`Prepared::area`] and

@@ -407,12 +407,9 @@ impl Served {
         let methodology = methodology_json(&scored);
         let source_columns = source_columns(&scored);
 
-        let s = &scored.scores;
-        let raw_range = s
-            .indicators
-            .iter()
-            .map(|ind| {
-                let mut it = ind.raw.iter().flatten().copied();
+        let raw_range = (0..scored.scores.indicators.len())
+            .map(|j| {
+                let mut it = scored.raw(j).iter().flatten().copied();
                 let first = it.next();
                 let (lo, hi) = it.fold((first, first), |(lo, hi), v| {
                     (lo.map(|l| l.min(v)), hi.map(|h| h.max(v)))
@@ -475,9 +472,9 @@ impl Served {
             "components": s.components.iter().map(|c| json!({
                 "id": c.id.0, "label": c.label, "weight": r4(c.weight), "score": opt_r4(at(&c.score)),
             })).collect::<Vec<_>>(),
-            "indicators": s.indicators.iter().zip(&self.raw_range).map(|(ind, (lo, hi))| json!({
+            "indicators": s.indicators.iter().zip(&self.raw_range).enumerate().map(|(j, (ind, (lo, hi)))| json!({
                 "id": ind.id.0, "label": ind.label, "component": ind.component.0,
-                "weight": r4(ind.weight), "raw": at(&ind.raw), "score": opt_r4(at(&ind.score)),
+                "weight": r4(ind.weight), "raw": at(self.scored.raw(j)), "score": opt_r4(at(&ind.score)),
                 "min": lo, "max": hi,
             })).collect::<Vec<_>>(),
             "drivers": s.drivers.get(i).map(|d| d.iter().map(|d| json!({

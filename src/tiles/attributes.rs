@@ -264,7 +264,7 @@ mod tests {
                 label: "Age".into(),
                 component: ComponentId("demo".into()),
                 weight: 1.0,
-                raw: vec![Some(0.2), Some(0.4)],
+                column: "age".into(),
                 score: vec![Some(1.234567), None],
             }],
             components: vec![ComponentScore {
