@@ -7,9 +7,11 @@
 //! within each scope group. Every sum is taken per area in methodology order,
 //! so results are bit-identical whatever the thread count.
 //!
-//! [`combine_columns`] and [`top_drivers`] read the indicator score columns
-//! directly; [`Prepared`] (row-major) serves the sensitivity draws and the
-//! component-to-index check.
+//! [`combine_columns`] and [`drivers`] read the indicator score columns
+//! directly, chunk by chunk ([`top_drivers`], row by row, is their fallback
+//! for more than eight drivers or a NaN contribution); [`Prepared`]
+//! (row-major) serves the sensitivity draws and the component-to-index
+//! check.
 
 use rayon::prelude::*;
 
