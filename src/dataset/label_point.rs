@@ -4,8 +4,11 @@
 //! The scan-line method (as GEOS's `InteriorPointArea`): a horizontal line
 //! through the middle of each part's bounding box, moved halfway between the
 //! two vertex heights nearest that middle so that it passes through no
-//! vertex, crosses the rings at points that, sorted, pair up into spans
-//! inside the polygon; the middle of the widest span is the answer. Plain
+//! vertex, crosses the exterior at points that, sorted, pair up into spans
+//! inside it; the holes' spans are cut out of those, and the middle of the
+//! widest piece left is the answer. Cutting holes out (rather than pairing
+//! every ring's crossings together) keeps the point inside the exterior even
+//! when an invalid hole pokes out of it. Plain
 //! arithmetic on the coordinates, so it cannot fail the way geo 0.33's
 //! `InteriorPoint` does (it panics on some valid polygons, found by fuzzing
 //! the tile encoder), and it is deterministic.
@@ -17,9 +20,9 @@ use geo_types::{LineString, MultiPolygon, Point, Polygon};
 /// a span of positive width, or a coordinate is not finite.
 pub fn label_point(mp: &MultiPolygon<f64>) -> Option<Point<f64>> {
     let mut best: Option<(f64, Point<f64>)> = None;
-    let mut xs = Vec::new();
+    let (mut xs, mut holes) = (Vec::new(), Vec::new());
     for poly in &mp.0 {
-        if let Some((width, p)) = widest_span(poly, &mut xs)
+        if let Some((width, p)) = widest_span(poly, &mut xs, &mut holes)
             && best.is_none_or(|(w, _)| width > w)
         {
             best = Some((width, p));
@@ -29,7 +32,11 @@ pub fn label_point(mp: &MultiPolygon<f64>) -> Option<Point<f64>> {
 }
 
 /// The widest span of the scan line across one polygon, as (width, middle).
-fn widest_span(poly: &Polygon<f64>, xs: &mut Vec<f64>) -> Option<(f64, Point<f64>)> {
+fn widest_span(
+    poly: &Polygon<f64>,
+    xs: &mut Vec<f64>,
+    holes: &mut Vec<(f64, f64)>,
+) -> Option<(f64, Point<f64>)> {
     let rings = || std::iter::once(poly.exterior()).chain(poly.interiors());
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for c in poly.exterior().coords() {
@@ -58,20 +65,46 @@ fn widest_span(poly: &Polygon<f64>, xs: &mut Vec<f64>) -> Option<(f64, Point<f64
     if y <= below || y >= above {
         return None;
     }
-    xs.clear();
-    for ring in rings() {
-        crossings(ring, y, xs);
+    // The holes' spans, sorted by start.
+    holes.clear();
+    for hole in poly.interiors() {
+        xs.clear();
+        crossings(hole, y, xs);
+        xs.sort_by(f64::total_cmp);
+        holes.extend(xs.chunks_exact(2).map(|p| (p[0], p[1])));
     }
-    if xs.iter().any(|x| !x.is_finite()) {
+    holes.sort_by(|a, b| a.0.total_cmp(&b.0));
+    xs.clear();
+    crossings(poly.exterior(), y, xs);
+    if xs
+        .iter()
+        .chain(holes.iter().flat_map(|h| [&h.0, &h.1]))
+        .any(|x| !x.is_finite())
+    {
         return None;
     }
     xs.sort_by(f64::total_cmp);
     let mut best: Option<(f64, Point<f64>)> = None;
-    for pair in xs.chunks_exact(2) {
-        let width = pair[1] - pair[0];
+    let mut keep = |a: f64, b: f64| {
+        let width = b - a;
         if width > 0.0 && best.is_none_or(|(w, _)| width > w) {
-            best = Some((width, Point::new(pair[0] + width / 2.0, y)));
+            best = Some((width, Point::new(a + width / 2.0, y)));
         }
+    };
+    for pair in xs.chunks_exact(2) {
+        // The exterior span less every hole span over it.
+        let (mut a, b) = (pair[0], pair[1]);
+        for &(lo, hi) in holes.iter() {
+            if lo >= b {
+                break;
+            }
+            if hi <= a {
+                continue;
+            }
+            keep(a, lo);
+            a = a.max(hi);
+        }
+        keep(a, b);
     }
     best
 }
@@ -135,6 +168,29 @@ mod tests {
         let mp = MultiPolygon(vec![holed]);
         let p = label_point(&mp).unwrap();
         assert!(inside(&mp, p), "{p:?}");
+    }
+
+    #[test]
+    fn a_hole_outside_its_exterior_cannot_pull_the_point_out() {
+        // Invalid: the hole is beside the exterior, not in it.
+        let p = Polygon::new(
+            LineString::from(vec![
+                (0.0, 0.0),
+                (1.0, 0.0),
+                (1.0, 1.0),
+                (0.0, 1.0),
+                (0.0, 0.0),
+            ]),
+            vec![LineString::from(vec![
+                (2.0, 0.0),
+                (5.0, 0.0),
+                (5.0, 1.0),
+                (2.0, 1.0),
+                (2.0, 0.0),
+            ])],
+        );
+        let pt = label_point(&MultiPolygon(vec![p])).unwrap();
+        assert_eq!((pt.x(), pt.y()), (0.5, 0.5));
     }
 
     #[test]

@@ -67,6 +67,15 @@ impl Table {
             .map(|n| n.trim().to_string())
             .collect();
         let lines = record_lines(bytes);
+        if lines.len() != df.height() {
+            // Never report a row under another's line number.
+            return Err(err(format!(
+                "cannot match its {} rows to lines ({} records found); check for \
+                 stray quotes or line breaks",
+                df.height(),
+                lines.len()
+            )));
+        }
         Ok(Table {
             file: file.to_path_buf(),
             headers,
@@ -146,8 +155,19 @@ fn check_shape(bytes: &[u8]) -> Option<(usize, String)> {
             Some(_) => None,
         }
     };
-    for &b in bytes {
+    for (at, &b) in bytes.iter().enumerate() {
         match b {
+            // A CR ends a line only before an LF. Alone it is an old Mac
+            // line ending or a stray byte, which CSV readers split
+            // differently: refused, so that no row gets another's line.
+            b'\r' if !in_quotes && bytes.get(at + 1) != Some(&b'\n') => {
+                return Some((
+                    line,
+                    "a carriage return (CR) not followed by a line feed; save the file \
+                     with LF or CRLF line endings"
+                        .to_string(),
+                ));
+            }
             b'"' => {
                 in_quotes = !in_quotes;
                 blank = false;
@@ -190,16 +210,12 @@ fn record_lines(bytes: &[u8]) -> Vec<usize> {
     let mut in_quotes = false;
     let mut record_start = 1usize;
     let mut record_empty = true;
-    // Any byte at all since the record began: polars reads a last line with
-    // no line break as a row even when it holds only carriage returns.
-    let mut record_any = false;
     let mut first = true;
     for &b in bytes {
         match b {
             b'"' => {
                 in_quotes = !in_quotes;
                 record_empty = false;
-                record_any = true;
             }
             b'\n' => {
                 line += 1;
@@ -213,17 +229,13 @@ fn record_lines(bytes: &[u8]) -> Vec<usize> {
                     }
                     record_start = line;
                     record_empty = true;
-                    record_any = false;
                 }
             }
-            b'\r' => record_any = true,
-            _ => {
-                record_empty = false;
-                record_any = true;
-            }
+            b'\r' => {}
+            _ => record_empty = false,
         }
     }
-    if record_any && !first {
+    if !record_empty && !first {
         out.push(record_start);
     }
     out
@@ -257,16 +269,28 @@ mod tests {
     }
 
     #[test]
-    fn a_last_line_of_carriage_returns_is_a_row_with_its_own_line() {
-        // polars reads the unterminated "\r\r" as a row of missing values;
-        // each row must keep a line number of its own.
-        for csv in [&b"a\n1\n\r\r"[..], b"a\n1\n\r", b"a\n1\r\n\r"] {
-            let t = Table::parse(csv, Path::new("t.csv")).unwrap();
-            assert_eq!(t.len(), 2, "{csv:?}");
-            assert_eq!((t.line(0), t.line(1)), (2, 3), "{csv:?}");
+    fn a_carriage_return_alone_is_refused_with_its_line() {
+        // polars and a line counter disagree on where such lines end, so a
+        // row could be reported under another row's line number.
+        for (csv, line) in [
+            (&b"a\n1\n\r\r"[..], 3),
+            (b"a\n1\n\r", 3),
+            (b"a\r\n1\r\n\r", 3),
+            (b"a\r1\r2\r", 1),
+            (b"a\n1\r2\n", 2),
+            (b"\n\r\r\n\r\na\n1\n", 2),
+        ] {
+            let e = Table::parse(csv, Path::new("t.csv"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("t.csv") && e.contains(&format!("line {line}")),
+                "{csv:?}: {e}"
+            );
+            assert!(e.contains("carriage return"), "{e}");
         }
-        // A lone CR inside a line is text, and a final CRLF ends the file.
-        let t = Table::parse(b"a\n1\r2\n3\r\n", Path::new("t.csv")).unwrap();
+        // Inside quotes it is text; CRLF endings are fine.
+        let t = Table::parse(b"a\r\n\"1\r2\"\r\n3\r\n", Path::new("t.csv")).unwrap();
         assert_eq!(t.column("a").unwrap(), [Some("1\r2"), Some("3")]);
         assert_eq!((t.line(0), t.line(1)), (2, 3));
     }
@@ -312,4 +336,3 @@ mod tests {
         assert!(e.contains("a, b"), "{e}");
     }
 }
-
