@@ -634,3 +634,57 @@ fn mvt_encoder_polygons_that_panicked_geo_interior_point() {
         ],
     );
 }
+
+/// Found by the `mvt_encode` target (`tests/fixtures/fuzz/mvt_encode/
+/// crash-69f1…`, decoded): a hole reaching outside its exterior, whose
+/// exterior alone lay inside the buffered tile, took the clipper's "wholly
+/// inside" path, and tile 2/1/0 held a point outside its buffer.
+#[test]
+fn mvt_encoder_hole_sticking_out_of_its_exterior() {
+    let ring = |pts: &[(f64, f64)]| LineString::from(pts.to_vec());
+    let (a, b, c) = (11.713000000000001, 13.713000000000001, 12.713000000000001);
+    let exterior = ring(&[
+        (25.713, 67.84100000000001),
+        (b, 159.841),
+        (a, 93.84100000000001),
+        (51.713, 93.84100000000001),
+        (51.713, 53.841),
+        (b, 61.841),
+        (a, 53.841),
+        (a, 53.841),
+        (25.713, 67.84100000000001),
+    ]);
+    let hole = ring(&[
+        (49.713, 53.841),
+        (a, -10.158999999999999),
+        (a, 53.841),
+        (62.713, 53.841),
+        (a, 53.841),
+        (19.713, 53.841),
+        (a, 53.841),
+        (a, 67.84100000000001),
+        (25.713, 103.84100000000001),
+        (25.713, 54.841),
+        (25.713, 67.84100000000001),
+        (25.713, 67.84100000000001),
+        (a, 55.841),
+        (a, 54.841),
+        (a, 52.841),
+        (54.713, 67.84100000000001),
+        (c, 67.84100000000001),
+        (c, 54.841),
+        (49.713, 53.841),
+    ]);
+    let mut l = layer("boroughs", vec![Polygon::new(exterior, vec![hole])]);
+    l.maxzoom = 15;
+    harness::mvt(
+        vec![l],
+        TileOptions {
+            extent: 2048,
+            buffer: 1821,
+            min_zoom: 2,
+            max_zoom: 15,
+        },
+        &[(2, 1, 0), (13, 4434, 2610), (13, 4398, 2610)],
+    );
+}

@@ -29,6 +29,14 @@ pub(crate) fn clip_polygon(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec
     if maxx < lo || maxy < lo || minx > hi || miny > hi {
         return Vec::new();
     }
+    // Inside only when the holes are too: an invalid hole can stick out of
+    // its exterior (found by fuzzing the encoder).
+    for p in rings[1..].iter().flatten() {
+        minx = minx.min(p[0]);
+        miny = miny.min(p[1]);
+        maxx = maxx.max(p[0]);
+        maxy = maxy.max(p[1]);
+    }
     if minx >= lo && miny >= lo && maxx <= hi && maxy <= hi {
         return vec![rings.to_vec()];
     }
