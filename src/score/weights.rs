@@ -218,10 +218,7 @@ pub fn combine_columns(
         .enumerate()
         .map(|(ch, (mut comp_cols, index))| {
             let (a0, len) = (ch * CHUNK, index.len());
-            let cols: Vec<&[Option<f64>]> = columns
-                .iter()
-                .map(|c| c.get(a0..a0 + len).unwrap_or_default())
-                .collect();
+            let cols = chunk_of(columns, a0, len);
             // Weighted sums per component, one indicator column at a time:
             // each area still adds its terms in methodology order, as
             // Prepared::area does. An absent score adds -0.0, the exact
@@ -316,10 +313,7 @@ pub fn drivers(
         .enumerate()
         .all(|(ch, ((used, slots), sums))| {
             let (a0, len) = (ch * CHUNK, used.len());
-            let cols: Vec<&[Option<f64>]> = columns
-                .iter()
-                .map(|c| c.get(a0..a0 + len).unwrap_or_default())
-                .collect();
+            let cols = chunk_of(columns, a0, len);
             chunk_drivers(&cols, sums, &comp_of, iw, cw, used, slots)
         });
     if ok {
@@ -580,6 +574,14 @@ fn select_top(row: &[f64], slot: &mut [Driver]) -> u8 {
         }
     }
     k as u8
+}
+
+/// Areas `a0..a0 + len` of every column (empty where a column is short).
+fn chunk_of<'a>(columns: &[&'a [Option<f64>]], a0: usize, len: usize) -> Vec<&'a [Option<f64>]> {
+    columns
+        .iter()
+        .map(|c| c.get(a0..a0 + len).unwrap_or_default())
+        .collect()
 }
 
 /// All ones when `b`, else zero.
