@@ -97,7 +97,7 @@ fn hand_scores(a: &[Option<f64>], b: &[Option<f64>], pop: &[Option<f64>]) -> Sco
                 component: ComponentId("demography".into()),
                 weight: 0.5,
                 column: "aged_65_plus".into(),
-                score: sa.clone(),
+                score: sa.clone().into(),
             },
             IndicatorScore {
                 id: IndicatorId("no_qualifications".into()),
@@ -105,16 +105,16 @@ fn hand_scores(a: &[Option<f64>], b: &[Option<f64>], pop: &[Option<f64>]) -> Sco
                 component: ComponentId("demography".into()),
                 weight: 0.5,
                 column: "no_qualifications".into(),
-                score: sb,
+                score: sb.into(),
             },
         ],
         components: vec![ComponentScore {
             id: ComponentId("demography".into()),
             label: "Demography".into(),
             weight: 1.0,
-            score: index.clone(),
+            score: index.clone().into(),
         }],
-        index: index.clone(),
+        index: index.clone().into(),
         rank: rank.clone(),
         decile,
         drivers: vec![Vec::new(); n].into(),
@@ -483,7 +483,7 @@ fn ward_rollup_weights_by_population_and_sums_counts() {
     let w: f64 = members.iter().map(|&i| pop[i].unwrap()).sum();
     let expect: f64 = members
         .iter()
-        .map(|&i| pop[i].unwrap() * scored.scores.index[i].unwrap())
+        .map(|&i| pop[i].unwrap() * scored.scores.index.get(i).unwrap())
         .sum::<f64>()
         / w;
     assert!((num("index", 0).unwrap() - expect).abs() < 1e-12);

@@ -347,7 +347,7 @@ fn check_london(what: &str, data: &Path, dataset: &Dataset, published: &[Option<
     let m = Methodology::load(&repo("methodology/london.toml")).expect("london.toml loads");
     let s = score(dataset, &m, &ScoreOptions::default()).expect("scores");
     assert!(
-        s.index.iter().all(Option::is_some),
+        s.index.iter().all(|v| v.is_some()),
         "skip policy scores every London area"
     );
 
@@ -356,7 +356,7 @@ fn check_london(what: &str, data: &Path, dataset: &Dataset, published: &[Option<
         .iter()
         .zip(published)
         .enumerate()
-        .filter_map(|(i, (a, b))| Some(((*a)?, (*b)?, i)))
+        .filter_map(|(i, (a, b))| Some((a?, (*b)?, i)))
         .collect();
     let ours: Vec<f64> = pairs.iter().map(|p| p.0).collect();
     let theirs: Vec<f64> = pairs.iter().map(|p| p.1).collect();
@@ -395,7 +395,7 @@ fn check_london(what: &str, data: &Path, dataset: &Dataset, published: &[Option<
         let (mut a, mut b) = (Vec::new(), Vec::new());
         for (i, v) in c.score.iter().enumerate() {
             if let (Some(v), Some(p)) = (v, pubmap.get(dataset.areas[i].code.as_str())) {
-                a.push(*v);
+                a.push(v);
                 b.push(*p);
             }
         }

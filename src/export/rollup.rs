@@ -207,7 +207,7 @@ fn score_columns(scored: &ScoredDataset) -> Vec<TableColumn> {
     let s = &scored.scores;
     let n = scored.dataset.areas.len();
     let mut cols = vec![
-        num("index".into(), s.index.clone(), SCORE_DECIMALS),
+        num("index".into(), s.index.to_vec(), SCORE_DECIMALS),
         TableColumn {
             name: "rank".into(),
             cells: Cells::Int(s.rank.iter().map(|r| r.map(i64::from)).collect()),
@@ -220,14 +220,14 @@ fn score_columns(scored: &ScoredDataset) -> Vec<TableColumn> {
     for c in &s.components {
         cols.push(num(
             format!("c_{}", c.id.0),
-            c.score.clone(),
+            c.score.to_vec(),
             SCORE_DECIMALS,
         ));
     }
     for i in &s.indicators {
         cols.push(num(
             format!("i_{}", i.id.0),
-            i.score.clone(),
+            i.score.to_vec(),
             SCORE_DECIMALS,
         ));
     }

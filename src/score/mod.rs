@@ -9,18 +9,21 @@
 //! sensitivity, and key-group (persona) estimates. All work is per area or per
 //! draw on rayon, with every floating-point sum taken in a fixed order, so the
 //! result is bit-identical on any number of threads. Never NaN: missing input
-//! gives `None` per the methodology's missing-data policy.
+//! gives `None` per the methodology's missing-data policy. Score columns are
+//! [`ScoreColumn`]s: dense `f64` inside, `Option<f64>` to every reader.
 //!
 //! Re-scoring is column by column: each indicator's scores in one pass over
 //! its column (indicators in parallel), then components and index over area
 //! chunks, then the ranks (a radix sort) beside the drivers, which reuse the
-//! chunks' weight sums and select column-wise, without branches. `tests.rs` keeps the straightforward per-group, row-major pipeline
-//! this replaced and checks every output against it bit for bit.
+//! chunks' weight sums and select column-wise, without branches. `tests.rs`
+//! keeps the straightforward per-group, row-major pipeline this replaced and
+//! checks every output against it bit for bit.
 //!
 //! One step per file: [`methodology`](Methodology) (TOML), `scope` (groups),
 //! `transform` (0–10), `weights` (combination, ranks, drivers),
 //! `sensitivity`, `personas`, `error`.
 
+mod column;
 mod error;
 mod methodology;
 mod personas;
@@ -37,13 +40,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Dataset, LsoaCode};
 
+pub use column::ScoreColumn;
 pub use error::ScoreError;
 pub use methodology::{
     Component, Direction, IndexRescale, Indicator, Methodology, MissingPolicy, Origin,
     SensitivitySettings, Transform,
 };
 pub use personas::{Estimate, Persona, load_personas, parse_personas};
-pub use scope::{Groups, groups};
+pub use scope::{Groups, LONG_RUN, Segment, groups};
 pub use transform::{DEGENERATE_SCORE, imd_exponential, transform_column, transform_group};
 
 /// Identifier of an indicator, e.g. `aged_65_plus`.
@@ -106,7 +110,7 @@ pub struct IndicatorScore {
     /// the copy every time).
     pub column: String,
     /// The transformed score, 0–10 where 10 is highest risk.
-    pub score: Vec<Option<f64>>,
+    pub score: ScoreColumn,
 }
 
 /// Scores of one component for every area.
@@ -119,7 +123,7 @@ pub struct ComponentScore {
     /// Its weight in the index, normalised to sum to 1.
     pub weight: f64,
     /// 0–10, 10 is highest risk.
-    pub score: Vec<Option<f64>>,
+    pub score: ScoreColumn,
 }
 
 /// One indicator's contribution to an area's index.
@@ -219,7 +223,7 @@ pub struct Scores {
     /// Component scores.
     pub components: Vec<ComponentScore>,
     /// The index, 0–10.
-    pub index: Vec<Option<f64>>,
+    pub index: ScoreColumn,
     /// Rank within scope, 1 = highest risk.
     pub rank: Vec<Option<u32>>,
     /// Decile within scope, 10 = highest-risk tenth.
@@ -267,7 +271,7 @@ pub fn score(
         })
         .collect::<Vec<_>>();
     let (iw, cw) = weights::normalised(methodology);
-    let cols: Vec<&[Option<f64>]> = columns.iter().map(|s| &s[..]).collect();
+    let cols: Vec<&[f64]> = columns.iter().map(ScoreColumn::dense).collect();
     let weights::Combined {
         components: comps,
         mut index,
@@ -278,8 +282,8 @@ pub fn score(
     let (drivers, (rank, decile)) = rayon::join(
         || weights::drivers(methodology, &cols, &iw, &cw, n, &sums),
         || {
-            weights::rescale(&mut index, &groups, methodology.index_rescale);
-            weights::ranks(&index, &groups)
+            weights::rescale(index.dense_mut(), &groups, methodology.index_rescale);
+            weights::ranks(index.dense(), &groups)
         },
     );
 
@@ -390,9 +394,10 @@ pub fn index_from_components(
         policy: methodology.missing,
     };
     let (_, cw) = weights::normalised(methodology);
-    let (_, mut index) = weights::combine_all(&p, &vec![1.0; k], &cw);
-    weights::rescale(&mut index, &groups, methodology.index_rescale);
-    Ok(index)
+    let (_, index) = weights::combine_all(&p, &vec![1.0; k], &cw);
+    let mut index = ScoreColumn::from(index);
+    weights::rescale(index.dense_mut(), &groups, methodology.index_rescale);
+    Ok(index.to_vec())
 }
 
 /// A dataset with the scores of one methodology: what tiles, server and export consume.

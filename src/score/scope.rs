@@ -7,11 +7,12 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::ops::Range;
 
 use super::Scope;
 use super::error::ScoreError;
 use super::methodology::Origin;
-use crate::dataset::Dataset;
+use crate::dataset::{Area, Dataset};
 
 /// The partition of in-scope areas; areas outside every group get no score.
 #[derive(Clone, Debug, PartialEq)]
@@ -20,6 +21,67 @@ pub struct Groups {
     pub groups: Vec<Vec<usize>>,
     /// For each area, its group, or `None` when out of scope.
     pub group_of: Vec<Option<u32>>,
+    /// The areas in order, cut where the group changes: what the column
+    /// passes walk.
+    pub segments: Vec<Segment>,
+}
+
+/// A stretch of consecutive areas.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Segment {
+    /// At least [`LONG_RUN`] areas all in one group (`None`: out of scope):
+    /// all of them in scope `all`, a few dozen in a local authority (codes
+    /// run by authority). Taken in a loop with no lookups.
+    Run(Range<usize>, Option<u32>),
+    /// Shorter runs, taken area by area.
+    Mixed(Range<usize>),
+}
+
+/// The shortest run of one group that is a [`Segment::Run`].
+pub const LONG_RUN: usize = 16;
+
+impl Groups {
+    /// The groups of `n` areas from each group's members (ascending).
+    pub fn new(groups: Vec<Vec<usize>>, n: usize) -> Groups {
+        let mut group_of = vec![None; n];
+        for (g, members) in groups.iter().enumerate() {
+            for &i in members {
+                if let Some(x) = group_of.get_mut(i) {
+                    *x = Some(g as u32);
+                }
+            }
+        }
+        let segments = segments(&group_of);
+        Groups {
+            groups,
+            group_of,
+            segments,
+        }
+    }
+}
+
+/// Cuts the areas into runs of one group, merging short ones.
+fn segments(group_of: &[Option<u32>]) -> Vec<Segment> {
+    let mut out = Vec::new();
+    let mut mixed: Option<Range<usize>> = None;
+    let mut i = 0;
+    while let Some(&g) = group_of.get(i) {
+        let len = group_of[i..].iter().take_while(|x| **x == g).count();
+        let run = i..i + len;
+        i += len;
+        if len < LONG_RUN {
+            mixed = Some(mixed.map_or(run.clone(), |m| m.start..run.end));
+            continue;
+        }
+        if let Some(m) = mixed.take() {
+            out.push(Segment::Mixed(m));
+        }
+        out.push(Segment::Run(run, g));
+    }
+    if let Some(m) = mixed {
+        out.push(Segment::Mixed(m));
+    }
+    out
 }
 
 /// Builds the groups. A scope that selects no area is an error naming `key`
@@ -39,12 +101,25 @@ pub fn groups(
         }),
         Scope::LocalAuthority => by_key(dataset, |i| dataset.areas[i].borough_code.as_str()),
         Scope::Custom(codes) => {
-            let mut pos: Vec<usize> = codes
-                .iter()
-                .filter_map(|c| dataset.position(c.as_str()))
-                .collect();
-            pos.sort_unstable();
-            pos.dedup();
+            // The codes in order, each found by galloping on from the last
+            // one: a binary search over the whole dataset per code touches
+            // scattered areas, a cache miss at every step.
+            let mut want: Vec<&str> = codes.iter().map(|c| c.as_str()).collect();
+            want.sort_unstable();
+            want.dedup();
+            let mut pos = Vec::with_capacity(want.len());
+            let mut at = 0;
+            for code in want {
+                at = gallop(&dataset.areas, at, code);
+                if dataset
+                    .areas
+                    .get(at)
+                    .is_some_and(|a| a.code.as_str() == code)
+                {
+                    pos.push(at);
+                    at += 1;
+                }
+            }
             vec![pos]
         }
     };
@@ -52,13 +127,20 @@ pub fn groups(
     if groups.is_empty() {
         return Err(origin.invalid(key, "the scope has no areas in this dataset"));
     }
-    let mut group_of = vec![None; n];
-    for (g, members) in groups.iter().enumerate() {
-        for &i in members {
-            group_of[i] = Some(g as u32);
-        }
+    Ok(Groups::new(groups, n))
+}
+
+/// The first position at or after `from` whose code is not below `code`
+/// (areas are sorted by code): doubling steps, then a binary search.
+fn gallop(areas: &[Area], from: usize, code: &str) -> usize {
+    let rest = areas.get(from..).unwrap_or_default();
+    let below = |a: &Area| a.code.as_str() < code;
+    let mut hi = 1;
+    while hi < rest.len() && below(&rest[hi - 1]) {
+        hi *= 2;
     }
-    Ok(Groups { groups, group_of })
+    let (lo, hi) = (hi / 2, hi.min(rest.len()));
+    from + lo + rest[lo..hi].partition_point(below)
 }
 
 /// Areas grouped by key, groups in key order, members ascending. Keys are
@@ -121,5 +203,76 @@ impl Hasher for Fx {
 
     fn finish(&self) -> u64 {
         self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::LsoaCode;
+    use geo_types::MultiPolygon;
+
+    fn dataset(codes: &[&str]) -> Dataset {
+        Dataset {
+            areas: codes
+                .iter()
+                .map(|c| Area {
+                    code: LsoaCode::new(*c),
+                    name: String::new(),
+                    borough_code: c[..2].to_string(),
+                    borough_name: String::new(),
+                    ward_code: None,
+                    ward_name: None,
+                    geometry: MultiPolygon(vec![]),
+                })
+                .collect(),
+            ..Dataset::default()
+        }
+    }
+
+    #[test]
+    fn custom_codes_found_in_any_order_once() {
+        let codes: Vec<String> = (0..300).map(|i| format!("E{i:04}")).collect();
+        let refs: Vec<&str> = codes.iter().map(String::as_str).collect();
+        let d = dataset(&refs);
+        let origin = Origin {
+            file: "t".into(),
+            lines: Default::default(),
+        };
+        let pick = [299, 0, 17, 17, 5, 1, 298, 64, 65, 200];
+        let mut sel: Vec<LsoaCode> = pick
+            .iter()
+            .map(|&i| LsoaCode::new(codes[i].clone()))
+            .collect();
+        sel.push(LsoaCode::new("E0017x"));
+        sel.push(LsoaCode::new("A"));
+        sel.push(LsoaCode::new("Z"));
+        let g = groups(&d, &Scope::Custom(sel), &origin, "scope").expect("groups");
+        let mut want: Vec<usize> = pick.to_vec();
+        want.sort_unstable();
+        want.dedup();
+        assert_eq!(g.groups, vec![want.clone()]);
+        for i in 0..300 {
+            assert_eq!(g.group_of[i].is_some(), want.contains(&i), "area {i}");
+        }
+    }
+
+    #[test]
+    fn segments_cover_every_area_in_order() {
+        let mut group_of = vec![Some(0); 40];
+        group_of.extend([Some(1), None, Some(1), Some(2)]);
+        group_of.extend(vec![None; 20]);
+        group_of.extend(vec![Some(1); 3]);
+        let s = segments(&group_of);
+        assert_eq!(
+            s,
+            vec![
+                Segment::Run(0..40, Some(0)),
+                Segment::Mixed(40..44),
+                Segment::Run(44..64, None),
+                Segment::Mixed(64..67),
+            ]
+        );
+        assert!(segments(&[]).is_empty());
     }
 }

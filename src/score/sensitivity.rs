@@ -44,7 +44,9 @@ pub fn sensitivity(
                     .iter()
                     .map(|w| w * (1.0 + band * rng.random_range(-1.0..=1.0)))
                     .collect();
-                let index: Vec<Option<f64>> = (0..p.n).map(|a| p.area(a, &jw, &jc, comp)).collect();
+                let index: Vec<f64> = (0..p.n)
+                    .map(|a| p.area(a, &jw, &jc, comp).unwrap_or(f64::NAN))
+                    .collect();
                 let mut rank = vec![0u32; p.n];
                 rank_into(&index, groups, &mut rank, scratch);
                 rank

@@ -33,11 +33,13 @@ fn reference(dataset: &Dataset, m: &Methodology, opts: &ScoreOptions) -> Scores 
         })
         .collect();
     let (iw, cw) = weights::normalised(m);
-    let cols: Vec<&[Option<f64>]> = columns.iter().map(|c| &c[..]).collect();
+    let dense: Vec<ScoreColumn> = columns.iter().cloned().map(ScoreColumn::from).collect();
+    let cols: Vec<&[f64]> = dense.iter().map(ScoreColumn::dense).collect();
     let p = weights::Prepared::new(m, &cols, n);
-    let (comps, mut index) = weights::combine_all(&p, &iw, &cw);
-    weights::rescale(&mut index, &groups, m.index_rescale);
-    let (rank, decile) = reference_ranks(&index, &groups);
+    let (comps, index) = weights::combine_all(&p, &iw, &cw);
+    let mut index = ScoreColumn::from(index);
+    weights::rescale(index.dense_mut(), &groups, m.index_rescale);
+    let (rank, decile) = reference_ranks(&index.to_vec(), &groups);
     let drivers = reference_drivers(&p, &iw, &cw, m.top_drivers);
     let k = m.components.len();
     Scores {
@@ -51,7 +53,7 @@ fn reference(dataset: &Dataset, m: &Methodology, opts: &ScoreOptions) -> Scores 
                 component: m.components[*c].id.clone(),
                 weight: iw[j],
                 column: ind.column.clone(),
-                score,
+                score: ScoreColumn::from(score),
             })
             .collect(),
         components: m
@@ -129,16 +131,22 @@ fn reference_drivers(p: &weights::Prepared, iw: &[f64], cw: &[f64], top: usize) 
     Drivers { top, used, slots }
 }
 
-/// `n` areas in `boroughs` boroughs and two nations; eight columns: random,
+/// `n` areas in `boroughs` boroughs (each area in turn a different borough,
+/// or with `run` > 0, runs of `run` consecutive areas per borough, as real
+/// codes run) and two nations; eight columns: random,
 /// coarse (many ties), with negatives and signed zeros, constant, mostly
-/// missing, missing in a regular pattern, and with the odd NaN.
-fn dataset(n: usize, boroughs: usize, seed: u64) -> Dataset {
+/// missing, missing in a regular pattern, and with the odd NaN (which counts
+/// as missing).
+fn dataset(n: usize, boroughs: usize, run: usize, seed: u64) -> Dataset {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut areas: Vec<Area> = (0..n)
         .map(|i| Area {
             code: LsoaCode::new(format!("{}{:07}", if i % 7 == 0 { 'W' } else { 'E' }, i)),
             name: String::new(),
-            borough_code: format!("B{:02}", (i * 7919) % boroughs.max(1)),
+            borough_code: format!(
+                "B{:02}",
+                i.checked_div(run).map_or(i * 7919, |r| r * 7) % boroughs.max(1)
+            ),
             borough_name: String::new(),
             ward_code: None,
             ward_name: None,
@@ -230,14 +238,16 @@ fn methodology(
 #[test]
 fn matches_the_reference_pipeline_bit_for_bit() {
     let mut runs = 0;
-    for (n, boroughs, seed) in [
-        (1, 1, 1),
-        (2, 1, 2),
-        (40, 3, 3),
-        (700, 5, 4),
-        (3_000, 40, 5),
+    for (n, boroughs, run, seed) in [
+        (1, 1, 0, 1),
+        (2, 1, 0, 2),
+        (40, 3, 0, 3),
+        (700, 5, 0, 4),
+        (3_000, 40, 0, 5),
+        (3_000, 23, 37, 6),
+        (2_000, 9, 15, 7),
     ] {
-        let d = dataset(n, boroughs, seed);
+        let d = dataset(n, boroughs, run, seed);
         let custom: Vec<LsoaCode> = d.areas.iter().step_by(3).map(|a| a.code.clone()).collect();
         for transform in ["minmax", "rank_percentile", "zscore", "exponential"] {
             for (missing, rescale, top, zero) in [
@@ -280,7 +290,8 @@ fn matches_the_reference_pipeline_bit_for_bit() {
 
 #[test]
 fn radix_ranks_order_by_index_then_position() {
-    // Large enough for the radix path, with ties, signed zeros and NaN.
+    // Large enough for the radix path, with ties, signed zeros and NaN (no
+    // index, in a dense column).
     let n = 5_000;
     let index: Vec<Option<f64>> = (0..n)
         .map(|i| match i % 11 {
@@ -291,12 +302,13 @@ fn radix_ranks_order_by_index_then_position() {
             _ => Some(((i * 37) % 101) as f64 / 10.0),
         })
         .collect();
-    let groups = Groups {
-        groups: vec![(0..n).collect()],
-        group_of: vec![Some(0); n],
-    };
+    let groups = Groups::new(vec![(0..n).collect()], n);
+    let dense = ScoreColumn::from(index);
+    let (rank, decile) = weights::ranks(dense.dense(), &groups);
     assert_eq!(
-        weights::ranks(&index, &groups),
-        reference_ranks(&index, &groups)
+        (rank.clone(), decile),
+        reference_ranks(&dense.to_vec(), &groups)
     );
+    let ranked = (0..n).filter(|i| i % 11 != 0 && i % 11 != 3).count();
+    assert_eq!(rank.iter().flatten().count(), ranked);
 }

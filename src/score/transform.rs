@@ -1,8 +1,8 @@
 //! Indicator transforms: raw values of one scope group in, 0–10 scores out
 //! (10 = highest risk).
 //!
-//! Edge cases, the same for every transform: a missing raw value gives no
-//! score; a group whose present values are all equal (including a group of
+//! Edge cases, the same for every transform: a missing raw value (or a NaN,
+//! which ingest never produces) gives no score; a group whose present values are all equal (including a group of
 //! one) gives every present area 5, the neutral midpoint, so a reversed
 //! indicator still mirrors (5 → 5). Sums run sequentially in area order, so
 //! results never depend on thread scheduling.
@@ -12,8 +12,9 @@
 //! scores, with no per-group buffer, and gives the same bits as
 //! [`transform_group`] on each group.
 
+use super::column::ScoreColumn;
 use super::methodology::{Direction, Transform};
-use super::scope::Groups;
+use super::scope::{Groups, Segment};
 
 /// Score of a degenerate group (max == min, or one area).
 pub const DEGENERATE_SCORE: f64 = 5.0;
@@ -37,7 +38,7 @@ pub fn transform_group(
     };
     let present: Vec<(usize, f64)> = members
         .iter()
-        .filter_map(|&i| values[i].map(|v| (i, sign * v)))
+        .filter_map(|&i| values[i].filter(|v| !v.is_nan()).map(|v| (i, sign * v)))
         .collect();
     if present.is_empty() {
         return;
@@ -105,13 +106,13 @@ pub fn transform_column(
     groups: &Groups,
     transform: Transform,
     direction: Direction,
-) -> Vec<Option<f64>> {
+) -> ScoreColumn {
     if transform != Transform::Minmax || values.len() != groups.group_of.len() {
         let mut out = vec![None; values.len()];
         for g in &groups.groups {
             transform_group(values, g, transform, direction, &mut out);
         }
-        return out;
+        return ScoreColumn::from(out);
     }
     let sign = match direction {
         Direction::HigherIsRisk => 1.0,
@@ -119,27 +120,35 @@ pub fn transform_column(
     };
     // Range and count of the oriented values per group, visited in area
     // order, which is each group's member order: the same min/max sequence
-    // as transform_group.
-    let mut range = vec![(f64::INFINITY, f64::NEG_INFINITY, 0u32); groups.groups.len()];
-    // Blocks of areas all in one group (every block in scope `all`) are
-    // folded in registers, not through `range` in memory, whose
-    // store-to-load round trip would make every area wait for the one
+    // as transform_group. Runs of areas in one group (the whole column in
+    // scope `all`; a few dozen areas in a local authority, as codes run by
+    // authority) are folded in registers, not through `range` in memory,
+    // whose store-to-load round trip would make every area wait for the one
     // before.
-    for (vs, gs) in values.chunks(256).zip(groups.group_of.chunks(256)) {
-        if gs.iter().all(|g| *g == gs[0]) {
-            if let Some(r) = gs[0].and_then(|g| range.get_mut(g as usize)) {
-                fold_range(vs, sign, r);
+    let mut range = vec![(f64::INFINITY, f64::NEG_INFINITY, 0u32); groups.groups.len()];
+    for seg in &groups.segments {
+        match seg {
+            Segment::Run(run, g) => {
+                if let (Some(vs), Some(r)) = (
+                    values.get(run.clone()),
+                    g.and_then(|g| range.get_mut(g as usize)),
+                ) {
+                    fold_range(vs, sign, r);
+                }
             }
-            continue;
-        }
-        for (v, g) in vs.iter().zip(gs) {
-            if let (Some(v), Some(g)) = (v, g)
-                && let Some(r) = range.get_mut(*g as usize)
-            {
-                let x = sign * v;
-                r.0 = r.0.min(x);
-                r.1 = r.1.max(x);
-                r.2 += 1;
+            Segment::Mixed(run) => {
+                let (vs, gs) = (&values[run.clone()], &groups.group_of[run.clone()]);
+                for (v, g) in vs.iter().zip(gs) {
+                    if let (Some(v), Some(g)) = (v, g)
+                        && !v.is_nan()
+                        && let Some(r) = range.get_mut(*g as usize)
+                    {
+                        let x = sign * v;
+                        r.0 = r.0.min(x);
+                        r.1 = r.1.max(x);
+                        r.2 += 1;
+                    }
+                }
             }
         }
     }
@@ -157,24 +166,38 @@ pub fn transform_column(
         let s = 10.0 * (v - rlo) / (rhi - rlo);
         (if up { s } else { 10.0 - s }).clamp(0.0, 10.0)
     };
+    // Dense out, NaN for no score; a NaN input gives NaN through minmax.
+    // A run in a loop with no lookups, which the compiler can unroll.
     let mut out = Vec::with_capacity(values.len());
-    for (vs, gs) in values.chunks(256).zip(groups.group_of.chunks(256)) {
-        // A block in one scaled group (every block in scope `all`) in a loop
-        // with no lookups, which the compiler can unroll; the rest area by area.
-        let first = gs[0].and_then(|g| scale.get(g as usize));
-        if let Some(Some(sc)) = first
-            && gs.iter().all(|g| *g == gs[0])
-        {
-            let sc = *sc;
-            out.extend(vs.iter().map(|v| v.map(|v| minmax(v, sc))));
-            continue;
+    for seg in &groups.segments {
+        match seg {
+            Segment::Run(run, g) => {
+                let vs = &values[run.clone()];
+                match g.and_then(|g| scale.get(g as usize)) {
+                    Some(Some(sc)) => {
+                        let sc = *sc;
+                        out.extend(vs.iter().map(|v| minmax(v.unwrap_or(f64::NAN), sc)));
+                    }
+                    Some(None) => out.extend(vs.iter().map(|v| match v {
+                        Some(v) if !v.is_nan() => DEGENERATE_SCORE,
+                        _ => f64::NAN,
+                    })),
+                    None => out.resize(run.end, f64::NAN),
+                }
+            }
+            Segment::Mixed(run) => {
+                let (vs, gs) = (&values[run.clone()], &groups.group_of[run.clone()]);
+                out.extend(vs.iter().zip(gs).map(|(v, g)| {
+                    let score = || {
+                        let (v, sc) = (v.filter(|v| !v.is_nan())?, scale.get((*g)? as usize)?);
+                        Some(sc.map_or(DEGENERATE_SCORE, |sc| minmax(v, sc)))
+                    };
+                    score().unwrap_or(f64::NAN)
+                }));
+            }
         }
-        out.extend(vs.iter().zip(gs).map(|(v, g)| {
-            let (v, sc) = (v.as_ref()?, scale.get((*g)? as usize)?);
-            Some(sc.map_or(DEGENERATE_SCORE, |sc| minmax(*v, sc)))
-        }));
     }
-    out
+    ScoreColumn::from_dense(out)
 }
 
 /// Folds the oriented present values of one run of a group into its
@@ -186,11 +209,12 @@ fn fold_range(values: &[Option<f64>], sign: f64, r: &mut (f64, f64, u32)) {
     let (mut lo, mut hi, mut n) = ([r.0; 4], [r.1; 4], 0u32);
     // Compare-and-select is min and max here: a missing value (NaN) never
     // compares, and the accumulators start at the current range, never NaN.
+    // Present means not NaN: a NaN input counts as missing.
     let mut fold = |k: usize, v: &Option<f64>| {
         let x = sign * v.unwrap_or(f64::NAN);
         lo[k] = if x < lo[k] { x } else { lo[k] };
         hi[k] = if x > hi[k] { x } else { hi[k] };
-        n += u32::from(v.is_some());
+        n += u32::from(!x.is_nan());
     };
     let mut quads = values.chunks_exact(4);
     for q in &mut quads {
@@ -206,7 +230,12 @@ fn fold_range(values: &[Option<f64>], sign: f64, r: &mut (f64, f64, u32)) {
         hi[0].max(hi[1]).max(hi[2].max(hi[3])),
     );
     if l == 0.0 || h == 0.0 {
-        for x in values.iter().flatten().map(|v| sign * v) {
+        for x in values
+            .iter()
+            .flatten()
+            .map(|v| sign * v)
+            .filter(|x| !x.is_nan())
+        {
             r.0 = r.0.min(x);
             r.1 = r.1.max(x);
         }

@@ -7,14 +7,15 @@
 //! within each scope group. Every sum is taken per area in methodology order,
 //! so results are bit-identical whatever the thread count.
 //!
-//! [`combine_columns`] and [`drivers`] read the indicator score columns
-//! directly, chunk by chunk ([`top_drivers`], row by row, is their fallback
+//! [`combine_columns`] and [`drivers`] read the dense indicator score
+//! columns (NaN: no score) directly, chunk by chunk ([`top_drivers`], row by row, is their fallback
 //! for more than eight drivers or a NaN contribution); [`Prepared`]
 //! (row-major) serves the sensitivity draws and the component-to-index
 //! check.
 
 use rayon::prelude::*;
 
+use super::column::ScoreColumn;
 use super::methodology::{IndexRescale, Methodology, MissingPolicy};
 use super::scope::Groups;
 use super::transform::DEGENERATE_SCORE;
@@ -38,13 +39,14 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// Lays out per-indicator score columns (aligned with areas).
-    pub fn new(m: &Methodology, columns: &[&[Option<f64>]], n: usize) -> Prepared {
+    /// Lays out dense per-indicator score columns (aligned with areas, NaN:
+    /// no score).
+    pub fn new(m: &Methodology, columns: &[&[f64]], n: usize) -> Prepared {
         let k = columns.len();
         let mut scores = vec![None; n * k];
         for (j, col) in columns.iter().enumerate() {
             for (a, v) in col.iter().enumerate() {
-                scores[a * k + j] = *v;
+                scores[a * k + j] = (!v.is_nan()).then_some(*v);
             }
         }
         Prepared {
@@ -152,7 +154,7 @@ fn combine(num: &[f64], den: &[f64], cw: &[f64], comp: &mut [Option<f64>]) -> Op
 }
 
 /// Areas per parallel task: enough tasks to balance two or more cores, and
-/// a chunk's indicator scores (11 columns × 2,048 areas × 16 bytes) stay in
+/// a chunk's indicator scores (11 columns × 2,048 areas × 8 bytes) stay in
 /// a core's L2 cache between the sums, the index and the drivers.
 const CHUNK: usize = 2048;
 
@@ -181,9 +183,9 @@ struct ChunkSums {
 #[derive(Debug)]
 pub struct Combined {
     /// One column per component, methodology order.
-    pub components: Vec<Vec<Option<f64>>>,
+    pub components: Vec<ScoreColumn>,
     /// The index before rescaling.
-    pub index: Vec<Option<f64>>,
+    pub index: ScoreColumn,
     /// The weight sums, for [`drivers`].
     pub sums: Sums,
 }
@@ -195,18 +197,18 @@ pub struct Combined {
 /// without a row-major copy; and the weight sums, for [`drivers`].
 pub fn combine_columns(
     m: &Methodology,
-    columns: &[&[Option<f64>]],
+    columns: &[&[f64]],
     iw: &[f64],
     cw: &[f64],
     n: usize,
 ) -> Combined {
     let comp_of: Vec<usize> = m.indicators().map(|(c, _)| c).collect();
     let ncomp = m.components.len();
-    let mut index = vec![None; n];
-    let mut components: Vec<Vec<Option<f64>>> = (0..ncomp).map(|_| vec![None; n]).collect();
+    let k = columns.len() as f64;
+    let mut index = vec![f64::NAN; n];
+    let mut components: Vec<Vec<f64>> = (0..ncomp).map(|_| vec![f64::NAN; n]).collect();
     let nchunks = n.div_ceil(CHUNK);
-    let mut parts: Vec<Vec<&mut [Option<f64>]>> =
-        (0..nchunks).map(|_| Vec::with_capacity(ncomp)).collect();
+    let mut parts: Vec<Vec<&mut [f64]>> = (0..nchunks).map(|_| Vec::with_capacity(ncomp)).collect();
     for col in &mut components {
         for (part, c) in parts.iter_mut().zip(col.chunks_mut(CHUNK)) {
             part.push(c);
@@ -221,11 +223,12 @@ pub fn combine_columns(
             let cols = chunk_of(columns, a0, len);
             // Weighted sums per component, one indicator column at a time:
             // each area still adds its terms in methodology order, as
-            // Prepared::area does. An absent score adds -0.0, the exact
-            // identity of +.
+            // Prepared::area does. An absent score adds w · +0.0: sums of
+            // scores and weights (never negative) start at +0.0 so are never
+            // -0.0, for which +0.0 is the exact identity of +.
             let mut num = vec![0.0; ncomp * len];
             let mut den = vec![0.0; ncomp * len];
-            let mut missing = vec![false; len];
+            let mut present = vec![0.0f64; len];
             for (j, col) in cols.iter().enumerate() {
                 let (c, w) = (comp_of[j], iw[j]);
                 let (Some(num), Some(den)) = (
@@ -234,13 +237,14 @@ pub fn combine_columns(
                 ) else {
                     continue;
                 };
-                for (((s, n), d), m) in col.iter().zip(num).zip(den).zip(&mut missing) {
-                    // Selects, not a match: no branch to mispredict.
-                    let here = s.is_some();
-                    let v = s.unwrap_or(0.0);
-                    *n += if here { w * v } else { -0.0 };
-                    *d += if here { w } else { -0.0 };
-                    *m |= !here;
+                for (((s, n), d), p) in col.iter().zip(num).zip(den).zip(&mut present) {
+                    // Every store unconditional and the selects on bit
+                    // masks, so the compiler neither branches nor turns the
+                    // adds into conditional stores: the loop vectorises.
+                    let here = present_mask(*s);
+                    *n += w * f64::from_bits(s.to_bits() & here);
+                    *d += f64::from_bits(w.to_bits() & here);
+                    *p += f64::from_bits(1f64.to_bits() & here);
                 }
             }
             // combine() component by component: a component has a score
@@ -259,28 +263,35 @@ pub fn combine_columns(
                 {
                     let has = *d > 0.0;
                     let s = n / d;
-                    *o = has.then_some(s);
+                    *o = if has { s } else { f64::NAN };
                     *x += if has { w * s } else { -0.0 };
                     *y += if has { w } else { -0.0 };
                 }
             }
             let exclude = m.missing == MissingPolicy::ExcludeArea;
             for (i, (ix, (x, y))) in index.iter_mut().zip(inum.iter().zip(&iden)).enumerate() {
-                if exclude && missing[i] {
+                if exclude && present[i] < k {
                     for col in comp_cols.iter_mut() {
-                        col[i] = None;
+                        col[i] = f64::NAN;
                     }
                     continue;
                 }
-                *ix = (*y > 0.0).then(|| (x / y).clamp(0.0, 10.0));
+                *ix = if *y > 0.0 {
+                    (x / y).clamp(0.0, 10.0)
+                } else {
+                    f64::NAN
+                };
             }
-            let has = index.iter().map(Option::is_some).collect();
+            let has = index.iter().map(|v| !v.is_nan()).collect();
             ChunkSums { den, iden, has }
         })
         .collect();
     Combined {
-        components,
-        index,
+        components: components
+            .into_iter()
+            .map(ScoreColumn::from_dense)
+            .collect(),
+        index: ScoreColumn::from_dense(index),
         sums: Sums { chunks },
     }
 }
@@ -291,7 +302,7 @@ pub fn combine_columns(
 /// its chunks.
 pub fn drivers(
     m: &Methodology,
-    columns: &[&[Option<f64>]],
+    columns: &[&[f64]],
     iw: &[f64],
     cw: &[f64],
     n: usize,
@@ -330,7 +341,7 @@ pub fn drivers(
 /// [`Pattern::factors`] works it out from the same sums. False when some
 /// contribution is NaN (nothing is then trusted).
 fn chunk_drivers(
-    cols: &[&[Option<f64>]],
+    cols: &[&[f64]],
     sums: &ChunkSums,
     comp_of: &[usize],
     iw: &[f64],
@@ -363,11 +374,12 @@ fn chunk_drivers(
         let den = &den[c * len..(c + 1) * len];
         let share = &share[c * len..(c + 1) * len];
         for ((((v, s), h), d), g) in v.iter_mut().zip(*col).zip(has).zip(den).zip(share) {
-            let keep = s.is_some() && *h && *d > 0.0;
-            let x = g * w / d * s.unwrap_or(0.0);
-            *v = if keep { x } else { 0.0 };
+            // Computed for every area and masked (see combine_columns).
+            let keep = present_mask(*s) & mask(*h) as u64 & mask(*d > 0.0) as u64;
+            let x = g * w / d * s;
+            *v = f64::from_bits(x.to_bits() & keep);
         }
-        nan |= v.iter().any(|x| x.is_nan());
+        nan |= v.iter().fold(false, |a, x| a | x.is_nan());
         // Insert before the first smaller value: slot q takes its left
         // neighbour where v beats that, else v where v beats it; going from
         // the last slot down, the left neighbour is still the old one. With
@@ -420,7 +432,7 @@ fn chunk_drivers(
 /// areas), not per area.
 pub fn top_drivers(
     m: &Methodology,
-    columns: &[&[Option<f64>]],
+    columns: &[&[f64]],
     iw: &[f64],
     cw: &[f64],
     n: usize,
@@ -462,11 +474,11 @@ pub fn top_drivers(
                 let col = col.get(a0..a0 + len).unwrap_or_default();
                 let out = &mut contrib[j * len..(j + 1) * len];
                 for ((s, v), c) in col.iter().zip(out).zip(&mut complete) {
-                    *v = match (s, full[j]) {
-                        (Some(s), Some(f)) => f * s,
+                    *v = match full[j] {
+                        Some(f) if !s.is_nan() => f * s,
                         _ => 0.0,
                     };
-                    *c &= s.is_some();
+                    *c &= !s.is_nan();
                 }
             }
             let mut present = vec![false; k];
@@ -483,14 +495,14 @@ pub fn top_drivers(
                 } else {
                     let a = a0 + i;
                     for (p, col) in present.iter_mut().zip(columns) {
-                        *p = col.get(a).is_some_and(Option::is_some);
+                        *p = col.get(a).is_some_and(|s| !s.is_nan());
                     }
                     if !pattern.factors(&present, &mut factor) {
                         continue;
                     }
                     for ((r, col), f) in row.iter_mut().zip(columns).zip(&factor) {
                         *r = match (col.get(a), f) {
-                            (Some(Some(s)), Some(f)) => f * s,
+                            (Some(s), Some(f)) if !s.is_nan() => f * s,
                             _ => 0.0,
                         };
                     }
@@ -577,11 +589,17 @@ fn select_top(row: &[f64], slot: &mut [Driver]) -> u8 {
 }
 
 /// Areas `a0..a0 + len` of every column (empty where a column is short).
-fn chunk_of<'a>(columns: &[&'a [Option<f64>]], a0: usize, len: usize) -> Vec<&'a [Option<f64>]> {
+fn chunk_of<'a>(columns: &[&'a [f64]], a0: usize, len: usize) -> Vec<&'a [f64]> {
     columns
         .iter()
         .map(|c| c.get(a0..a0 + len).unwrap_or_default())
         .collect()
+}
+
+/// All ones when `s` is a score (not NaN), else zero.
+#[inline]
+fn present_mask(s: f64) -> u64 {
+    0u64.wrapping_sub(u64::from(!s.is_nan()))
 }
 
 /// All ones when `b`, else zero.
@@ -655,27 +673,30 @@ pub fn combine_all(p: &Prepared, iw: &[f64], cw: &[f64]) -> (Vec<Option<f64>>, V
     (comps, index)
 }
 
-/// Min–max rescales the index to 0–10 within each group (degenerate groups
-/// give [`DEGENERATE_SCORE`]); does nothing for [`IndexRescale::None`].
-pub fn rescale(index: &mut [Option<f64>], groups: &Groups, how: IndexRescale) {
+/// Min–max rescales the (dense) index to 0–10 within each group
+/// (degenerate groups give [`DEGENERATE_SCORE`]); does nothing for
+/// [`IndexRescale::None`].
+pub fn rescale(index: &mut [f64], groups: &Groups, how: IndexRescale) {
     if how == IndexRescale::None {
         return;
     }
     for g in &groups.groups {
         let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
         for &i in g {
-            if let Some(v) = index[i] {
+            let v = index[i];
+            if !v.is_nan() {
                 lo = lo.min(v);
                 hi = hi.max(v);
             }
         }
         for &i in g {
-            if let Some(v) = index[i] {
-                index[i] = Some(if hi > lo {
+            let v = index[i];
+            if !v.is_nan() {
+                index[i] = if hi > lo {
                     (10.0 * (v - lo) / (hi - lo)).clamp(0.0, 10.0)
                 } else {
                     DEGENERATE_SCORE
-                });
+                };
             }
         }
     }
@@ -688,10 +709,10 @@ pub fn decile(rank: u32, n: usize) -> u8 {
 }
 
 /// Ranks within each group (1 = highest index; ties go to the lower code,
-/// that is the earlier area), written into `rank` (0 = unranked); returns
-/// the number ranked in each group.
+/// that is the earlier area) of a dense index (NaN: unranked), written into
+/// `rank` (0 = unranked); returns the number ranked in each group.
 pub fn rank_into(
-    index: &[Option<f64>],
+    index: &[f64],
     groups: &Groups,
     rank: &mut [u32],
     scratch: &mut RankScratch,
@@ -700,10 +721,10 @@ pub fn rank_into(
     let mut counts = Vec::with_capacity(groups.groups.len());
     for g in &groups.groups {
         scratch.keys.clear();
-        scratch.keys.extend(
-            g.iter()
-                .filter_map(|&i| index.get(i).copied().flatten().map(|v| (desc_key(v), i))),
-        );
+        scratch.keys.extend(g.iter().filter_map(|&i| {
+            let v = *index.get(i)?;
+            (!v.is_nan()).then(|| (desc_key(v), i))
+        }));
         // Members come in ascending position, so a stable sort on the key
         // alone leaves ties with the lower code first.
         sort_by_key_stable(&mut scratch.keys, &mut scratch.tmp);
@@ -772,8 +793,8 @@ fn sort_by_key_stable(keys: &mut Vec<(u64, usize)>, tmp: &mut Vec<(u64, usize)>)
     }
 }
 
-/// Ranks and deciles within scope.
-pub fn ranks(index: &[Option<f64>], groups: &Groups) -> (Vec<Option<u32>>, Vec<Option<u8>>) {
+/// Ranks and deciles within scope, of a dense index (NaN: unranked).
+pub fn ranks(index: &[f64], groups: &Groups) -> (Vec<Option<u32>>, Vec<Option<u8>>) {
     let mut rank = vec![0u32; index.len()];
     let counts = rank_into(index, groups, &mut rank, &mut RankScratch::default());
     let mut deciles = vec![None; index.len()];

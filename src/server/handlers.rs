@@ -19,7 +19,7 @@ use super::AppState;
 use super::error::ApiError;
 use super::served::{Served, r4};
 use crate::dataset::{LsoaCode, label_point};
-use crate::score::{Scope, ScoreOptions, score};
+use crate::score::{Scope, ScoreColumn, ScoreOptions, score};
 
 type Q = Result<Query<BTreeMap<String, String>>, QueryRejection>;
 
@@ -351,7 +351,7 @@ pub async fn rescore(State(state): State<AppState>, body: Body) -> Result<Respon
     .await
     .map_err(|e| ApiError::Internal(format!("score task: {e}")))?
     .map_err(|e| ApiError::BadRequest(format!("scoring: {e}")))?;
-    let at = |v: &[Option<f64>], i: usize| v.get(i).copied().flatten().map(r4);
+    let at = |v: &ScoreColumn, i: usize| v.get(i).map(r4);
     let areas: Vec<Value> = positions
         .iter()
         .map(|&i| {

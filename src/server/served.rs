@@ -456,7 +456,7 @@ impl Served {
             "borough_name": a.borough_name,
             "ward_code": a.ward_code,
             "ward_name": a.ward_name,
-            "index": opt_r4(s.index.get(i).copied().flatten()),
+            "index": opt_r4(s.index.get(i)),
             "rank": s.rank.get(i).copied().flatten(),
             "decile": s.decile.get(i).copied().flatten(),
         })
@@ -470,11 +470,11 @@ impl Served {
         let at = |x: &[Option<f64>]| x.get(i).copied().flatten();
         let detail = json!({
             "components": s.components.iter().map(|c| json!({
-                "id": c.id.0, "label": c.label, "weight": r4(c.weight), "score": opt_r4(at(&c.score)),
+                "id": c.id.0, "label": c.label, "weight": r4(c.weight), "score": opt_r4(c.score.get(i)),
             })).collect::<Vec<_>>(),
             "indicators": s.indicators.iter().zip(&self.raw_range).enumerate().map(|(j, (ind, (lo, hi)))| json!({
                 "id": ind.id.0, "label": ind.label, "component": ind.component.0,
-                "weight": r4(ind.weight), "raw": at(self.scored.raw(j)), "score": opt_r4(at(&ind.score)),
+                "weight": r4(ind.weight), "raw": at(self.scored.raw(j)), "score": opt_r4(ind.score.get(i)),
                 "min": lo, "max": hi,
             })).collect::<Vec<_>>(),
             "drivers": s.drivers.get(i).map(|d| d.iter().map(|d| json!({
@@ -599,7 +599,9 @@ fn methodology_json(scored: &ScoredDataset) -> Value {
 fn scores_json(scored: &ScoredDataset) -> Value {
     let ds = &scored.dataset;
     let s = &scored.scores;
-    let col = |v: &[Option<f64>]| v.iter().map(|x| opt_r4(*x)).collect::<Vec<_>>();
+    fn col(v: impl Iterator<Item = Option<f64>>) -> Vec<Value> {
+        v.map(opt_r4).collect()
+    }
     let population: Vec<Value> = match ds.column("population").map(|c| &c.values) {
         Some(Values::Numeric(v)) => v
             .iter()
@@ -609,16 +611,16 @@ fn scores_json(scored: &ScoredDataset) -> Value {
     };
     let mut indicators = serde_json::Map::new();
     for i in &s.indicators {
-        indicators.insert(i.id.0.clone(), json!(col(&i.score)));
+        indicators.insert(i.id.0.clone(), json!(col(i.score.iter())));
     }
     let mut components = serde_json::Map::new();
     for c in &s.components {
-        components.insert(c.id.0.clone(), json!(col(&c.score)));
+        components.insert(c.id.0.clone(), json!(col(c.score.iter())));
     }
     let p_top = s
         .sensitivity
         .as_ref()
-        .map_or(Value::Null, |x| json!(col(&x.p_top_decile)));
+        .map_or(Value::Null, |x| json!(col(x.p_top_decile.iter().copied())));
     json!({
         "codes": ds.areas.iter().map(|a| a.code.as_str()).collect::<Vec<_>>(),
         "names": ds.areas.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(),
@@ -627,7 +629,7 @@ fn scores_json(scored: &ScoredDataset) -> Value {
         "wards": ds.areas.iter().map(|a| a.ward_name.as_deref()).collect::<Vec<_>>(),
         "ward_codes": ds.areas.iter().map(|a| a.ward_code.as_deref()).collect::<Vec<_>>(),
         "population": population,
-        "index": col(&s.index),
+        "index": col(s.index.iter()),
         "rank": s.rank,
         "decile": s.decile,
         "indicators": indicators,

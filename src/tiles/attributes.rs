@@ -130,7 +130,7 @@ fn lsoa_layer(scored: &ScoredDataset) -> LayerData {
                     p.push((k, v));
                 }
             };
-            push("index".into(), num(at(&s.index, i), SCORE_DECIMALS));
+            push("index".into(), num(s.index.get(i), SCORE_DECIMALS));
             push(
                 "rank".into(),
                 s.rank
@@ -148,15 +148,12 @@ fn lsoa_layer(scored: &ScoredDataset) -> LayerData {
                     .map(|d| PropValue::Int(d as i64)),
             );
             for c in &s.components {
-                push(
-                    format!("c_{}", c.id.0),
-                    num(at(&c.score, i), SCORE_DECIMALS),
-                );
+                push(format!("c_{}", c.id.0), num(c.score.get(i), SCORE_DECIMALS));
             }
             for ind in &s.indicators {
                 push(
                     format!("i_{}", ind.id.0),
-                    num(at(&ind.score, i), SCORE_DECIMALS),
+                    num(ind.score.get(i), SCORE_DECIMALS),
                 );
             }
             if let Some(sens) = &s.sensitivity {
@@ -265,15 +262,15 @@ mod tests {
                 component: ComponentId("demo".into()),
                 weight: 1.0,
                 column: "age".into(),
-                score: vec![Some(1.234567), None],
+                score: vec![Some(1.234567), None].into(),
             }],
             components: vec![ComponentScore {
                 id: ComponentId("demog".into()),
                 label: "Demography".into(),
                 weight: 1.0,
-                score: vec![Some(2.0), Some(-0.00001)],
+                score: vec![Some(2.0), Some(-0.00001)].into(),
             }],
-            index: vec![Some(7.77777), None],
+            index: vec![Some(7.77777), None].into(),
             rank: vec![Some(1), None],
             decile: vec![Some(10), None],
             drivers: vec![vec![], vec![]].into(),
