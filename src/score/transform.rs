@@ -12,6 +12,8 @@
 //! scores, with no per-group buffer, and gives the same bits as
 //! [`transform_group`] on each group.
 
+use multiversion::multiversion;
+
 use super::column::ScoreColumn;
 use super::methodology::{Direction, Transform};
 use super::scope::{Groups, Segment};
@@ -159,13 +161,7 @@ pub fn transform_column(
             (count > 1 && hi > lo).then_some(if sign > 0.0 { (lo, hi) } else { (-hi, -lo) })
         })
         .collect();
-    // Written as transform_group computes it, with sign · (sign · v) = v
-    // (negation is exact).
     let up = sign > 0.0;
-    let minmax = move |v: f64, (rlo, rhi): (f64, f64)| {
-        let s = 10.0 * (v - rlo) / (rhi - rlo);
-        (if up { s } else { 10.0 - s }).clamp(0.0, 10.0)
-    };
     // Dense out, NaN for no score; a NaN input gives NaN through minmax.
     // A run in a loop with no lookups, which the compiler can unroll.
     let mut out = Vec::with_capacity(values.len());
@@ -174,10 +170,7 @@ pub fn transform_column(
             Segment::Run(run, g) => {
                 let vs = &values[run.clone()];
                 match g.and_then(|g| scale.get(g as usize)) {
-                    Some(Some(sc)) => {
-                        let sc = *sc;
-                        out.extend(vs.iter().map(|v| minmax(v.unwrap_or(f64::NAN), sc)));
-                    }
+                    Some(Some(sc)) => minmax_run(vs, *sc, up, &mut out),
                     Some(None) => out.extend(vs.iter().map(|v| match v {
                         Some(v) if !v.is_nan() => DEGENERATE_SCORE,
                         _ => f64::NAN,
@@ -190,7 +183,7 @@ pub fn transform_column(
                 out.extend(vs.iter().zip(gs).map(|(v, g)| {
                     let score = || {
                         let (v, sc) = (v.filter(|v| !v.is_nan())?, scale.get((*g)? as usize)?);
-                        Some(sc.map_or(DEGENERATE_SCORE, |sc| minmax(v, sc)))
+                        Some(sc.map_or(DEGENERATE_SCORE, |sc| minmax(v, sc, up)))
                     };
                     score().unwrap_or(f64::NAN)
                 }));
@@ -200,11 +193,33 @@ pub fn transform_column(
     ScoreColumn::from_dense(out)
 }
 
+/// Min–max scores of one run of a group with raw range `range`, appended
+/// to `out` (NaN where missing), compiled for AVX2 too, used where the CPU has
+/// it (the same operations, four areas at a time).
+#[multiversion(targets("x86_64+avx2"))]
+fn minmax_run(values: &[Option<f64>], range: (f64, f64), up: bool, out: &mut Vec<f64>) {
+    out.extend(
+        values
+            .iter()
+            .map(|v| minmax(v.unwrap_or(f64::NAN), range, up)),
+    );
+}
+
+/// The min–max score of raw value `v` in a group of raw range `(rlo,
+/// rhi)`, written as transform_group computes it, with sign · (sign · v) = v
+/// (negation is exact).
+#[inline(always)]
+fn minmax(v: f64, (rlo, rhi): (f64, f64), up: bool) -> f64 {
+    let s = 10.0 * (v - rlo) / (rhi - rlo);
+    (if up { s } else { 10.0 - s }).clamp(0.0, 10.0)
+}
+
 /// Folds the oriented present values of one run of a group into its
 /// (min, max, count). Four interleaved accumulators, as min and max give the
 /// same value in any order, except for which zero of -0.0 and +0.0 wins: a
 /// run whose min or max is a zero is folded again in area order, as
 /// transform_group folds it.
+#[multiversion(targets("x86_64+avx2"))]
 fn fold_range(values: &[Option<f64>], sign: f64, r: &mut (f64, f64, u32)) {
     let (mut lo, mut hi, mut n) = ([r.0; 4], [r.1; 4], 0u32);
     // Compare-and-select is min and max here: a missing value (NaN) never
