@@ -2,9 +2,9 @@
 //! (10 = highest risk).
 //!
 //! Edge cases, the same for every transform: a missing raw value (or a NaN,
-//! which ingest never produces) gives no score; a group whose present values are all equal (including a group of
-//! one) gives every present area 5, the neutral midpoint, so a reversed
-//! indicator still mirrors (5 → 5). Sums run sequentially in area order, so
+//! which ingest never produces) gives no score; a group whose present values
+//! are all equal (including a group of one) gives every present area 5, the
+//! neutral midpoint, so a reversed indicator still mirrors (5 → 5). Sums run sequentially in area order, so
 //! results never depend on thread scheduling.
 //!
 //! [`transform_column`] scores every area of one indicator at once; min–max
