@@ -618,7 +618,7 @@ fn chunk_of<'a>(columns: &[&'a [f64]], a0: usize, len: usize) -> Vec<&'a [f64]> 
 /// All ones when `s` is a score (not NaN), else zero.
 #[inline]
 fn present_mask(s: f64) -> u64 {
-    0u64.wrapping_sub(u64::from(!s.is_nan()))
+    mask(!s.is_nan()) as u64
 }
 
 /// All ones when `b`, else zero.
