@@ -1152,7 +1152,8 @@ fn martin_serves_the_exports_with_dxmaps_tiles() {
 /// `kill -9` in the middle of `dxmap export`: the file it was replacing is
 /// byte-identical afterwards and nothing half-written has the final name;
 /// the only thing left is the dot-named temporary file it was filling. A
-/// later export to the same name succeeds and replaces the old file.
+/// later export to the same name succeeds, replaces the old file and removes
+/// that leftover.
 #[test]
 fn kill_9_during_export_leaves_the_previous_file_intact() {
     let dir = tempfile::tempdir().unwrap();
@@ -1218,8 +1219,16 @@ fn kill_9_during_export_leaves_the_previous_file_intact() {
     }
     assert_eq!(left.len(), 1, "{left:?}");
 
-    // The next run writes the output; the dead run's temporary file stays
-    // (nothing knows its writer is gone), still dot-named.
+    // The dead run's lock died with it, so the next write into the
+    // directory removes its file, once old enough that it cannot be a
+    // writer's file not yet locked. Age it rather than wait.
+    let leftover = d.join(&left[0].0);
+    std::fs::File::options()
+        .write(true)
+        .open(&leftover)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(60))
+        .unwrap();
     run_dxmap(&[
         "--quiet",
         "export",
@@ -1233,5 +1242,5 @@ fn kill_9_during_export_leaves_the_previous_file_intact() {
     ]);
     let db = std::fs::read(&out).unwrap();
     assert!(db.starts_with(b"SQLite format 3\0"), "new export in place");
-    println!("after the next run: {:?}", temps());
+    assert_eq!(temps(), vec![], "the dead run's temporary file is removed");
 }
