@@ -10,7 +10,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use dxmap::export::tiling::TileExportOptions;
 use dxmap::export::{self, Level};
 use dxmap::ingest::{self, BuildOptions, Project};
-use dxmap::score::{self, Methodology, ScoreOptions, ScoredDataset};
+use dxmap::score::{self, ScoreOptions, ScoredDataset};
 
 fn london() -> Option<ScoredDataset> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -22,7 +22,7 @@ fn london() -> Option<ScoredDataset> {
     let dataset = ingest::build(&project, &BuildOptions::default())
         .ok()?
         .dataset;
-    let methodology = Methodology::load(&root.join("methodology/london.toml")).ok()?;
+    let methodology = dxmap::methodology_file::load(&root.join("methodology/london.toml")).ok()?;
     let opts = ScoreOptions {
         sensitivity_draws: Some(200),
         ..ScoreOptions::default()

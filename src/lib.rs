@@ -6,8 +6,9 @@
 //!    in a project file, reprojects, repairs, validates and joins them;
 //! 2. [`dataset`] is the result: areas, joined columns, provenance, stored as
 //!    one artifact;
-//! 3. [`score`] applies a [`score::Methodology`] (read from
-//!    `methodology/*.toml`) to a dataset: indicator, component and index
+//! 3. [`score`] applies a [`score::Methodology`] (parsed from
+//!    `methodology/*.toml`, which [`methodology_file`] reads) to a dataset:
+//!    indicator, component and index
 //!    scores, ranks, drivers, sensitivity and key-group (persona) overlays;
 //! 4. [`index`] is an R-tree over the areas, and [`tiles`] cuts Mapbox Vector
 //!    Tiles from a scored dataset;
@@ -21,6 +22,8 @@ pub mod dataset;
 pub mod export;
 pub mod index;
 pub mod ingest;
+pub mod methodology_file;
 pub mod score;
 pub mod server;
+mod text;
 pub mod tiles;

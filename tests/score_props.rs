@@ -483,7 +483,7 @@ fn unknown_key_names_file_and_line() {
 #[test]
 fn shipped_methodologies_load() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("methodology");
-    let deri = Methodology::load(&root.join("deri-v1.6.toml")).unwrap();
+    let deri = dxmap::methodology_file::load(&root.join("deri-v1.6.toml")).unwrap();
     let w: Vec<Vec<f64>> = deri
         .components
         .iter()
@@ -501,7 +501,7 @@ fn shipped_methodologies_load() {
         deri.components[1].indicators[2].direction,
         dxmap::score::Direction::LowerIsRisk
     );
-    let london = Methodology::load(&root.join("london.toml")).unwrap();
+    let london = dxmap::methodology_file::load(&root.join("london.toml")).unwrap();
     assert_eq!(london.scope, Scope::All);
     assert!(london.personas.iter().any(|p| p.id.0 == "iuc_offline"));
 }

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use dxmap::dataset::{Area, Column, ColumnId, Dataset, LsoaCode, Source, Values};
-use dxmap::score::{Methodology, Scope, ScoreOptions, index_from_components, score};
+use dxmap::score::{Scope, ScoreOptions, index_from_components, score};
 use geo_types::MultiPolygon;
 
 fn repo(p: &str) -> PathBuf {
@@ -120,7 +120,8 @@ fn deri_v16_published_scores_are_reproduced() {
         ..Dataset::default()
     };
     dataset.validate().expect("valid dataset");
-    let m = Methodology::load(&repo("methodology/deri-v1.6.toml")).expect("deri-v1.6.toml loads");
+    let m = dxmap::methodology_file::load(&repo("methodology/deri-v1.6.toml"))
+        .expect("deri-v1.6.toml loads");
     assert_eq!(m.scope, Scope::Nation);
     let comps: Vec<Vec<Option<f64>>> = m
         .components
@@ -344,7 +345,8 @@ fn london_built_by_ingest_tracks_published_deri() {
 
 fn check_london(what: &str, data: &Path, dataset: &Dataset, published: &[Option<f64>]) {
     assert_eq!(dataset.len(), 4_835);
-    let m = Methodology::load(&repo("methodology/london.toml")).expect("london.toml loads");
+    let m =
+        dxmap::methodology_file::load(&repo("methodology/london.toml")).expect("london.toml loads");
     let s = score(dataset, &m, &ScoreOptions::default()).expect("scores");
     assert!(
         s.index.iter().all(|v| v.is_some()),

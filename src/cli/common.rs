@@ -16,9 +16,8 @@ const LONDON_PERSONAS: &str = include_str!("../../methodology/personas.toml");
 /// A methodology file, or the built-in London methodology with its key groups.
 pub fn load_methodology(path: Option<&Path>) -> anyhow::Result<Methodology> {
     match path {
-        Some(p) => {
-            Methodology::load(p).with_context(|| format!("loading methodology {}", p.display()))
-        }
+        Some(p) => dxmap::methodology_file::load(p)
+            .with_context(|| format!("loading methodology {}", p.display())),
         None => {
             let mut m =
                 Methodology::parse(LONDON_METHODOLOGY, "methodology/london.toml (built in)")?;

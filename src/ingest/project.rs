@@ -38,6 +38,7 @@ use toml::Spanned;
 use super::IngestError;
 use super::boundaries::Crs;
 use super::files::Files;
+use crate::text::line_of;
 
 /// One column name, or several whose values are summed.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -490,15 +491,6 @@ impl Project {
             _ => Err(IngestError::Many(problems)),
         }
     }
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
 }
 
 #[cfg(test)]

@@ -1,23 +1,13 @@
 //! The one error type of the scoring stage.
 //!
-//! In: failures while reading a methodology file, checking it against a
+//! In: failures while parsing a methodology, checking it against a
 //! dataset, or scoring. Out: a [`ScoreError`] whose Display puts the file,
 //! line and key first ("london.toml: line 14: component[0].indicator[2].column:
 //! column 'aged_85' is not in the dataset"), lowercase, no final period.
 
-use std::path::PathBuf;
-
 /// Errors from loading a methodology or scoring.
 #[derive(Debug, thiserror::Error)]
 pub enum ScoreError {
-    /// The methodology file could not be read.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
     /// The file is not valid TOML or has an unknown or mistyped key.
     #[error("{file}: line {line}: {message}")]
     Parse {

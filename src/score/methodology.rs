@@ -7,15 +7,15 @@
 //! file, the 1-based line (from toml's spans) and the key path.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::error::ScoreError;
-use super::personas::{Persona, load_personas};
+use super::personas::Persona;
 use super::{ComponentId, IndicatorId, Scope};
 use crate::dataset::{Dataset, LsoaCode, Values};
+use crate::text::line_of;
 
 /// How raw values become 0–10 scores within a scope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -230,23 +230,9 @@ impl Default for Methodology {
 }
 
 impl Methodology {
-    /// Loads a methodology TOML file (and the persona file it names,
-    /// relative to it).
-    pub fn load(path: &Path) -> Result<Methodology, ScoreError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScoreError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let mut m = Methodology::parse(&text, &path.display().to_string())?;
-        if let Some(p) = persona_file(&text) {
-            let base = path.parent().unwrap_or(Path::new("."));
-            m.personas = load_personas(&base.join(p))?;
-        }
-        Ok(m)
-    }
-
     /// Parses methodology TOML; `file` names it in errors. A `personas` key is
-    /// recorded but not followed (use [`Methodology::load`] for that).
+    /// checked but not followed: the caller reads that file (see
+    /// [`Methodology::persona_file`] and `dxmap::methodology_file::load`).
     pub fn parse(text: &str, file: &str) -> Result<Methodology, ScoreError> {
         let raw: RawMethodology = toml::from_str(text).map_err(|e| ScoreError::Parse {
             file: file.to_string(),
@@ -254,6 +240,14 @@ impl Methodology {
             message: e.message().trim_end_matches('.').to_string(),
         })?;
         resolve(raw, text, file)
+    }
+
+    /// The persona file named by a methodology's `personas` key, relative to
+    /// the methodology file; read leniently, as [`Methodology::parse`] has
+    /// already checked the text.
+    pub fn persona_file(text: &str) -> Option<String> {
+        let v: toml::Table = toml::from_str(text).ok()?;
+        v.get("personas")?.as_str().map(str::to_string)
     }
 
     /// All indicators in order, with their component's position.
@@ -348,22 +342,6 @@ fn check_weight_sums(m: &Methodology, origin: &Origin) -> Result<(), ScoreError>
         }
     }
     Ok(())
-}
-
-/// 1-based line of a byte offset.
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
-}
-
-/// The `personas = "..."` key, read leniently (the strict parse already ran).
-fn persona_file(text: &str) -> Option<String> {
-    let v: toml::Table = toml::from_str(text).ok()?;
-    v.get("personas")?.as_str().map(str::to_string)
 }
 
 #[derive(Deserialize)]

@@ -1,7 +1,8 @@
 //! Scoring: a [`Methodology`] applied to a [`Dataset`] gives [`Scores`].
 //!
 //! In: a dataset (columnar numeric indicators aligned with its areas) and a
-//! methodology read from `methodology/*.toml` ([`Methodology::load`]). Out:
+//! methodology parsed from the text of `methodology/*.toml`
+//! ([`Methodology::parse`]; `crate::methodology_file` reads the files). Out:
 //! [`Scores`]: every indicator transformed to 0–10 within its scope group
 //! (10 = highest risk), weighted component means, the index, rank (1 =
 //! highest risk, ties to the lower code) and decile (10 = highest-risk tenth)
@@ -46,7 +47,7 @@ pub use methodology::{
     Component, Direction, IndexRescale, Indicator, Methodology, MissingPolicy, Origin,
     SensitivitySettings, Transform,
 };
-pub use personas::{Estimate, Persona, load_personas, parse_personas};
+pub use personas::{Estimate, Persona, parse_personas};
 pub use scope::{Groups, LONG_RUN, Segment, groups};
 pub use transform::{DEGENERATE_SCORE, imd_exponential, transform_column, transform_group};
 

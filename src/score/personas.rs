@@ -10,14 +10,12 @@
 //! missing estimates rather than an error, so one persona bank serves every
 //! dataset.
 
-use std::path::Path;
-
 use serde::{Deserialize, Serialize};
 
 use super::error::ScoreError;
-use super::methodology::line_of;
 use super::{PersonaId, PersonaScore};
 use crate::dataset::{Dataset, Values};
+use crate::text::line_of;
 
 /// How a key group's share is estimated.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -91,15 +89,6 @@ struct RawPersona {
     population: Option<String>,
     #[serde(default)]
     reasoning: String,
-}
-
-/// Loads a persona file.
-pub fn load_personas(path: &Path) -> Result<Vec<Persona>, ScoreError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScoreError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    parse_personas(&text, &path.display().to_string())
 }
 
 /// Parses persona TOML; `file` names it in errors.

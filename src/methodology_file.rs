@@ -1,0 +1,123 @@
+//! Reading a methodology from disk: a methodology TOML file (and the persona
+//! file its `personas` key names, relative to it) in, a checked
+//! [`Methodology`] out.
+//!
+//! The scoring stage only parses text; this is the file side, for the
+//! binary, tests and benches. Files are read with a size cap, so a wrong path
+//! (a dataset, a disk image) is refused at once rather than read into memory.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::score::{Methodology, Persona, ScoreError, parse_personas};
+
+/// The largest methodology or persona file read. Real ones are a few
+/// kilobytes.
+pub const MAX_FILE_BYTES: u64 = 4 << 20;
+
+/// Errors from reading a methodology or persona file.
+#[derive(Debug, thiserror::Error)]
+pub enum MethodologyFileError {
+    /// The file could not be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is over [`MAX_FILE_BYTES`].
+    #[error(
+        "{}: larger than {} MiB, so not a methodology or persona file",
+        path.display(),
+        MAX_FILE_BYTES >> 20
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The text does not parse or check (file, line and key in the message).
+    #[error(transparent)]
+    Score(#[from] ScoreError),
+}
+
+/// Loads a methodology file and the persona file it names, if any.
+pub fn load(path: &Path) -> Result<Methodology, MethodologyFileError> {
+    let text = read_capped(path)?;
+    let mut m = Methodology::parse(&text, &path.display().to_string())?;
+    if let Some(p) = Methodology::persona_file(&text) {
+        let base = path.parent().unwrap_or(Path::new("."));
+        m.personas = load_personas(&base.join(p))?;
+    }
+    Ok(m)
+}
+
+/// Loads a persona file.
+pub fn load_personas(path: &Path) -> Result<Vec<Persona>, MethodologyFileError> {
+    let text = read_capped(path)?;
+    Ok(parse_personas(&text, &path.display().to_string())?)
+}
+
+fn read_capped(path: &Path) -> Result<String, MethodologyFileError> {
+    let io = |source| MethodologyFileError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut text = String::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(io)?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(MethodologyFileError::TooLarge {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_the_repository_methodologies_with_their_personas() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("methodology");
+        let london = load(&root.join("london.toml")).unwrap();
+        assert!(
+            !london.personas.is_empty(),
+            "london.toml names personas.toml"
+        );
+        load(&root.join("deri-v1.6.toml")).unwrap();
+    }
+
+    #[test]
+    fn errors_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.toml");
+        let e = load(&missing).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("{}: ", missing.display())), "{e}");
+
+        let big = dir.path().join("big.toml");
+        let f = std::fs::File::create(&big).unwrap();
+        f.set_len(MAX_FILE_BYTES + 1).unwrap();
+        let e = load(&big).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{}: larger than 4 MiB, so not a methodology or persona file",
+                big.display()
+            )
+        );
+
+        // A persona file named by the methodology but absent: its own path.
+        let m = dir.path().join("m.toml");
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("methodology/london.toml"),
+        )
+        .unwrap();
+        std::fs::write(&m, text).unwrap();
+        let e = load(&m).unwrap_err().to_string();
+        assert!(e.contains("personas.toml: "), "{e}");
+    }
+}
