@@ -13,7 +13,7 @@ use geo_types::Coord;
 
 impl Crs {
     /// Parses a user's CRS: "EPSG:27700", "27700", "BNG", "OSGB36",
-    /// "WGS84", "EPSG:4326", "CRS84", an OGC URN, or any "EPSG:<code>".
+    /// "WGS84", "EPSG:4326", "CRS84", an OGC URN, or any `"EPSG:<code>"`.
     pub fn parse(text: &str) -> Option<Crs> {
         let t = text.trim();
         let upper = t.to_ascii_uppercase();

@@ -2,7 +2,7 @@
 //!
 //! In: the text of a project file and where its files live ([`Files`]).
 //! Out: a [`Project`], the parsed and checked specification that
-//! [`crate::ingest::build`] follows. Unknown keys are rejected, and every
+//! [`crate::ingest::build()`] follows. Unknown keys are rejected, and every
 //! error names the project file, the line and the key. Paths inside a project
 //! file are relative to the project file.
 //!

@@ -3,10 +3,10 @@
 //!
 //! [`TileSet::build`] does the heavy work once: it projects every ring to Web
 //! Mercator, extracts the arcs that neighbouring polygons share
-//! ([`topology`]), simplifies each arc once per zoom with its ends fixed (so
+//! (`topology`), simplifies each arc once per zoom with its ends fixed (so
 //! neighbours keep identical edges: no slivers, no gaps) and indexes feature
 //! bounding boxes in an R-tree. [`TileSet::tile`] then only selects, clips to
-//! the buffered tile ([`clip`]), quantises and encodes ([`encode`]). Rings
+//! the buffered tile (`clip`), quantises and encodes (`encode`). Rings
 //! follow the spec's winding, degenerate rings are dropped, and a polygon
 //! that collapses at a low zoom is kept as a one-unit square at its
 //! representative point, so a choropleth is never missing an area.
