@@ -101,7 +101,7 @@ pub fn csv(data: &[u8]) {
         Ok(t) => t,
         Err(e) => return names_file(&e.to_string(), "fuzz.csv"),
     };
-    for h in &table.headers {
+    for h in table.headers() {
         if let Some(col) = table.column(h) {
             assert_eq!(col.len(), table.len(), "column {h}");
         }
@@ -112,10 +112,10 @@ pub fn csv(data: &[u8]) {
         assert!(line > last, "row {row}: line {line} after {last}");
         last = line;
     }
-    let Some(code) = table.headers.first().cloned() else {
+    let Some(code) = table.headers().first().cloned() else {
         return;
     };
-    let rest = &table.headers[1..];
+    let rest = &table.headers()[1..];
     let kinds: Vec<ColumnKind> = rest
         .iter()
         .enumerate()

@@ -498,10 +498,7 @@ fn join(
 
     let missing = validate::missing_columns(&table, &kinds, &ex);
     if !missing.is_empty() {
-        let mut shown: Vec<&str> = table.headers.iter().map(String::as_str).take(12).collect();
-        if table.headers.len() > 12 {
-            shown.push("...");
-        }
+        let shown = table.headers_shown();
         let errs: Vec<IngestError> = missing
             .into_iter()
             .map(|(col, name)| {
@@ -518,7 +515,7 @@ fn join(
                         "dataset '{}': {what}{} has no column '{name}' (it has: {})",
                         d.name,
                         path.display(),
-                        shown.join(", ")
+                        shown
                     ),
                 )
             })

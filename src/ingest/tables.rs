@@ -7,6 +7,7 @@
 //! value. Line numbers are 1-based with the header on line 1, and count the
 //! physical lines of the file (a quoted field may span several).
 
+use std::collections::HashMap;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
@@ -20,7 +21,10 @@ pub struct Table {
     /// The file, for messages.
     pub file: PathBuf,
     /// Header names, trimmed, in file order.
-    pub headers: Vec<String>,
+    headers: Vec<String>,
+    /// Each name's first position in `headers`: a wide table (thousands of
+    /// columns) must not cost a scan of the header per lookup.
+    positions: HashMap<String, usize>,
     df: DataFrame,
     /// 1-based line number of each data row.
     lines: Vec<usize>,
@@ -76,9 +80,14 @@ impl Table {
                 lines.len()
             )));
         }
+        let mut positions = HashMap::with_capacity(headers.len());
+        for (i, h) in headers.iter().enumerate() {
+            positions.entry(h.clone()).or_insert(i);
+        }
         Ok(Table {
             file: file.to_path_buf(),
             headers,
+            positions,
             df,
             lines,
         })
@@ -99,14 +108,29 @@ impl Table {
         self.lines.get(row).copied().unwrap_or(row + 2)
     }
 
+    /// Header names, trimmed, in file order.
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// The first twelve header names, for messages ("a, b, ..." when there
+    /// are more): a wide table must not make an error message megabytes long.
+    pub fn headers_shown(&self) -> String {
+        let mut shown: Vec<&str> = self.headers.iter().map(String::as_str).take(12).collect();
+        if self.headers.len() > 12 {
+            shown.push("...");
+        }
+        shown.join(", ")
+    }
+
     /// True when the table has a column of that name.
     pub fn has(&self, name: &str) -> bool {
-        self.headers.iter().any(|h| h == name.trim())
+        self.positions.contains_key(name.trim())
     }
 
     /// A column's values, trimmed, `None` where empty; `None` if no such column.
     pub fn column(&self, name: &str) -> Option<Vec<Option<&str>>> {
-        let pos = self.headers.iter().position(|h| h == name.trim())?;
+        let pos = *self.positions.get(name.trim())?;
         let col = self.df.columns().get(pos)?;
         let s = col.str().ok()?;
         Some(
@@ -121,7 +145,7 @@ impl Table {
     pub fn require(&self, name: &str) -> Result<Vec<Option<&str>>, IngestError> {
         self.column(name).ok_or_else(|| IngestError::File {
             file: self.file.clone(),
-            message: format!("no column '{name}' (columns: {})", self.headers.join(", ")),
+            message: format!("no column '{name}' (columns: {})", self.headers_shown()),
         })
     }
 }
@@ -249,7 +273,7 @@ mod tests {
     fn bom_crlf_and_codes_as_text() {
         let csv = b"\xEF\xBB\xBFcode,n\r\n007,1\r\nE01000001, 2 \r\n";
         let t = Table::parse(csv, Path::new("t.csv")).unwrap();
-        assert_eq!(t.headers, ["code", "n"]);
+        assert_eq!(t.headers(), ["code", "n"]);
         assert_eq!(t.column("code").unwrap(), [Some("007"), Some("E01000001")]);
         assert_eq!(t.column("n").unwrap(), [Some("1"), Some("2")]);
         assert_eq!(t.line(1), 3);
@@ -334,5 +358,11 @@ mod tests {
         let e = t.require("c").unwrap_err().to_string();
         assert!(e.starts_with("x.csv: no column 'c'"), "{e}");
         assert!(e.contains("a, b"), "{e}");
+        let wide: String = (0..5000).map(|i| format!("c{i},")).collect();
+        let t = Table::parse(format!("{wide}z\n").as_bytes(), Path::new("w.csv")).unwrap();
+        let e = t.require("nope").unwrap_err().to_string();
+        assert!(e.ends_with("c9, c10, c11, ...)"), "{e}");
+        assert_eq!(t.column("z").unwrap().len(), 0);
+        assert_eq!(t.headers().len(), 5001);
     }
 }
