@@ -6,9 +6,9 @@
 //! binary, tests and benches. Files are read with a size cap, so a wrong path
 //! (a dataset, a disk image) is refused at once rather than read into memory.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use crate::ingest::{IngestError, gzip};
 use crate::score::{Methodology, Persona, ScoreError, parse_personas};
 
 /// The largest methodology or persona file read. Real ones are a few
@@ -18,24 +18,10 @@ pub const MAX_FILE_BYTES: u64 = 4 << 20;
 /// Errors from reading a methodology or persona file.
 #[derive(Debug, thiserror::Error)]
 pub enum MethodologyFileError {
-    /// The file could not be read.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
-    /// The file is over [`MAX_FILE_BYTES`].
-    #[error(
-        "{}: larger than {} MiB, so not a methodology or persona file",
-        path.display(),
-        MAX_FILE_BYTES >> 20
-    )]
-    TooLarge {
-        /// The file.
-        path: PathBuf,
-    },
+    /// The file could not be read, is over [`MAX_FILE_BYTES`] or is not
+    /// UTF-8 (the message names the file).
+    #[error(transparent)]
+    Read(#[from] IngestError),
     /// The text does not parse or check (file, line and key in the message).
     #[error(transparent)]
     Score(#[from] ScoreError),
@@ -58,22 +44,15 @@ pub fn load_personas(path: &Path) -> Result<Vec<Persona>, MethodologyFileError> 
     Ok(parse_personas(&text, &path.display().to_string())?)
 }
 
+/// The file's text, through ingest's capped reader (which also reads gzip).
 fn read_capped(path: &Path) -> Result<String, MethodologyFileError> {
-    let io = |source| MethodologyFileError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let mut text = String::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(io)?;
-    if text.len() as u64 > MAX_FILE_BYTES {
-        return Err(MethodologyFileError::TooLarge {
-            path: path.to_path_buf(),
-        });
-    }
-    Ok(text)
+    let bytes = gzip::read_capped(path, MAX_FILE_BYTES)?;
+    String::from_utf8(bytes).map_err(|e| {
+        MethodologyFileError::Read(IngestError::File {
+            file: path.to_path_buf(),
+            message: format!("not UTF-8 text (at byte {})", e.utf8_error().valid_up_to()),
+        })
+    })
 }
 
 #[cfg(test)]
@@ -102,13 +81,8 @@ mod tests {
         let f = std::fs::File::create(&big).unwrap();
         f.set_len(MAX_FILE_BYTES + 1).unwrap();
         let e = load(&big).unwrap_err().to_string();
-        assert_eq!(
-            e,
-            format!(
-                "{}: larger than 4 MiB, so not a methodology or persona file",
-                big.display()
-            )
-        );
+        assert!(e.starts_with(&format!("{}: ", big.display())), "{e}");
+        assert!(e.contains("exceeds the limit of 4194304 bytes"), "{e}");
 
         // A persona file named by the methodology but absent: its own path.
         let m = dir.path().join("m.toml");
