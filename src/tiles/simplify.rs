@@ -69,6 +69,7 @@ pub(crate) fn zoom_arcs(topo: &Topology, tree: &ArcTree, tol: f64, scale: f64) -
     let n = topo.arcs.len();
     let mut tols = vec![tol; n];
     let mut arcs: Vec<Vec<IPt>> = (0..n).map(|i| snap(topo, i, tol, scale)).collect();
+    let mut boxes: Vec<IBox> = arcs.iter().map(|a| ibox(a)).collect();
     let pad = 1.0 / scale;
     // Arcs under a few units across collapse at this zoom whatever the
     // tolerance, so refining them is wasted work (most arcs at low zooms).
@@ -79,29 +80,51 @@ pub(crate) fn zoom_arcs(topo: &Topology, tree: &ArcTree, tol: f64, scale: f64) -
             (hi[0] - lo[0]).max(hi[1] - lo[1]) >= min_span
         })
         .collect();
+    // An arc's neighbours do not change between rounds: find them once.
+    let mut near: Vec<Option<Vec<u32>>> = vec![None; n];
+    let mut in_round = vec![false; n];
+    let mut refine = vec![false; n];
     // Each round only rechecks arcs that changed; tolerances only shrink.
     for _round in 0..12 {
-        let mut refine = vec![false; n];
         for &a in &dirty {
-            let [lo, hi] = tree.boxes[a];
-            let env = AABB::from_corners([lo[0] - pad, lo[1] - pad], [hi[0] + pad, hi[1] + pad]);
-            for other in tree.tree.locate_in_envelope_intersecting(&env) {
-                let b = other.data as usize;
-                if conflict(&arcs[a], &arcs[b], a == b) {
+            in_round[a] = true;
+        }
+        for &a in &dirty {
+            let list = near[a].get_or_insert_with(|| {
+                let [lo, hi] = tree.boxes[a];
+                let env =
+                    AABB::from_corners([lo[0] - pad, lo[1] - pad], [hi[0] + pad, hi[1] + pad]);
+                tree.tree
+                    .locate_in_envelope_intersecting(&env)
+                    .map(|o| o.data)
+                    .collect()
+            });
+            for &b in list.iter() {
+                let b = b as usize;
+                // `dirty` is ascending, so a dirty b < a has checked this
+                // pair already; and a pair already marked gains nothing.
+                if (b < a && in_round[b]) || (refine[a] && refine[b]) {
+                    continue;
+                }
+                if conflict(&arcs[a], &arcs[b], boxes[a], boxes[b], a == b) {
                     refine[a] = true;
                     refine[b] = true;
                 }
             }
         }
+        for &a in &dirty {
+            in_round[a] = false;
+        }
         dirty.clear();
-        for (i, r) in refine.iter().enumerate() {
-            if *r && tols[i] > 0.0 {
+        for i in 0..n {
+            if std::mem::take(&mut refine[i]) && tols[i] > 0.0 {
                 tols[i] = if tols[i] < tol / 64.0 {
                     0.0
                 } else {
                     tols[i] / 4.0
                 };
                 arcs[i] = snap(topo, i, tols[i], scale);
+                boxes[i] = ibox(&arcs[i]);
                 dirty.push(i);
             }
         }
@@ -110,6 +133,21 @@ pub(crate) fn zoom_arcs(topo: &Topology, tree: &ArcTree, tol: f64, scale: f64) -
         }
     }
     arcs
+}
+
+/// An integer bounding box: `[min x, min y, max x, max y]`.
+type IBox = [i64; 4];
+
+fn ibox(a: &[IPt]) -> IBox {
+    a.iter()
+        .fold([i64::MAX, i64::MAX, i64::MIN, i64::MIN], |b, p| {
+            [
+                b[0].min(p[0]),
+                b[1].min(p[1]),
+                b[2].max(p[0]),
+                b[3].max(p[1]),
+            ]
+        })
 }
 
 fn orient(a: IPt, b: IPt, c: IPt) -> i128 {
@@ -165,14 +203,25 @@ fn segments_conflict(p: [IPt; 2], q: [IPt; 2]) -> bool {
 }
 
 /// Whether two arcs (or one arc with itself, `same`) conflict anywhere.
-fn conflict(a: &[IPt], b: &[IPt], same: bool) -> bool {
-    if a.len() < 2 || b.len() < 2 {
+/// `ba` and `bb` are their bounding boxes ([`ibox`]).
+fn conflict(a: &[IPt], b: &[IPt], ba: IBox, bb: IBox, same: bool) -> bool {
+    if a.len() < 2
+        || b.len() < 2
+        || ba[2] < bb[0]
+        || ba[0] > bb[2]
+        || ba[3] < bb[1]
+        || ba[1] > bb[3]
+    {
         return false;
     }
     for i in 0..a.len() - 1 {
         let s = [a[i], a[i + 1]];
         let (sx0, sx1) = (s[0][0].min(s[1][0]), s[0][0].max(s[1][0]));
         let (sy0, sy1) = (s[0][1].min(s[1][1]), s[0][1].max(s[1][1]));
+        // Segments of `a` away from all of `b` meet none of its segments.
+        if sx1 < bb[0] || sx0 > bb[2] || sy1 < bb[1] || sy0 > bb[3] {
+            continue;
+        }
         let start = if same { i + 1 } else { 0 };
         for j in start..b.len() - 1 {
             let t = [b[j], b[j + 1]];
@@ -194,6 +243,158 @@ fn conflict(a: &[IPt], b: &[IPt], same: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn conflicts(a: &[IPt], b: &[IPt], same: bool) -> bool {
+        conflict(a, b, ibox(a), ibox(b), same)
+    }
+
+    /// `zoom_arcs` as first written: every dirty arc against every
+    /// neighbour each round, every pair of segments compared.
+    fn zoom_arcs_reference(topo: &Topology, tree: &ArcTree, tol: f64, scale: f64) -> Vec<Vec<IPt>> {
+        fn plain_conflict(a: &[IPt], b: &[IPt], same: bool) -> bool {
+            (0..a.len().saturating_sub(1)).any(|i| {
+                let start = if same { i + 1 } else { 0 };
+                (start..b.len().saturating_sub(1))
+                    .any(|j| segments_conflict([a[i], a[i + 1]], [b[j], b[j + 1]]))
+            })
+        }
+        let n = topo.arcs.len();
+        let mut tols = vec![tol; n];
+        let mut arcs: Vec<Vec<IPt>> = (0..n).map(|i| snap(topo, i, tol, scale)).collect();
+        let pad = 1.0 / scale;
+        let mut dirty: Vec<usize> = (0..n)
+            .filter(|&i| {
+                let [lo, hi] = tree.boxes[i];
+                (hi[0] - lo[0]).max(hi[1] - lo[1]) >= 4.0 / scale
+            })
+            .collect();
+        for _round in 0..12 {
+            let mut refine = vec![false; n];
+            for &a in &dirty {
+                let [lo, hi] = tree.boxes[a];
+                let env =
+                    AABB::from_corners([lo[0] - pad, lo[1] - pad], [hi[0] + pad, hi[1] + pad]);
+                for other in tree.tree.locate_in_envelope_intersecting(&env) {
+                    let b = other.data as usize;
+                    if plain_conflict(&arcs[a], &arcs[b], a == b) {
+                        refine[a] = true;
+                        refine[b] = true;
+                    }
+                }
+            }
+            dirty.clear();
+            for (i, r) in refine.iter().enumerate() {
+                if *r && tols[i] > 0.0 {
+                    tols[i] = if tols[i] < tol / 64.0 {
+                        0.0
+                    } else {
+                        tols[i] / 4.0
+                    };
+                    arcs[i] = snap(topo, i, tols[i], scale);
+                    dirty.push(i);
+                }
+            }
+            if dirty.is_empty() {
+                break;
+            }
+        }
+        arcs
+    }
+
+    /// A small xorshift generator, so the cases are the same every run.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> f64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    /// A grid of cells whose shared edges wiggle (like neighbouring areas),
+    /// plus some crumpled rings laid over it that cross everything.
+    fn rings(rng: &mut Rng, crumpled: usize) -> Vec<Vec<Pt>> {
+        const N: usize = 5;
+        let cell = 200.0;
+        let mut edge = |a: Pt, b: Pt| -> Vec<Pt> {
+            let k = (rng.next() * 12.0) as usize;
+            (0..=k)
+                .map(|i| {
+                    let t = i as f64 / (k + 1) as f64;
+                    let w = if i == 0 {
+                        0.0
+                    } else {
+                        (rng.next() - 0.5) * 40.0
+                    };
+                    [a[0] + (b[0] - a[0]) * t + w, a[1] + (b[1] - a[1]) * t - w]
+                })
+                .collect()
+        };
+        let corner = |i: usize, j: usize| [i as f64 * cell, j as f64 * cell];
+        // Edges (i, j) → (i+1, j) and (i, j) → (i, j+1), made once each.
+        let h: Vec<Vec<Vec<Pt>>> = (0..=N)
+            .map(|j| {
+                (0..N)
+                    .map(|i| edge(corner(i, j), corner(i + 1, j)))
+                    .collect()
+            })
+            .collect();
+        let v: Vec<Vec<Vec<Pt>>> = (0..=N)
+            .map(|i| {
+                (0..N)
+                    .map(|j| edge(corner(i, j), corner(i, j + 1)))
+                    .collect()
+            })
+            .collect();
+        let back = |e: &Vec<Pt>, end: Pt| -> Vec<Pt> {
+            let mut r: Vec<Pt> = e[1..].iter().rev().copied().collect();
+            r.insert(0, end);
+            r
+        };
+        let mut out = Vec::new();
+        for i in 0..N {
+            for j in 0..N {
+                let mut r = h[j][i].clone();
+                r.extend(v[i + 1][j].iter().copied());
+                r.extend(back(&h[j + 1][i], corner(i + 1, j + 1)));
+                r.extend(back(&v[i][j], corner(i, j + 1)));
+                out.push(r);
+            }
+        }
+        for _ in 0..crumpled {
+            let (cx, cy) = (rng.next() * 1000.0, rng.next() * 1000.0);
+            let k = 4 + (rng.next() * 30.0) as usize;
+            out.push(
+                (0..k)
+                    .map(|_| [cx + rng.next() * 150.0, cy + rng.next() * 150.0])
+                    .collect(),
+            );
+        }
+        out
+    }
+
+    #[test]
+    fn zoom_arcs_match_the_plain_every_pair_version() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut refined = 0;
+        for case in 0..24 {
+            let rings = rings(&mut rng, case % 4 * 3);
+            let (topo, _) = super::super::topology::build(&rings);
+            let tree = arc_tree(&topo);
+            for scale in [0.02, 0.1, 0.5, 2.0] {
+                let tol = 4.0 / scale;
+                let fast = zoom_arcs(&topo, &tree, tol, scale);
+                let plain = zoom_arcs_reference(&topo, &tree, tol, scale);
+                assert_eq!(fast, plain, "case {case}, scale {scale}");
+                refined += (0..fast.len())
+                    .filter(|&i| fast[i] != snap(&topo, i, tol, scale))
+                    .count();
+            }
+        }
+        // The cases must exercise the backing off, or they prove little.
+        assert!(refined > 50, "only {refined} arcs were refined");
+    }
 
     #[test]
     fn crossing_and_touching_segments_conflict() {
@@ -231,13 +432,13 @@ mod tests {
             .map(|i| snap(&topo, i, 5.0, 1.0))
             .collect();
         let crossing = (0..plain.len())
-            .any(|i| (i..plain.len()).any(|j| conflict(&plain[i], &plain[j], i == j)));
+            .any(|i| (i..plain.len()).any(|j| conflicts(&plain[i], &plain[j], i == j)));
         assert!(crossing, "the plain simplification should cross: {plain:?}");
         let arcs = zoom_arcs(&topo, &tree, 5.0, 1.0);
         for i in 0..arcs.len() {
             for j in i..arcs.len() {
                 assert!(
-                    !conflict(&arcs[i], &arcs[j], i == j),
+                    !conflicts(&arcs[i], &arcs[j], i == j),
                     "arcs {i} and {j} conflict: {:?} {:?}",
                     arcs[i],
                     arcs[j]
