@@ -690,3 +690,61 @@ fn mvt_encoder_hole_sticking_out_of_its_exterior() {
         &[(2, 1, 0), (13, 4434, 2610), (13, 4398, 2610)],
     );
 }
+
+/// Found by the `mvt_encode` target (`crash-ebaa6889…` and
+/// `crash-503aea5b…`; this is the first, minimised): a zero-area exterior
+/// (three collinear points) whose holes reach far outside it, one of them
+/// out to the edge of the world. Clipping it to a tile broke an invariant
+/// inside i_overlay 4.5 (geo's boolean intersection): a debug assertion in
+/// its OGC extraction, `is_fill_top`, which a release build skips. `.ci/run`
+/// runs these tests again with i_overlay's debug assertions on, as the fuzz
+/// build has them; `tiles::clip`'s unit tests cover the fix itself.
+#[test]
+fn mvt_encoder_zero_area_exterior_with_holes_outside_it() {
+    let (lon, lat, unit) = (11.945, 54.829, 1e-7);
+    let near = |pts: &[(i32, i32)]| -> LineString<f64> {
+        pts.iter()
+            .map(|&(dx, dy)| (lon + f64::from(dx) * unit, lat + f64::from(dy) * unit))
+            .collect::<Vec<_>>()
+            .into()
+    };
+    let raw = LineString::from(vec![
+        (-3.702625306278181e304, 8.580273612252339e-246),
+        (8.555647790236434e-246, 7.068611171300974e-304),
+        (3.0269544849779644e267, -3.05144225763001e-5),
+    ]);
+    let polygon = Polygon::new(
+        near(&[(39, 39), (45, 45), (37, 37)]),
+        vec![
+            raw,
+            near(&[
+                (-23, -2),
+                (42, -1),
+                (119, 119),
+                (13, 107),
+                (39, -1),
+                (1, 7),
+                (91, -1),
+                (-1, 1),
+                (13, 13),
+                (-1, 1),
+                (37, 58),
+                (37, 37),
+                (13, 47),
+            ]),
+            near(&[(45, 45), (101, 47), (13, -1)]),
+        ],
+    );
+    let mut l = layer("lsoa", vec![polygon]);
+    l.maxzoom = 15;
+    harness::mvt(
+        vec![l],
+        TileOptions {
+            extent: 65536,
+            buffer: 65340,
+            min_zoom: 2,
+            max_zoom: 15,
+        },
+        &[(13, 4366, 2597)],
+    );
+}

@@ -40,8 +40,33 @@ pub(crate) fn clip_polygon(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec
     if minx >= lo && miny >= lo && maxx <= hi && maxy <= hi {
         return vec![rings.to_vec()];
     }
+    // Far-reaching rings are first cut to a box three windows wide, so the
+    // boolean operation sees only nearby vertices, over a range where its
+    // integer snapping keeps detail (a ring spanning the world beside one a
+    // unit wide broke an invariant inside i_overlay). What this cut adds
+    // runs along the box, outside the window, so the result is unchanged.
+    let w = hi - lo;
+    let (blo, bhi) = (lo - w, hi + w);
+    let far = minx < blo || miny < blo || maxx > bhi || maxy > bhi;
+    let cut: Vec<Vec<[f64; 2]>>;
+    let rings = if far {
+        cut = rings
+            .iter()
+            .map(|r| clip_ring_to_box(r, blo, bhi))
+            .collect();
+        if cut[0].len() < 3 {
+            return Vec::new();
+        }
+        &cut
+    } else {
+        rings
+    };
+    let ext = &rings[0];
     let ls = |r: &Vec<[f64; 2]>| LineString(r.iter().map(|p| Coord { x: p[0], y: p[1] }).collect());
-    let poly = Polygon::new(ls(ext), rings[1..].iter().map(ls).collect());
+    let poly = Polygon::new(
+        ls(ext),
+        rings[1..].iter().filter(|r| r.len() >= 3).map(ls).collect(),
+    );
     let window = Rect::new(Coord { x: lo, y: lo }, Coord { x: hi, y: hi }).to_polygon();
     let open = |l: &LineString<f64>| -> Vec<[f64; 2]> {
         let mut v: Vec<[f64; 2]> = l.0.iter().map(|c| [c.x, c.y]).collect();
@@ -59,6 +84,45 @@ pub(crate) fn clip_polygon(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec
                 .collect()
         })
         .collect()
+}
+
+/// Sutherland–Hodgman: an open ring cut to the square `[lo, hi]²`. Parts
+/// of the ring that leave and re-enter the square are joined along its
+/// border.
+fn clip_ring_to_box(ring: &[[f64; 2]], lo: f64, hi: f64) -> Vec<[f64; 2]> {
+    let mut out = ring.to_vec();
+    // (axis, bound, keep when below the bound)
+    for (axis, bound, below) in [(0, lo, false), (0, hi, true), (1, lo, false), (1, hi, true)] {
+        let inside = |p: &[f64; 2]| {
+            if below {
+                p[axis] <= bound
+            } else {
+                p[axis] >= bound
+            }
+        };
+        let input = std::mem::take(&mut out);
+        let Some(&last) = input.last() else {
+            break;
+        };
+        let mut prev = last;
+        for &p in &input {
+            let (pin, qin) = (inside(&prev), inside(&p));
+            if pin != qin {
+                let t = (bound - prev[axis]) / (p[axis] - prev[axis]);
+                let mut x = [
+                    prev[0] + (p[0] - prev[0]) * t,
+                    prev[1] + (p[1] - prev[1]) * t,
+                ];
+                x[axis] = bound;
+                out.push(x);
+            }
+            if qin {
+                out.push(p);
+            }
+            prev = p;
+        }
+    }
+    out
 }
 
 fn cross(o: [i32; 2], a: [i32; 2], b: [i32; 2]) -> i64 {
@@ -187,6 +251,101 @@ mod tests {
         assert_eq!(parts.len(), 2, "{parts:?}");
         let total: i64 = parts.iter().map(|p| area2(&quantise(&p[0])).abs()).sum();
         assert_eq!(total, 2 * 2 * 10 * 50);
+    }
+
+    /// The window's intersection with `rings` by geo alone, no box cut.
+    fn plain_area(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> f64 {
+        use geo::Area;
+        let ls =
+            |r: &Vec<[f64; 2]>| LineString(r.iter().map(|p| Coord { x: p[0], y: p[1] }).collect());
+        let poly = Polygon::new(ls(&rings[0]), rings[1..].iter().map(ls).collect());
+        let window = Rect::new(Coord { x: lo, y: lo }, Coord { x: hi, y: hi }).to_polygon();
+        poly.intersection(&window).unsigned_area()
+    }
+
+    fn parts_area(parts: &[Vec<Vec<[f64; 2]>>]) -> f64 {
+        let a = |r: &Vec<[f64; 2]>| {
+            (0..r.len())
+                .map(|i| {
+                    let (p, q) = (r[i], r[(i + 1) % r.len()]);
+                    p[0] * q[1] - q[0] * p[1]
+                })
+                .sum::<f64>()
+                .abs()
+                / 2.0
+        };
+        parts
+            .iter()
+            .map(|p| a(&p[0]) - p[1..].iter().map(a).sum::<f64>())
+            .sum()
+    }
+
+    #[test]
+    fn far_reaching_rings_clip_as_geo_alone_would() {
+        // Each reaches beyond the box three windows wide, so takes the cut.
+        let cases: Vec<Vec<Vec<[f64; 2]>>> = vec![
+            // A diamond with a hole, its points far out on each side.
+            vec![
+                vec![
+                    [-1000.0, 50.0],
+                    [50.0, -1000.0],
+                    [1100.0, 50.0],
+                    [50.0, 1100.0],
+                ],
+                vec![[20.0, 20.0], [20.0, 80.0], [80.0, 80.0], [80.0, 20.0]],
+            ],
+            // A U leaving the window far above and coming back.
+            vec![vec![
+                [10.0, 10.0],
+                [10.0, -5000.0],
+                [90.0, -5000.0],
+                [90.0, 10.0],
+                [70.0, 10.0],
+                [70.0, -300.0],
+                [30.0, -300.0],
+                [30.0, 10.0],
+            ]],
+        ];
+        for (i, rings) in cases.iter().enumerate() {
+            let got = parts_area(&clip_polygon(rings, 0.0, 100.0));
+            let want = plain_area(rings, 0.0, 100.0);
+            assert!(want > 100.0, "case {i}: {want}");
+            assert!(
+                (got - want).abs() < 1e-6 * want,
+                "case {i}: {got} against {want}"
+            );
+        }
+        // A right-angled wedge from 1e12 away with a small hole: 1,000 for
+        // x in 0..10, 2,500 for the tip, less the hole's 50. (geo alone
+        // gives 0 here: over a range of 1e12 its snapping loses the window.)
+        let wedge = vec![
+            vec![[-1e12, -1e12], [60.0, 50.0], [-1e12, 1e12]],
+            vec![[20.0, 45.0], [20.0, 55.0], [30.0, 50.0]],
+        ];
+        let got = parts_area(&clip_polygon(&wedge, 0.0, 100.0));
+        assert!((got - 3450.0).abs() < 1e-6, "{got}");
+    }
+
+    #[test]
+    fn a_ring_spanning_the_world_is_cut_to_the_box() {
+        let r = clip_ring_to_box(
+            &[[-1e300, -1e300], [1e300, 0.0], [0.0, 1e300]],
+            -100.0,
+            200.0,
+        );
+        assert!(
+            r.iter().flatten().all(|v| (-100.0..=200.0).contains(v)),
+            "{r:?}"
+        );
+        // The whole box lies inside this triangle.
+        let a: f64 = (0..r.len())
+            .map(|i| {
+                let (p, q) = (r[i], r[(i + 1) % r.len()]);
+                p[0] * q[1] - q[0] * p[1]
+            })
+            .sum::<f64>()
+            / 2.0;
+        assert_eq!(a.abs(), 300.0 * 300.0, "{r:?}");
     }
 
     #[test]
