@@ -263,20 +263,22 @@ mod tests {
         poly.intersection(&window).unsigned_area()
     }
 
+    /// The unsigned area of an open ring (shoelace formula).
+    fn ring_area(r: &[[f64; 2]]) -> f64 {
+        (0..r.len())
+            .map(|i| {
+                let (p, q) = (r[i], r[(i + 1) % r.len()]);
+                p[0] * q[1] - q[0] * p[1]
+            })
+            .sum::<f64>()
+            .abs()
+            / 2.0
+    }
+
     fn parts_area(parts: &[Vec<Vec<[f64; 2]>>]) -> f64 {
-        let a = |r: &Vec<[f64; 2]>| {
-            (0..r.len())
-                .map(|i| {
-                    let (p, q) = (r[i], r[(i + 1) % r.len()]);
-                    p[0] * q[1] - q[0] * p[1]
-                })
-                .sum::<f64>()
-                .abs()
-                / 2.0
-        };
         parts
             .iter()
-            .map(|p| a(&p[0]) - p[1..].iter().map(a).sum::<f64>())
+            .map(|p| ring_area(&p[0]) - p[1..].iter().map(|r| ring_area(r)).sum::<f64>())
             .sum()
     }
 
@@ -338,14 +340,7 @@ mod tests {
             "{r:?}"
         );
         // The whole box lies inside this triangle.
-        let a: f64 = (0..r.len())
-            .map(|i| {
-                let (p, q) = (r[i], r[(i + 1) % r.len()]);
-                p[0] * q[1] - q[0] * p[1]
-            })
-            .sum::<f64>()
-            / 2.0;
-        assert_eq!(a.abs(), 300.0 * 300.0, "{r:?}");
+        assert_eq!(ring_area(&r), 300.0 * 300.0, "{r:?}");
     }
 
     #[test]
