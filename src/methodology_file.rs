@@ -47,12 +47,7 @@ pub fn load_personas(path: &Path) -> Result<Vec<Persona>, MethodologyFileError> 
 /// The file's text, through ingest's capped reader (which also reads gzip).
 fn read_capped(path: &Path) -> Result<String, MethodologyFileError> {
     let bytes = gzip::read_capped(path, MAX_FILE_BYTES)?;
-    String::from_utf8(bytes).map_err(|e| {
-        MethodologyFileError::Read(IngestError::File {
-            file: path.to_path_buf(),
-            message: format!("not UTF-8 text (at byte {})", e.utf8_error().valid_up_to()),
-        })
-    })
+    Ok(gzip::utf8_text(path, bytes)?)
 }
 
 #[cfg(test)]

@@ -140,6 +140,15 @@ pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, IngestError> {
     Ok(out)
 }
 
+/// `bytes` read from `path` as text, or an error naming the file and the
+/// first byte that is not UTF-8.
+pub fn utf8_text(path: &Path, bytes: Vec<u8>) -> Result<String, IngestError> {
+    String::from_utf8(bytes).map_err(|e| IngestError::File {
+        file: path.to_path_buf(),
+        message: format!("not UTF-8 text (at byte {})", e.utf8_error().valid_up_to()),
+    })
+}
+
 /// Counts the bytes read through it (the compressed side of a gzip stream).
 struct Counting<R> {
     inner: R,

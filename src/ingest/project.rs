@@ -349,10 +349,7 @@ impl Project {
                 ),
             });
         }
-        let text = String::from_utf8(bytes).map_err(|e| IngestError::File {
-            file: path.to_path_buf(),
-            message: format!("not UTF-8 text (at byte {})", e.utf8_error().valid_up_to()),
-        })?;
+        let text = super::gzip::utf8_text(path, bytes)?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Project::parse(&text, path, Files::Dir(dir))
     }
