@@ -213,7 +213,8 @@ fn grid() -> ScoredDataset {
 /// synthetic values and hand-made scores.
 fn london(test: &str) -> Option<ScoredDataset> {
     let data = common::shared_data(test)?;
-    let text = std::fs::read_to_string(data.join("boundaries/london_lsoa11.geojson")).ok()?;
+    let path = data.join("boundaries/london_lsoa11.geojson");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let fc: geojson::FeatureCollection = text.parse().expect("geojson");
     let mut areas: Vec<Area> = fc
         .features
@@ -1088,10 +1089,10 @@ fn http_get(port: u16, path: &str) -> Option<(u16, Vec<u8>)> {
 }
 
 #[test]
+#[ignore = "needs martin, an optional peer CI does not install (benches/README.md)"]
 fn martin_serves_the_exports_with_dxmaps_tiles() {
     let test = "martin_serves_the_exports_with_dxmaps_tiles";
-    if !common::has_command("martin") {
-        println!("skipped {test}: martin is not installed (optional peer, see benches/README.md)");
+    if !tool("martin", test) {
         return;
     }
     let scored = grid();

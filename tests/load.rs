@@ -19,8 +19,10 @@ fn twenty_second_soak_and_faults_under_load() {
         }
     }
     if cfg!(debug_assertions) {
-        // Saturation figures of a debug server mean nothing.
-        println!("skipped {test}: run with --release (cargo test --release)");
+        common::skip_for_tool(
+            test,
+            "a debug server's saturation figures mean nothing: run cargo test --release",
+        );
         return;
     }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

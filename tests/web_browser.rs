@@ -23,8 +23,11 @@ fn web_map_in_a_real_browser() {
         return;
     }
     if cfg!(debug_assertions) {
-        // A debug server cuts cold tiles too slowly for the page's time limits.
-        println!("skipped {test}: run with --release (cargo test --release)");
+        common::skip_for_tool(
+            test,
+            "a debug server cuts cold tiles too slowly for the page's time limits: \
+             run cargo test --release",
+        );
         return;
     }
     let out = Command::new("bash")

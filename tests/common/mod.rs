@@ -3,14 +3,14 @@
 
 use std::path::PathBuf;
 
-/// `../shared/data` beside the repository, or `None` (after printing one line
-/// saying the test is skipped) when it is absent, as in a user's fresh clone.
+/// `../shared/data` beside the repository, or `None` (after [`skip_for_tool`])
+/// when it is absent, as in a user's fresh clone.
 pub fn shared_data(test: &str) -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
     if dir.join("SOURCES.md").is_file() {
         Some(dir)
     } else {
-        println!("skipped {test}: ../shared/data is absent");
+        skip_for_tool(test, "../shared/data is absent");
         None
     }
 }
@@ -20,13 +20,18 @@ pub fn dxmap_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_dxmap"))
 }
 
-/// Says a test cannot run here for want of an external tool. Prints one
-/// skip line; but where CI set `DXMAP_REQUIRE_TOOLS=1` (its install step put
-/// every tool in place), a missing tool is a failure, so a broken install
-/// cannot pass as a run of skipped tests.
+/// The one way a test skips: it cannot run here for want of an external
+/// tool, of `../shared/data`, or of a release build. Prints one `skipped`
+/// line, and the caller returns. But where CI set `DXMAP_REQUIRE_TOOLS=1`
+/// (its install step put every tool in place, `../shared` is beside the
+/// clone, and it tests with `--release`), nothing should be wanting, so a
+/// skip is a failure: a broken install cannot pass as a run of skipped tests.
 pub fn skip_for_tool(test: &str, why: &str) {
     if std::env::var_os("DXMAP_REQUIRE_TOOLS").is_some_and(|v| v == "1") {
-        panic!("{test}: {why} (DXMAP_REQUIRE_TOOLS=1: .ci/install.sh should have installed it)");
+        panic!(
+            "{test}: {why} (DXMAP_REQUIRE_TOOLS=1: .ci/install.sh installs every tool, \
+             ../shared/data must be beside the clone, and tests run with --release)"
+        );
     }
     println!("skipped {test}: {why}");
 }
