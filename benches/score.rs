@@ -16,11 +16,13 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use dxmap::dataset::{Area, Column, ColumnId, Dataset, LsoaCode, Source, Values};
+use dxmap::dataset::Dataset;
 use dxmap::score::{Methodology, Scope, ScoreOptions, score};
-use geo_types::MultiPolygon;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+
+#[path = "../tests/fixtures/mod.rs"]
+mod fixtures;
 
 const INDICATORS: [&str; 11] = [
     "a65", "a75", "lim", "de", "b30", "b10", "speed", "pc", "noq", "cc", "imd",
@@ -68,39 +70,16 @@ fn real_ew() -> Option<Dataset> {
 fn dataset(pairs: Vec<(String, String)>) -> Dataset {
     let n = pairs.len();
     let mut rng = ChaCha8Rng::seed_from_u64(1);
-    let mut areas: Vec<Area> = pairs
-        .into_iter()
-        .map(|(code, la)| Area {
-            code: LsoaCode::new(code),
-            name: String::new(),
-            borough_code: la,
-            borough_name: String::new(),
-            ward_code: None,
-            ward_name: None,
-            geometry: MultiPolygon(vec![]),
-        })
-        .collect();
-    areas.sort_by(|a, b| a.code.cmp(&b.code));
     let columns = INDICATORS
         .iter()
-        .map(|id| Column {
-            id: ColumnId(id.to_string()),
-            label: id.to_string(),
-            values: Values::Numeric(
-                (0..n)
-                    .map(|_| {
-                        (rng.random_range(0.0..1.0) > 0.01).then(|| rng.random_range(0.0..100.0))
-                    })
-                    .collect(),
-            ),
-            source: Source::default(),
+        .map(|id| {
+            let values = (0..n)
+                .map(|_| (rng.random_range(0.0..1.0) > 0.01).then(|| rng.random_range(0.0..100.0)))
+                .collect();
+            (id.to_string(), values)
         })
         .collect();
-    Dataset {
-        areas,
-        columns,
-        ..Dataset::default()
-    }
+    fixtures::synthetic(pairs, columns)
 }
 
 fn methodology() -> Methodology {

@@ -8,78 +8,21 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use dxmap::tiles::{FeatureData, LayerData, PropValue, TileOptions, TileSet, candidate_tiles};
-use geo_types::{Coord, LineString, MultiPolygon, Polygon};
-use serde_json::Value;
+use dxmap::tiles::{LayerData, TileOptions, TileSet, candidate_tiles};
 
+#[path = "../tests/fixtures/mod.rs"]
+mod fixtures;
+
+/// The London LSOA 2011 layer (the features `tests/tiles_conformance.rs`
+/// checks), or `None` when ../shared/data is absent.
 fn london() -> Option<Vec<LayerData>> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/data/boundaries/london_lsoa11.geojson");
-    let Ok(text) = std::fs::read_to_string(&path) else {
+    if !path.is_file() {
         println!("skipped tiles bench: {} is absent", path.display());
         return None;
-    };
-    let doc: Value = serde_json::from_str(&text).ok()?;
-    let ring = |r: &Value| -> LineString<f64> {
-        LineString(
-            r.as_array()
-                .into_iter()
-                .flatten()
-                .map(|c| Coord {
-                    x: c[0].as_f64().unwrap_or_default(),
-                    y: c[1].as_f64().unwrap_or_default(),
-                })
-                .collect(),
-        )
-    };
-    let poly = |p: &Value| -> Polygon<f64> {
-        let rings: Vec<LineString<f64>> = p.as_array().into_iter().flatten().map(ring).collect();
-        let mut it = rings.into_iter();
-        Polygon::new(it.next().unwrap_or(LineString(vec![])), it.collect())
-    };
-    let features = doc["features"]
-        .as_array()?
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let g = &f["geometry"];
-            let geometry = if g["type"] == "Polygon" {
-                MultiPolygon(vec![poly(&g["coordinates"])])
-            } else {
-                MultiPolygon(
-                    g["coordinates"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(poly)
-                        .collect(),
-                )
-            };
-            let p = &f["properties"];
-            let s = |k: &str| PropValue::Str(p[k].as_str().unwrap_or_default().to_string());
-            FeatureData {
-                id: i as u64,
-                geometry,
-                properties: vec![
-                    ("code".into(), s("LSOA11CD")),
-                    ("name".into(), s("LSOA11NM")),
-                    (
-                        "index".into(),
-                        PropValue::Num((i * 37 % 1000) as f64 / 100.0),
-                    ),
-                    ("decile".into(), PropValue::Int((i % 10 + 1) as i64)),
-                ],
-            }
-        })
-        .collect();
-    Some(vec![LayerData {
-        name: "lsoa".into(),
-        description: "London LSOA 2011".into(),
-        minzoom: 0,
-        maxzoom: 14,
-        property_minzoom: Default::default(),
-        features,
-    }])
+    }
+    Some(fixtures::lsoa_layer(fixtures::london_lsoa11(&path)))
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

@@ -5,6 +5,7 @@
 //! is absent, and the whole file skips without ../shared/data.
 
 mod common;
+mod fixtures;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -12,88 +13,19 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use dxmap::tiles::{
-    FeatureData, LayerData, MAX_TILE_BYTES, PropValue, TileCoord, TileOptions, TileSet,
-    candidate_tiles,
-};
-use geo_types::{Coord, LineString, MultiPolygon, Polygon};
+use dxmap::tiles::{FeatureData, MAX_TILE_BYTES, TileCoord, TileOptions, TileSet, candidate_tiles};
+use fixtures::lsoa_layer;
 use serde_json::Value;
 
 /// London LSOA 2011 features (id = position in the file), or `None`.
 fn london(test: &str) -> Option<(PathBuf, Vec<FeatureData>)> {
     let path = common::shared_data(test)?.join("boundaries/london_lsoa11.geojson");
     if !path.is_file() {
-        println!("skipped {test}: {} is absent", path.display());
+        common::skip_for_tool(test, &format!("{} is absent", path.display()));
         return None;
     }
-    let text = std::fs::read_to_string(&path).expect("read geojson");
-    let doc: Value = serde_json::from_str(&text).expect("parse geojson");
-    let ring = |r: &Value| -> LineString<f64> {
-        LineString(
-            r.as_array()
-                .expect("ring")
-                .iter()
-                .map(|c| Coord {
-                    x: c[0].as_f64().expect("x"),
-                    y: c[1].as_f64().expect("y"),
-                })
-                .collect(),
-        )
-    };
-    let poly = |p: &Value| -> Polygon<f64> {
-        let rings = p.as_array().expect("polygon");
-        Polygon::new(ring(&rings[0]), rings[1..].iter().map(ring).collect())
-    };
-    let features = doc["features"]
-        .as_array()
-        .expect("features")
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let g = &f["geometry"];
-            let geometry = match g["type"].as_str() {
-                Some("Polygon") => MultiPolygon(vec![poly(&g["coordinates"])]),
-                Some("MultiPolygon") => MultiPolygon(
-                    g["coordinates"]
-                        .as_array()
-                        .expect("parts")
-                        .iter()
-                        .map(poly)
-                        .collect(),
-                ),
-                other => panic!("feature {i}: geometry type {other:?}"),
-            };
-            let p = &f["properties"];
-            let s = |k: &str| PropValue::Str(p[k].as_str().unwrap_or_default().to_string());
-            FeatureData {
-                id: i as u64,
-                geometry,
-                properties: vec![
-                    ("code".into(), s("LSOA11CD")),
-                    ("name".into(), s("LSOA11NM")),
-                    ("borough".into(), s("LAD11NM")),
-                    (
-                        "index".into(),
-                        PropValue::Num((i * 37 % 1000) as f64 / 100.0),
-                    ),
-                    ("decile".into(), PropValue::Int((i % 10 + 1) as i64)),
-                    ("demo".into(), PropValue::Bool(i % 2 == 0)),
-                ],
-            }
-        })
-        .collect();
+    let features = fixtures::london_lsoa11(&path);
     Some((path, features))
-}
-
-fn layer(features: Vec<FeatureData>) -> Vec<LayerData> {
-    vec![LayerData {
-        name: "lsoa".into(),
-        description: "London LSOA 2011".into(),
-        minzoom: 0,
-        maxzoom: 14,
-        property_minzoom: Default::default(),
-        features,
-    }]
 }
 
 struct London {
@@ -108,7 +40,8 @@ fn shared() -> Option<&'static London> {
     CELL.get_or_init(|| {
         let (geojson, features) = london("tiles_conformance")?;
         let t = Instant::now();
-        let set = TileSet::build(layer(features.clone()), TileOptions::default()).expect("build");
+        let set =
+            TileSet::build(lsoa_layer(features.clone()), TileOptions::default()).expect("build");
         println!(
             "built London tile set ({} features) in {:?}",
             features.len(),
@@ -126,7 +59,8 @@ fn shared() -> Option<&'static London> {
 #[test]
 fn every_tile_is_small_and_deterministic() {
     let Some(l) = shared() else { return };
-    let again = TileSet::build(layer(l.features.clone()), TileOptions::default()).expect("build");
+    let again =
+        TileSet::build(lsoa_layer(l.features.clone()), TileOptions::default()).expect("build");
     let (mut count, mut bytes, mut largest) = (0usize, 0usize, (0usize, None));
     for z in 0..=14u8 {
         let (mut zc, mut zb) = (0, 0);

@@ -6,10 +6,16 @@
 //! The fuzz targets in `fuzz_targets/` call these, and
 //! `tests/fuzz_regressions.rs` includes this file by path and feeds it every
 //! saved crash and some hand-made nasty inputs, so the regression tests need
-//! neither the fuzz crate nor libFuzzer. Only dxmap's own dependencies are
-//! used here.
+//! neither the fuzz crate nor libFuzzer. Only dxmap's own dependencies
+//! (and its dev-dependency `arbitrary`, for [`mvt_input`]) are used here;
+//! the grid and methodology come from the shared `tests/fixtures`.
 
 #![allow(dead_code)]
+
+#[path = "../../tests/fixtures/mod.rs"]
+pub mod fixtures;
+#[path = "mvt_input.rs"]
+pub mod mvt_input;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -18,9 +24,6 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use dxmap::dataset::{
-    Area, Column, ColumnId, Dataset, Layer, LayerFeature, LsoaCode, Source, Values,
-};
 use dxmap::ingest::Files;
 use dxmap::ingest::boundaries::{BoundaryOptions, Crs, parse_geojson, parse_shapefile};
 use dxmap::ingest::project::{ColumnKind, Project, Unmatched};
@@ -29,8 +32,10 @@ use dxmap::ingest::validate::{Extract, extract, missing_columns};
 use dxmap::score::{Methodology, ScoreOptions, ScoredDataset, score};
 use dxmap::server::{AppState, Served, ServerConfig, router};
 use dxmap::tiles::{LayerData, TileCoord, TileOptions, TileSet};
-use geo_types::{LineString, MultiPolygon, Polygon};
 use tower::ServiceExt;
+
+pub use fixtures::METHODOLOGY;
+use fixtures::{GRID_S, GRID_W, grid};
 
 /// Asserts that an error's message starts with the file it is about.
 fn names_file(message: &str, file: &str) {
@@ -209,7 +214,7 @@ pub fn methodology(data: &[u8]) {
         Ok(m) => m,
         Err(e) => return names_file(&e.to_string(), "fuzz.toml"),
     };
-    let ds = grid(3, 2);
+    let ds = grid(3, 2, "Fuzz grid");
     if m.check(&ds).is_err() {
         return;
     }
@@ -236,126 +241,6 @@ pub fn project(data: &[u8]) {
             let _ = p.boundary_crs();
         }
         Err(e) => names_file(&e.to_string(), "fuzz-project.toml"),
-    }
-}
-
-/// The methodology the server and methodology targets score with.
-pub const METHODOLOGY: &str = r#"
-name = "Fuzz DERI"
-description = "two components"
-scope = "all"
-transform = "minmax"
-missing = "skip"
-top_drivers = 2
-
-[index]
-combine = "weighted_mean"
-rescale = "none"
-
-[[component]]
-id = "demography"
-label = "Demography"
-weight = 1
-
-[[component.indicator]]
-id = "aged_65_plus"
-label = "Aged 65+"
-weight = 1
-
-[[component]]
-id = "deprivation"
-label = "Deprivation"
-weight = 1
-
-[[component.indicator]]
-id = "no_qualifications"
-label = "No qualifications"
-weight = 1
-"#;
-
-/// West and south edge of the grid, and its cell size, in degrees.
-pub const GRID_W: f64 = -0.12;
-/// South edge of the grid.
-pub const GRID_S: f64 = 51.50;
-/// Cell size.
-pub const GRID_STEP: f64 = 0.01;
-
-fn rect(w: f64, s: f64, e: f64, n: f64) -> MultiPolygon<f64> {
-    MultiPolygon(vec![Polygon::new(
-        LineString::from(vec![(w, s), (e, s), (e, n), (w, n), (w, s)]),
-        vec![],
-    )])
-}
-
-/// A `cols` × `rows` grid of square areas in London, in two boroughs, with
-/// the columns [`METHODOLOGY`] reads (one value missing).
-pub fn grid(cols: usize, rows: usize) -> Dataset {
-    let mut areas = Vec::new();
-    let (mut pop, mut old, mut noq) = (Vec::new(), Vec::new(), Vec::new());
-    for r in 0..rows {
-        for c in 0..cols {
-            let k = r * cols + c;
-            let (bc, bn) = if c < cols / 2 {
-                ("E09000001", "City of London")
-            } else {
-                ("E09000002", "Barking and Dagenham")
-            };
-            let w = GRID_W + c as f64 * GRID_STEP;
-            let s = GRID_S + r as f64 * GRID_STEP;
-            areas.push(Area {
-                code: LsoaCode::new(format!("E01{k:06}")),
-                name: format!("Area {k}"),
-                borough_code: bc.into(),
-                borough_name: bn.into(),
-                ward_code: Some(format!("W{}", k / 4)),
-                ward_name: Some(format!("Ward {}", k / 4)),
-                geometry: rect(w, s, w + GRID_STEP, s + GRID_STEP),
-            });
-            pop.push(Some(1500.0 + k as f64));
-            old.push(Some((k as f64 * 7.0 % 23.0) / 100.0));
-            noq.push((k != 1).then(|| (k as f64 * 3.0 % 17.0) / 50.0));
-        }
-    }
-    let col = |id: &str, v: Vec<Option<f64>>| Column {
-        id: ColumnId(id.into()),
-        label: id.into(),
-        values: Values::Numeric(v),
-        source: Source {
-            dataset: "synthetic".into(),
-            file: "fuzz".into(),
-            vintage: "2024".into(),
-            method: "made up".into(),
-            demonstration: false,
-        },
-    };
-    let half = GRID_W + (cols / 2) as f64 * GRID_STEP;
-    let top = GRID_S + rows as f64 * GRID_STEP;
-    let right = GRID_W + cols as f64 * GRID_STEP;
-    Dataset {
-        title: "Fuzz grid".into(),
-        geography: "LSOA 2011".into(),
-        areas,
-        columns: vec![
-            col("population", pop),
-            col("aged_65_plus", old),
-            col("no_qualifications", noq),
-        ],
-        layers: vec![Layer {
-            name: "boroughs".into(),
-            features: vec![
-                LayerFeature {
-                    code: "E09000001".into(),
-                    name: "City of London".into(),
-                    geometry: rect(GRID_W, GRID_S, half, top),
-                },
-                LayerFeature {
-                    code: "E09000002".into(),
-                    name: "Barking and Dagenham".into(),
-                    geometry: rect(half, GRID_S, right, top),
-                },
-            ],
-        }],
-        attribution: vec!["Fuzz data".into()],
     }
 }
 
@@ -389,7 +274,7 @@ fn u32_at(b: &[u8], i: usize) -> u32 {
 impl Server {
     /// Builds the grid, scores it and builds the router.
     pub fn new() -> Server {
-        let ds = grid(4, 3);
+        let ds = grid(4, 3, "Fuzz grid");
         let m = Arc::new(Methodology::parse(METHODOLOGY, "fuzz.toml").expect("methodology"));
         let opts = ScoreOptions {
             sensitivity_draws: Some(8),
@@ -507,27 +392,46 @@ impl Default for Server {
     }
 }
 
+/// What [`mvt`] did, so a regression test can tell a replay that cut its
+/// tiles from one that stopped at an error before reaching them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cut {
+    /// The tile set built.
+    pub built: bool,
+    /// Tiles cut and checked.
+    pub tiles: usize,
+    /// Tiles cut and found empty.
+    pub empty: usize,
+}
+
 /// The tile encoder: builds a tile set from `layers` (which may hold any
 /// polygons at all) and cuts each of `coords`. Each must give a tile that
 /// decodes with the expected layers and extent, no tile, or an error.
-pub fn mvt(layers: Vec<LayerData>, options: TileOptions, coords: &[(u32, u32, u32)]) {
+pub fn mvt(layers: Vec<LayerData>, options: TileOptions, coords: &[(u32, u32, u32)]) -> Cut {
     let names: Vec<String> = layers.iter().map(|l| l.name.clone()).collect();
     let extent = options.extent;
-    let set = match TileSet::build(layers, options) {
-        Ok(s) => s,
-        Err(_) => return,
+    let mut cut = Cut::default();
+    let Ok(set) = TileSet::build(layers, options) else {
+        return cut;
     };
+    cut.built = true;
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     for &(z, x, y) in coords {
         let Ok(coord) = TileCoord::new(z, x, y) else {
             continue;
         };
-        if let Ok(Some(bytes)) = set.tile(coord)
-            && let Err(e) = check::tile(&bytes, extent, &names)
-        {
-            panic!("tile {coord}: {e}");
+        match set.tile(coord) {
+            Ok(Some(bytes)) => {
+                if let Err(e) = check::tile(&bytes, extent, &names) {
+                    panic!("tile {coord}: {e}");
+                }
+                cut.tiles += 1;
+            }
+            Ok(None) => cut.empty += 1,
+            Err(_) => {}
         }
     }
+    cut
 }
 
 /// A minimal Mapbox Vector Tile 2.1 reader that checks structure only:
