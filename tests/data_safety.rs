@@ -530,7 +530,7 @@ fn a_quoted_field_with_line_breaks_is_held_to_the_line_limit() {
 }
 
 #[test]
-fn quiet_build_prints_nothing() {
+fn quiet_build_prints_only_warnings() {
     let ws = workspace();
     for quiet in [
         &["--quiet", "build"][..],
@@ -549,6 +549,30 @@ fn quiet_build_prints_nothing() {
         &["build", "--project", "project.toml", "--out", "q.dxds"],
     );
     assert!(r.stdout.contains("wrote q.dxds"), "{}", r.stdout);
+    // Quiet drops the report but keeps its warnings, on stderr.
+    let d = ws.path();
+    let project = std::fs::read_to_string(d.join("project.toml")).expect("project");
+    let warn = project.replace(
+        "vintage = \"test\"",
+        "vintage = \"test\"\non_invalid = \"warn\"",
+    );
+    std::fs::write(d.join("warn.toml"), warn).expect("project");
+    std::fs::write(
+        d.join("table.csv"),
+        "code,people,older,score,group\nE01000001,1,1,high,a\n",
+    )
+    .expect("table");
+    let r = run(
+        d,
+        &["-q", "build", "--project", "warn.toml", "--out", "w.dxds"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "");
+    assert!(
+        r.stderr.starts_with("warning: ") && r.stderr.contains("'high' is not a number"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! `dxmap build`: a project file in, a dataset artifact out (and optionally
-//! the joined columns as CSV). Prints the coverage report (unless
-//! `--quiet`); on any error nothing is written, and an output that is one of
+//! the joined columns as CSV). Prints the coverage report (with `--quiet`
+//! only its warnings, on stderr); on any error nothing is written, and an output that is one of
 //! the project's files, or a FIFO or device, is refused before the build.
 
 use std::io::Write;
@@ -51,6 +51,11 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     // A closed pipe (e.g. `| head`) must not fail the build.
     if !quiet {
         let _ = write!(stdout, "{}", out.report);
+    } else {
+        // Quiet drops the report, never a problem found in the data.
+        for w in &out.report.warnings {
+            eprintln!("warning: {w}");
+        }
     }
     if let Some(table) = &args.table {
         write_table(&out.dataset, table)
