@@ -3,7 +3,11 @@
 //! Every output (dataset artifacts, exports) is written to a temporary file in
 //! the destination's directory, flushed and synced, then renamed over the
 //! destination. A failure at any point removes the temporary file and leaves
-//! whatever stood at the destination untouched.
+//! whatever stood at the destination untouched. A destination that exists
+//! and is not a regular file (a device, a FIFO, a directory) is refused
+//! before anything is written, since the rename would replace it with a
+//! file ([`crate::file_checks`]; the CLI also refuses an output that is one
+//! of the run's inputs).
 //!
 //! A writer that is killed outright (`kill -9`, power loss) cannot remove its
 //! temporary file. On Unix each writer therefore holds an exclusive lock on
@@ -15,6 +19,8 @@ use std::fs::File;
 use std::io::{self, BufWriter};
 use std::path::Path;
 use std::time::Duration;
+
+use crate::file_checks::check_output;
 
 const TEMP_PREFIX: &str = ".dxmap-";
 const TEMP_SUFFIX: &str = ".tmp";
@@ -28,6 +34,7 @@ pub fn write_atomic<F>(path: &Path, fill: F) -> io::Result<()>
 where
     F: FnOnce(&mut BufWriter<File>) -> io::Result<()>,
 {
+    refuse_non_regular(path)?;
     let (file, tmp_path) = temp_beside(path)?.into_parts();
     hold(&file);
     let mut w = BufWriter::new(file);
@@ -39,6 +46,11 @@ where
     file.sync_all()?;
     tmp_path.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Refuses a destination that exists and is not a regular file.
+fn refuse_non_regular(path: &Path) -> io::Result<()> {
+    check_output(path, &[]).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))
 }
 
 /// A temporary file in the destination's directory, so the final rename
@@ -133,6 +145,7 @@ where
     F: FnOnce(&Path) -> Result<(), E>,
     E: From<io::Error>,
 {
+    refuse_non_regular(path)?;
     // On Unix the open, locked handle marks this writer alive while `fill`
     // writes through the path; elsewhere it is closed so SQLite can open it.
     let (file, tmp_path) = temp_beside(path)?.into_parts();
@@ -186,6 +199,34 @@ mod tests {
         let q = dir.path().join("db.sqlite");
         write_atomic_path(&q, |t: &Path| std::fs::write(t, b"x")).unwrap();
         assert_eq!(mode(&q), 0o644);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_or_directory_destination_is_refused_and_kept() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success(), "mkfifo");
+        let e = write_atomic(&fifo, |w| w.write_all(b"a")).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("is a FIFO (named pipe), not a regular file"),
+            "{e}"
+        );
+        let e = write_atomic_path(&fifo, |t: &Path| std::fs::write(t, b"x")).unwrap_err();
+        assert!(e.to_string().contains("refusing to replace it"), "{e}");
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        assert!(write_atomic(&sub, |w| w.write_all(b"a")).is_err());
+        assert!(sub.is_dir());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            2,
+            "no temporary file"
+        );
     }
 
     /// Whether another handle can lock `path` now (as a cleaner would).

@@ -20,6 +20,7 @@
 pub mod atomic;
 pub mod dataset;
 pub mod export;
+pub mod file_checks;
 pub mod index;
 pub mod ingest;
 pub mod methodology_file;

@@ -6,7 +6,7 @@
 //! binary, tests and benches. Files are read with a size cap, so a wrong path
 //! (a dataset, a disk image) is refused at once rather than read into memory.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::ingest::{IngestError, gzip};
 use crate::score::{Methodology, Persona, ScoreError, parse_personas};
@@ -29,13 +29,22 @@ pub enum MethodologyFileError {
 
 /// Loads a methodology file and the persona file it names, if any.
 pub fn load(path: &Path) -> Result<Methodology, MethodologyFileError> {
+    load_with_files(path).map(|(m, _)| m)
+}
+
+/// Like [`load`], also returning the files read (the methodology, then its
+/// persona file if it names one), so a run can keep its outputs off them.
+pub fn load_with_files(path: &Path) -> Result<(Methodology, Vec<PathBuf>), MethodologyFileError> {
     let text = read_capped(path)?;
     let mut m = Methodology::parse(&text, &path.display().to_string())?;
+    let mut files = vec![path.to_path_buf()];
     if let Some(p) = Methodology::persona_file(&text) {
         let base = path.parent().unwrap_or(Path::new("."));
-        m.personas = load_personas(&base.join(p))?;
+        let personas = base.join(p);
+        m.personas = load_personas(&personas)?;
+        files.push(personas);
     }
-    Ok(m)
+    Ok((m, files))
 }
 
 /// Loads a persona file.

@@ -38,7 +38,6 @@ impl Case {
         let o = Command::new(common::dxmap_bin())
             .current_dir(self.dir.path())
             .args([
-                "--quiet",
                 "build",
                 "--project",
                 "tiny.toml",

@@ -1,6 +1,7 @@
 //! `dxmap build`: a project file in, a dataset artifact out (and optionally
-//! the joined columns as CSV). Prints the coverage report; on any error
-//! nothing is written.
+//! the joined columns as CSV). Prints the coverage report (with `--quiet`
+//! only its warnings, on stderr); on any error nothing is written, and an output that is one of
+//! the project's files, or a FIFO or device, is refused before the build.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,6 +10,8 @@ use anyhow::Context;
 
 use dxmap::dataset::{Dataset, Values};
 use dxmap::ingest::{self, BuildOptions, Project, boundaries::Crs};
+
+use super::common::{check_run_files, project_run_inputs};
 
 /// Arguments of `dxmap build`.
 #[derive(Debug, clap::Args)]
@@ -34,6 +37,11 @@ fn parse_crs(s: &str) -> Result<Crs, String> {
 /// Runs `dxmap build`.
 pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     let project = Project::load(&args.project)?;
+    let mut outputs = vec![("--out", args.out.as_path())];
+    if let Some(table) = &args.table {
+        outputs.push(("--table", table.as_path()));
+    }
+    check_run_files(&project_run_inputs(&project), &outputs)?;
     let opts = BuildOptions {
         crs: args.crs,
         progress: !quiet,
@@ -41,7 +49,14 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     let out = ingest::build(&project, &opts)?;
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (e.g. `| head`) must not fail the build.
-    let _ = write!(stdout, "{}", out.report);
+    if !quiet {
+        let _ = write!(stdout, "{}", out.report);
+    } else {
+        // Quiet drops the report, never a problem found in the data.
+        for w in &out.report.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
     if let Some(table) = &args.table {
         write_table(&out.dataset, table)
             .with_context(|| format!("{}: cannot write the table", table.display()))?;
@@ -49,13 +64,15 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     out.dataset
         .write(&args.out)
         .with_context(|| format!("{}: cannot write the dataset", args.out.display()))?;
-    let _ = writeln!(
-        stdout,
-        "wrote {} ({} areas, {} columns)",
-        args.out.display(),
-        out.dataset.len(),
-        out.dataset.columns.len()
-    );
+    if !quiet {
+        let _ = writeln!(
+            stdout,
+            "wrote {} ({} areas, {} columns)",
+            args.out.display(),
+            out.dataset.len(),
+            out.dataset.columns.len()
+        );
+    }
     Ok(())
 }
 

@@ -1,11 +1,13 @@
 //! What several subcommands share: the built-in London defaults, loading a
-//! dataset from an artifact, a project file or the embedded data, and the
-//! one-line error message the binary prints.
+//! dataset from an artifact, a project file or the embedded data, the checks
+//! that keep a run's outputs off its inputs (and off FIFOs and devices), and
+//! the one-line error message the binary prints.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use dxmap::dataset::Dataset;
+use dxmap::file_checks::{Input, check_input, check_output};
 use dxmap::ingest::{self, BuildOptions, Project};
 use dxmap::score::{Methodology, parse_personas};
 
@@ -15,14 +17,88 @@ const LONDON_PERSONAS: &str = include_str!("../../methodology/personas.toml");
 
 /// A methodology file, or the built-in London methodology with its key groups.
 pub fn load_methodology(path: Option<&Path>) -> anyhow::Result<Methodology> {
+    load_methodology_with_files(path).map(|(m, _)| m)
+}
+
+/// Like [`load_methodology`], also returning the files it read (the
+/// methodology and its persona file), as inputs of the run.
+pub fn load_methodology_with_files(
+    path: Option<&Path>,
+) -> anyhow::Result<(Methodology, Vec<Input>)> {
     match path {
-        Some(p) => dxmap::methodology_file::load(p)
-            .with_context(|| format!("loading methodology {}", p.display())),
+        Some(p) => {
+            let (m, files) = dxmap::methodology_file::load_with_files(p)
+                .with_context(|| format!("loading methodology {}", p.display()))?;
+            let inputs = files
+                .into_iter()
+                .enumerate()
+                .map(|(i, f)| match i {
+                    0 => Input::new("the methodology", f),
+                    _ => Input::new(format!("the persona file named by {}", p.display()), f),
+                })
+                .collect();
+            Ok((m, inputs))
+        }
         None => {
             let mut m =
                 Methodology::parse(LONDON_METHODOLOGY, "methodology/london.toml (built in)")?;
             m.personas = parse_personas(LONDON_PERSONAS, "methodology/personas.toml (built in)")?;
-            Ok(m)
+            Ok((m, Vec::new()))
+        }
+    }
+}
+
+/// Where a run's dataset comes from: opened (a project file is parsed) but
+/// not yet read or built, so that its files can be checked first.
+pub enum DatasetSource {
+    /// A dataset artifact written by `dxmap build`.
+    Artifact(PathBuf),
+    /// A project file, built on the fly as `dxmap build` would.
+    Project(Box<Project>),
+    /// The embedded London default.
+    Embedded,
+}
+
+impl DatasetSource {
+    /// A project `.toml` (parsed now), an artifact, or with no path the
+    /// embedded default.
+    pub fn open(path: Option<&Path>) -> anyhow::Result<DatasetSource> {
+        Ok(match path {
+            Some(p) if p.extension().is_some_and(|e| e == "toml") => {
+                DatasetSource::Project(Box::new(Project::load(p)?))
+            }
+            Some(p) => DatasetSource::Artifact(p.to_path_buf()),
+            None => DatasetSource::Embedded,
+        })
+    }
+
+    /// The files on disk it reads.
+    pub fn inputs(&self) -> Vec<Input> {
+        match self {
+            DatasetSource::Artifact(p) => vec![Input::new("the dataset", p)],
+            DatasetSource::Project(project) => project_run_inputs(project),
+            DatasetSource::Embedded => Vec::new(),
+        }
+    }
+
+    /// Reads or builds the dataset.
+    pub fn load(self, quiet: bool) -> anyhow::Result<Dataset> {
+        let opts = BuildOptions {
+            progress: !quiet,
+            ..BuildOptions::default()
+        };
+        match self {
+            DatasetSource::Project(project) => {
+                let out = ingest::build(&project, &opts)
+                    .with_context(|| format!("building {}", project.path.display()))?;
+                Ok(out.dataset)
+            }
+            DatasetSource::Artifact(p) => {
+                Dataset::read(&p).with_context(|| format!("reading dataset {}", p.display()))
+            }
+            DatasetSource::Embedded => Ok(ingest::embedded_default(&opts)
+                .context("building the embedded London dataset")?
+                .dataset),
         }
     }
 }
@@ -30,22 +106,49 @@ pub fn load_methodology(path: Option<&Path>) -> anyhow::Result<Methodology> {
 /// A dataset artifact, a project `.toml` built on the fly as `dxmap build`
 /// would, or (with no path) the embedded London default.
 pub fn load_dataset(path: Option<&Path>, quiet: bool) -> anyhow::Result<Dataset> {
-    let opts = BuildOptions {
-        progress: !quiet,
-        ..BuildOptions::default()
-    };
-    match path {
-        Some(p) if p.extension().is_some_and(|e| e == "toml") => {
-            let project = Project::load(p)?;
-            let out = ingest::build(&project, &opts)
-                .with_context(|| format!("building {}", p.display()))?;
-            Ok(out.dataset)
-        }
-        Some(p) => Dataset::read(p).with_context(|| format!("reading dataset {}", p.display())),
-        None => Ok(ingest::embedded_default(&opts)
-            .context("building the embedded London dataset")?
-            .dataset),
+    DatasetSource::open(path)?.load(quiet)
+}
+
+/// A project file and every file on disk it names, as inputs of a run.
+pub fn project_run_inputs(project: &Project) -> Vec<Input> {
+    let mut inputs = vec![Input::new("the project file", &project.path)];
+    inputs.extend(ingest::files::project_inputs(project));
+    inputs
+}
+
+/// The checks every command makes before reading or writing anything:
+/// each input must be a regular file (or missing, which its reader
+/// reports); each output must be a regular file or a new path, and neither
+/// one of the inputs nor another output.
+pub fn check_run_files(inputs: &[Input], outputs: &[(&str, &Path)]) -> anyhow::Result<()> {
+    for input in inputs {
+        check_input(&input.path).map_err(|e| anyhow::anyhow!("{}: {e}", input.path.display()))?;
     }
+    for (i, &(flag, out)) in outputs.iter().enumerate() {
+        check_output(out, inputs)?;
+        if let Some((other, _)) = outputs[..i].iter().find(|(_, o)| same_place(o, out)) {
+            anyhow::bail!(
+                "{}: given as both {other} and {flag}; each output needs its own path",
+                out.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// True when two paths that may not exist yet name the same place (their
+/// directories resolved, so `a.csv` and `./a.csv` match).
+fn same_place(a: &Path, b: &Path) -> bool {
+    let place = |p: &Path| {
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        std::fs::canonicalize(dir)
+            .ok()
+            .map(|d| d.join(p.file_name().unwrap_or_default()))
+    };
+    a == b || matches!((place(a), place(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// The error and its causes joined by ": ", as anyhow's `{:#}` prints them,

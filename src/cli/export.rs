@@ -1,4 +1,7 @@
-//! `dxmap export`: score a dataset and write it as GeoJSON, CSV, MBTiles or PMTiles.
+//! `dxmap export`: score a dataset and write it as GeoJSON, CSV, MBTiles or
+//! PMTiles. An output that is one of the run's inputs (the dataset, the
+//! project and its files, the methodology and its persona file), or a FIFO
+//! or device, is refused before the dataset is read or built.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,7 +15,7 @@ use dxmap::export::tiling::TileExportOptions;
 use dxmap::export::{self, Level};
 use dxmap::score::{self, ScoreOptions, ScoredDataset};
 
-use super::common::{load_dataset, load_methodology};
+use super::common::{DatasetSource, check_run_files, load_methodology_with_files};
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -61,8 +64,13 @@ fn parse_level(s: &str) -> Result<Level, String> {
 /// Runs `dxmap export`.
 pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     let started = Instant::now();
-    let dataset = load_dataset(args.dataset.as_deref(), quiet)?;
-    let methodology = load_methodology(args.methodology.as_deref())?;
+    let source = DatasetSource::open(args.dataset.as_deref())?;
+    let (methodology, methodology_files) =
+        load_methodology_with_files(args.methodology.as_deref())?;
+    let mut inputs = source.inputs();
+    inputs.extend(methodology_files);
+    check_run_files(&inputs, &[("--out", args.out.as_path())])?;
+    let dataset = source.load(quiet)?;
     let opts = ScoreOptions {
         sensitivity_draws: (args.sensitivity_draws > 0).then_some(args.sensitivity_draws),
         ..ScoreOptions::default()

@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "dxmap", version, about)]
 pub struct Cli {
-    /// Hide progress bars.
+    /// Print only errors and warnings: no progress bars, build report or summary lines.
     #[arg(long, short, global = true)]
     pub quiet: bool,
     #[command(subcommand)]

@@ -2,17 +2,70 @@
 //!
 //! Layout: `DXMAPDS\0` magic, format version (u32 LE), payload length (u64 LE),
 //! CRC-32 of the payload (u32 LE), payload. The checksum lets a server refuse a
-//! truncated or corrupt file on reload and keep serving the old one.
+//! truncated or corrupt file on reload and keep serving the old one. Reading
+//! checks the header, version and declared length (at most
+//! [`MAX_PAYLOAD_BYTES`], and equal to what the file holds) before the
+//! payload is allocated.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 
 use super::{Dataset, DatasetError};
 use crate::atomic::write_atomic;
+use crate::file_checks::open_input;
 
 const MAGIC: &[u8; 8] = b"DXMAPDS\0";
 const VERSION: u32 = 1;
 const HEADER: usize = 8 + 4 + 8 + 4;
+
+/// Largest payload read from an artifact: 1 GiB, the cap on each input
+/// file of a build (the England and Wales artifact is well under 100 MB). A
+/// header declaring more is refused before anything is allocated.
+pub const MAX_PAYLOAD_BYTES: u64 = 1 << 30;
+
+/// The fixed header, checked before the payload is read.
+struct Header {
+    len: u64,
+    crc: u32,
+}
+
+impl Header {
+    /// Checks magic, version and declared length (against the cap and the
+    /// payload bytes actually present, `payload_len`).
+    fn parse(head: &[u8], payload_len: u64, path: &Path) -> Result<Header, DatasetError> {
+        let corrupt = |message: String| DatasetError::Corrupt {
+            path: path.to_path_buf(),
+            message,
+        };
+        if head.len() < HEADER || &head[..8] != MAGIC {
+            return Err(corrupt("not a dxmap dataset (bad magic)".into()));
+        }
+        let version = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes"));
+        if version != VERSION {
+            return Err(corrupt(format!(
+                "dataset format version {version}, this dxmap reads version {VERSION}: rebuild it"
+            )));
+        }
+        let len = u64::from_le_bytes(head[12..20].try_into().expect("8 bytes"));
+        let crc = u32::from_le_bytes(head[20..24].try_into().expect("4 bytes"));
+        if len > MAX_PAYLOAD_BYTES {
+            return Err(corrupt(format!(
+                "header declares a payload of {len} bytes, over the limit of {MAX_PAYLOAD_BYTES}; refusing to read it"
+            )));
+        }
+        if payload_len < len {
+            return Err(corrupt(format!(
+                "truncated: header says {len} payload bytes, file has {payload_len}"
+            )));
+        }
+        if payload_len > len {
+            return Err(corrupt(format!(
+                "header says {len} payload bytes, file has {payload_len}: bytes after the payload"
+            )));
+        }
+        Ok(Header { len, crc })
+    }
+}
 
 impl Dataset {
     /// Serialises the dataset to bytes (header plus payload).
@@ -20,6 +73,13 @@ impl Dataset {
         self.validate()?;
         let payload = postcard::to_stdvec(self)
             .map_err(|e| DatasetError::Invalid(format!("cannot serialise: {e}")))?;
+        if payload.len() as u64 > MAX_PAYLOAD_BYTES {
+            // It could not be read back.
+            return Err(DatasetError::Invalid(format!(
+                "{} bytes serialised, over the artifact limit of {MAX_PAYLOAD_BYTES}",
+                payload.len()
+            )));
+        }
         let mut out = Vec::with_capacity(HEADER + payload.len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
@@ -31,29 +91,18 @@ impl Dataset {
 
     /// Parses bytes written by [`Dataset::to_bytes`]; `path` only names the source in errors.
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Dataset, DatasetError> {
+        let payload = bytes.get(HEADER..).unwrap_or_default();
+        let header = Header::parse(bytes, payload.len() as u64, path)?;
+        Dataset::decode(&header, payload, path)
+    }
+
+    /// Verifies the checksum and decodes the payload.
+    fn decode(header: &Header, payload: &[u8], path: &Path) -> Result<Dataset, DatasetError> {
         let corrupt = |message: String| DatasetError::Corrupt {
             path: path.to_path_buf(),
             message,
         };
-        if bytes.len() < HEADER || &bytes[..8] != MAGIC {
-            return Err(corrupt("not a dxmap dataset (bad magic)".into()));
-        }
-        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        if version != VERSION {
-            return Err(corrupt(format!(
-                "dataset format version {version}, this dxmap reads version {VERSION}: rebuild it"
-            )));
-        }
-        let len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
-        let crc = u32::from_le_bytes(bytes[20..24].try_into().expect("4 bytes"));
-        let payload = &bytes[HEADER..];
-        if payload.len() as u64 != len {
-            return Err(corrupt(format!(
-                "truncated: header says {len} payload bytes, file has {}",
-                payload.len()
-            )));
-        }
-        if crc32fast::hash(payload) != crc {
+        if crc32fast::hash(payload) != header.crc {
             return Err(corrupt("checksum mismatch: the file is corrupt".into()));
         }
         let ds: Dataset =
@@ -71,13 +120,48 @@ impl Dataset {
         })
     }
 
-    /// Reads and verifies an artifact.
+    /// Reads and verifies an artifact. Only a regular file is opened (a FIFO
+    /// or device is refused up front), and the header is checked against
+    /// the file's size and [`MAX_PAYLOAD_BYTES`] before the payload is
+    /// allocated, so a wrong or huge file costs a few bytes of reading.
     pub fn read(path: &Path) -> Result<Dataset, DatasetError> {
-        let bytes = std::fs::read(path).map_err(|source| DatasetError::Io {
+        let io = |source| DatasetError::Io {
             path: path.to_path_buf(),
             source,
+        };
+        let mut file = open_input(path).map_err(io)?;
+        let size = file.metadata().map_err(io)?.len();
+        let mut head = Vec::with_capacity(HEADER);
+        (&mut file)
+            .take(HEADER as u64)
+            .read_to_end(&mut head)
+            .map_err(io)?;
+        let header = Header::parse(&head, size.saturating_sub(HEADER as u64), path)?;
+        let len = usize::try_from(header.len).map_err(|_| {
+            io(std::io::Error::other(
+                "the payload does not fit in this machine's memory",
+            ))
         })?;
-        Dataset::from_bytes(&bytes, path)
+        let mut payload = Vec::new();
+        payload
+            .try_reserve_exact(len)
+            .map_err(|e| io(std::io::Error::other(e)))?;
+        // The file may change after its size was read: read what the header
+        // declares, no more, and let the checksum judge it.
+        (&mut file)
+            .take(header.len)
+            .read_to_end(&mut payload)
+            .map_err(io)?;
+        if payload.len() != len {
+            return Err(DatasetError::Corrupt {
+                path: path.to_path_buf(),
+                message: format!(
+                    "truncated: header says {len} payload bytes, file has {}",
+                    payload.len()
+                ),
+            });
+        }
+        Dataset::decode(&header, &payload, path)
     }
 }
 
@@ -131,6 +215,47 @@ mod tests {
         assert!(err.contains("truncated"), "{err}");
         let err = Dataset::from_bytes(b"hello", &p).unwrap_err().to_string();
         assert!(err.contains("not a dxmap dataset"), "{err}");
+    }
+
+    #[test]
+    fn the_header_is_checked_before_the_payload_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.dxds");
+        let good = tiny().to_bytes().unwrap();
+        // A header declaring 3 GB over a sparse file of that size: refused
+        // by the cap, without reading the payload.
+        let mut head = good[..HEADER].to_vec();
+        head[12..20].copy_from_slice(&3_000_000_000u64.to_le_bytes());
+        std::fs::write(&p, &head).unwrap();
+        let f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+        f.set_len(HEADER as u64 + 3_000_000_000).unwrap();
+        let err = Dataset::read(&p).unwrap_err().to_string();
+        assert!(err.contains("over the limit of 1073741824"), "{err}");
+        // Within the cap but longer than the file: truncated, still unread.
+        head[12..20].copy_from_slice(&(MAX_PAYLOAD_BYTES).to_le_bytes());
+        std::fs::write(&p, &head).unwrap();
+        let err = Dataset::read(&p).unwrap_err().to_string();
+        assert!(
+            err.contains("truncated: header says 1073741824 payload bytes, file has 0"),
+            "{err}"
+        );
+        // Bytes after the payload are not ignored.
+        let mut long = good.clone();
+        long.push(0);
+        std::fs::write(&p, &long).unwrap();
+        let err = Dataset::read(&p).unwrap_err().to_string();
+        assert!(err.contains("bytes after the payload"), "{err}");
+        std::fs::write(&p, &good).unwrap();
+        assert_eq!(Dataset::read(&p).unwrap(), tiny());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_is_refused_without_reading_it() {
+        let err = Dataset::read(Path::new("/dev/zero"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("/dev/zero: is a character device"), "{err}");
     }
 
     #[test]

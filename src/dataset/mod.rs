@@ -18,6 +18,7 @@ use std::fmt;
 use geo_types::MultiPolygon;
 use serde::{Deserialize, Serialize};
 
+pub use artifact::MAX_PAYLOAD_BYTES;
 pub use error::DatasetError;
 pub use label_point::label_point;
 

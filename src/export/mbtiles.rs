@@ -29,7 +29,7 @@ pub fn export_mbtiles(
     write_atomic_path(path, |tmp| -> Result<(), ExportError> {
         // tempfile created an empty file: SQLite treats it as a new database.
         let conn = Connection::open(tmp).map_err(|source| sqlite(path, source))?;
-        stats = fill(&conn, scored, &pyramid).map_err(|e| match e {
+        stats = fill(&conn, scored, &pyramid, path).map_err(|e| match e {
             ExportError::Unplaced(source) => ExportError::Io {
                 path: path.to_path_buf(),
                 source,
@@ -43,10 +43,33 @@ pub fn export_mbtiles(
     Ok(stats)
 }
 
+/// The error for a failed SQLite call on the MBTiles file at `path`: a
+/// full disk or failed write says so, anything else is SQLite's own words.
 fn sqlite(path: &Path, source: rusqlite::Error) -> ExportError {
-    ExportError::Sqlite {
-        path: path.to_path_buf(),
-        source,
+    use rusqlite::ErrorCode::{DiskFull, SystemIoFailure};
+    match source.sqlite_error_code() {
+        Some(code @ (DiskFull | SystemIoFailure)) => ExportError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(
+                if code == DiskFull {
+                    std::io::ErrorKind::StorageFull
+                } else {
+                    std::io::ErrorKind::Other
+                },
+                format!(
+                    "writing the MBTiles file failed ({}): sqlite: {source}",
+                    if code == DiskFull {
+                        "the disk is full"
+                    } else {
+                        "the disk is full, the file too large, or the device failed"
+                    }
+                ),
+            ),
+        },
+        _ => ExportError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        },
     }
 }
 
@@ -54,8 +77,9 @@ fn fill(
     conn: &Connection,
     scored: &ScoredDataset,
     pyramid: &Pyramid,
+    path: &Path,
 ) -> Result<TileStats, ExportError> {
-    let q = |e: rusqlite::Error| ExportError::Options(format!("sqlite: {e}"));
+    let q = |e: rusqlite::Error| sqlite(path, e);
     // The file is renamed into place only when complete, so durability
     // during the build buys nothing.
     conn.execute_batch(

@@ -6,7 +6,6 @@
 //! [`RATIO_GRACE_BYTES`], so a zip bomb stops after a few megabytes instead
 //! of at the cap.
 
-use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 use std::sync::Arc;
@@ -15,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use flate2::read::MultiGzDecoder;
 
 use super::IngestError;
+use crate::file_checks::open_input;
 
 /// Default cap on the decompressed size of one input file: 1 GiB (the
 /// England and Wales LSOA file is 32 MB).
@@ -81,7 +81,8 @@ pub fn io_error(path: &Path, e: io::Error) -> IngestError {
 }
 
 /// Opens `path` as a stream of its content, decompressing it when it is gzip
-/// (by magic number, whatever its name). Reading more than `cap` bytes of
+/// (by magic number, whatever its name). Anything but a regular file (a FIFO,
+/// a device) is refused before it is opened. Reading more than `cap` bytes of
 /// content, or a gzip stream inflating past [`MAX_GZIP_RATIO`], fails with a
 /// [`ReadLimit`] inside the I/O error. Also returns whether it is gzip.
 pub fn open_capped(path: &Path, cap: u64) -> Result<(Box<dyn Read + Send>, bool), IngestError> {
@@ -89,7 +90,7 @@ pub fn open_capped(path: &Path, cap: u64) -> Result<(Box<dyn Read + Send>, bool)
         file: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(io)?;
+    let file = open_input(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
     let mut reader = BufReader::with_capacity(1 << 16, file);
     let mut magic = [0u8; 2];
@@ -228,6 +229,7 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 mod tests {
     use super::*;
     use flate2::{Compression, write::GzEncoder};
+    use std::fs::File;
     use std::io::Write;
 
     #[test]

@@ -338,7 +338,7 @@ impl Project {
             source,
         };
         let mut bytes = Vec::new();
-        std::fs::File::open(path)
+        crate::file_checks::open_input(path)
             .and_then(|f| f.take(MAX_PROJECT_BYTES + 1).read_to_end(&mut bytes))
             .map_err(io)?;
         if bytes.len() as u64 > MAX_PROJECT_BYTES {

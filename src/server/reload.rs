@@ -122,10 +122,14 @@ pub async fn reload(state: &AppState, reloader: &Arc<Reloader>) -> Result<(), Se
     }
 }
 
-/// Reads a dataset artifact, or builds one from a project `.toml`.
+/// Reads a dataset artifact, or builds one from a project `.toml`. A FIFO
+/// or device (as the artifact, the project or a file it names) is refused
+/// before it is opened, and an artifact's header before its payload is
+/// allocated ([`Dataset::read`]), so a wrong file never grows the server.
 pub fn load_dataset(path: &Path) -> Result<Dataset, ServeError> {
     if path.extension().is_some_and(|e| e == "toml") {
         let project = crate::ingest::Project::load(path)?;
+        crate::ingest::files::check_project_inputs(&project)?;
         let out = crate::ingest::build(&project, &crate::ingest::BuildOptions::default())?;
         Ok(out.dataset)
     } else {
