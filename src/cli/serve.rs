@@ -29,7 +29,8 @@ pub struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
-    /// Directory of the web map; default: ./web if present, else the crate's web/.
+    /// Serve the web map from this directory (for development); default:
+    /// the copy built into the binary.
     #[arg(long, value_name = "DIR")]
     pub web: Option<PathBuf>,
     /// Public base URL for absolute tile URLs in TileJSON (default: from the Host header).
@@ -56,16 +57,14 @@ pub struct Args {
     pub max_connections: usize,
 }
 
-fn web_dir(flag: Option<PathBuf>) -> Option<PathBuf> {
-    if flag.is_some() {
-        return flag;
+/// `--web DIR` must hold the page; without it the embedded copy is served.
+fn web_dir(flag: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
+    match flag {
+        Some(dir) if !dir.join("index.html").is_file() => {
+            anyhow::bail!("--web {}: no index.html in this directory", dir.display())
+        }
+        other => Ok(other),
     }
-    [
-        PathBuf::from("web"),
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("web"),
-    ]
-    .into_iter()
-    .find(|d| d.join("index.html").is_file())
 }
 
 fn cors_policy(s: &str) -> CorsPolicy {
@@ -96,7 +95,7 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     let tile_options = TileOptions::default();
     let cache_bytes = args.cache_mb.saturating_mul(1024 * 1024);
     let config = ServerConfig {
-        web_dir: web_dir(args.web),
+        web_dir: web_dir(args.web)?,
         public_url: args.public_url,
         cors: cors_policy(&args.cors),
         tile_cache_bytes: cache_bytes,
@@ -133,8 +132,11 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
         ms = started.elapsed().as_millis() as u64,
         "dataset ready"
     );
-    if config.web_dir.is_none() {
-        tracing::warn!("no web directory found: serving tiles and API only (use --web DIR)");
+    if !dxmap::server::assets::maplibre_available(config.web_dir.as_deref()) {
+        tracing::warn!(
+            "this dxmap was built without the MapLibre files: the page shows a message in \
+             place of the map (run `npm ci --prefix web`, then rebuild)"
+        );
     }
 
     // Tile cuts run on the blocking pool; a pool sized to the cores (not

@@ -11,6 +11,8 @@
 //! request fails or sees a mix of two datasets. Routes and limits are
 //! documented in docs/API.md.
 
+pub mod assets;
+pub mod csp;
 pub mod error;
 mod handlers;
 mod listen;
@@ -27,13 +29,12 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
-use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 
 pub use error::{ApiError, ServeError};
@@ -93,7 +94,8 @@ pub enum CorsPolicy {
 /// Server settings that do not change on reload.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
-    /// Directory of the web map (index.html, JS, CSS); `None` serves no static files.
+    /// Directory of the web map (index.html, JS, CSS) for development;
+    /// `None` serves the copy embedded at build time.
     pub web_dir: Option<PathBuf>,
     /// Base URL for absolute tile URLs in TileJSON, e.g. `https://tiles.example.org`;
     /// when `None` it is built from the request's Host header.
@@ -224,15 +226,13 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(handlers::metrics))
         .layer(CompressionLayer::new());
 
-    let mut app = tiles.merge(api);
-    if let Some(web) = &config.web_dir {
-        let vendor = web.join("node_modules/maplibre-gl/dist");
-        app = app
-            .nest_service("/vendor/maplibre-gl", ServeDir::new(vendor))
-            .fallback_service(ServeDir::new(web).append_index_html_on_directories(true));
-    } else {
-        app = app.fallback(|| async { ApiError::NotFound("not found".into()) });
-    }
+    let statics = Arc::new(assets::StaticFiles::from_config(&config));
+    let app = tiles
+        .merge(api)
+        .fallback(move |m: Method, uri: Uri, h: HeaderMap| {
+            let statics = statics.clone();
+            async move { statics.respond(&m, uri.path(), &h) }
+        });
 
     let cors = match &config.cors {
         CorsPolicy::Any => CorsLayer::new().allow_origin(Any),

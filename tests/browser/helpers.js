@@ -31,14 +31,19 @@ export async function openMap(context, hash = '', viewport) {
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));
+  // MapLibre's worker logs on its own console; CSP violations also fire an event.
+  page.on('worker', (w) => w.on('console', (m) => { if (m.type() === 'error') errors.push(`worker: ${m.text()}`); }));
+  await page.exposeFunction('dxmapCspViolation', (v) => errors.push(`CSP violation: ${v}`));
+  await page.addInitScript(() => document.addEventListener('securitypolicyviolation',
+    (e) => window.dxmapCspViolation(`${e.violatedDirective} blocked ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`)));
   // MapLibre cancels tile requests that scroll out of view: ERR_ABORTED is normal.
   page.on('requestfailed', (r) => { if (r.failure()?.errorText !== 'net::ERR_ABORTED') errors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`); });
   page.on('response', (r) => { if (r.status() >= 400) errors.push(`HTTP ${r.status()} ${r.url()}`); });
   const t0 = Date.now();
-  await page.goto(BASE + '/' + (hash ? '#' + hash : ''));
+  const response = await page.goto(BASE + '/' + (hash ? '#' + hash : ''));
   await page.waitForFunction(() => window.dxmap?.ready === true || window.dxmap?.errors?.length > 0, null, { timeout: 60000 });
   const wall = Date.now() - t0;
-  return { page, errors, wall };
+  return { page, errors, wall, headers: response.headers() };
 }
 
 /** Counts canvas pixels that differ from the background colour in a screenshot of the map canvas. */

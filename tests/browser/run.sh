@@ -12,14 +12,17 @@ if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
   echo "run.sh: chromium not found (apt-get install -y chromium)" >&2
   exit 2
 fi
+# MapLibre is embedded at build time: install it before the binary is built.
 [ -d "$ROOT/web/node_modules/maplibre-gl/dist" ] || npm ci --prefix "$ROOT/web" --no-audit --no-fund
 [ -d "$HERE/node_modules/playwright-core" ] && [ -d "$HERE/node_modules/axe-core" ] || npm ci --prefix "$HERE" --no-audit --no-fund
 
 PID=
 LOG=$(mktemp)
+EMPTY=$(mktemp -d)
 cleanup() {
   if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
   rm -f "$LOG"
+  rmdir "$EMPTY" 2>/dev/null || true
 }
 trap cleanup EXIT
 
@@ -31,8 +34,8 @@ if [ -z "${DXMAP_URL:-}" ]; then
   PORT=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
   export DXMAP_URL="http://127.0.0.1:$PORT"
   ARGS=(${DXMAP_SERVE_ARGS:-})
-  # Serve from the repo root so the server finds web/.
-  (cd "$ROOT" && exec "$BIN" serve --addr "127.0.0.1:$PORT" "${ARGS[@]}") >"$LOG" 2>&1 &
+  # Serve from an empty directory: the page and MapLibre are built into the binary.
+  (cd "$EMPTY" && exec "$BIN" serve --addr "127.0.0.1:$PORT" "${ARGS[@]}") >"$LOG" 2>&1 &
   PID=$!
   for _ in $(seq 1 600); do
     if curl -fsS "$DXMAP_URL/healthz" >/dev/null 2>&1; then break; fi
