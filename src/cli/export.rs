@@ -10,9 +10,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use dxmap::export::tiling::TileExportOptions;
 use dxmap::export::{self, Level};
-use dxmap::score::{self, ScoreOptions, ScoredDataset};
+use dxmap::score::{self, ScoredDataset};
+use dxmap::select;
 
 use super::common::{load_dataset, load_methodology};
+use super::score::SelectArgs;
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -52,6 +54,8 @@ pub struct Args {
     /// Weight-sensitivity draws for the uncertainty columns (0 = none).
     #[arg(long, default_value_t = 200)]
     pub sensitivity_draws: u32,
+    #[command(flatten)]
+    pub select: SelectArgs,
 }
 
 fn parse_level(s: &str) -> Result<Level, String> {
@@ -63,10 +67,8 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     let started = Instant::now();
     let dataset = load_dataset(args.dataset.as_deref(), quiet)?;
     let methodology = load_methodology(args.methodology.as_deref())?;
-    let opts = ScoreOptions {
-        sensitivity_draws: (args.sensitivity_draws > 0).then_some(args.sensitivity_draws),
-        ..ScoreOptions::default()
-    };
+    let opts = args.select.options(args.sensitivity_draws);
+    let selection = args.select.resolve(&dataset)?;
     let scores = score::score(&dataset, &methodology, &opts).context("scoring")?;
     let scored = ScoredDataset {
         dataset: Arc::new(dataset),
@@ -76,7 +78,10 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     let out = &args.out;
     match args.format {
         Format::Geojson | Format::Csv => {
-            let table = export::table(&scored, args.level)?;
+            let mut table = export::table(&scored, args.level)?;
+            if let Some(sel) = &selection {
+                table = select::select_table(table, &scored.dataset, sel)?;
+            }
             if args.format == Format::Geojson {
                 export::geojson::export_geojson(&table, out)?;
             } else {
@@ -111,6 +116,10 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
                 min_zoom: 0,
                 max_zoom: args.max_zoom,
                 progress: Some(pb.clone()),
+            };
+            let scored = match &selection {
+                Some(sel) => select::restrict(&scored, sel),
+                None => scored,
             };
             let stats = if args.format == Format::Mbtiles {
                 export::mbtiles::export_mbtiles(&scored, topts, out)?
