@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
@@ -63,44 +62,6 @@ fn ok(args: &[&str]) {
         "dxmap {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// CSV rows by code: header names to field text.
-fn csv_rows(path: &Path) -> (Vec<String>, HashMap<String, Vec<String>>) {
-    let text = std::fs::read_to_string(path).expect("csv");
-    let mut lines = text.lines();
-    let header: Vec<String> = lines
-        .next()
-        .unwrap_or("")
-        .split(',')
-        .map(str::to_string)
-        .collect();
-    // Names hold commas in quotes: split by a minimal CSV reader.
-    let rows = lines
-        .map(|l| {
-            let f = split_csv(l);
-            (f[0].clone(), f)
-        })
-        .collect();
-    (header, rows)
-}
-
-fn split_csv(line: &str) -> Vec<String> {
-    let (mut out, mut cur, mut quoted) = (Vec::new(), String::new(), false);
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => out.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
 }
 
 #[test]
@@ -206,8 +167,14 @@ fn score_within_writes_the_national_rows() {
         "--out",
         leeds.to_str().unwrap(),
     ]);
-    let (nh, nrows) = csv_rows(&nat);
-    let (lh, lrows) = csv_rows(&leeds);
+    let common::csv::Rows {
+        header: nh,
+        rows: nrows,
+    } = common::csv::Rows::read(&nat);
+    let common::csv::Rows {
+        header: lh,
+        rows: lrows,
+    } = common::csv::Rows::read(&leeds);
     assert!(lh.contains(&"rank_within".to_string()) && lh.contains(&"decile_within".to_string()));
     assert!(lrows.len() > 400);
     let top = lrows
@@ -270,7 +237,7 @@ fn score_within_writes_the_national_rows() {
         "--sensitivity-draws",
         "0",
     ]);
-    let (_, rows) = csv_rows(&again);
+    let rows = common::csv::Rows::read(&again).rows;
     let mut got: Vec<&String> = rows.keys().collect();
     got.sort();
     assert_eq!(got, codes);
@@ -293,12 +260,9 @@ fn score_within_writes_the_national_rows() {
         "--sensitivity-draws",
         "0",
     ]);
-    let (h, rows) = csv_rows(&la);
-    let (r, rw) = (
-        h.iter().position(|x| x == "rank").unwrap(),
-        h.iter().position(|x| x == "rank_within").unwrap(),
-    );
-    assert!(rows.values().all(|row| row[r] == row[rw]));
+    let la = common::csv::Rows::read(&la);
+    let (r, rw) = (la.col("rank"), la.col("rank_within"));
+    assert!(la.rows.values().all(|row| row[r] == row[rw]));
 }
 
 #[test]
