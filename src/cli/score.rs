@@ -36,6 +36,8 @@ pub struct SelectArgs {
 
 impl SelectArgs {
     /// Scoring options with this scope.
+    // Other options (the score stage is adding some) keep their defaults.
+    #[allow(clippy::needless_update)]
     pub fn options(&self, sensitivity_draws: u32) -> ScoreOptions {
         ScoreOptions {
             scope: self.scope.clone(),
