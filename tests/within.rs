@@ -273,6 +273,21 @@ fn bad_selections_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("x.csv");
     let a = &artifact(ds, dir.path());
+    // serve resolves --within before it listens: a bad code stops it.
+    let o = dxmap(&[
+        "serve",
+        "--dataset",
+        a,
+        "--methodology",
+        methodology().to_str().unwrap(),
+        "--within",
+        "E08000099",
+        "--addr",
+        "127.0.0.1:0",
+        "--no-prewarm",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("'E08000099'"));
     let m = methodology();
     let run = |within: &str| {
         let o = dxmap(&[
@@ -316,4 +331,56 @@ fn bad_selections_are_named() {
     let e = run(bad.to_str().unwrap());
     assert!(e.contains("bad.geojson") && e.contains("feature 1"), "{e}");
     assert!(!out.exists(), "no output after an error");
+}
+
+/// `serve --within`: the server holds the selected areas only, with their
+/// national index and rank; others are not found.
+#[tokio::test(flavor = "multi_thread")]
+async fn served_selection_keeps_national_scores() {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use dxmap::server::{AppState, Served, ServerConfig, router};
+    use tower::ServiceExt;
+
+    let Some(ds) = national("served_selection_keeps_national_scores") else {
+        return;
+    };
+    let m = Arc::new(dxmap::methodology_file::load(&methodology()).expect("methodology"));
+    let full = ScoredDataset::new(Arc::new(ds.clone()), m, &ScoreOptions::default()).unwrap();
+    let sel = select::resolve(&LEEDS.parse::<Within>().unwrap(), ds).unwrap();
+    let cut = select::restrict(&full, &sel);
+    let served = Served::build(cut, Default::default(), 1 << 20).expect("served");
+    assert_eq!(served.dataset().len(), sel.len());
+    let app = router(AppState::new(served, ServerConfig::default()));
+    let get = |uri: String| {
+        let app = app.clone();
+        async move {
+            let res = app
+                .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let status = res.status();
+            let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            (status, body)
+        }
+    };
+    let i = sel.areas[sel.len() / 2];
+    let code = ds.areas[i].code.as_str();
+    let (status, body) = get(format!("/api/areas/{code}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        v["rank"].as_u64(),
+        full.scores.rank[i].map(u64::from),
+        "{v}"
+    );
+    let outside = ds
+        .areas
+        .iter()
+        .position(|a| a.borough_code != LEEDS)
+        .unwrap();
+    let (status, _) = get(format!("/api/areas/{}", ds.areas[outside].code)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
