@@ -13,7 +13,8 @@
 //! 4. [`index`] is an R-tree over the areas, and [`tiles`] cuts Mapbox Vector
 //!    Tiles from a scored dataset;
 //! 5. [`server`] serves tiles and JSON over HTTP, and [`export`] writes
-//!    GeoJSON, CSV, MBTiles and PMTiles.
+//!    GeoJSON, CSV, MBTiles and PMTiles; [`select`] cuts either down to the
+//!    areas of a `--within` selection, keeping the whole run's scores.
 //!
 //! The `dxmap` binary wires the stages together.
 
@@ -25,6 +26,7 @@ pub mod index;
 pub mod ingest;
 pub mod methodology_file;
 pub mod score;
+pub mod select;
 pub mod server;
 mod text;
 pub mod tiles;

@@ -13,9 +13,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use dxmap::export::tiling::TileExportOptions;
 use dxmap::export::{self, Level};
-use dxmap::score::{self, ScoreOptions, ScoredDataset};
+use dxmap::score::{self, ScoredDataset};
+use dxmap::select;
 
 use super::common::{DatasetSource, check_run_files, load_methodology_with_files};
+use super::score::SelectArgs;
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -55,6 +57,8 @@ pub struct Args {
     /// Weight-sensitivity draws for the uncertainty columns (0 = none).
     #[arg(long, default_value_t = 200)]
     pub sensitivity_draws: u32,
+    #[command(flatten)]
+    pub select: SelectArgs,
 }
 
 fn parse_level(s: &str) -> Result<Level, String> {
@@ -69,12 +73,11 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
         load_methodology_with_files(args.methodology.as_deref())?;
     let mut inputs = source.inputs();
     inputs.extend(methodology_files);
+    inputs.extend(args.select.inputs());
     check_run_files(&inputs, &[("--out", args.out.as_path())])?;
     let dataset = source.load(quiet)?;
-    let opts = ScoreOptions {
-        sensitivity_draws: (args.sensitivity_draws > 0).then_some(args.sensitivity_draws),
-        ..ScoreOptions::default()
-    };
+    let opts = args.select.options(args.sensitivity_draws);
+    let selection = args.select.resolve(&dataset)?;
     let scores = score::score(&dataset, &methodology, &opts).context("scoring")?;
     let scored = ScoredDataset {
         dataset: Arc::new(dataset),
@@ -84,7 +87,10 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     let out = &args.out;
     match args.format {
         Format::Geojson | Format::Csv => {
-            let table = export::table(&scored, args.level)?;
+            let mut table = export::table(&scored, args.level)?;
+            if let Some(sel) = &selection {
+                table = select::select_table(table, &scored.dataset, sel)?;
+            }
             if args.format == Format::Geojson {
                 export::geojson::export_geojson(&table, out)?;
             } else {
@@ -119,6 +125,10 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
                 min_zoom: 0,
                 max_zoom: args.max_zoom,
                 progress: Some(pb.clone()),
+            };
+            let scored = match &selection {
+                Some(sel) => select::restrict(&scored, sel),
+                None => scored,
             };
             let stats = if args.format == Format::Mbtiles {
                 export::mbtiles::export_mbtiles(&scored, topts, out)?

@@ -4,6 +4,7 @@
 mod build;
 mod common;
 mod export;
+mod score;
 mod serve;
 
 use std::process::ExitCode;
@@ -30,6 +31,8 @@ pub enum Command {
     Serve(serve::Args),
     /// Export scores as GeoJSON, CSV, MBTiles or PMTiles.
     Export(export::Args),
+    /// Score a dataset and write the areas of a selection as CSV or GeoJSON.
+    Score(score::Args),
 }
 
 /// Parses arguments, runs the subcommand and maps errors to exit code 2.
@@ -40,6 +43,7 @@ pub fn main() -> ExitCode {
         Command::Build(args) => build::run(args, quiet),
         Command::Serve(args) => serve::run(args, quiet),
         Command::Export(args) => export::run(args, quiet),
+        Command::Score(args) => score::run(args, quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

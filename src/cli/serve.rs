@@ -9,9 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use dxmap::score::{ScoreOptions, ScoredDataset};
+use dxmap::score::ScoredDataset;
 
 use super::common::{load_dataset, load_methodology};
+use super::score::SelectArgs;
 use dxmap::server::reload::{self, Reloader};
 use dxmap::server::{AppState, CorsPolicy, Limits, Served, ServerConfig};
 use dxmap::tiles::TileOptions;
@@ -55,6 +56,8 @@ pub struct Args {
     /// Most connections open at once; more clients wait to be accepted.
     #[arg(long, default_value_t = Limits::default().max_connections)]
     pub max_connections: usize,
+    #[command(flatten)]
+    pub select: SelectArgs,
 }
 
 /// `--web DIR` must hold the page; without it the embedded copy is served.
@@ -88,10 +91,7 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
 
     let methodology = Arc::new(load_methodology(args.methodology.as_deref())?);
-    let options = ScoreOptions {
-        sensitivity_draws: (args.draws > 0).then_some(args.draws),
-        ..ScoreOptions::default()
-    };
+    let options = args.select.options(args.draws);
     let tile_options = TileOptions::default();
     let cache_bytes = args.cache_mb.saturating_mul(1024 * 1024);
     let config = ServerConfig {
@@ -110,10 +110,11 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let (served, reloader) = match &args.dataset {
         Some(path) => {
-            let r = Arc::new(Reloader::with_methodology(
+            // With --within: the whole file scored, then cut to the selection.
+            let score = args.select.scorer(path.clone(), methodology, options);
+            let r = Arc::new(Reloader::new(
                 path.clone(),
-                methodology,
-                options,
+                score,
                 tile_options,
                 cache_bytes,
             ));
@@ -123,6 +124,7 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
             let ds = Arc::new(load_dataset(None, quiet)?);
             let scored = ScoredDataset::new(ds, methodology, &options)
                 .context("scoring the embedded dataset")?;
+            let scored = args.select.apply(scored)?;
             (Served::build(scored, tile_options, cache_bytes)?, None)
         }
     };

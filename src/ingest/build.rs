@@ -138,6 +138,23 @@ pub struct BuildOutput {
 /// Most problems listed per table (the rest are counted).
 const MAX_PROBLEMS: usize = 50;
 
+/// What to do about rows whose code matched no area: usually a table wider
+/// than the boundaries (a national table on one council's LSOAs), which
+/// `unmatched_rows = "ignore"` skips and counts in the coverage report. Not
+/// the default: rows of another code vintage fail the same way, and
+/// skipping those silently would leave areas without values.
+fn unmatched_advice(file: &Path, dataset: &str, rows: usize) -> IngestError {
+    IngestError::Note {
+        file: file.to_path_buf(),
+        more: 0,
+        message: format!(
+            "{rows} rows have a code that matches no area; if the table covers more areas than \
+             the boundaries (a national table on local boundaries), set unmatched_rows = \"ignore\" \
+             in [[dataset]] '{dataset}' to skip them (they are counted in the coverage report)"
+        ),
+    }
+}
+
 /// Builds the dataset a project describes.
 pub fn build(project: &Project, opts: &BuildOptions) -> Result<BuildOutput, IngestError> {
     let spec = &project.spec;
@@ -533,11 +550,11 @@ fn join(
         let problems = std::mem::take(&mut rows.problems);
         match d.on_invalid {
             Policy::Fail => {
-                return Err(IngestError::Many(validate::summarise(
-                    &path,
-                    problems,
-                    MAX_PROBLEMS,
-                )));
+                let mut list = validate::summarise(&path, problems, MAX_PROBLEMS);
+                if rows.unmatched > 0 {
+                    list.push(unmatched_advice(&path, &d.name, rows.unmatched));
+                }
+                return Err(IngestError::Many(list));
             }
             Policy::Warn => {
                 let n = problems.len();

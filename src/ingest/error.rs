@@ -42,7 +42,31 @@ pub enum IngestError {
         /// What is wrong, naming the column and value.
         message: String,
     },
-    /// Several problems, all reported.
-    #[error("{} problems:\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    /// Several problems, all reported (or the first few and a [`Note`](IngestError::Note)
+    /// counting the rest); the header counts them all.
+    #[error("{} problems:\n{}", problem_count(.0), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
     Many(Vec<IngestError>),
+    /// Not a problem in itself, in a [`Many`](IngestError::Many) list: how
+    /// many more problems there were than are listed, or what to change.
+    #[error("{}: {message}", file.display())]
+    Note {
+        /// The file.
+        file: PathBuf,
+        /// Problems it stands for that are not listed (0 for advice).
+        more: usize,
+        /// What to say.
+        message: String,
+    },
+}
+
+/// Problems in a list: each entry one, a note the number it stands for, a
+/// nested list its own count.
+fn problem_count(list: &[IngestError]) -> usize {
+    list.iter()
+        .map(|e| match e {
+            IngestError::Note { more, .. } => *more,
+            IngestError::Many(v) => problem_count(v),
+            _ => 1,
+        })
+        .sum()
 }

@@ -44,6 +44,8 @@ pub struct Rows {
     pub points: Vec<Option<(f64, f64)>>,
     /// Rows skipped because their code matched nothing (`unmatched_rows = "ignore"`).
     pub ignored: usize,
+    /// Rows whose code matched nothing, reported as problems (`unmatched_rows = "report"`).
+    pub unmatched: usize,
     /// Every problem, in file order.
     pub problems: Vec<IngestError>,
 }
@@ -188,11 +190,14 @@ pub fn extract(table: &Table, kinds: &[ColumnKind], ex: &Extract) -> Rows {
             if !(ex.known)(&code) {
                 match ex.unmatched {
                     Unmatched::Ignore => rows.ignored += 1,
-                    Unmatched::Report => rows.problems.push(problem(format!(
-                        "column '{code_col}': code '{code}' {}{}",
-                        ex.unknown_phrase,
-                        lsoa_vintage_hint(&code, ex.geography).unwrap_or_default()
-                    ))),
+                    Unmatched::Report => {
+                        rows.unmatched += 1;
+                        rows.problems.push(problem(format!(
+                            "column '{code_col}': code '{code}' {}{}",
+                            ex.unknown_phrase,
+                            lsoa_vintage_hint(&code, ex.geography).unwrap_or_default()
+                        )))
+                    }
                 }
                 continue;
             }
@@ -350,8 +355,9 @@ pub fn summarise(file: &Path, mut problems: Vec<IngestError>, keep: usize) -> Ve
     if problems.len() > keep {
         let more = problems.len() - keep;
         problems.truncate(keep);
-        problems.push(IngestError::File {
+        problems.push(IngestError::Note {
             file: file.to_path_buf(),
+            more,
             message: format!("... and {more} more problems"),
         });
     }

@@ -50,6 +50,8 @@ pub use methodology::{
 pub use personas::{Estimate, Persona, parse_personas};
 pub use scope::{Groups, LONG_RUN, Segment, groups};
 pub use transform::{DEGENERATE_SCORE, imd_exponential, transform_column, transform_group};
+/// Ranks and deciles within groups: also what `crate::select` ranks a selection with.
+pub use weights::ranks;
 
 /// Identifier of an indicator, e.g. `aged_65_plus`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

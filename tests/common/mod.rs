@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod csv;
+
 use std::path::PathBuf;
 
 /// `../shared/data` beside the repository, or `None` (after [`skip_for_tool`])
