@@ -19,7 +19,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use dxmap::dataset::{
-    Area, Column, ColumnId, Dataset, Layer, LayerFeature, LsoaCode, Source, Values,
+    Area, Column, ColumnId, Dataset, Layer, LayerFeature, LsoaCode, Measure, Source, Values,
 };
 use dxmap::ingest::Files;
 use dxmap::ingest::boundaries::{BoundaryOptions, Crs, parse_geojson, parse_shapefile};
@@ -326,6 +326,13 @@ pub fn grid(cols: usize, rows: usize) -> Dataset {
             vintage: "2024".into(),
             method: "made up".into(),
             demonstration: false,
+            measure: if id == "population" {
+                Measure::Count
+            } else {
+                Measure::Rate {
+                    denominator: "population".into(),
+                }
+            },
         },
     };
     let half = GRID_W + (cols / 2) as f64 * GRID_STEP;
@@ -342,6 +349,7 @@ pub fn grid(cols: usize, rows: usize) -> Dataset {
         ],
         layers: vec![Layer {
             name: "boroughs".into(),
+            vintage: String::new(),
             features: vec![
                 LayerFeature {
                     code: "E09000001".into(),

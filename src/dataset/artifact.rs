@@ -11,7 +11,8 @@ use super::{Dataset, DatasetError};
 use crate::atomic::write_atomic;
 
 const MAGIC: &[u8; 8] = b"DXMAPDS\0";
-const VERSION: u32 = 1;
+/// 2: `Source::measure` and `Layer::vintage`.
+const VERSION: u32 = 2;
 const HEADER: usize = 8 + 4 + 8 + 4;
 
 impl Dataset {

@@ -97,6 +97,25 @@ pub struct AreaLookupSpec {
     pub unit_code: String,
     /// Column holding the unit's name.
     pub unit_name: String,
+    /// The units' boundary vintage, e.g. "wards, May 2024"; when absent, read
+    /// from an ONS code column name such as `WD17CD` ("wards 2017").
+    pub vintage: Option<String>,
+}
+
+impl AreaLookupSpec {
+    /// The stated vintage, else the year in an ONS `WDyyCD`-style column name.
+    pub fn vintage(&self) -> String {
+        if let Some(v) = &self.vintage {
+            return v.trim().to_string();
+        }
+        let c = self.unit_code.to_ascii_uppercase();
+        match c.as_bytes() {
+            [b'W', b'D', a, b, b'C', b'D'] if a.is_ascii_digit() && b.is_ascii_digit() => {
+                format!("wards 20{}{}", *a as char, *b as char)
+            }
+            _ => String::new(),
+        }
+    }
 }
 
 /// The boundary file.
