@@ -71,7 +71,7 @@ fn london(test: &str) -> Option<(PathBuf, Vec<FeatureData>)> {
                 properties: vec![
                     ("code".into(), s("LSOA11CD")),
                     ("name".into(), s("LSOA11NM")),
-                    ("borough".into(), s("LAD11NM")),
+                    ("borough_name".into(), s("LAD11NM")),
                     (
                         "index".into(),
                         PropValue::Num((i * 37 % 1000) as f64 / 100.0),
