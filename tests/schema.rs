@@ -396,14 +396,8 @@ fn ward_rollup_sums_counts_by_what_they_measure_not_their_name() {
     );
 }
 
-/// The same check on the embedded London default (real open data): every
-/// ward's head-counts are the sums over its areas.
-#[test]
-fn real_london_wards_hold_the_people_of_their_areas() {
-    let Ok(built) = dxmap::ingest::embedded_default(&Default::default()) else {
-        println!("skipped real_london_wards_hold_the_people_of_their_areas: no embedded default");
-        return;
-    };
+/// Scores a real dataset with the built-in London methodology (no draws).
+fn london_scored(dataset: Dataset) -> ScoredDataset {
     let mut m =
         Methodology::parse(include_str!("../methodology/london.toml"), "london.toml").unwrap();
     m.personas = dxmap::score::parse_personas(
@@ -415,16 +409,21 @@ fn real_london_wards_hold_the_people_of_their_areas() {
         sensitivity_draws: Some(0),
         ..ScoreOptions::default()
     };
-    let scored = ScoredDataset::new(Arc::new(built.dataset), Arc::new(m), &opts).unwrap();
+    ScoredDataset::new(Arc::new(dataset), Arc::new(m), &opts).unwrap()
+}
+
+/// Every ward's population and key-group head-counts are the sums over its
+/// areas (to the whole person the export writes), and the vintage is stated.
+fn assert_wards_hold_their_areas(scored: &ScoredDataset, what: &str) {
     let ds = &scored.dataset;
-    if ds.areas.iter().all(|a| a.ward_code.is_none()) {
-        println!("skipped real_london_wards_hold_the_people_of_their_areas: no wards joined");
-        return;
-    }
-    let t = export::table(&scored, Level::Ward).unwrap();
+    assert!(
+        ds.areas.iter().any(|a| a.ward_code.is_some()),
+        "{what}: wards joined"
+    );
+    let t = export::table(scored, Level::Ward).unwrap();
     assert!(
         !t.metadata["ward_vintage"].is_null(),
-        "the ward vintage is stated"
+        "{what}: the ward vintage is stated"
     );
     let codes = match &t.column("code").unwrap().cells {
         export::Cells::Text(v) => v.clone(),
@@ -461,11 +460,36 @@ fn real_london_wards_hold_the_people_of_their_areas() {
             };
             assert!(
                 (got - sum).abs() <= 0.5 + 1e-6 * sum,
-                "ward {code:?}: {name} is {got}, its {} areas hold {sum}",
+                "{what}: ward {code:?}: {name} is {got}, its {} areas hold {sum}",
                 g.len()
             );
         }
     }
+}
+
+/// The embedded London default (real open data): every ward holds the
+/// people of its areas.
+#[test]
+fn real_london_default_wards_hold_the_people_of_their_areas() {
+    let built = dxmap::ingest::embedded_default(&Default::default()).expect("embedded default");
+    assert_wards_hold_their_areas(&london_scored(built.dataset), "embedded default");
+}
+
+/// The same on London built from the open-data files (examples/london.toml,
+/// population a `count =` of Census 2021 residents, 2017 wards).
+#[test]
+fn real_london_build_wards_hold_the_people_of_their_areas() {
+    if common::shared_data("real_london_build_wards_hold_the_people_of_their_areas").is_none() {
+        return;
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/london.toml");
+    let project = dxmap::ingest::Project::load(&path).unwrap();
+    let built = dxmap::ingest::build(&project, &Default::default()).unwrap();
+    assert_eq!(
+        dxmap::schema::ward_vintage(&built.dataset),
+        "wards 2017 (ONS LSOA 2011 to ward 2017 best-fit lookup)"
+    );
+    assert_wards_hold_their_areas(&london_scored(built.dataset), "examples/london.toml");
 }
 
 /// The field list in docs/EXPORTS.md is the schema's, placeholders for ids.
@@ -570,4 +594,23 @@ fn docs_list_the_fields_as_the_schema_does() {
     ] {
         assert!(!api.contains(old), "docs/API.md still spells '{old}'");
     }
+}
+
+/// A ward lookup states its vintage, or an ONS column name gives the year.
+#[test]
+fn ward_vintage_is_stated_or_read_from_the_ons_column_name() {
+    let spec = |unit_code: &str, vintage: Option<&str>| dxmap::ingest::project::AreaLookupSpec {
+        file: "lookup.csv".into(),
+        code: "LSOA21CD".into(),
+        unit_code: unit_code.into(),
+        unit_name: "WD24NM".into(),
+        vintage: vintage.map(str::to_string),
+    };
+    assert_eq!(spec("WD24CD", None).vintage(), "wards 2024");
+    assert_eq!(spec("wd17cd", None).vintage(), "wards 2017");
+    assert_eq!(spec("ward_code", None).vintage(), "");
+    assert_eq!(
+        spec("WD24CD", Some(" wards, May 2024 ")).vintage(),
+        "wards, May 2024"
+    );
 }

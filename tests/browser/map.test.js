@@ -224,6 +224,24 @@ test('borough selection, table view, sorting and filters', async () => {
   await page.locator('#ward-view').check();
   const wardRows = await rows.count();
   assert.ok(wardRows > 1 && wardRows < list.count, `${wardRows} ward rows`);
+  // Ward view of a head-count: a ward holds the people of all its areas, not their mean.
+  const [scores, kg] = await Promise.all([api('/api/scores'), api('/api/key-groups')]);
+  const grp = Object.keys(kg.groups)[0];
+  const count = kg.groups[grp].count;
+  const total = new Map();
+  scores.ward_code.forEach((w, a) => { if (w && count[a] !== null) total.set(w, (total.get(w) ?? 0) + count[a]); });
+  const a0 = scores.ward_code.findIndex((w) => w && total.has(w));
+  await page.locator('#layer').selectOption(`k_${grp}_count`);
+  await page.waitForFunction(([a, want]) => Math.abs(window.dxmap.state.values?.[a] - want) < 1e-6, [a0, total.get(scores.ward_code[a0])]);
+  const shown = await page.evaluate(() => Array.from(window.dxmap.state.values));
+  let checked = 0;
+  scores.ward_code.forEach((w, a) => {
+    if (!w || !total.has(w)) return;
+    assert.ok(Math.abs(shown[a] - total.get(w)) < 1e-6, `area ${scores.code[a]} in ward ${w}: ${shown[a]} vs ${total.get(w)}`);
+    checked++;
+  });
+  assert.ok(checked > 100, `${checked} areas checked`);
+  assert.match(await page.locator('#legend').textContent(), /ward totals/);
   assert.deepEqual(errors, []);
   await page.close();
 });
