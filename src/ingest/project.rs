@@ -102,22 +102,6 @@ pub struct AreaLookupSpec {
     pub vintage: Option<String>,
 }
 
-impl AreaLookupSpec {
-    /// The stated vintage, else the year in an ONS `WDyyCD`-style column name.
-    pub fn vintage(&self) -> String {
-        if let Some(v) = &self.vintage {
-            return v.trim().to_string();
-        }
-        let c = self.unit_code.to_ascii_uppercase();
-        match c.as_bytes() {
-            [b'W', b'D', a, b, b'C', b'D'] if a.is_ascii_digit() && b.is_ascii_digit() => {
-                format!("wards 20{}{}", *a as char, *b as char)
-            }
-            _ => String::new(),
-        }
-    }
-}
-
 /// The boundary file.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
