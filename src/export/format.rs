@@ -9,9 +9,7 @@
 
 use std::fmt::Write;
 
-/// Decimal places of coordinates (about 0.1 m), as RFC 7946 suggests.
-pub const COORD_DECIMALS: u8 = 6;
-pub use crate::schema::round;
+pub use crate::schema::{COORD_DECIMALS, round};
 
 /// Appends `x` rounded to `decimals` places; non-finite values become `null`
 /// (never produced by the pipeline, which stores missing values as `None`).

@@ -26,6 +26,8 @@ pub const LSOA_MINZOOM: u8 = 8;
 /// areas and those fields would make it several times the size; the web map
 /// takes them from `/api/scores` there.
 pub const DETAIL_MINZOOM: u8 = 11;
+/// Decimal places of coordinates (about 0.1 m), as RFC 7946 suggests.
+pub const COORD_DECIMALS: u8 = 6;
 /// Decimal places of raw source values: enough that re-ingesting an export
 /// gives the same scores.
 pub const RAW_DECIMALS: u8 = 9;

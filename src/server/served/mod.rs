@@ -27,7 +27,7 @@ pub(crate) use views::score_num;
 use super::error::ServeError;
 use crate::dataset::Dataset;
 use crate::index::AreaIndex;
-use crate::schema::{ApiLevel, Schema};
+use crate::schema::{ApiLevel, COORD_DECIMALS, Schema, round};
 use crate::score::ScoredDataset;
 use crate::tiles::attributes::layers_from_scored;
 use crate::tiles::{LayerInfo, TileCoord, TileOptions, TileSet};
@@ -87,8 +87,9 @@ pub(crate) fn area_bbox(ds: &Dataset, i: usize) -> Option<[f64; 4]> {
     Some([r.min().x, r.min().y, r.max().x, r.max().y])
 }
 
+/// Coordinates to 6 places (about 0.1 m), as the exports write them.
 fn round_bbox(b: [f64; 4]) -> [f64; 4] {
-    b.map(|v| (v * 1e6).round() / 1e6)
+    b.map(|v| round(v, COORD_DECIMALS))
 }
 
 impl Served {
@@ -181,8 +182,8 @@ impl Served {
             .floor()
             .clamp(0.0, tiles.options().max_zoom as f64);
         let center = [
-            ((bounds[0] + bounds[2]) / 2.0 * 1e6).round() / 1e6,
-            ((bounds[1] + bounds[3]) / 2.0 * 1e6).round() / 1e6,
+            round((bounds[0] + bounds[2]) / 2.0, COORD_DECIMALS),
+            round((bounds[1] + bounds[3]) / 2.0, COORD_DECIMALS),
             zoom,
         ];
 
