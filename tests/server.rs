@@ -15,7 +15,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use dxmap::dataset::{
-    Area, Column, ColumnId, Dataset, Layer, LayerFeature, LsoaCode, Source, Values,
+    Area, Column, ColumnId, Dataset, Layer, LayerFeature, LsoaCode, Measure, Source, Values,
 };
 use dxmap::score::{Methodology, ScoreOptions, ScoredDataset};
 use dxmap::server::reload::{self, Reloader};
@@ -115,6 +115,13 @@ fn dataset(cols: usize, title: &str) -> Dataset {
             vintage: "2024".into(),
             method: "made up".into(),
             demonstration: demo,
+            measure: if id == "population" {
+                Measure::Count
+            } else {
+                Measure::Rate {
+                    denominator: "population".into(),
+                }
+            },
         },
     };
     let half = W + (cols / 2) as f64 * STEP;
@@ -131,6 +138,7 @@ fn dataset(cols: usize, title: &str) -> Dataset {
         ],
         layers: vec![Layer {
             name: "boroughs".into(),
+            vintage: String::new(),
             features: vec![
                 LayerFeature {
                     code: "E09000001".into(),
@@ -481,17 +489,15 @@ async fn area_detail_and_lookup() {
     assert!(noq["raw"].is_null(), "missing raw value is null");
     assert!(noq["min"].as_f64().unwrap() < noq["max"].as_f64().unwrap());
     assert_eq!(j["components"].as_array().unwrap().len(), 2);
-    assert!(j["sensitivity"]["rank_p05"].is_number());
-    assert_eq!(j["demonstration"], false, "its demo value is missing");
+    assert!(j["rank_p05"].is_number());
+    assert_eq!(j["sensitivity"]["draws"], 20);
+    assert_eq!(j["demo"], false, "its demo value is missing");
     let srcs = j["sources"].as_array().unwrap();
     assert!(
         srcs.iter()
             .any(|s| s["column"] == "no_qualifications" && s["demonstration"] == true)
     );
-    assert_eq!(
-        get(&app, "/api/areas/E01000006").await.json()["demonstration"],
-        true
-    );
+    assert_eq!(get(&app, "/api/areas/E01000006").await.json()["demo"], true);
 
     assert_json_error(
         &get(&app, "/api/areas/E99999999").await,
@@ -580,11 +586,33 @@ async fn meta_methodology_and_columnar_scores() {
 
     let s = get(&app, "/api/scores").await.json();
     let n = COLS * ROWS;
-    for k in ["codes", "names", "boroughs", "wards", "population", "index"] {
+    for k in [
+        "code",
+        "name",
+        "borough_code",
+        "borough_name",
+        "ward_code",
+        "ward_name",
+        "population",
+        "index",
+        "rank",
+        "decile",
+        "i_aged_65_plus",
+        "c_deprivation",
+        "p_top",
+    ] {
         assert_eq!(s[k].as_array().unwrap().len(), n, "{k}");
     }
-    assert_eq!(s["indicators"]["aged_65_plus"].as_array().unwrap().len(), n);
-    assert_eq!(s["components"]["deprivation"].as_array().unwrap().len(), n);
+    for old in [
+        "codes",
+        "names",
+        "boroughs",
+        "borough_codes",
+        "wards",
+        "indicators",
+    ] {
+        assert!(s.get(old).is_none(), "one spelling: no '{old}'");
+    }
     assert_eq!(s["population"][0], 1500.0);
 
     // JSON is gzipped when the client accepts it.
@@ -1180,8 +1208,8 @@ async fn key_groups_are_columnar_and_aligned_with_scores() {
     let kg = get(&app, "/api/key-groups").await;
     assert_eq!(kg.status, StatusCode::OK);
     let kg = kg.json();
-    assert_eq!(kg["codes"], scores["codes"]);
-    let n = scores["codes"].as_array().unwrap().len();
+    assert_eq!(kg["code"], scores["code"]);
+    let n = scores["code"].as_array().unwrap().len();
     let p_top = scores["p_top"]
         .as_array()
         .expect("p_top with sensitivity on");

@@ -53,12 +53,12 @@ let meta, meth, scores, tilejson, map;
 let keyGroups = null; // columnar key-group estimates, fetched when a key-group layer is first shown
 const codeIndex = new Map();
 const boroughByCode = new Map();
-const boroughByName = new Map();
 const indicatorLabel = new Map();
 const componentLabel = new Map();
 
-const boroughCodeOf = (x) => (boroughByCode.has(x) ? x : boroughByName.get(x)?.code ?? x);
-const boroughNameOf = (x) => boroughByCode.get(x)?.name ?? x;
+const boroughNameOf = (code) => boroughByCode.get(code)?.name ?? code;
+/** A field's entry in /api/meta `fields` (name, label, kind, unit, decimals, rollup). */
+const fieldOf = (name) => meta.fields?.find((f) => f.name === name);
 
 function layerKind(layer) {
   if (layer === 'index') return 'index';
@@ -84,8 +84,7 @@ const weightsDefault = () => M.sameWeights(S.weights, S.defaults);
 /** Per-area values of a columnar layer at London normalisation, or null. */
 function londonValues(layer) {
   if (layer === 'index') return weightsDefault() ? Float64Array.from(scores.index, num) : M.reweight(meth, scores, S.weights);
-  if (layer.startsWith('c_') && scores.components?.[layer.slice(2)]) return Float64Array.from(scores.components[layer.slice(2)], num);
-  if (layer.startsWith('i_') && scores.indicators?.[layer.slice(2)]) return Float64Array.from(scores.indicators[layer.slice(2)], num);
+  if (/^(c|i)_/.test(layer) && scores[layer]) return Float64Array.from(scores[layer], num);
   if (layer === 'p_top' && scores.p_top) return Float64Array.from(scores.p_top, num);
   const k = layer.match(/^k_(.+)_(share|count)$/);
   const col = k && keyGroups?.groups?.[k[1]]?.[k[2]];
@@ -104,7 +103,7 @@ async function ensureKeyGroups() {
 function selectedCodes() {
   const out = new Set(S.rectCodes);
   if (S.selBoroughs.size) {
-    scores.codes.forEach((c, a) => { if (S.selBoroughs.has(boroughCodeOf(scores.boroughs[a]))) out.add(c); });
+    scores.code.forEach((c, a) => { if (S.selBoroughs.has(scores.borough_code[a])) out.add(c); });
   }
   return out;
 }
@@ -115,13 +114,13 @@ function currentValues() {
   S.fromTiles = !v;
   if (!v) v = tileColumn(S.layer);
   if (S.norm === 'selection' && S.selResult && (S.layer === 'index' || S.layer.startsWith('c_'))) {
-    v = new Float64Array(scores.codes.length).fill(NaN);
-    scores.codes.forEach((c, a) => {
+    v = new Float64Array(scores.code.length).fill(NaN);
+    scores.code.forEach((c, a) => {
       const r = S.selResult.get(c);
       if (r) v[a] = num(S.layer === 'index' ? r.index : r.components?.[S.layer.slice(2)]);
     });
   }
-  if (S.wards) v = M.wardRollup(scores, v).perArea;
+  if (S.wards) v = M.wardRollup(scores, v, fieldOf(S.layer)?.rollup).perArea;
   return v;
 }
 
@@ -137,7 +136,7 @@ function fixedDomain(layer, values) {
 
 /** A property the API does not serve, read from the loaded tiles (NaN elsewhere). */
 function tileColumn(layer) {
-  const out = new Float64Array(scores.codes.length).fill(NaN);
+  const out = new Float64Array(scores.code.length).fill(NaN);
   for (const f of map.querySourceFeatures(SRC, { sourceLayer: 'lsoa' })) {
     const v = f.properties[layer];
     const a = codeIndex.get(f.properties.code);
@@ -184,7 +183,7 @@ function recolour() {
  * changed; with `values` null, removes it so the style's fallback applies.
  */
 function setClasses(values, breaks, gap) {
-  const n = scores.codes.length;
+  const n = scores.code.length;
   if (!S.classes) S.classes = new Int8Array(n).fill(-1);
   for (let a = 0; a < n; a++) {
     let k = -1;
@@ -193,7 +192,7 @@ function setClasses(values, breaks, gap) {
       k = Number.isFinite(v) ? M.classOf(v, breaks) : gap;
     }
     if (S.classes[a] !== k) {
-      map.setFeatureState({ source: SRC, sourceLayer: 'lsoa', id: scores.codes[a] }, { k: k < 0 ? null : k });
+      map.setFeatureState({ source: SRC, sourceLayer: 'lsoa', id: scores.code[a] }, { k: k < 0 ? null : k });
       S.classes[a] = k;
     }
   }
@@ -222,7 +221,7 @@ function renderLegend(breaks, note) {
   });
   items.push(`<li><span class="swatch" style="background:${M.MISSING}"></span>No data</li>`);
   if (S.norm === 'selection' && S.selResult) items.push(`<li><span class="swatch" style="background:${M.OUTSIDE}"></span>Outside the selection</li>`);
-  $('legend').innerHTML = `<p class="hint"><strong>${esc(layerLabel(S.layer))}</strong>${S.wards ? ' (ward averages, population-weighted)' : ''}. Darker = higher risk. ${esc(note)}</p><ol>${items.join('')}</ol>`;
+  $('legend').innerHTML = `<p class="hint"><strong>${esc(layerLabel(S.layer))}</strong>${S.wards ? (fieldOf(S.layer)?.rollup === 'sum' ? ' (ward totals)' : ' (ward averages, population-weighted)') : ''}. Darker = higher risk. ${esc(note)}</p><ol>${items.join('')}</ol>`;
 }
 
 // ---------- URL state ----------
@@ -429,20 +428,20 @@ async function selectBbox(bbox) {
 
 // ---------- downloads ----------
 function downloadRows() {
-  const codes = S.selected.size ? S.selected : new Set(scores.codes);
+  const codes = S.selected.size ? S.selected : new Set(scores.code);
   const shown = londonValues('index');
   const rd = M.rankAndDecile(shown);
-  const comps = meth.components.map((c) => c.id).filter((id) => scores.components?.[id]);
-  const inds = meth.components.flatMap((c) => c.indicators.map((i) => i.id)).filter((id) => scores.indicators?.[id]);
-  const header = ['code', 'name', 'borough_code', 'borough_name', 'ward', 'population', 'index_london', 'index_weighted', 'rank_weighted', 'decile_weighted',
+  const comps = meth.components.map((c) => c.id).filter((id) => scores['c_' + id]);
+  const inds = meth.components.flatMap((c) => c.indicators.map((i) => i.id)).filter((id) => scores['i_' + id]);
+  const header = ['code', 'name', 'borough_code', 'borough_name', 'ward_code', 'ward_name', 'population', 'index_london', 'index_weighted', 'rank_weighted', 'decile_weighted',
     'index_selection', 'rank_selection', 'decile_selection', ...comps.map((c) => 'c_' + c), ...inds.map((i) => 'i_' + i)];
   const rows = [];
-  scores.codes.forEach((c, a) => {
+  scores.code.forEach((c, a) => {
     if (!codes.has(c)) return;
     const sr = S.selResult?.get(c);
-    rows.push([c, scores.names[a], boroughCodeOf(scores.boroughs[a]), boroughNameOf(scores.boroughs[a]), scores.wards?.[a], scores.population?.[a],
+    rows.push([c, scores.name[a], scores.borough_code[a], scores.borough_name[a], scores.ward_code?.[a], scores.ward_name?.[a], scores.population?.[a],
       num(scores.index[a]), shown[a], rd.rank[a], rd.decile[a], sr?.index, sr?.rank, sr?.decile,
-      ...comps.map((id) => num(scores.components[id][a])), ...inds.map((id) => num(scores.indicators[id][a]))]);
+      ...comps.map((id) => num(scores['c_' + id][a])), ...inds.map((id) => num(scores['i_' + id][a]))]);
   });
   return { header, rows };
 }
@@ -490,16 +489,16 @@ function setupSearch() {
     out.innerHTML = '';
     if (q.length < 3) return;
     const hits = [];
-    for (let a = 0; a < scores.codes.length && hits.length < 10; a++) {
-      if (scores.codes[a].toLowerCase().includes(q) || String(scores.names[a]).toLowerCase().includes(q)) hits.push(a);
+    for (let a = 0; a < scores.code.length && hits.length < 10; a++) {
+      if (scores.code[a].toLowerCase().includes(q) || String(scores.name[a]).toLowerCase().includes(q)) hits.push(a);
     }
     if (!hits.length) { out.innerHTML = '<li class="hint">No matching area.</li>'; return; }
     for (const a of hits) {
       const li = document.createElement('li');
       const b = document.createElement('button');
       b.type = 'button';
-      b.textContent = `${scores.names[a]} (${scores.codes[a]})`;
-      b.addEventListener('click', () => focusArea(scores.codes[a]));
+      b.textContent = `${scores.name[a]} (${scores.code[a]})`;
+      b.addEventListener('click', () => focusArea(scores.code[a]));
       li.append(b);
       out.append(li);
     }
@@ -553,14 +552,14 @@ async function openPanel(code, { focus = true, zoom = false } = {}) {
   }).join('');
   const drivers = (d.drivers ?? []).map((r) => `<li>${esc(r.label ?? indicatorLabel.get(r.indicator) ?? r.indicator)} <span class="meta">(${fmt(r.contribution)})</span></li>`).join('');
   const personas = (d.personas ?? []).map((p) => `<tr><th scope="row">${esc(p.label)}</th><td class="num">${p.count === null || p.count === undefined ? '–' : Math.round(p.count).toLocaleString('en-GB')}</td><td class="num">${pct(p.share)}</td></tr>`).join('');
-  const sens = d.sensitivity ? `<p>Rank likely between <strong>${fmt(d.sensitivity.rank_p05, 0)}</strong> and <strong>${fmt(d.sensitivity.rank_p95, 0)}</strong> (5th–95th percentile over weight and data perturbations); probability of being in the top-risk decile <strong>${pct(d.sensitivity.p_top_decile)}</strong>.</p>` : '<p class="meta">No uncertainty estimate for this area.</p>';
+  const sens = d.sensitivity ? `<p>Rank likely between <strong>${fmt(d.rank_p05, 0)}</strong> and <strong>${fmt(d.rank_p95, 0)}</strong> (5th–95th percentile over weight and data perturbations); probability of being in the top-risk decile <strong>${pct(d.p_top)}</strong>.</p>` : '<p class="meta">No uncertainty estimate for this area.</p>';
   const sources = (d.sources ?? []).map((s) => `<li>${esc(s.column)}: ${esc(s.dataset)}${s.vintage ? ', ' + esc(s.vintage) : ''}${s.method ? ` <span class="meta">(${esc(s.method)})</span>` : ''}${s.demonstration ? ' <strong>demonstration data</strong>' : ''}</li>`).join('');
   $('panel-body').innerHTML = `
     <h2 id="panel-title" tabindex="-1">${esc(d.name)}</h2>
     <p class="meta">${esc(d.code)} · ward: ${esc(d.ward_name ?? '–')}${d.ward_code ? ' (' + esc(d.ward_code) + ')' : ''} · borough: ${esc(d.borough_name)} (${esc(d.borough_code)})</p>
-    ${d.demonstration ? '<p class="banner">Some values for this area are demonstration data.</p>' : ''}
+    ${d.demo ? '<p class="banner">Some values for this area are demonstration data.</p>' : ''}
     <table><tbody>
-      <tr><th scope="row">Risk index (0–10)</th><td class="num" data-field="index">${fmt(d.index)}</td><td>rank <span data-field="rank">${d.rank ?? '–'}</span> of ${scores.codes.length}, decile <span data-field="decile">${d.decile ?? '–'}</span></td></tr>
+      <tr><th scope="row">Risk index (0–10)</th><td class="num" data-field="index">${fmt(d.index)}</td><td>rank <span data-field="rank">${d.rank ?? '–'}</span> of ${scores.code.length}, decile <span data-field="decile">${d.decile ?? '–'}</span></td></tr>
       ${reweighted}${selRow}
     </tbody></table>
     <h3>Components</h3>
@@ -597,7 +596,7 @@ function keepVisible(code, zoom) {
     map.once('moveend', () => map.setPadding(padding));
   } else if (zoom) {
     const a = codeIndex.get(code);
-    const bo = a !== undefined ? boroughByCode.get(boroughCodeOf(scores.boroughs[a])) : null;
+    const bo = a !== undefined ? boroughByCode.get(scores.borough_code[a]) : null;
     if (bo?.bbox) map.fitBounds([[bo.bbox[0], bo.bbox[1]], [bo.bbox[2], bo.bbox[3]]], { padding: { right: right + 20, bottom: bottom + 20, left: 20, top: 20 }, duration: 500 });
   } else {
     map.easeTo({ padding, center: b ? [(b[0][0] + b[1][0]) / 2, (b[0][1] + b[1][1]) / 2] : map.getCenter(), duration: 400 });
@@ -625,18 +624,19 @@ function renderTable() {
   const valueLabel = S.values ? layerLabel(S.layer) : 'Risk index';
   if (S.wards && S.values) {
     const base = londonValues(S.layer) ?? londonValues('index');
-    const wr = M.wardRollup(scores, base);
-    cols = [['code', 'Ward'], ['borough', 'Borough'], ['areas', 'Areas', true], ['population', 'Population', true], ['value', valueLabel + ' (pop.-weighted)', true]];
-    rows = wr.wards.filter((w) => (!tb || boroughCodeOf(w.borough) === tb) && (!q || String(w.code).toLowerCase().includes(q)))
-      .map((w) => ({ code: w.code, borough: boroughNameOf(w.borough), areas: w.areas, population: w.population, value: w.value }));
+    const how = fieldOf(londonValues(S.layer) ? S.layer : 'index')?.rollup;
+    const wr = M.wardRollup(scores, base, how);
+    cols = [['code', 'Ward'], ['borough', 'Borough'], ['areas', 'Areas', true], ['population', 'Population', true], ['value', valueLabel + (how === 'sum' ? ' (total)' : ' (pop.-weighted)'), true]];
+    rows = wr.wards.filter((w) => (!tb || w.borough === tb) && (!q || `${w.name} ${w.code}`.toLowerCase().includes(q)))
+      .map((w) => ({ code: w.name, borough: boroughNameOf(w.borough), areas: w.areas, population: w.population, value: w.value }));
   } else {
     const rd = M.rankAndDecile(values);
     cols = [['name', 'Area'], ['code', 'Code'], ['borough', 'Borough'], ['ward', 'Ward'], ['value', valueLabel, true], ['rank', 'Rank', true], ['decile', 'Decile', true]];
     rows = [];
-    scores.codes.forEach((c, a) => {
-      if (tb && boroughCodeOf(scores.boroughs[a]) !== tb) return;
-      if (q && !c.toLowerCase().includes(q) && !String(scores.names[a]).toLowerCase().includes(q)) return;
-      rows.push({ code: c, name: scores.names[a], borough: boroughNameOf(scores.boroughs[a]), ward: scores.wards?.[a] ?? '', value: values[a], rank: rd.rank[a], decile: rd.decile[a] });
+    scores.code.forEach((c, a) => {
+      if (tb && scores.borough_code[a] !== tb) return;
+      if (q && !c.toLowerCase().includes(q) && !String(scores.name[a]).toLowerCase().includes(q)) return;
+      rows.push({ code: c, name: scores.name[a], borough: scores.borough_name[a], ward: scores.ward_name?.[a] ?? '', value: values[a], rank: rd.rank[a], decile: rd.decile[a] });
     });
   }
   if (!cols.some(([k]) => k === tableSort.key)) tableSort = { key: 'value', dir: -1 };
@@ -741,7 +741,7 @@ function setupHover() {
     }
     const a = codeIndex.get(code);
     const v = S.values && a !== undefined ? S.values[a] : Number(f.properties[S.layer]);
-    tip.innerHTML = `<strong>${esc(f.properties.name)}</strong><br>${esc(f.properties.borough ?? '')}<br>${esc(layerLabel(S.layer))}: ${Number.isFinite(v) ? esc(legendFormat(v)) : 'no data'}`;
+    tip.innerHTML = `<strong>${esc(f.properties.name)}</strong><br>${esc(f.properties.borough_name ?? '')}<br>${esc(layerLabel(S.layer))}: ${Number.isFinite(v) ? esc(legendFormat(v)) : 'no data'}`;
     tip.style.left = Math.min(e.point.x + 14, map.getCanvas().clientWidth - 200) + 'px';
     tip.style.top = e.point.y + 14 + 'px';
     tip.hidden = false;
@@ -774,7 +774,7 @@ async function main() {
   $('title').textContent = meta.title || 'Digital exclusion risk map';
   $('demo-banner').hidden = !meta.demonstration;
   $('attribution').innerHTML = (meta.attribution ?? []).map((a) => `<li>${esc(a)}</li>`).join('');
-  for (const b of meta.boroughs ?? []) { boroughByCode.set(b.code, b); boroughByName.set(b.name, b); }
+  for (const b of meta.boroughs ?? []) boroughByCode.set(b.code, b);
   for (const c of meth.components) { componentLabel.set(c.id, c.label); for (const i of c.indicators) indicatorLabel.set(i.id, i.label); }
   S.defaults = M.defaultWeights(meth);
   S.weights = structuredClone(S.defaults);
@@ -791,7 +791,7 @@ async function main() {
   // the map starts with its final colour expression and never re-lays out.
   scores = await scoresP;
   dx.timings.dataMs = performance.now() - t0;
-  scores.codes.forEach((c, a) => codeIndex.set(c, a));
+  scores.code.forEach((c, a) => codeIndex.set(c, a));
   const firstFill = M.classColour(M.propertyColour('index', M.decileBreaks(Float64Array.from(scores.index, num))));
 
   // A shared view wins; otherwise fit the data's bounds to the screen.

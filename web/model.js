@@ -113,7 +113,7 @@ export function sameWeights(a, b) {
 
 /** Re-weighted index for every area from the columnar /api/scores body. NaN = missing. */
 export function reweight(methodology, scores, weights) {
-  const n = scores.codes.length;
+  const n = scores.code.length;
   const num = new Float64Array(n);
   const den = new Float64Array(n);
   for (const c of methodology.components) {
@@ -123,7 +123,7 @@ export function reweight(methodology, scores, weights) {
     const cd = new Float64Array(n);
     for (const ind of c.indicators) {
       const wi = weights.indicators[ind.id] ?? 0;
-      const col = scores.indicators[ind.id];
+      const col = scores['i_' + ind.id];
       if (wi <= 0 || !col) continue;
       for (let a = 0; a < n; a++) {
         const v = col[a];
@@ -147,33 +147,39 @@ export function reweight(methodology, scores, weights) {
 
 
 /**
- * Population-weighted mean of `values` per ward. Returns {wards: [{code, value,
- * population, areas}], perArea: Float64Array} (perArea = the ward's value).
+ * Ward values from per-area `values`: summed when `rollup` is 'sum' (head-counts,
+ * as /api/meta `fields` says), otherwise the population-weighted mean. Wards are
+ * keyed by code. Returns {wards: [{code, name, borough, value, population, areas}],
+ * perArea: Float64Array} (perArea = the ward's value).
  */
-export function wardRollup(scores, values) {
+export function wardRollup(scores, values, rollup = 'population_weighted_mean') {
   const acc = new Map();
-  const n = scores.codes.length;
+  const n = scores.code.length;
+  const sum = rollup === 'sum';
   for (let a = 0; a < n; a++) {
-    const w = scores.wards?.[a];
+    const w = scores.ward_code?.[a];
     if (w === null || w === undefined || w === '') continue;
-    // Ward names can repeat across boroughs: key by both.
-    const key = `${scores.boroughs?.[a] ?? ''}\u0000${w}`;
-    let e = acc.get(key);
-    if (!e) acc.set(key, (e = { key, code: w, num: 0, pop: 0, areas: 0, borough: scores.boroughs?.[a] }));
+    let e = acc.get(w);
+    if (!e) acc.set(w, (e = { code: w, name: scores.ward_name?.[a] ?? w, num: 0, pop: 0, areas: 0, present: 0, borough: scores.borough_code?.[a] }));
     e.areas++;
     const v = values[a];
     const p = scores.population?.[a] ?? 1;
-    if (Number.isFinite(v) && Number.isFinite(p) && p > 0) {
+    if (Number.isFinite(p) && p > 0) e.pop += p;
+    if (!Number.isFinite(v)) continue;
+    if (sum) {
+      e.num += v;
+      e.present++;
+    } else if (Number.isFinite(p) && p > 0) {
       e.num += v * p;
-      e.pop += p;
+      e.present += p;
     }
   }
   const wards = [...acc.values()]
-    .map((e) => ({ key: e.key, code: e.code, borough: e.borough, areas: e.areas, population: e.pop, value: e.pop > 0 ? e.num / e.pop : NaN }))
-    .sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
-  const byKey = new Map(wards.map((w) => [w.key, w.value]));
+    .map((e) => ({ code: e.code, name: e.name, borough: e.borough, areas: e.areas, population: e.pop, value: e.present > 0 ? (sum ? e.num : e.num / e.present) : NaN }))
+    .sort((x, y) => (x.code < y.code ? -1 : x.code > y.code ? 1 : 0));
+  const byCode = new Map(wards.map((w) => [w.code, w.value]));
   const perArea = new Float64Array(n);
-  for (let a = 0; a < n; a++) perArea[a] = byKey.get(`${scores.boroughs?.[a] ?? ''}\u0000${scores.wards?.[a]}`) ?? NaN;
+  for (let a = 0; a < n; a++) perArea[a] = byCode.get(scores.ward_code?.[a]) ?? NaN;
   return { wards, perArea };
 }
 

@@ -15,7 +15,8 @@ use crate::atomic::write_atomic;
 use crate::file_checks::open_input;
 
 const MAGIC: &[u8; 8] = b"DXMAPDS\0";
-const VERSION: u32 = 1;
+/// 2: `Source::measure` and `Layer::vintage`.
+const VERSION: u32 = 2;
 const HEADER: usize = 8 + 4 + 8 + 4;
 
 /// Largest payload read from an artifact: 1 GiB, the cap on each input

@@ -96,6 +96,43 @@ pub struct Source {
     pub method: String,
     /// True when the values are not real (demonstration data): every output says so.
     pub demonstration: bool,
+    /// What the values measure (from the project file's `count =`, `rate =`,
+    /// `value =` or `category =`); it decides how the column rolls up.
+    pub measure: Measure,
+}
+
+/// What a column's values measure, recorded at ingest. Ward and borough
+/// roll-ups sum counts and take population-weighted means of the rest, so a
+/// column's roll-up follows from what it is, never from its name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Measure {
+    /// Not recorded (a column built in code): treated as a plain value.
+    #[default]
+    Unknown,
+    /// A head-count (`count =`): summed.
+    Count,
+    /// A rate or share (`rate =`): population-weighted.
+    Rate {
+        /// The denominator as the project file names it, e.g. `households_all`.
+        denominator: String,
+    },
+    /// A ready-made value (`value =`): population-weighted.
+    Value,
+    /// A label (`category =`).
+    Category,
+}
+
+impl Measure {
+    /// The measure's name in metadata.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Measure::Unknown => "unknown",
+            Measure::Count => "count",
+            Measure::Rate { .. } => "rate",
+            Measure::Value => "value",
+            Measure::Category => "category",
+        }
+    }
 }
 
 /// The values of one column, one entry per area in [`Dataset::areas`] order.
@@ -159,6 +196,8 @@ pub struct LayerFeature {
 pub struct Layer {
     /// Layer name as used in tiles.
     pub name: String,
+    /// Boundary vintage, e.g. "wards, May 2024"; empty when not known.
+    pub vintage: String,
     /// Its features, sorted by code.
     pub features: Vec<LayerFeature>,
 }

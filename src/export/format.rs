@@ -1,6 +1,7 @@
 //! Stable number formatting for text exports.
 //!
-//! A number is rounded to a fixed number of decimal places and then written
+//! A number is rounded to a fixed number of decimal places (a field's, from
+//! [`crate::schema`], by its one [`round`]) and then written
 //! in the shortest form that reads back to the rounded value (Rust's `f64`
 //! `Display`, which never uses exponents), so the same value always gives the
 //! same bytes: `0.30000000000000004` at 6 places is `0.3`, `3.0` is `3`, and
@@ -8,13 +9,7 @@
 
 use std::fmt::Write;
 
-/// Decimal places of coordinates (about 0.1 m), as RFC 7946 suggests.
-pub const COORD_DECIMALS: u8 = 6;
-/// Decimal places of scores (0–10), probabilities and shares of key groups.
-pub const SCORE_DECIMALS: u8 = 6;
-/// Decimal places of raw source values: enough that re-ingesting an export
-/// gives the same scores.
-pub const RAW_DECIMALS: u8 = 9;
+pub use crate::schema::{COORD_DECIMALS, round};
 
 /// Appends `x` rounded to `decimals` places; non-finite values become `null`
 /// (never produced by the pipeline, which stores missing values as `None`).
@@ -26,19 +21,6 @@ pub fn push_num(out: &mut String, x: f64, decimals: u8) {
     let r = round(x, decimals);
     // Writing to a String cannot fail.
     let _ = write!(out, "{r}");
-}
-
-/// `x` rounded to `decimals` places (half away from zero), with `-0` as `0`.
-pub fn round(x: f64, decimals: u8) -> f64 {
-    let p = 10f64.powi(i32::from(decimals));
-    let scaled = x * p;
-    // Beyond 2^52 every double is already an integer at this scale.
-    let r = if scaled.abs() < 4.503_599_627_370_496e15 {
-        scaled.round() / p
-    } else {
-        x
-    };
-    if r == 0.0 { 0.0 } else { r }
 }
 
 /// `x` formatted as by [`push_num`].

@@ -1,7 +1,8 @@
 //! Exports: a [`ScoredDataset`](crate::score::ScoredDataset) in, files out.
 //!
 //! [`table`] flattens a scored dataset into one attribute row per area (or per
-//! ward or borough roll-up, see [`Level`]); [`geojson`] and [`csv`] stream that
+//! ward or borough roll-up, see [`Level`] and [`rollup`]), one column per
+//! field of its [`Schema`](crate::schema::Schema); [`geojson`] and [`csv`] stream that
 //! table out with stable column order and number formatting, so the same
 //! inputs give byte-identical files. [`mbtiles`] and [`pmtiles`] pre-cut every
 //! vector tile from zoom 0 to a maximum zoom in parallel and store them
@@ -16,13 +17,14 @@ pub mod geojson;
 pub mod mbtiles;
 pub mod pmtiles;
 pub mod rollup;
+pub mod table;
 pub mod tiling;
 
 use std::fmt;
 use std::str::FromStr;
 
 pub use error::ExportError;
-pub use rollup::{Cells, Table, TableColumn, table};
+pub use table::{Cells, Table, TableColumn, table};
 
 /// The geography of exported rows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]

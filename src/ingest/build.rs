@@ -25,7 +25,7 @@ use super::points;
 use super::project::{ColumnKind, DatasetSpec, GeographyKind, Policy, Project};
 use super::tables::Table;
 use super::validate::{self, Cell, Extract, Rows};
-use crate::dataset::{Area, Column, ColumnId, Dataset, LsoaCode, Source, Values};
+use crate::dataset::{Area, Column, ColumnId, Dataset, LsoaCode, Measure, Source, Values};
 
 /// How to build.
 #[derive(Clone, Debug, Default)]
@@ -212,13 +212,15 @@ pub fn build(project: &Project, opts: &BuildOptions) -> Result<BuildOutput, Inge
                 Some((a.borough_code.clone(), a.borough_name.clone()))
             }));
         }
-        if spec.wards.is_some() {
-            out_layers.push(layers::dissolve("wards", &areas, |a| {
+        if let Some(w) = &spec.wards {
+            let mut wards = layers::dissolve("wards", &areas, |a| {
                 Some((
                     a.ward_code.clone()?,
                     a.ward_name.clone().unwrap_or_default(),
                 ))
-            }));
+            });
+            wards.vintage = w.vintage();
+            out_layers.push(wards);
         }
     }
     lap(&mut report, "layers".into());
@@ -636,6 +638,7 @@ fn join(
                 vintage: c.vintage.clone().unwrap_or_else(|| d.vintage.clone()),
                 method,
                 demonstration: d.demonstration,
+                measure: measure(kind),
             },
         });
     }
@@ -657,6 +660,18 @@ fn join(
         coverage,
         warnings,
     })
+}
+
+/// What a column measures, for roll-ups (see [`Measure`]).
+fn measure(kind: &ColumnKind) -> Measure {
+    match kind {
+        ColumnKind::Count(_) => Measure::Count,
+        ColumnKind::Rate(_, d) => Measure::Rate {
+            denominator: d.join(" + "),
+        },
+        ColumnKind::Value(_) => Measure::Value,
+        ColumnKind::Category(_) => Measure::Category,
+    }
 }
 
 fn describe(kind: &ColumnKind, weight: Option<&str>) -> String {

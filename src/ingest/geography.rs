@@ -15,6 +15,23 @@ use super::project::{AreaLookupSpec, LookupSpec};
 use super::tables::Table;
 use super::validate::read_pairs;
 
+// The units' boundary vintage, for outputs that show wards.
+impl AreaLookupSpec {
+    /// The stated vintage, else the year in an ONS `WDyyCD`-style column name.
+    pub fn vintage(&self) -> String {
+        if let Some(v) = &self.vintage {
+            return v.trim().to_string();
+        }
+        let c = self.unit_code.to_ascii_uppercase();
+        match c.as_bytes() {
+            [b'W', b'D', a, b, b'C', b'D'] if a.is_ascii_digit() && b.is_ascii_digit() => {
+                format!("wards 20{}{}", *a as char, *b as char)
+            }
+            _ => String::new(),
+        }
+    }
+}
+
 /// A share of one table row that goes to one area.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Contrib {

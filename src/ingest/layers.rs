@@ -44,6 +44,7 @@ where
         .collect();
     Layer {
         name: name.to_string(),
+        vintage: String::new(),
         features,
     }
 }

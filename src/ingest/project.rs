@@ -97,6 +97,9 @@ pub struct AreaLookupSpec {
     pub unit_code: String,
     /// Column holding the unit's name.
     pub unit_name: String,
+    /// The units' boundary vintage, e.g. "wards, May 2024"; when absent, read
+    /// from an ONS code column name such as `WD17CD` ("wards 2017").
+    pub vintage: Option<String>,
 }
 
 /// The boundary file.

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
-use super::served::{Served, r4};
+use super::served::{Served, score_num};
 use crate::dataset::{LsoaCode, label_point};
 use crate::score::{Scope, ScoreColumn, ScoreOptions, score};
 
@@ -351,7 +351,7 @@ pub async fn rescore(State(state): State<AppState>, body: Body) -> Result<Respon
     .await
     .map_err(|e| ApiError::Internal(format!("score task: {e}")))?
     .map_err(|e| ApiError::BadRequest(format!("scoring: {e}")))?;
-    let at = |v: &ScoreColumn, i: usize| v.get(i).map(r4);
+    let at = |v: &ScoreColumn, i: usize| v.get(i).map(score_num);
     let areas: Vec<Value> = positions
         .iter()
         .map(|&i| {

@@ -1,81 +1,44 @@
 //! Tile layers from a scored dataset: which attributes each feature carries.
 //!
 //! In: a [`ScoredDataset`]. Out: [`LayerData`] for the `lsoa` layer (one
-//! feature per area, feature id = position in `Dataset::areas`, scores as
-//! properties) and the `boroughs` and `wards` outline layers taken from
+//! feature per area, feature id = position in `Dataset::areas`, the tile
+//! fields of its [`Schema`] as properties, each from the zoom the schema
+//! gives) and the `boroughs` and `wards` outline layers taken from
 //! `Dataset::layers`. Missing values are omitted rather than written as
-//! sentinels, and floats are rounded to a few decimals so tiles stay small and
-//! byte-identical between runs.
+//! sentinels; values are rounded by the schema, so tiles stay small,
+//! byte-identical between runs and equal to the exports and the API.
 
 use super::{FeatureData, LayerData, PropValue};
-use crate::dataset::{Dataset, Values};
+use crate::schema::{Cell, Schema};
 use crate::score::ScoredDataset;
 
-/// Lowest zoom of the `lsoa` layer: below it LSOAs are smaller than a pixel.
-pub const LSOA_MINZOOM: u8 = 8;
+pub use crate::schema::{DETAIL_MINZOOM, LSOA_MINZOOM, area_is_demonstration};
+
 /// Lowest zoom of the `wards` layer.
 pub const WARDS_MINZOOM: u8 = 10;
 /// Highest zoom of every layer (clients over-zoom beyond it).
 pub const MAXZOOM: u8 = 14;
-/// First zoom at which `lsoa` features carry their detail properties
-/// (indicator scores `i_*`, key groups `k_*`, ward, rank interval). Below it
-/// a tile holds thousands of areas and those ~30 properties would make it
-/// several times the size; the web map takes them from `/api/scores` there.
-pub const DETAIL_MINZOOM: u8 = 11;
 
-/// Whether an `lsoa` property is a detail one (see [`DETAIL_MINZOOM`]).
-pub fn is_detail_property(name: &str) -> bool {
-    name.starts_with("i_")
-        || name.starts_with("k_")
-        || matches!(name, "ward" | "ward_code" | "rank_p05" | "rank_p95")
-}
-
-/// Decimals kept for 0–10 scores (index, components, indicators).
-const SCORE_DECIMALS: i32 = 3;
-/// Decimals kept for shares and probabilities (0–1).
-const SHARE_DECIMALS: i32 = 4;
-
-/// Rounds to `decimals` places; deterministic for a given input.
-fn round(v: f64, decimals: i32) -> f64 {
-    let f = 10f64.powi(decimals);
-    let r = (v * f).round() / f;
-    // Normalise -0.0 so identical values encode identically.
-    if r == 0.0 { 0.0 } else { r }
-}
-
-fn num(v: Option<f64>, decimals: i32) -> Option<PropValue> {
-    v.filter(|x| x.is_finite())
-        .map(|x| PropValue::Num(round(x, decimals)))
-}
-
-fn int(v: Option<f64>) -> Option<PropValue> {
-    v.filter(|x| x.is_finite())
-        .map(|x| PropValue::Int(x.round() as i64))
-}
-
-/// True when area `i` has a present value in any demonstration column.
-pub fn area_is_demonstration(dataset: &Dataset, i: usize) -> bool {
-    dataset.columns.iter().any(|c| {
-        c.source.demonstration
-            && match &c.values {
-                Values::Numeric(v) => v.get(i).is_some_and(|x| x.is_some()),
-                Values::Category(v) => v.get(i).is_some_and(|x| x.is_some()),
-            }
-    })
-}
+/// The outline layers, in the order [`layers_from_scored`] emits them after `lsoa`.
+pub const OUTLINE_LAYERS: [(&str, u8, &str); 2] = [
+    ("boroughs", 0, "Local authority (borough) outlines"),
+    ("wards", WARDS_MINZOOM, "Electoral ward outlines"),
+];
 
 /// The `lsoa`, `boroughs` and (where present) `wards` layers of a scored dataset.
 pub fn layers_from_scored(scored: &ScoredDataset) -> Vec<LayerData> {
     let mut out = vec![lsoa_layer(scored)];
     let ds = &scored.dataset;
-    for (name, minzoom, description) in [
-        ("boroughs", 0, "Local authority (borough) outlines"),
-        ("wards", WARDS_MINZOOM, "Electoral ward outlines"),
-    ] {
+    for (name, minzoom, description) in OUTLINE_LAYERS {
         if let Some(layer) = ds.layer(name) {
+            let description = if layer.vintage.is_empty() {
+                description.to_string()
+            } else {
+                format!("{description} ({})", layer.vintage)
+            };
             out.push(LayerData {
                 name: name.to_string(),
-                description: description.to_string(),
+                description,
                 minzoom,
                 maxzoom: MAXZOOM,
                 property_minzoom: Default::default(),
@@ -98,92 +61,37 @@ pub fn layers_from_scored(scored: &ScoredDataset) -> Vec<LayerData> {
     out
 }
 
+/// A schema cell as a tile property: whole numbers as integers.
+fn prop(c: Cell<'_>, decimals: u8) -> PropValue {
+    match c {
+        Cell::Text(t) => PropValue::Str(t.to_string()),
+        Cell::Bool(b) => PropValue::Bool(b),
+        Cell::Num(x) if decimals == 0 => PropValue::Int(x as i64),
+        Cell::Num(x) => PropValue::Num(x),
+    }
+}
+
 fn lsoa_layer(scored: &ScoredDataset) -> LayerData {
     let ds = &scored.dataset;
-    let s = &scored.scores;
-    let at = |v: &[Option<f64>], i: usize| v.get(i).copied().flatten();
+    let schema = Schema::of(scored);
+    let fields: Vec<_> = schema.tile_fields().collect();
     let features: Vec<FeatureData> = ds
         .areas
         .iter()
         .enumerate()
-        .map(|(i, a)| {
-            let mut p: Vec<(String, PropValue)> = Vec::with_capacity(32);
-            p.push(("code".into(), PropValue::Str(a.code.as_str().to_string())));
-            p.push(("name".into(), PropValue::Str(a.name.clone())));
-            if !a.borough_name.is_empty() {
-                p.push(("borough".into(), PropValue::Str(a.borough_name.clone())));
-            }
-            if !a.borough_code.is_empty() {
-                p.push((
-                    "borough_code".into(),
-                    PropValue::Str(a.borough_code.clone()),
-                ));
-            }
-            if let Some(w) = &a.ward_name {
-                p.push(("ward".into(), PropValue::Str(w.clone())));
-            }
-            if let Some(w) = &a.ward_code {
-                p.push(("ward_code".into(), PropValue::Str(w.clone())));
-            }
-            let mut push = |k: String, v: Option<PropValue>| {
-                if let Some(v) = v {
-                    p.push((k, v));
-                }
-            };
-            push("index".into(), num(s.index.get(i), SCORE_DECIMALS));
-            push(
-                "rank".into(),
-                s.rank
-                    .get(i)
-                    .copied()
-                    .flatten()
-                    .map(|r| PropValue::Int(r as i64)),
-            );
-            push(
-                "decile".into(),
-                s.decile
-                    .get(i)
-                    .copied()
-                    .flatten()
-                    .map(|d| PropValue::Int(d as i64)),
-            );
-            for c in &s.components {
-                push(format!("c_{}", c.id.0), num(c.score.get(i), SCORE_DECIMALS));
-            }
-            for ind in &s.indicators {
-                push(
-                    format!("i_{}", ind.id.0),
-                    num(ind.score.get(i), SCORE_DECIMALS),
-                );
-            }
-            if let Some(sens) = &s.sensitivity {
-                push(
-                    "p_top".into(),
-                    num(at(&sens.p_top_decile, i), SHARE_DECIMALS),
-                );
-                push("rank_p05".into(), int(at(&sens.rank_p05, i)));
-                push("rank_p95".into(), int(at(&sens.rank_p95, i)));
-            }
-            for k in &s.personas {
-                push(
-                    format!("k_{}_share", k.id.0),
-                    num(at(&k.share, i), SHARE_DECIMALS),
-                );
-                push(format!("k_{}_count", k.id.0), int(at(&k.count, i)));
-            }
-            p.push(("demo".into(), PropValue::Bool(area_is_demonstration(ds, i))));
-            FeatureData {
-                id: i as u64,
-                geometry: a.geometry.clone(),
-                properties: p,
-            }
+        .map(|(i, a)| FeatureData {
+            id: i as u64,
+            geometry: a.geometry.clone(),
+            properties: fields
+                .iter()
+                .filter_map(|f| Some((f.name.clone(), prop(f.value(scored, i)?, f.decimals))))
+                .collect(),
         })
         .collect();
-    let property_minzoom = features
+    let property_minzoom = fields
         .iter()
-        .flat_map(|f| f.properties.iter().map(|(k, _)| k))
-        .filter(|k| is_detail_property(k))
-        .map(|k| (k.clone(), DETAIL_MINZOOM))
+        .filter_map(|f| Some((f.name.clone(), f.tile_minzoom?)))
+        .filter(|(_, z)| *z > LSOA_MINZOOM)
         .collect();
     LayerData {
         name: "lsoa".into(),
@@ -202,7 +110,9 @@ fn lsoa_layer(scored: &ScoredDataset) -> LayerData {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataset::{Area, Column, ColumnId, Layer, LayerFeature, LsoaCode, Source};
+    use crate::dataset::{
+        Area, Column, ColumnId, Dataset, Layer, LayerFeature, LsoaCode, Source, Values,
+    };
     use crate::score::{
         ComponentId, ComponentScore, IndicatorId, IndicatorScore, Methodology, PersonaId,
         PersonaScore, Scores, Sensitivity,
@@ -247,6 +157,7 @@ mod tests {
             }],
             layers: vec![Layer {
                 name: "boroughs".into(),
+                vintage: String::new(),
                 features: vec![LayerFeature {
                     code: "E09000001".into(),
                     name: "City".into(),
@@ -310,13 +221,19 @@ mod tests {
         let f0 = &lsoa.features[0];
         assert_eq!(f0.id, 0);
         assert_eq!(prop(f0, "code"), Some(&PropValue::Str("A1".into())));
-        assert_eq!(prop(f0, "borough"), Some(&PropValue::Str("City".into())));
-        assert_eq!(prop(f0, "ward"), Some(&PropValue::Str("Ward One".into())));
-        assert_eq!(prop(f0, "index"), Some(&PropValue::Num(7.778)));
+        assert_eq!(
+            prop(f0, "borough_name"),
+            Some(&PropValue::Str("City".into()))
+        );
+        assert_eq!(
+            prop(f0, "ward_name"),
+            Some(&PropValue::Str("Ward One".into()))
+        );
+        assert_eq!(prop(f0, "index"), Some(&PropValue::Num(7.7778)));
         assert_eq!(prop(f0, "rank"), Some(&PropValue::Int(1)));
         assert_eq!(prop(f0, "decile"), Some(&PropValue::Int(10)));
         assert_eq!(prop(f0, "c_demog"), Some(&PropValue::Num(2.0)));
-        assert_eq!(prop(f0, "i_age"), Some(&PropValue::Num(1.235)));
+        assert_eq!(prop(f0, "i_age"), Some(&PropValue::Num(1.2346)));
         assert_eq!(prop(f0, "p_top"), Some(&PropValue::Num(0.9123)));
         assert_eq!(prop(f0, "rank_p95"), Some(&PropValue::Int(2)));
         assert_eq!(prop(f0, "k_older_share"), Some(&PropValue::Num(0.1235)));
@@ -331,7 +248,8 @@ mod tests {
             "decile",
             "i_age",
             "p_top",
-            "ward",
+            "ward_name",
+            "ward_code",
             "k_older_count",
         ] {
             assert_eq!(prop(f1, k), None, "{k} is missing for A2");
@@ -352,13 +270,22 @@ mod tests {
             "i_age",
             "k_older_share",
             "k_older_count",
-            "ward",
+            "ward_name",
+            "ward_code",
             "rank_p05",
         ] {
             assert_eq!(z.get(k), Some(&DETAIL_MINZOOM), "{k}");
         }
         for k in [
-            "code", "name", "index", "decile", "c_demog", "p_top", "demo",
+            "code",
+            "name",
+            "borough_name",
+            "index",
+            "rank",
+            "decile",
+            "c_demog",
+            "p_top",
+            "demo",
         ] {
             assert_eq!(z.get(k), None, "{k} is at every zoom");
         }

@@ -114,7 +114,7 @@ test('moving a weight slider recolours a known area within a frame', async () =>
     const meth = await (await fetch('/api/methodology')).json();
     const after = M.reweight(meth, scores, w);
     const ab = M.decileBreaks(after);
-    const idx = new Map(scores.codes.map((c, a) => [c, a]));
+    const idx = new Map(scores.code.map((c, a) => [c, a]));
     let best = null;
     for (const p of pts) {
       const a = idx.get(p.code);
@@ -160,11 +160,11 @@ test('indicator and key-group layers are coloured at overview zoom, where tiles 
   assert.ok(await page.evaluate(() => window.dxmap.map.getZoom()) < 11, 'the map opens at an overview zoom');
   const pts = await areaPoint(page);
   const [meth, scores, kg] = await Promise.all([api('/api/methodology'), api('/api/scores'), api('/api/key-groups')]);
-  assert.deepEqual(kg.codes, scores.codes, 'key groups are aligned with /api/scores');
-  const idx = new Map(scores.codes.map((c, a) => [c, a]));
+  assert.deepEqual(kg.code, scores.code, 'key groups are aligned with /api/scores');
+  const idx = new Map(scores.code.map((c, a) => [c, a]));
   const ind = meth.components[0].indicators[0].id;
   const grp = Object.keys(kg.groups)[0];
-  for (const [layer, column] of [['i_' + ind, scores.indicators[ind]], [`k_${grp}_share`, kg.groups[grp].share]]) {
+  for (const [layer, column] of [['i_' + ind, scores['i_' + ind]], [`k_${grp}_share`, kg.groups[grp].share]]) {
     await page.locator('#layer').selectOption(layer);
     await page.evaluate(() => new Promise((r) => { window.dxmap.map.once('idle', r); window.dxmap.map.triggerRepaint(); }));
     const breaks = await page.evaluate(() => window.dxmap.state.breaks);
@@ -227,6 +227,24 @@ test('borough selection, table view, sorting and filters', async () => {
   await page.locator('#ward-view').check();
   const wardRows = await rows.count();
   assert.ok(wardRows > 1 && wardRows < list.count, `${wardRows} ward rows`);
+  // Ward view of a head-count: a ward holds the people of all its areas, not their mean.
+  const [scores, kg] = await Promise.all([api('/api/scores'), api('/api/key-groups')]);
+  const grp = Object.keys(kg.groups)[0];
+  const count = kg.groups[grp].count;
+  const total = new Map();
+  scores.ward_code.forEach((w, a) => { if (w && count[a] !== null) total.set(w, (total.get(w) ?? 0) + count[a]); });
+  const a0 = scores.ward_code.findIndex((w) => w && total.has(w));
+  await page.locator('#layer').selectOption(`k_${grp}_count`);
+  await page.waitForFunction(([a, want]) => Math.abs(window.dxmap.state.values?.[a] - want) < 1e-6, [a0, total.get(scores.ward_code[a0])]);
+  const shown = await page.evaluate(() => Array.from(window.dxmap.state.values));
+  let checked = 0;
+  scores.ward_code.forEach((w, a) => {
+    if (!w || !total.has(w)) return;
+    assert.ok(Math.abs(shown[a] - total.get(w)) < 1e-6, `area ${scores.code[a]} in ward ${w}: ${shown[a]} vs ${total.get(w)}`);
+    checked++;
+  });
+  assert.ok(checked > 100, `${checked} areas checked`);
+  assert.match(await page.locator('#legend').textContent(), /ward totals/);
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -234,7 +252,7 @@ test('borough selection, table view, sorting and filters', async () => {
 test('search, layer switch and phone width', async () => {
   const { page, errors } = await openMap(browser.context, '', { width: 390, height: 844 });
   const scores = await api('/api/scores');
-  const code = scores.codes[100];
+  const code = scores.code[100];
   await page.locator('#search').fill(code);
   await page.locator('#search').press('Enter');
   await page.waitForFunction((c) => document.getElementById('panel').dataset.code === c, code);

@@ -18,10 +18,10 @@ function rng(seed) { let s = seed >>> 0; return () => ((s = (Math.imul(s, 166452
 
 function fixture(n) {
   const r = rng(7);
-  const scores = { codes: [], indicators: { x: [], y: [], z: [], u: [], v: [] } };
+  const scores = { code: [], i_x: [], i_y: [], i_z: [], i_u: [], i_v: [] };
   for (let a = 0; a < n; a++) {
-    scores.codes.push('E' + a);
-    for (const k of Object.keys(scores.indicators)) scores.indicators[k].push(r() < 0.15 ? null : Math.round(r() * 1000) / 100);
+    scores.code.push('E' + a);
+    for (const k of ['i_x', 'i_y', 'i_z', 'i_u', 'i_v']) scores[k].push(r() < 0.15 ? null : Math.round(r() * 1000) / 100);
   }
   return scores;
 }
@@ -35,7 +35,7 @@ function evalExpr(expr, props, state) {
 test('re-weighting is the weighted mean of component weighted means, skipping missing values', () => {
   // Hand-worked: a = (1*x + 3*y)/4 over present indicators, b = z, c = u (v has weight 0);
   // index = (2a + 1b + 0.5c) / (weights of components with any value).
-  const scores = { codes: ['p', 'q', 'r'], indicators: { x: [2, null, null], y: [6, 4, null], z: [1, null, null], u: [8, 2, null], v: [9, 9, 9] } };
+  const scores = { code: ['p', 'q', 'r'], i_x: [2, null, null], i_y: [6, 4, null], i_z: [1, null, null], i_u: [8, 2, null], i_v: [9, 9, 9] };
   const out = M.reweight(meth, scores, M.defaultWeights(meth));
   assert.ok(Math.abs(out[0] - (2 * 5 + 1 * 1 + 0.5 * 8) / 3.5) < 1e-12, `p: ${out[0]}`);
   assert.ok(Math.abs(out[1] - (2 * 4 + 0.5 * 2) / 2.5) < 1e-12, `q: ${out[1]}`);
@@ -74,13 +74,25 @@ test('decile breaks split into equal tenths and survive ties', () => {
 });
 
 test('ward roll-up is population weighted and keeps same-named wards apart', () => {
-  const scores = { codes: ['a', 'b', 'c', 'd'], boroughs: ['X', 'X', 'Y', 'Y'], wards: ['W', 'W', 'W', null], population: [100, 300, 50, 10] };
+  const scores = { code: ['a', 'b', 'c', 'd'], borough_code: ['X', 'X', 'Y', 'Y'], ward_code: ['W1', 'W1', 'W2', null], ward_name: ['W', 'W', 'W', null], population: [100, 300, 50, 10] };
   const r = M.wardRollup(scores, [1, 5, 9, 2]);
   assert.equal(r.wards.length, 2);
   assert.equal(r.wards[0].value, (1 * 100 + 5 * 300) / 400);
   assert.equal(r.wards[1].value, 9);
+  assert.deepEqual(r.wards.map((w) => [w.code, w.name, w.borough]), [['W1', 'W', 'X'], ['W2', 'W', 'Y']]);
   assert.deepEqual(Array.from(r.perArea).slice(0, 3), [4, 4, 9]);
   assert.ok(Number.isNaN(r.perArea[3]));
+});
+
+test('ward roll-up sums head-counts: a ward holds the people of all its areas', () => {
+  // Kenton ward (Brent) showed 171 residents aged 75+, the mean of its areas; they hold 1,122.
+  const scores = { code: ['a', 'b', 'c'], ward_code: ['K', 'K', 'K'], population: [1500, 1600, 1700] };
+  const counts = [100, 200, null];
+  const r = M.wardRollup(scores, counts, 'sum');
+  assert.equal(r.wards[0].value, 300);
+  assert.equal(r.wards[0].population, 4800);
+  assert.deepEqual(Array.from(r.perArea), [300, 300, 300]);
+  assert.ok(Number.isNaN(M.wardRollup(scores, [null, null, null], 'sum').wards[0].value), 'no counts: no total');
 });
 
 test('URL state round-trips and CSV quotes', () => {

@@ -1,0 +1,246 @@
+//! The JSON bodies of the API, built from a generation's [`Schema`].
+//!
+//! In: a [`ScoredDataset`] and its schema. Out: `serde_json` values for
+//! `/api/meta` (which publishes the schema), `/api/methodology`,
+//! `/api/scores` (one array per field, keyed by field name),
+//! `/api/key-groups`, and one area's summary or detail. Every per-area
+//! number is a schema field's value, named and rounded as in tiles and
+//! exports.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value, json};
+
+use crate::schema::{ApiLevel, Kind, Of, Schema, cell_json, round, ward_vintage};
+use crate::score::ScoredDataset;
+
+/// A score, rounded as the schema rounds scores (weights, contributions).
+pub(crate) fn score_num(x: f64) -> f64 {
+    round(x, Kind::Score.decimals())
+}
+
+/// Columns the methodology reads (indicators and personas), or all columns
+/// when it reads none.
+pub(super) fn source_columns(scored: &ScoredDataset) -> Vec<usize> {
+    let m = &scored.methodology;
+    let mut used: BTreeSet<String> = m.indicators().map(|(_, i)| i.column.clone()).collect();
+    for p in &m.personas {
+        used.extend(p.columns());
+    }
+    let cols = &scored.dataset.columns;
+    let picked: Vec<usize> = (0..cols.len())
+        .filter(|&i| used.contains(cols[i].id.as_str()))
+        .collect();
+    if picked.is_empty() {
+        (0..cols.len()).collect()
+    } else {
+        picked
+    }
+}
+
+/// `/api/meta`: the dataset, map framing, boroughs and the field schema.
+pub(super) fn meta_json(
+    scored: &ScoredDataset,
+    schema: &Schema,
+    bounds: [f64; 4],
+    center: [f64; 3],
+    boroughs: Vec<Value>,
+) -> Value {
+    let ds = &scored.dataset;
+    let wards = ward_vintage(ds);
+    json!({
+        "title": ds.title,
+        "geography": ds.geography,
+        "ward_vintage": if wards.is_empty() { Value::Null } else { json!(wards) },
+        "attribution": ds.attribution,
+        "demonstration": ds.has_demonstration_data(),
+        "bounds": bounds,
+        "center": center,
+        "methodology": scored.methodology.name,
+        "boroughs": boroughs,
+        "fields": schema.to_json(),
+    })
+}
+
+/// `/api/methodology`: the methodology with effective (normalised) weights.
+pub(super) fn methodology_json(scored: &ScoredDataset) -> Value {
+    let m = &scored.methodology;
+    let s = &scored.scores;
+    let comp_weight = |id: &str| {
+        s.components
+            .iter()
+            .find(|c| c.id.0 == id)
+            .map(|c| score_num(c.weight))
+    };
+    let ind_weight = |id: &str| {
+        s.indicators
+            .iter()
+            .find(|i| i.id.0 == id)
+            .map(|i| score_num(i.weight))
+    };
+    let components: Vec<Value> = m
+        .components
+        .iter()
+        .map(|c| {
+            let indicators: Vec<Value> = c
+                .indicators
+                .iter()
+                .map(|i| {
+                    json!({
+                        "id": i.id.0, "label": i.label,
+                        "weight": ind_weight(&i.id.0).unwrap_or(i.weight),
+                        "column": i.column, "direction": i.direction.as_str(),
+                        "transform": i.transform.as_str(),
+                    })
+                })
+                .collect();
+            json!({
+                "id": c.id.0, "label": c.label,
+                "weight": comp_weight(&c.id.0).unwrap_or(c.weight),
+                "indicators": indicators,
+            })
+        })
+        .collect();
+    let personas: Vec<Value> = m
+        .personas
+        .iter()
+        .map(|p| {
+            json!({
+                "id": p.id.0, "label": p.label, "description": p.description,
+                "columns": p.columns(), "reasoning": p.reasoning,
+            })
+        })
+        .collect();
+    json!({
+        "name": m.name,
+        "description": m.description,
+        "scope": m.scope.as_str(),
+        "missing": m.missing.as_str(),
+        "components": components,
+        "personas": personas,
+    })
+}
+
+/// `/api/scores`: one array per field at the scores level, aligned by area,
+/// plus the effective weights the page re-weights with.
+pub(super) fn scores_json(scored: &ScoredDataset, schema: &Schema) -> Value {
+    let s = &scored.scores;
+    let n = scored.dataset.len();
+    let mut out = Map::new();
+    for f in schema.api_fields(ApiLevel::Scores) {
+        let col: Vec<Value> = (0..n).map(|i| cell_json(f, f.value(scored, i))).collect();
+        out.insert(f.name.clone(), Value::Array(col));
+    }
+    out.insert(
+        "weights".into(),
+        json!({
+            "components": s.components.iter().map(|c| (c.id.0.clone(), json!(c.weight))).collect::<Map<_, _>>(),
+            "indicators": s.indicators.iter().map(|i| (i.id.0.clone(), json!({"component": i.component.0, "weight": i.weight}))).collect::<Map<_, _>>(),
+        }),
+    );
+    Value::Object(out)
+}
+
+/// `/api/key-groups`: each key group's share and count fields by area,
+/// aligned with `/api/scores` `code`. Kept out of `/api/scores`, which the
+/// map needs before its first paint.
+pub(super) fn key_groups_json(scored: &ScoredDataset, schema: &Schema) -> Value {
+    let n = scored.dataset.len();
+    let column = |name: String| -> Vec<Value> {
+        match schema.field(&name) {
+            Some(f) => (0..n).map(|i| cell_json(f, f.value(scored, i))).collect(),
+            None => vec![Value::Null; n],
+        }
+    };
+    let groups: Map<String, Value> = scored
+        .scores
+        .personas
+        .iter()
+        .map(|k| {
+            (
+                k.id.0.clone(),
+                json!({
+                    "label": k.label,
+                    "share": column(format!("k_{}_share", k.id.0)),
+                    "count": column(format!("k_{}_count", k.id.0)),
+                }),
+            )
+        })
+        .collect();
+    let code = schema.field("code").map(|f| {
+        (0..n)
+            .map(|i| cell_json(f, f.value(scored, i)))
+            .collect::<Vec<_>>()
+    });
+    json!({ "code": code, "groups": groups })
+}
+
+/// One area's detail: every schema field at the detail level, then the same
+/// scores grouped with their labels and weights, the top drivers, the
+/// sensitivity draws and the sources.
+pub(super) fn area_detail(
+    scored: &ScoredDataset,
+    schema: &Schema,
+    raw_range: &[(Option<f64>, Option<f64>)],
+    source_columns: &[usize],
+    i: usize,
+) -> Value {
+    let ds = &scored.dataset;
+    let s = &scored.scores;
+    let mut v = schema.area_json(scored, i, ApiLevel::Detail);
+    let field = |name: String| -> Value {
+        schema
+            .field(&name)
+            .map_or(Value::Null, |f| cell_json(f, f.value(scored, i)))
+    };
+    let raw = |j: usize| -> Value {
+        match schema.fields.iter().find(|f| {
+            matches!(f.of, Of::Column(c) if ds.columns[c].id.as_str() == s.indicators[j].column)
+        }) {
+            Some(f) => cell_json(f, f.value(scored, i)),
+            None => Value::Null,
+        }
+    };
+    let detail = json!({
+        "components": s.components.iter().map(|c| json!({
+            "id": c.id.0, "label": c.label, "weight": score_num(c.weight),
+            "score": field(format!("c_{}", c.id.0)),
+        })).collect::<Vec<_>>(),
+        "indicators": s.indicators.iter().zip(raw_range).enumerate().map(|(j, (ind, (lo, hi)))| json!({
+            "id": ind.id.0, "label": ind.label, "component": ind.component.0,
+            "weight": score_num(ind.weight), "raw": raw(j),
+            "score": field(format!("i_{}", ind.id.0)),
+            "min": lo, "max": hi,
+        })).collect::<Vec<_>>(),
+        "drivers": s.drivers.get(i).map(|d| d.iter().map(|d| json!({
+            "indicator": s.indicators.get(d.indicator).map(|i| i.id.0.as_str()),
+            "label": s.indicators.get(d.indicator).map(|i| i.label.as_str()),
+            "contribution": score_num(d.contribution),
+        })).collect::<Vec<_>>()).unwrap_or_default(),
+        "personas": s.personas.iter().map(|k| json!({
+            "id": k.id.0, "label": k.label,
+            "count": field(format!("k_{}_count", k.id.0)),
+            "share": field(format!("k_{}_share", k.id.0)),
+        })).collect::<Vec<_>>(),
+        "sensitivity": s.sensitivity.as_ref().map(|x| json!({"draws": x.draws})),
+        "sources": source_columns.iter().map(|&c| &ds.columns[c]).map(|c| json!({
+            "column": c.id.as_str(), "label": c.label, "dataset": c.source.dataset,
+            "file": c.source.file, "vintage": c.source.vintage, "method": c.source.method,
+            "measure": c.source.measure.as_str(), "demonstration": c.source.demonstration,
+        })).collect::<Vec<_>>(),
+    });
+    if let (Value::Object(m), Value::Object(d)) = (&mut v, detail) {
+        m.extend(d);
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_round_like_the_schema() {
+        assert_eq!(score_num(1.234_56), 1.2346);
+    }
+}
