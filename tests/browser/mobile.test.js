@@ -17,10 +17,15 @@ after(async () => { await browser?.close(); });
 
 const scrollWidth = (page) => page.evaluate(() => document.documentElement.scrollWidth);
 
+/** Opens the controls drawer where there is one (phones). */
+async function openDrawer(page) {
+  const toggle = page.locator('#controls-toggle');
+  if (await toggle.isVisible() && await toggle.getAttribute('aria-expanded') !== 'true') await toggle.click();
+}
+
 /** Opens an area's panel the way a user does, from the search box in the drawer. */
 async function openAreaFromSearch(page, code) {
-  const toggle = page.locator('#controls-toggle');
-  if (await toggle.isVisible()) await toggle.click();
+  await openDrawer(page);
   await page.locator('#search').fill(code);
   await page.locator('#search').press('Enter');
   await page.waitForFunction((c) => !document.getElementById('panel').hidden && document.getElementById('panel').dataset.code === c, code);
@@ -37,7 +42,7 @@ test('phone: no sideways scrolling with the panel open or the table shown', asyn
   assert.ok(await page.locator('#panel').evaluate((p) => p.scrollHeight > p.clientHeight && getComputedStyle(p).overflowY === 'auto'), 'panel scrolls inside itself');
   await page.screenshot({ path: `${ARTIFACTS}/phone-sheet.png` });
   await page.keyboard.press('Escape');
-  await page.locator('#controls-toggle').click();
+  await openDrawer(page);
   await page.locator('#toggle-table').click();
   await page.locator('#table tbody tr').first().waitFor();
   assert.ok(await scrollWidth(page) <= 390, `page ${await scrollWidth(page)} px wide with the table shown`);
@@ -68,7 +73,7 @@ test('phone: the map comes first and the legend is reachable past the detail she
 
 test('phone: controls have tap targets at least 44 px high', async () => {
   const { page } = await openMap(browser.context, '', PHONE);
-  await page.locator('#controls-toggle').click();
+  await openDrawer(page);
   for (const d of await page.locator('#controls details').all()) await d.evaluate((e) => { e.open = true; });
   const small = await page.evaluate(() => {
     const out = [];
@@ -105,7 +110,7 @@ test('phone: a tap opens the area without leaving the hover tooltip up', async (
 test('all-zero weights show a message, no error, and a legend of no data only', async () => {
   for (const viewport of [PHONE, undefined]) {
     const { page, errors } = await openMap(browser.context, '', viewport);
-    if (await page.locator('#controls-toggle').isVisible()) await page.locator('#controls-toggle').click();
+    await openDrawer(page);
     await page.locator('#weights-box summary').click();
     for (const s of await page.locator('#weights input[type=range]').all()) await s.fill('0');
     const msg = page.locator('#weights-message');
