@@ -697,7 +697,7 @@ function setupTable() {
     tv.hidden = !tv.hidden;
     btn.setAttribute('aria-expanded', String(!tv.hidden));
     btn.textContent = tv.hidden ? 'Show table view' : 'Hide table view';
-    if (!tv.hidden) { renderTable(); tv.scrollIntoView({ block: 'start' }); map.resize(); }
+    if (!tv.hidden) { setDrawer(false, false); renderTable(); tv.scrollIntoView({ block: 'start' }); map.resize(); }
   });
   $('table').addEventListener('click', (e) => {
     const s = e.target.closest('[data-sort]');
