@@ -3,7 +3,11 @@
 // no tooltip left up by a tap, all-zero weights and focus after Escape.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { BASE, ARTIFACTS, launch, openMap } from './helpers.js';
+
+const AXE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const PHONE = { width: 390, height: 844 };
 let browser;
@@ -67,6 +71,16 @@ test('phone: the map comes first and the legend is reachable past the detail she
   const onTop = await page.evaluate(([x, y]) => !!document.elementFromPoint(x, y)?.closest('#legend'), [box.x + 10, box.y + 10]);
   assert.ok(onTop, 'the legend is not covered by the sheet');
   await page.screenshot({ path: `${ARTIFACTS}/phone-drawer.png` });
+  // Drawer over the map and sheet: still no serious accessibility violation.
+  await page.evaluate(AXE);
+  const v = await page.evaluate(() => window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+  const bad = v.violations.filter((x) => x.impact === 'serious' || x.impact === 'critical').map((x) => `${x.id}: ${x.nodes.map((n) => n.target.join(' ')).join(' | ')}`);
+  assert.deepEqual(bad, []);
+  // Escape closes the drawer and gives focus back to its button.
+  await page.locator('#search').focus();
+  await page.keyboard.press('Escape');
+  assert.equal(await page.locator('#legend').isHidden(), true, 'Escape closes the drawer');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'controls-toggle');
   assert.deepEqual(errors, []);
   await page.close();
 });
