@@ -230,10 +230,10 @@ test('borough selection, table view, sorting and filters', async () => {
 
 test('search, layer switch and phone width', async () => {
   const { page, errors } = await openMap(browser.context, '', { width: 390, height: 844 });
-  const scores = await api('/api/scores');
-  const code = scores.codes[100];
   // On a phone the controls are in a drawer, which closes when an area opens.
   await page.locator('#controls-toggle').click();
+  const scores = await api('/api/scores');
+  const code = scores.codes[100];
   await page.locator('#search').fill(code);
   await page.locator('#search').press('Enter');
   await page.waitForFunction((c) => document.getElementById('panel').dataset.code === c, code);
