@@ -161,6 +161,10 @@ function recolour() {
       : S.norm === 'selection' && S.selResult ? 'Deciles of the selection.' : S.wards ? 'Deciles of ward values (per area).' : 'Deciles of London areas.';
   }
   if (S.layer === 'index' && !weightsDefault()) note += ' Re-weighted in your browser.';
+  // With every weight at 0 no area has an index: say so rather than draw a grey map.
+  const noWeight = S.layer === 'index' && !values.some(Number.isFinite) && M.reweight(meth, scores, S.weights).every((v) => !Number.isFinite(v));
+  $('weights-message').hidden = !noWeight;
+  if (noWeight) note = 'Set at least one weight above zero: with every weight at 0 no area has an index.';
   S.breaks = breaks;
   // Areas outside a selection differ from areas without data.
   const gap = S.norm === 'selection' && S.selResult && (S.layer === 'index' || S.layer.startsWith('c_')) ? M.CLASS_OUTSIDE : M.CLASS_MISSING;
@@ -212,7 +216,8 @@ function renderLegend(breaks, note) {
   breaks.forEach((b, i) => { if (b > last) { stops.push([b, i + 1]); last = b; } });
   const lo = S.scale === 'fixed' ? fixedDomain(S.layer)[0] : null;
   const hi = S.scale === 'fixed' ? fixedDomain(S.layer)[1] : null;
-  const bounds = [[lo, 0], ...stops];
+  // No finite value at all (e.g. every weight 0): only the no-data class is true.
+  const bounds = stops.length || S.scale === 'fixed' ? [[lo, 0], ...stops] : [];
   bounds.forEach(([from, ci], k) => {
     const to = k + 1 < bounds.length ? bounds[k + 1][0] : hi;
     const range = from === null ? `below ${legendFormat(to)}` : to === null ? `${legendFormat(from)} and above` : `${legendFormat(from)} to ${legendFormat(to)}`;
@@ -571,8 +576,10 @@ async function openPanel(code, { focus = true, zoom = false } = {}) {
     <h3>Uncertainty</h3>${sens}
     <h3>Data sources</h3><ul class="meta">${sources}</ul>`;
   const panel = $('panel');
+  if (panel.hidden) panelOpener = document.activeElement;
   panel.hidden = false;
   panel.dataset.code = d.code;
+  setDrawer(false, false);
   if (focus) $('panel-title').focus();
   keepVisible(d.code, zoom);
   writeHash();
@@ -588,7 +595,7 @@ function keepVisible(code, zoom) {
   const canvas = map.getCanvas();
   const wide = getComputedStyle(panel).position === 'absolute';
   const right = wide ? Math.min(panel.offsetWidth, canvas.clientWidth * 0.6) : 0;
-  const bottom = 0;
+  const bottom = getComputedStyle(panel).position === 'fixed' ? Math.min(panel.offsetHeight, canvas.clientHeight * 0.6) : 0;
   const padding = { right, bottom, left: 0, top: 0 };
   const b = areaBounds(code);
   if (zoom && b) {
@@ -604,12 +611,31 @@ function keepVisible(code, zoom) {
 }
 
 function closePanel() {
+  const wasOpen = !$('panel').hidden;
   map.easeTo({ padding: { right: 0, bottom: 0, left: 0, top: 0 }, duration: 300 });
   $('panel').hidden = true;
   if (S.picked) map.setFeatureState({ source: SRC, sourceLayer: 'lsoa', id: S.picked }, { picked: false });
   S.picked = null;
   S.area = null;
   writeHash();
+  // Focus goes back where it came from (the search box, a table row, the map);
+  // on a phone whose drawer closed meanwhile, to the button that reopens it.
+  const seen = (el) => el?.isConnected && el !== document.body && el.checkVisibility();
+  const back = [panelOpener, $('controls-toggle'), map.getCanvas()].find(seen);
+  panelOpener = null;
+  if (wasOpen) back?.focus();
+}
+
+// ---------- phone drawer ----------
+let panelOpener = null;
+/** Opens or closes the controls drawer (phones only: CSS hides it otherwise). */
+function setDrawer(open, moveFocus = true) {
+  const c = $('controls');
+  const was = c.classList.contains('open');
+  c.classList.toggle('open', open);
+  $('controls-toggle').setAttribute('aria-expanded', String(open));
+  if (!moveFocus || was === open) return;
+  if (open) $('controls-close').focus(); else $('controls-toggle').focus();
 }
 
 // ---------- table view ----------
@@ -671,7 +697,7 @@ function setupTable() {
     tv.hidden = !tv.hidden;
     btn.setAttribute('aria-expanded', String(!tv.hidden));
     btn.textContent = tv.hidden ? 'Show table view' : 'Hide table view';
-    if (!tv.hidden) { renderTable(); tv.scrollIntoView({ block: 'start' }); map.resize(); }
+    if (!tv.hidden) { setDrawer(false, false); renderTable(); tv.scrollIntoView({ block: 'start' }); map.resize(); }
   });
   $('table').addEventListener('click', (e) => {
     const s = e.target.closest('[data-sort]');
@@ -730,7 +756,14 @@ function setupHover() {
     tip.hidden = true;
     map.getCanvas().style.cursor = '';
   };
+  // Touch taps send a compatibility mousemove that would leave the tooltip
+  // up: show it only for a real mouse, and hide it when a touch ends.
+  let pointer = 'mouse';
+  const container = map.getCanvasContainer();
+  for (const t of ['pointerdown', 'pointermove']) container.addEventListener(t, (e) => { pointer = e.pointerType; }, true);
+  container.addEventListener('pointerup', (e) => { if (e.pointerType !== 'mouse') clear(); }, true);
   map.on('mousemove', 'lsoa-fill', (e) => {
+    if (pointer !== 'mouse') return clear();
     const f = e.features?.[0];
     if (!f) return clear();
     const code = f.properties.code;
@@ -838,6 +871,9 @@ async function main() {
   $('dl-csv').addEventListener('click', downloadCsv);
   $('dl-geojson').addEventListener('click', downloadGeojson);
   $('panel-close').addEventListener('click', closePanel);
+  $('controls-toggle').addEventListener('click', () => setDrawer(!$('controls').classList.contains('open')));
+  $('controls-close').addEventListener('click', () => setDrawer(false));
+  $('controls').addEventListener('keydown', (e) => { if (e.key === 'Escape' && $('controls').classList.contains('open')) setDrawer(false); });
   $('panel').addEventListener('keydown', (e) => { if (e.key === 'Escape') closePanel(); });
 
   await ensureKeyGroups();

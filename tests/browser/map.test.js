@@ -251,6 +251,8 @@ test('borough selection, table view, sorting and filters', async () => {
 
 test('search, layer switch and phone width', async () => {
   const { page, errors } = await openMap(browser.context, '', { width: 390, height: 844 });
+  // On a phone the controls are in a drawer, which closes when an area opens.
+  await page.locator('#controls-toggle').click();
   const scores = await api('/api/scores');
   const code = scores.code[100];
   await page.locator('#search').fill(code);
@@ -262,6 +264,7 @@ test('search, layer switch and phone width', async () => {
   assert.ok(px.painted > px.total * 0.3, `phone map painted (${px.painted} of ${px.total})`);
   await page.screenshot({ path: `${ARTIFACTS}/phone.png` });
   await page.locator('#panel-close').click();
+  await page.locator('#controls-toggle').click();
   for (const layer of await page.locator('#layer option').evaluateAll((os) => os.map((o) => o.value))) {
     await page.locator('#layer').selectOption(layer);
     assert.equal(await page.locator('#legend li').count() >= 3, true, `legend for ${layer}`);
