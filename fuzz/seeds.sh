@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 root=..
 c=corpus
-mkdir -p $c/geojson $c/csv $c/shapefile $c/methodology_toml $c/project_toml $c/server_request $c/mvt_encode
+mkdir -p $c/geojson $c/csv $c/shapefile $c/methodology_toml $c/project_toml $c/server_request $c/server_raw $c/mvt_encode
 
 # geojson: a selector byte (CRS mode, skip_invalid) then the file.
 for sel in 0 1 2 16; do
@@ -52,3 +52,12 @@ printf '\x06E01000003' > $s/area
 printf '\x07\x00\x00\x00\x80\x00\x00\x00\x80' > $s/lookup-near
 printf '\x08tiles.json' > $s/tilejson
 printf '\x08api/meta' > $s/meta
+
+# server_raw: raw request heads (the harness adds the final empty line).
+s=$c/server_raw
+printf 'GET /healthz HTTP/1.1\r\nHost: x' > $s/healthz
+printf 'GET /tiles/0/0/0.mvt HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip' > $s/tile
+printf 'GET /api/areas?bbox=-0.12,51.5,-0.1,51.52 HTTP/1.1\r\nHost: x' > $s/areas
+printf 'GET healthz HTTP/1.1\r\nHost: x' > $s/no-slash
+printf 'POST /api/score HTTP/1.1\r\nHost: x\r\nContent-Length: 47\r\n\r\n{"codes":["E01000000","E01000001","E01000002"]}' > $s/score
+printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /tiles.json HTTP/1.1\r\nHost: x' > $s/pipelined

@@ -1159,11 +1159,22 @@ async fn connections_over_the_limit_wait_until_one_closes() {
     })
     .await;
     tokio::task::spawn_blocking(move || {
-        let a = std::net::TcpStream::connect(addr).unwrap();
-        let b = std::net::TcpStream::connect(addr).unwrap();
+        // Two busy connections: each has sent a request head and is slow
+        // with its body (an idle one would be closed to make room).
+        let busy = || {
+            let mut s = std::net::TcpStream::connect(addr).unwrap();
+            write!(
+                s,
+                "POST /api/score HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{{"
+            )
+            .unwrap();
+            s
+        };
+        let a = busy();
+        let b = busy();
         // Give the server time to accept both.
         std::thread::sleep(Duration::from_millis(300));
-        // The third connects (kernel backlog) but is not served while two are open.
+        // The third connects (kernel backlog) but is not served while two are busy.
         let mut c = std::net::TcpStream::connect(addr).unwrap();
         write!(
             c,

@@ -1,4 +1,6 @@
-//! Fuzz harness for dxmap: the checks each target runs live in [`harness`],
-//! which `tests/fuzz_regressions.rs` also includes by path.
+//! Fuzz harness for dxmap: the checks each target runs live in [`harness`]
+//! (and, for `server_raw`, in [`raw`]), which the tests in `tests/` also
+//! include by path.
 
 pub mod harness;
+pub mod raw;

@@ -53,9 +53,15 @@ pub struct Args {
     /// Cut tiles only when they are first asked for.
     #[arg(long)]
     pub no_prewarm: bool,
-    /// Most connections open at once; more clients wait to be accepted.
+    /// Most connections open at once; at the limit the longest-idle one is
+    /// closed to make room, and when all are busy more clients wait.
     #[arg(long, default_value_t = Limits::default().max_connections)]
     pub max_connections: usize,
+    /// Most connections open at once from one client address (0: no cap);
+    /// behind a reverse proxy every client has the proxy's address, so raise
+    /// it to --max-connections or set 0 there.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_conns_per_ip)]
+    pub max_conns_per_ip: usize,
     #[command(flatten)]
     pub select: SelectArgs,
 }
@@ -70,17 +76,8 @@ fn web_dir(flag: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
     }
 }
 
-fn cors_policy(s: &str) -> CorsPolicy {
-    if s.trim() == "*" {
-        CorsPolicy::Any
-    } else {
-        CorsPolicy::Origins(
-            s.split(',')
-                .map(|o| o.trim().to_string())
-                .filter(|o| !o.is_empty())
-                .collect(),
-        )
-    }
+fn cors_policy(s: &str) -> anyhow::Result<CorsPolicy> {
+    CorsPolicy::parse(s).map_err(|e| anyhow::anyhow!("--cors '{s}': {e}"))
 }
 
 /// Runs `dxmap serve`.
@@ -97,11 +94,12 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     let config = ServerConfig {
         web_dir: web_dir(args.web)?,
         public_url: args.public_url,
-        cors: cors_policy(&args.cors),
+        cors: cors_policy(&args.cors)?,
         tile_cache_bytes: cache_bytes,
         prewarm_zoom: (!args.no_prewarm).then_some(args.prewarm_zoom),
         limits: Limits {
             max_connections: args.max_connections,
+            max_conns_per_ip: args.max_conns_per_ip,
             ..Limits::default()
         },
         ..ServerConfig::default()
@@ -150,8 +148,7 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
         .max_blocking_threads(cores * 2)
         .build()?;
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.addr)
-            .await
+        let listener = dxmap::server::bind(args.addr)
             .with_context(|| format!("cannot listen on {}", args.addr))?;
         let addr = listener.local_addr()?;
         let state = AppState::new(served, config);
@@ -242,10 +239,15 @@ mod tests {
         assert_eq!(t.args.addr.port(), 9000);
         assert_eq!(t.args.draws, 0);
         assert_eq!(
-            cors_policy(&t.args.cors),
+            cors_policy(&t.args.cors).unwrap(),
             CorsPolicy::Origins(vec!["https://a.org".into(), "https://b.org".into()])
         );
-        assert_eq!(cors_policy("*"), CorsPolicy::Any);
+        assert_eq!(cors_policy("*").unwrap(), CorsPolicy::Any);
+        let e = cors_policy("*,https://a.example").unwrap_err().to_string();
+        assert!(e.contains("--cors"), "{e}");
+        assert_eq!(t.args.max_conns_per_ip, Limits::default().max_conns_per_ip);
+        let t = T::try_parse_from(["x", "--max-conns-per-ip", "8"]).unwrap();
+        assert_eq!(t.args.max_conns_per_ip, 8);
         assert!(T::try_parse_from(["x", "--addr", "nope"]).is_err());
     }
 }

@@ -221,23 +221,35 @@ struct ScoreRequest {
 fn parse_polygon(v: &Value, max_vertices: usize) -> Result<MultiPolygon<f64>, ApiError> {
     let bad = |m: String| ApiError::BadRequest(format!("polygon: {m}"));
     let g: geojson::Geometry = serde_json::from_value(v.clone()).map_err(|e| bad(e.to_string()))?;
-    // The geojson crate's conversion indexes x and y unchecked and panics on
-    // a shorter position (found by fuzzing).
-    let short = match &g.value {
-        geojson::GeometryValue::Polygon { coordinates } => {
-            coordinates.iter().flatten().any(|p| p.as_slice().len() < 2)
+    // Checked on the GeoJSON positions: the geojson crate's conversion
+    // indexes x and y unchecked and panics on a shorter position (found by
+    // fuzzing), and geo closes an open ring silently.
+    let rings: Vec<&Vec<geojson::Position>> = match &g.value {
+        geojson::GeometryValue::Polygon { coordinates } => coordinates.iter().collect(),
+        geojson::GeometryValue::MultiPolygon { coordinates } => {
+            coordinates.iter().flatten().collect()
         }
-        geojson::GeometryValue::MultiPolygon { coordinates } => coordinates
-            .iter()
-            .flatten()
-            .flatten()
-            .any(|p| p.as_slice().len() < 2),
-        _ => false,
+        _ => Vec::new(),
     };
-    if short {
-        return Err(bad(
-            "every position needs two numbers, longitude and latitude".into(),
-        ));
+    for (r, ring) in rings.iter().enumerate() {
+        for p in ring.iter() {
+            let &[x, y, ..] = p.as_slice() else {
+                return Err(bad(
+                    "every position needs two numbers, longitude and latitude".into(),
+                ));
+            };
+            if !(-180.0..=180.0).contains(&x) || !(-90.0..=90.0).contains(&y) {
+                return Err(bad(format!(
+                    "ring {r}: position [{x}, {y}] is outside longitude -180..180, latitude -90..90"
+                )));
+            }
+        }
+        // Positions hold two numbers at least (checked above); a height may differ.
+        if ring.first().map(|p| &p.as_slice()[..2]) != ring.last().map(|p| &p.as_slice()[..2]) {
+            return Err(bad(format!(
+                "ring {r} is not closed: its last position must repeat its first"
+            )));
+        }
     }
     let mp: MultiPolygon<f64> = match &g.value {
         geojson::GeometryValue::Polygon { .. } => {
@@ -267,7 +279,10 @@ fn parse_polygon(v: &Value, max_vertices: usize) -> Result<MultiPolygon<f64>, Ap
     Ok(mp)
 }
 
-/// `POST /api/score`: re-scores with normalisation within a selection.
+/// `POST /api/score`: re-scores with normalisation within a selection. The
+/// work (a polygon's point-in-polygon tests, the scoring) runs on the
+/// blocking pool, so a burst of large selections cannot hold up the async
+/// threads that serve tiles.
 pub async fn rescore(State(state): State<AppState>, body: Body) -> Result<Response, ApiError> {
     let limits = state.config().limits.clone();
     let bytes: Bytes = axum::body::to_bytes(body, limits.max_body_bytes)
@@ -278,9 +293,40 @@ pub async fn rescore(State(state): State<AppState>, body: Body) -> Result<Respon
                 limits.max_body_bytes
             ))
         })?;
-    let req: ScoreRequest =
-        serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest(format!("body: {e}")))?;
     let served = state.served();
+    let value = tokio::task::spawn_blocking(move || rescore_blocking(&served, &limits, &bytes))
+        .await
+        .map_err(|e| ApiError::Internal(format!("score task: {e}")))??;
+    Ok(json_value(&value))
+}
+
+/// Checks every weight id against the methodology first, so an unknown
+/// one is named truncated rather than echoed whole.
+fn check_weight_ids(
+    m: &crate::score::Methodology,
+    w: &BTreeMap<String, f64>,
+) -> Result<(), ApiError> {
+    let known = |k: &String| {
+        m.components
+            .iter()
+            .any(|c| &c.id.0 == k || c.indicators.iter().any(|i| &i.id.0 == k))
+    };
+    match w.keys().find(|k| !known(k)) {
+        Some(k) => Err(ApiError::BadRequest(format!(
+            "weights: '{}' is not the id of a component or indicator",
+            truncate(k)
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn rescore_blocking(
+    served: &Arc<Served>,
+    limits: &super::Limits,
+    bytes: &[u8],
+) -> Result<Value, ApiError> {
+    let req: ScoreRequest =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest(format!("body: {e}")))?;
     let ds = served.dataset();
     let positions: Vec<usize> = match (&req.codes, &req.polygon) {
         (Some(codes), None) => {
@@ -327,30 +373,28 @@ pub async fn rescore(State(state): State<AppState>, body: Body) -> Result<Respon
         )));
     }
     let methodology = match &req.weights {
-        Some(w) if !w.is_empty() => Arc::new(
-            served
-                .scored
-                .methodology
-                .with_weights(w)
-                .map_err(|e| ApiError::BadRequest(e.to_string()))?,
-        ),
+        Some(w) if !w.is_empty() => {
+            check_weight_ids(&served.scored.methodology, w)?;
+            Arc::new(
+                served
+                    .scored
+                    .methodology
+                    .with_weights(w)
+                    .map_err(|e| ApiError::BadRequest(e.to_string()))?,
+            )
+        }
         _ => served.scored.methodology.clone(),
     };
     let codes: Vec<LsoaCode> = positions
         .iter()
         .map(|&i| ds.areas[i].code.clone())
         .collect();
-    let s2 = served.clone();
-    let scores = tokio::task::spawn_blocking(move || {
-        let opts = ScoreOptions {
-            scope: Some(Scope::Custom(codes)),
-            ..ScoreOptions::default()
-        };
-        score(&s2.scored.dataset, &methodology, &opts)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("score task: {e}")))?
-    .map_err(|e| ApiError::BadRequest(format!("scoring: {e}")))?;
+    let opts = ScoreOptions {
+        scope: Some(Scope::Custom(codes)),
+        ..ScoreOptions::default()
+    };
+    let scores = score(&served.scored.dataset, &methodology, &opts)
+        .map_err(|e| ApiError::BadRequest(format!("scoring: {e}")))?;
     let at = |v: &ScoreColumn, i: usize| v.get(i).map(score_num);
     let areas: Vec<Value> = positions
         .iter()
@@ -369,11 +413,11 @@ pub async fn rescore(State(state): State<AppState>, body: Body) -> Result<Respon
             })
         })
         .collect();
-    Ok(json_value(&json!({
+    Ok(json!({
         "scope": "custom",
         "count": areas.len(),
         "areas": areas,
-    })))
+    }))
 }
 
 #[cfg(test)]
@@ -405,5 +449,21 @@ mod tests {
         let pt = json!({"type": "Point", "coordinates": [0, 0]});
         assert!(parse_polygon(&pt, 100).is_err());
         assert!(parse_polygon(&json!({"type": "Polygon"}), 100).is_err());
+    }
+
+    #[test]
+    fn polygon_positions_must_be_on_earth_and_rings_closed() {
+        let far =
+            json!({"type": "Polygon", "coordinates": [[[0,0],[1000,0],[1000,1],[0,1],[0,0]]]});
+        let e = parse_polygon(&far, 100).unwrap_err().to_string();
+        assert!(e.contains("outside"), "{e}");
+        let south = json!({"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,-1000],[0,0]]]});
+        assert!(parse_polygon(&south, 100).is_err());
+        let open = json!({"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0,1]]]});
+        let e = parse_polygon(&open, 100).unwrap_err().to_string();
+        assert!(e.contains("not closed"), "{e}");
+        let multi_open = json!({"type": "MultiPolygon", "coordinates": [[[[0,0],[1,0],[1,1],[0,1],[0,0]]], [[[2,0],[3,0],[3,1],[2,1]]]]});
+        let e = parse_polygon(&multi_open, 100).unwrap_err().to_string();
+        assert!(e.contains("ring 1 is not closed"), "{e}");
     }
 }

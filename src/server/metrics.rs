@@ -1,5 +1,5 @@
 //! Counters for `/metrics`: requests by route and status, tile cache hits and
-//! misses, tile bytes sent, reloads. Rendered as Prometheus text, sorted so
+//! misses, tile bytes sent, reloads, connections refused or closed to make room. Rendered as Prometheus text, sorted so
 //! the output is stable.
 
 use std::collections::BTreeMap;
@@ -23,6 +23,10 @@ pub struct Metrics {
     pub reloads: AtomicU64,
     /// Refused reloads (bad dataset, failed scoring).
     pub reload_failures: AtomicU64,
+    /// Connections refused because their address held its share.
+    pub conns_refused: AtomicU64,
+    /// Idle connections closed to make room for a new one.
+    pub conns_evicted: AtomicU64,
 }
 
 impl Metrics {
@@ -82,6 +86,16 @@ impl Metrics {
             "dxmap_reload_failures_total",
             "Refused dataset reloads.",
             c(&self.reload_failures),
+        );
+        counter(
+            "dxmap_connections_refused_total",
+            "Connections refused: their client address held its share.",
+            c(&self.conns_refused),
+        );
+        counter(
+            "dxmap_connections_evicted_total",
+            "Idle connections closed to make room at the connection limit.",
+            c(&self.conns_evicted),
         );
         let _ = writeln!(
             out,

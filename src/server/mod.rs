@@ -12,6 +12,8 @@
 //! documented in docs/API.md.
 
 pub mod assets;
+mod conns;
+mod cors;
 pub mod csp;
 pub mod error;
 mod handlers;
@@ -29,14 +31,13 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::compression::CompressionLayer;
-use tower_http::cors::{AllowOrigin, Any, CorsLayer};
-use tower_http::timeout::TimeoutLayer;
 
+pub use cors::CorsPolicy;
 pub use error::{ApiError, ServeError};
 pub use metrics::Metrics;
 pub use served::{Served, TileCache};
@@ -58,8 +59,19 @@ pub struct Limits {
     pub max_bbox_deg2: f64,
     /// Bytes of the request target, path and query (414 above).
     pub max_uri_bytes: usize,
-    /// Open connections; further clients wait in the listen backlog.
+    /// Open connections; at the limit the longest-idle one is closed to make
+    /// room, and when all are busy further clients wait in the listen backlog.
     pub max_connections: usize,
+    /// Open connections from one client address (0: no cap); a connection
+    /// over it gets a 429 and is closed.
+    pub max_conns_per_ip: usize,
+    /// Time a response may wait for a client that is not reading it
+    /// (counted from when the socket's send buffer fills); the connection
+    /// is closed after it.
+    pub write_timeout: Duration,
+    /// Requests a client may pipeline ahead of reading their answers (0: no
+    /// cap); the one over it gets a 429 and the connection is closed.
+    pub max_pipelined: usize,
     /// Time a client has to send a request's headers, and to start the next
     /// request on a kept-alive connection; the connection is closed after it
     /// (this cuts off slowloris clients).
@@ -77,18 +89,12 @@ impl Default for Limits {
             max_bbox_deg2: 4.0,
             max_uri_bytes: 8 * 1024,
             max_connections: 1024,
+            max_conns_per_ip: 256,
+            write_timeout: Duration::from_secs(30),
+            max_pipelined: 32,
             header_read_timeout: Duration::from_secs(10),
         }
     }
-}
-
-/// Which origins may call the API from a browser.
-#[derive(Clone, Debug, PartialEq)]
-pub enum CorsPolicy {
-    /// Any origin (`*`), the default: the data is public.
-    Any,
-    /// Only these origins, e.g. `https://maps.example.org`.
-    Origins(Vec<String>),
 }
 
 /// Server settings that do not change on reload.
@@ -227,40 +233,42 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new());
 
     let statics = Arc::new(assets::StaticFiles::from_config(&config));
+    // A JSON 405 like every other client error (axum's own has no body).
     let app = tiles
         .merge(api)
+        .method_not_allowed_fallback(|| async {
+            error::error_response(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+        })
         .fallback(move |m: Method, uri: Uri, h: HeaderMap| {
             let statics = statics.clone();
             async move { statics.respond(&m, uri.path(), &h) }
         });
 
-    let cors = match &config.cors {
-        CorsPolicy::Any => CorsLayer::new().allow_origin(Any),
-        CorsPolicy::Origins(list) => CorsLayer::new().allow_origin(AllowOrigin::list(
-            list.iter().filter_map(|o| HeaderValue::from_str(o).ok()),
-        )),
-    }
-    .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
-    .allow_headers([header::CONTENT_TYPE, header::IF_NONE_MATCH])
-    .expose_headers([header::ETAG]);
+    let cors = cors::layer(&config.cors);
 
     app.layer(middleware::from_fn_with_state(
         state.clone(),
         count_requests,
     ))
-    .layer(TimeoutLayer::with_status_code(
-        StatusCode::REQUEST_TIMEOUT,
-        config.limits.request_timeout,
-    ))
+    .layer(middleware::from_fn_with_state(state.clone(), time_limit))
     .layer(cors)
     .layer(middleware::from_fn_with_state(state.clone(), guard))
     .layer(tower_http::trace::TraceLayer::new_for_http())
     .with_state(state)
 }
 
-/// Rejects oversized request targets (414) and headers (431) and path
-/// traversal attempts (404) before routing.
+/// Longest path segment: no file name, area code or tile coordinate is longer.
+const MAX_SEGMENT_BYTES: usize = 255;
+
+/// Rejects, before routing: targets that are not a path (400), oversized
+/// request targets (414), headers (431) and declared bodies (413), path
+/// segments too long to name anything and path traversal attempts (404).
 async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with('/') {
+        state.metrics().record("bad_target", 400);
+        return ApiError::BadRequest("the request target must be a path starting with /".into())
+            .into_response();
+    }
     let uri_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     let max_uri = state.config().limits.max_uri_bytes;
     if uri_len > max_uri {
@@ -282,10 +290,31 @@ async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Respo
         ))
         .into_response();
     }
+    let max_body = state.config().limits.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(n) = declared.filter(|&n| n > max_body as u64) {
+        // Answer at once rather than wait for a body that may never come.
+        state.metrics().record("body_too_large", 413);
+        return ApiError::TooLarge(format!(
+            "the request body is {n} bytes, the limit is {max_body}"
+        ))
+        .into_response();
+    }
     let path = req.uri().path();
     if is_traversal(path) {
         state.metrics().record("traversal", 404);
         return ApiError::NotFound("not found".into()).into_response();
+    }
+    if path.split('/').any(|seg| seg.len() > MAX_SEGMENT_BYTES) {
+        state.metrics().record("long_segment", 404);
+        return ApiError::NotFound(format!(
+            "not found: a path segment is over {MAX_SEGMENT_BYTES} bytes"
+        ))
+        .into_response();
     }
     next.run(req).await
 }
@@ -302,6 +331,18 @@ fn is_traversal(path: &str) -> bool {
         || lower.contains('\\')
 }
 
+/// Answers a request not done within the request time limit with a JSON 408.
+async fn time_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = state.config().limits.request_timeout;
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => error::error_response(
+            StatusCode::REQUEST_TIMEOUT,
+            &format!("the request took longer than the limit of {limit:?}"),
+        ),
+    }
+}
+
 /// Counts requests by matched route and status for `/metrics`.
 async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = match req.extensions().get::<MatchedPath>() {
@@ -314,9 +355,30 @@ async fn count_requests(State(state): State<AppState>, req: Request, next: Next)
     res
 }
 
+/// Connections the kernel completes and queues for `accept` (the listen
+/// backlog); tokio's own default is smaller, and a burst of connections over
+/// it has its handshakes dropped and retried a second or more later.
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// A listener on `addr` with a [`LISTEN_BACKLOG`] queue (the kernel caps it
+/// at `net.core.somaxconn`).
+pub fn bind(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As std and tokio do: a restarted server can bind while old
+    // connections linger in TIME_WAIT.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// Serves `router(state)` on `listener` until `shutdown` completes, then
-/// stops accepting and waits for in-flight requests to finish. Connection
-/// count and header read time are bounded by the state's [`Limits`].
+/// stops accepting and waits for in-flight requests to finish. Connections
+/// (in all and per client address), header read and response write times
+/// and pipelining are bounded by the state's [`Limits`].
 pub async fn serve<F>(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -325,8 +387,7 @@ pub async fn serve<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    let limits = state.config().limits.clone();
-    listen::run(listener, router(state), &limits, shutdown).await
+    listen::run(listener, router(state.clone()), state, shutdown).await
 }
 
 #[cfg(test)]

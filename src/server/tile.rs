@@ -216,10 +216,20 @@ pub async fn tilejson(
             json!(format!("{}: {}", ds.title, served.scored.methodology.name)),
         );
     }
-    Ok(json_response(
-        body.to_string(),
-        Some(&state.config().tile_cache_control),
-    ))
+    let mut res = json_response(body.to_string(), Some(&state.config().tile_cache_control));
+    vary_on_host(&state, &mut res);
+    Ok(res)
+}
+
+/// Without `--public-url` the URLs in the body come from `Host` and
+/// `X-Forwarded-Proto`, so a cache must key the response on both.
+fn vary_on_host(state: &AppState, res: &mut Response) {
+    if state.config().public_url.is_none() {
+        res.headers_mut().append(
+            header::VARY,
+            HeaderValue::from_static("Host, X-Forwarded-Proto"),
+        );
+    }
 }
 
 /// `GET /catalog`: the tile source and its layers.
@@ -253,7 +263,9 @@ pub async fn catalog(
             }
         }
     });
-    Ok(json_response(body.to_string(), None))
+    let mut res = json_response(body.to_string(), None);
+    vary_on_host(&state, &mut res);
+    Ok(res)
 }
 
 #[cfg(test)]
