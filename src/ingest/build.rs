@@ -17,6 +17,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::IngestError;
 use super::boundaries::{self, Boundaries, BoundaryOptions, Crs, Repair};
+use super::derived::{self, DerivedCoverage};
 use super::files::Files;
 use super::geography::{self, Contrib, Routes};
 use super::interpolate;
@@ -66,6 +67,8 @@ pub struct BuildReport {
     pub coverage: Vec<Coverage>,
     /// Repairs made to boundary features.
     pub repairs: Vec<Repair>,
+    /// Derived columns: present counts and each area left without a value, with why.
+    pub derived: Vec<DerivedCoverage>,
     /// Problems that did not stop the build.
     pub warnings: Vec<String>,
     /// Seconds spent per step.
@@ -94,6 +97,11 @@ impl fmt::Display for BuildReport {
             writeln!(f)?;
             for (id, present) in &c.columns {
                 writeln!(f, "  {id}: {present}/{} present", self.areas)?;
+            }
+        }
+        for d in &self.derived {
+            for line in derived::report_lines(d, self.areas) {
+                writeln!(f, "{line}")?;
             }
         }
         if !self.repairs.is_empty() {
@@ -186,6 +194,8 @@ pub fn build(project: &Project, opts: &BuildOptions) -> Result<BuildOutput, Inge
             IngestError::Many(failures)
         });
     }
+
+    report.derived = derived::derive(project, &areas, &mut columns)?;
 
     progress.step("dissolving boroughs and wards");
     let mut out_layers = Vec::new();
