@@ -373,13 +373,16 @@ fn make_areas(
             message: "no features".into(),
         });
     }
+    // Every area without a unit is named, up to a screenful.
     for (what, list) in [("borough", &no_borough), ("ward", &no_ward)] {
         if !list.is_empty() {
+            let shown = list.len().min(20);
+            let more = if shown < list.len() { ", ..." } else { "" };
             warnings.push(format!(
-                "{}: {} areas have no {what} (e.g. {})",
+                "{}: {} areas have no {what}: {}{more}",
                 file.display(),
                 list.len(),
-                list.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+                list[..shown].join(", ")
             ));
         }
     }
@@ -818,6 +821,23 @@ mod tests {
             c.source.method.starts_with("ONS Census 2011 KS501EW"),
             "{}",
             c.source.method
+        );
+    }
+
+    #[test]
+    fn a_ward_lookup_that_misses_areas_says_how_many_and_which() {
+        let mut files = BTreeMap::from([("tiny.geojson".to_string(), TINY)]);
+        files.insert(
+            "w.csv".to_string(),
+            b"LSOA11CD,WD,WN\nE01000002,W2,Two\n".as_slice(),
+        );
+        let text = "title = \"t\"\n[boundaries]\nfile = \"tiny.geojson\"\ncode = \"LSOA11CD\"\nname = \"LSOA11NM\"\n\
+                    [wards]\nfile = \"w.csv\"\ncode = \"LSOA11CD\"\nunit_code = \"WD\"\nunit_name = \"WN\"\n";
+        let p = Project::parse(text, Path::new("t.toml"), Files::Embedded(files)).unwrap();
+        let out = build(&p, &BuildOptions::default()).unwrap();
+        assert_eq!(
+            out.report.warnings,
+            ["tiny.geojson: 2 areas have no ward: E01000001, E01000003"]
         );
     }
 
