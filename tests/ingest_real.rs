@@ -2,7 +2,8 @@
 //! the London LSOA 2011 project (4,835 areas, every contract column joined),
 //! the England and Wales LSOA 2011 project (34,753 areas), their LSOA 2021
 //! counterparts (4,994 and 35,672 areas: Census 2021, IoD2025, wards of May
-//! 2024, a rate across two tables), and areal interpolation of
+//! 2024, a rate across two tables; the embedded default is the London one
+//! read back), and areal interpolation of
 //! London's 2021-LSOA population onto 2011 LSOAs checked against the total
 //! and against the best-fit lookup.
 
@@ -80,33 +81,6 @@ fn london_builds_with_every_column() {
             .iter()
             .any(|l| l.contains("Digital Exclusion Risk Index"))
     );
-    // The embedded default is this build's table read back (rounded to 6 decimals).
-    let default = dxmap::ingest::embedded_default(&BuildOptions::default())
-        .unwrap()
-        .dataset;
-    assert_eq!(default.len(), d.len());
-    for id in LONDON_COLUMNS {
-        let (a, b) = (
-            &d.column(id).unwrap().values,
-            &default.column(id).unwrap().values,
-        );
-        match (a, b) {
-            (Values::Numeric(a), Values::Numeric(b)) => {
-                for (x, y) in a.iter().zip(b) {
-                    match (x, y) {
-                        (Some(x), Some(y)) => {
-                            assert!((x - y).abs() <= 1e-6 * x.abs().max(1.0), "{id}: {x} vs {y}")
-                        }
-                        (None, None) => {}
-                        _ => panic!(
-                            "{id}: {x:?} vs {y:?} (data/london_lsoa11_indicators.csv is stale?)"
-                        ),
-                    }
-                }
-            }
-            _ => assert_eq!(a, b, "{id}"),
-        }
-    }
     let pop: f64 = d.numeric("population").unwrap().iter().flatten().sum();
     println!("London population (Census 2021 via best-fit lookup): {pop:.0}");
     assert!((8.0e6..9.0e6).contains(&pop), "{pop}");
@@ -231,6 +205,39 @@ fn london_2021_builds_with_wards_boroughs_and_a_rate_across_tables() {
         "{}",
         rate.source.method
     );
+    // The embedded default is this build's table read back (rounded to 6
+    // decimals), with the same areas, wards, boroughs and attribution.
+    let default = dxmap::ingest::embedded_default(&BuildOptions::default())
+        .unwrap()
+        .dataset;
+    assert_eq!(default.len(), d.len());
+    assert_eq!(default.columns.len(), d.columns.len());
+    assert_eq!(default.attribution, d.attribution);
+    for (x, y) in default.areas.iter().zip(&d.areas) {
+        assert_eq!(
+            (&x.code, &x.borough_code, &x.ward_code),
+            (&y.code, &y.borough_code, &y.ward_code)
+        );
+    }
+    for c in &d.columns {
+        let id = c.id.as_str();
+        let (a, b) = (&c.values, &default.column(id).unwrap().values);
+        let (Values::Numeric(a), Values::Numeric(b)) = (a, b) else {
+            panic!("{id}: not numeric");
+        };
+        for (x, y) in a.iter().zip(b) {
+            match (x, y) {
+                (Some(x), Some(y)) => {
+                    assert!((x - y).abs() <= 1e-6 * x.abs().max(1.0), "{id}: {x} vs {y}")
+                }
+                (None, None) => {}
+                _ => panic!(
+                    "{id}: {x:?} vs {y:?} (data/london_lsoa21_indicators.csv is stale? \
+                     scripts/make-default-table.sh regenerates it)"
+                ),
+            }
+        }
+    }
     let dc = get(
         &iod,
         "digital_connectivity_broadband_download_and_upload_speeds",
@@ -364,4 +371,39 @@ column = [{ id = "pop_lookup", label = "lookup", count = "total_usual_residents"
     // expected even where the codes are the same. A gross failure (wrong
     // scaling, lost overlaps) shows up far above this bound.
     assert!(q(0.5) < 25.0, "median error {:.2}%", q(0.5));
+}
+
+/// The embedded default boundaries are what scripts/make-default-boundaries.py
+/// makes from ../shared/data, byte for byte, and gzip to under 1 MB.
+#[test]
+fn default_boundaries_regenerate_byte_identically_under_1_mb() {
+    let test = "default_boundaries_regenerate_byte_identically_under_1_mb";
+    let Some(data) = common::shared_data(test) else {
+        return;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shipped = std::fs::read(root.join("data/london_lsoa21_boundaries.geojson.gz")).unwrap();
+    assert!(shipped.len() < 1 << 20, "{} bytes", shipped.len());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("b.geojson.gz");
+    let run = std::process::Command::new(common::python())
+        .arg(root.join("scripts/make-default-boundaries.py"))
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .output();
+    let Ok(run) = run else {
+        common::skip_for_tool(test, "no python3");
+        return;
+    };
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        std::fs::read(&out).unwrap() == shipped,
+        "data/london_lsoa21_boundaries.geojson.gz differs from the script's output"
+    );
 }

@@ -245,12 +245,12 @@ pub const DEFAULT_PROJECT: &str = include_str!("../../data/london-default.toml")
 pub fn embedded_default(opts: &BuildOptions) -> Result<BuildOutput, IngestError> {
     let files = Files::Embedded(BTreeMap::from([
         (
-            "london_lsoa11_boundaries.geojson.gz".to_string(),
-            &include_bytes!("../../data/london_lsoa11_boundaries.geojson.gz")[..],
+            "london_lsoa21_boundaries.geojson.gz".to_string(),
+            &include_bytes!("../../data/london_lsoa21_boundaries.geojson.gz")[..],
         ),
         (
-            "london_lsoa11_indicators.csv".to_string(),
-            &include_bytes!("../../data/london_lsoa11_indicators.csv")[..],
+            "london_lsoa21_indicators.csv".to_string(),
+            &include_bytes!("../../data/london_lsoa21_indicators.csv")[..],
         ),
     ]));
     let project = Project::parse(
@@ -800,28 +800,54 @@ mod tests {
     }
 
     #[test]
-    fn embedded_default_has_the_london_columns() {
+    fn embedded_default_is_london_lsoa_2021_with_real_sourced_columns() {
         let out = embedded_default(&BuildOptions::default()).unwrap();
         let d = &out.dataset;
-        assert_eq!(d.len(), 4835);
-        assert_eq!(d.columns.len(), 15);
+        assert_eq!(d.title, "London LSOA 2021");
+        assert_eq!(d.len(), 4994);
+        assert_eq!(d.columns.len(), 24);
         assert!(!d.has_demonstration_data());
         assert_eq!(d.layer("boroughs").map(|l| l.features.len()), Some(33));
-        assert_eq!(d.layer("wards").map(|l| l.features.len()), Some(634));
+        assert_eq!(d.layer("wards").map(|l| l.features.len()), Some(684));
+        assert!(out.report.warnings.is_empty(), "{:?}", out.report.warnings);
         let i = d.position("E01000001").unwrap();
-        assert_eq!(d.numeric("imd_score").unwrap()[i], Some(6.208));
+        assert_eq!(d.numeric("imd_score").unwrap()[i], Some(8.742));
         assert_eq!(d.areas[i].ward_name.as_deref(), Some("Aldersgate"));
+        assert_eq!(d.areas[i].borough_code, "E09000001");
+        // MHCLG leaves 66 London IDAOPI numerators blank (under 10): the
+        // derived rate is missing there, with the reason in the report.
         assert_eq!(
-            d.column("imd_score").map(|c| c.values.present()),
-            Some(4659)
+            d.column("idaopi_rate").map(|c| c.values.present()),
+            Some(4994 - 66)
         );
-        let c = d.column("no_qualifications").unwrap();
-        assert_eq!(c.source.vintage, "Census 2011");
-        assert!(
-            c.source.method.starts_with("ONS Census 2011 KS501EW"),
-            "{}",
-            c.source.method
+        let rate = &out.report.derived[0];
+        assert_eq!(rate.id, "idaopi_rate");
+        assert_eq!(rate.missing.len(), 66);
+        assert_eq!(
+            rate.missing[0],
+            (
+                "E01000001".to_string(),
+                "numerator 'idaopi_numerator' is missing".to_string()
+            )
         );
+        for id in ["digital_connectivity", "no_gigabit_pct", "aged_75_plus"] {
+            assert_eq!(d.column(id).map(|c| c.values.present()), Some(4994), "{id}");
+        }
+        let c = d.column("digital_connectivity").unwrap();
+        assert_eq!(c.source.vintage, "IoD 2025");
+        let c = d.column("no_gigabit_pct").unwrap();
+        assert_eq!(c.source.vintage, "Ofcom Connected Nations 2025");
+        for who in [
+            "Office for National Statistics",
+            "Indices of Deprivation 2025",
+            "Ofcom",
+        ] {
+            assert!(
+                d.attribution.iter().any(|l| l.contains(who)),
+                "{who}: {:?}",
+                d.attribution
+            );
+        }
     }
 
     #[test]
