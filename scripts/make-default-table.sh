@@ -1,7 +1,9 @@
 #!/bin/sh
-# Regenerates data/london_lsoa11_indicators.csv, the indicator table of the
-# embedded default London dataset, by building examples/london.toml from the
-# open data in ../shared/data. Run from anywhere; the output is deterministic.
+# Regenerates data/london_lsoa21_indicators.csv, the indicator table of the
+# embedded default London dataset, by building examples/london-2021.toml from
+# the open data in ../shared/data. Run from anywhere; the output is
+# deterministic. (The derived columns it also holds are recomputed by
+# data/london-default.toml, not read.)
 set -eu
 cd "$(dirname "$0")/.."
 if [ ! -f ../shared/data/SOURCES.md ]; then
@@ -11,7 +13,7 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cargo run --release --quiet -- --quiet build \
-    --project examples/london.toml \
+    --project examples/london-2021.toml \
     --out "$tmp/london.dxm" \
-    --table data/london_lsoa11_indicators.csv
-ls -l data/london_lsoa11_indicators.csv
+    --table data/london_lsoa21_indicators.csv
+ls -l data/london_lsoa21_indicators.csv

@@ -72,6 +72,14 @@ mod tests {
             "london.toml names personas.toml"
         );
         load(&root.join("deri-v1.6.toml")).unwrap();
+        for current in ["dxmap-2025.toml", "dxmap-2025-london.toml"] {
+            let m = load(&root.join(current)).unwrap();
+            assert!(!m.personas.is_empty(), "{current} names personas-2025.toml");
+            assert!(
+                !m.name.contains("DERI"),
+                "{current}: the new index is not DERI"
+            );
+        }
     }
 
     #[test]

@@ -953,12 +953,17 @@ fn cli_round_trip_and_atomic_failure_on_london() {
     let d = dir.path();
     let (gj, csv) = (d.join("london.geojson"), d.join("london.csv"));
     let ds_arg = ds.to_str().unwrap();
+    // A 2011 dataset: the built-in default methodology is for LSOA 2021.
+    let method = Path::new(env!("CARGO_MANIFEST_DIR")).join("methodology/london.toml");
+    let method = method.to_str().unwrap();
     run_dxmap(&[
         "export",
         "geojson",
         "--quiet",
         "--dataset",
         ds_arg,
+        "--methodology",
+        method,
         "--out",
         gj.to_str().unwrap(),
     ]);
@@ -968,6 +973,8 @@ fn cli_round_trip_and_atomic_failure_on_london() {
         "--quiet",
         "--dataset",
         ds_arg,
+        "--methodology",
+        method,
         "--out",
         csv.to_str().unwrap(),
     ]);
@@ -1009,6 +1016,8 @@ fn cli_round_trip_and_atomic_failure_on_london() {
         "--quiet",
         "--dataset",
         toml.to_str().unwrap(),
+        "--methodology",
+        method,
         "--out",
         again.to_str().unwrap(),
     ]);
@@ -1048,10 +1057,11 @@ fn cli_round_trip_and_atomic_failure_on_london() {
     let before = std::fs::read(&gj).unwrap();
     let status = Command::new("sh")
         .arg("-c")
-        .arg("trap '' XFSZ; ulimit -f 16; exec \"$0\" export geojson --quiet --dataset \"$1\" --out \"$2\"")
+        .arg("trap '' XFSZ; ulimit -f 16; exec \"$0\" export geojson --quiet --dataset \"$1\" --out \"$2\" --methodology \"$3\"")
         .arg(common::dxmap_bin())
         .arg(ds_arg)
         .arg(&gj)
+        .arg(method)
         .output()
         .unwrap();
     assert_eq!(

@@ -169,7 +169,7 @@ function recolour() {
   // Areas outside a selection differ from areas without data.
   const gap = S.norm === 'selection' && S.selResult && (S.layer === 'index' || S.layer.startsWith('c_')) ? M.CLASS_OUTSIDE : M.CLASS_MISSING;
   // The default view is what the style's fallback (the tiles' index with
-  // London deciles) already draws: clear the classes instead of setting 4,835.
+  // London deciles) already draws: clear the classes instead of setting every area's.
   const fallback = S.layer === 'index' && weightsDefault() && !S.wards && S.scale !== 'fixed' && gap === M.CLASS_MISSING;
   setClasses(fallback ? null : values, breaks, gap);
   const t1 = performance.now();

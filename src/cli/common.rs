@@ -11,9 +11,11 @@ use dxmap::file_checks::{Input, check_input, check_output};
 use dxmap::ingest::{self, BuildOptions, Project};
 use dxmap::score::{Methodology, parse_personas};
 
-/// The default methodology and its key groups, built into the binary so it runs from anywhere.
-const LONDON_METHODOLOGY: &str = include_str!("../../methodology/london.toml");
-const LONDON_PERSONAS: &str = include_str!("../../methodology/personas.toml");
+/// The default methodology (the London variant of the dxmap digital exclusion
+/// risk index 2025, for the embedded LSOA 2021 default) and its key groups,
+/// built into the binary so it runs from anywhere.
+const LONDON_METHODOLOGY: &str = include_str!("../../methodology/dxmap-2025-london.toml");
+const LONDON_PERSONAS: &str = include_str!("../../methodology/personas-2025.toml");
 
 /// A methodology file, or the built-in London methodology with its key groups.
 pub fn load_methodology(path: Option<&Path>) -> anyhow::Result<Methodology> {
@@ -40,9 +42,12 @@ pub fn load_methodology_with_files(
             Ok((m, inputs))
         }
         None => {
-            let mut m =
-                Methodology::parse(LONDON_METHODOLOGY, "methodology/london.toml (built in)")?;
-            m.personas = parse_personas(LONDON_PERSONAS, "methodology/personas.toml (built in)")?;
+            let mut m = Methodology::parse(
+                LONDON_METHODOLOGY,
+                "methodology/dxmap-2025-london.toml (built in)",
+            )?;
+            m.personas =
+                parse_personas(LONDON_PERSONAS, "methodology/personas-2025.toml (built in)")?;
             Ok((m, Vec::new()))
         }
     }

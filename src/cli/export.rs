@@ -45,7 +45,7 @@ pub struct Args {
     /// on the fly (default: the embedded London dataset).
     #[arg(long)]
     pub dataset: Option<PathBuf>,
-    /// Methodology file (default: the embedded methodology/london.toml).
+    /// Methodology file (default: the embedded methodology/dxmap-2025-london.toml).
     #[arg(long)]
     pub methodology: Option<PathBuf>,
     /// Rows per LSOA, or rolled up to wards or boroughs (GeoJSON and CSV).

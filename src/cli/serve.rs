@@ -24,7 +24,7 @@ pub struct Args {
     /// start); default: the embedded London dataset.
     #[arg(long, value_name = "PATH")]
     pub dataset: Option<PathBuf>,
-    /// Methodology TOML; default: the embedded methodology/london.toml.
+    /// Methodology TOML; default: the embedded methodology/dxmap-2025-london.toml.
     #[arg(long, value_name = "FILE")]
     pub methodology: Option<PathBuf>,
     /// Address to listen on.

@@ -17,6 +17,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::IngestError;
 use super::boundaries::{self, Boundaries, BoundaryOptions, Crs, Repair};
+use super::derived::{self, DerivedCoverage};
 use super::files::Files;
 use super::geography::{self, Contrib, Routes};
 use super::interpolate;
@@ -66,6 +67,8 @@ pub struct BuildReport {
     pub coverage: Vec<Coverage>,
     /// Repairs made to boundary features.
     pub repairs: Vec<Repair>,
+    /// Derived columns: present counts and each area left without a value, with why.
+    pub derived: Vec<DerivedCoverage>,
     /// Problems that did not stop the build.
     pub warnings: Vec<String>,
     /// Seconds spent per step.
@@ -94,6 +97,11 @@ impl fmt::Display for BuildReport {
             writeln!(f)?;
             for (id, present) in &c.columns {
                 writeln!(f, "  {id}: {present}/{} present", self.areas)?;
+            }
+        }
+        for d in &self.derived {
+            for line in derived::report_lines(d, self.areas) {
+                writeln!(f, "{line}")?;
             }
         }
         if !self.repairs.is_empty() {
@@ -204,6 +212,8 @@ pub fn build(project: &Project, opts: &BuildOptions) -> Result<BuildOutput, Inge
         });
     }
 
+    report.derived = derived::derive(project, &areas, &mut columns)?;
+
     progress.step("dissolving boroughs and wards");
     let mut out_layers = Vec::new();
     if spec.layers {
@@ -254,12 +264,12 @@ pub const DEFAULT_PROJECT: &str = include_str!("../../data/london-default.toml")
 pub fn embedded_default(opts: &BuildOptions) -> Result<BuildOutput, IngestError> {
     let files = Files::Embedded(BTreeMap::from([
         (
-            "london_lsoa11_boundaries.geojson.gz".to_string(),
-            &include_bytes!("../../data/london_lsoa11_boundaries.geojson.gz")[..],
+            "london_lsoa21_boundaries.geojson.gz".to_string(),
+            &include_bytes!("../../data/london_lsoa21_boundaries.geojson.gz")[..],
         ),
         (
-            "london_lsoa11_indicators.csv".to_string(),
-            &include_bytes!("../../data/london_lsoa11_indicators.csv")[..],
+            "london_lsoa21_indicators.csv".to_string(),
+            &include_bytes!("../../data/london_lsoa21_indicators.csv")[..],
         ),
     ]));
     let project = Project::parse(
@@ -382,13 +392,16 @@ fn make_areas(
             message: "no features".into(),
         });
     }
+    // Every area without a unit is named, up to a screenful.
     for (what, list) in [("borough", &no_borough), ("ward", &no_ward)] {
         if !list.is_empty() {
+            let shown = list.len().min(20);
+            let more = if shown < list.len() { ", ..." } else { "" };
             warnings.push(format!(
-                "{}: {} areas have no {what} (e.g. {})",
+                "{}: {} areas have no {what}: {}{more}",
                 file.display(),
                 list.len(),
-                list.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+                list[..shown].join(", ")
             ));
         }
     }
@@ -819,27 +832,70 @@ mod tests {
     }
 
     #[test]
-    fn embedded_default_has_the_london_columns() {
+    fn embedded_default_is_london_lsoa_2021_with_real_sourced_columns() {
         let out = embedded_default(&BuildOptions::default()).unwrap();
         let d = &out.dataset;
-        assert_eq!(d.len(), 4835);
-        assert_eq!(d.columns.len(), 15);
+        assert_eq!(d.title, "London LSOA 2021");
+        assert_eq!(d.len(), 4994);
+        assert_eq!(d.columns.len(), 24);
         assert!(!d.has_demonstration_data());
         assert_eq!(d.layer("boroughs").map(|l| l.features.len()), Some(33));
-        assert_eq!(d.layer("wards").map(|l| l.features.len()), Some(634));
+        assert_eq!(d.layer("wards").map(|l| l.features.len()), Some(684));
+        assert!(out.report.warnings.is_empty(), "{:?}", out.report.warnings);
         let i = d.position("E01000001").unwrap();
-        assert_eq!(d.numeric("imd_score").unwrap()[i], Some(6.208));
+        assert_eq!(d.numeric("imd_score").unwrap()[i], Some(8.742));
         assert_eq!(d.areas[i].ward_name.as_deref(), Some("Aldersgate"));
+        assert_eq!(d.areas[i].borough_code, "E09000001");
+        // MHCLG leaves 66 London IDAOPI numerators blank (under 10): the
+        // derived rate is missing there, with the reason in the report.
         assert_eq!(
-            d.column("imd_score").map(|c| c.values.present()),
-            Some(4659)
+            d.column("idaopi_rate").map(|c| c.values.present()),
+            Some(4994 - 66)
         );
-        let c = d.column("no_qualifications").unwrap();
-        assert_eq!(c.source.vintage, "Census 2011");
-        assert!(
-            c.source.method.starts_with("ONS Census 2011 KS501EW"),
-            "{}",
-            c.source.method
+        let rate = &out.report.derived[0];
+        assert_eq!(rate.id, "idaopi_rate");
+        assert_eq!(rate.missing.len(), 66);
+        assert_eq!(
+            rate.missing[0],
+            (
+                "E01000001".to_string(),
+                "numerator 'idaopi_numerator' is missing".to_string()
+            )
+        );
+        for id in ["digital_connectivity", "no_gigabit_pct", "aged_75_plus"] {
+            assert_eq!(d.column(id).map(|c| c.values.present()), Some(4994), "{id}");
+        }
+        let c = d.column("digital_connectivity").unwrap();
+        assert_eq!(c.source.vintage, "IoD 2025");
+        let c = d.column("no_gigabit_pct").unwrap();
+        assert_eq!(c.source.vintage, "Ofcom Connected Nations 2025");
+        for who in [
+            "Office for National Statistics",
+            "Indices of Deprivation 2025",
+            "Ofcom",
+        ] {
+            assert!(
+                d.attribution.iter().any(|l| l.contains(who)),
+                "{who}: {:?}",
+                d.attribution
+            );
+        }
+    }
+
+    #[test]
+    fn a_ward_lookup_that_misses_areas_says_how_many_and_which() {
+        let mut files = BTreeMap::from([("tiny.geojson".to_string(), TINY)]);
+        files.insert(
+            "w.csv".to_string(),
+            b"LSOA11CD,WD,WN\nE01000002,W2,Two\n".as_slice(),
+        );
+        let text = "title = \"t\"\n[boundaries]\nfile = \"tiny.geojson\"\ncode = \"LSOA11CD\"\nname = \"LSOA11NM\"\n\
+                    [wards]\nfile = \"w.csv\"\ncode = \"LSOA11CD\"\nunit_code = \"WD\"\nunit_name = \"WN\"\n";
+        let p = Project::parse(text, Path::new("t.toml"), Files::Embedded(files)).unwrap();
+        let out = build(&p, &BuildOptions::default()).unwrap();
+        assert_eq!(
+            out.report.warnings,
+            ["tiny.geojson: 2 areas have no ward: E01000001, E01000003"]
         );
     }
 

@@ -9,6 +9,7 @@ mod error;
 pub use error::IngestError;
 pub mod build;
 pub mod crs;
+pub mod derived;
 pub mod files;
 pub mod geography;
 pub mod gzip;

@@ -37,6 +37,7 @@ use toml::Spanned;
 
 use super::IngestError;
 use super::boundaries::Crs;
+use super::derived::DerivedSpec;
 use super::files::Files;
 use crate::text::line_of;
 
@@ -308,6 +309,9 @@ pub struct ProjectSpec {
     /// The tables.
     #[serde(default, rename = "dataset")]
     pub datasets: Vec<Spanned<DatasetSpec>>,
+    /// Columns computed across tables, after every table is joined.
+    #[serde(default)]
+    pub derived: Vec<Spanned<DerivedSpec>>,
 }
 
 fn default_geography() -> String {
@@ -404,7 +408,7 @@ impl Project {
 
     fn check(&self) -> Result<(), IngestError> {
         let mut problems = Vec::new();
-        let mut ids = std::collections::BTreeSet::new();
+        let mut ids = std::collections::BTreeMap::new();
         let b = &self.spec.boundaries;
         if let Some(c) = &b.crs
             && Crs::parse(c).is_none()
@@ -480,11 +484,13 @@ impl Project {
                 {
                     problems.push(at("count = \"*\" (count rows) is only for points".into()));
                 }
-                if !ids.insert(c.id.clone()) {
+                let numeric = !matches!(c.kind(), Some(ColumnKind::Category(_)));
+                if ids.insert(c.id.clone(), numeric).is_some() {
                     problems.push(at("duplicate column id".into()));
                 }
             }
         }
+        super::derived::check(self, &mut ids, &mut problems);
         match problems.len() {
             0 => Ok(()),
             1 => Err(problems.remove(0)),
