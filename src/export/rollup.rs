@@ -202,7 +202,7 @@ fn lsoa_table(scored: &ScoredDataset) -> Table<'_> {
     }
 }
 
-/// index, rank, decile, c_*, i_*, p_top, rank_p05, rank_p95, k_*_count, k_*_share.
+/// index, rank, decile, index_status, missing_inputs, c_*, i_*, p_top, rank_p05, rank_p95, k_*_count, k_*_share.
 fn score_columns(scored: &ScoredDataset) -> Vec<TableColumn> {
     let s = &scored.scores;
     let n = scored.dataset.areas.len();
@@ -215,6 +215,18 @@ fn score_columns(scored: &ScoredDataset) -> Vec<TableColumn> {
         TableColumn {
             name: "decile".into(),
             cells: Cells::Int(s.decile.iter().map(|d| d.map(i64::from)).collect()),
+        },
+        TableColumn {
+            name: "index_status".into(),
+            cells: Cells::Text(
+                (0..n)
+                    .map(|a| Some(s.status_of(a).as_str().into()))
+                    .collect(),
+            ),
+        },
+        TableColumn {
+            name: "missing_inputs".into(),
+            cells: Cells::Text((0..n).map(|a| Some(s.missing_inputs_joined(a))).collect()),
         },
     ];
     for c in &s.components {

@@ -459,6 +459,8 @@ impl Served {
             "index": opt_r4(s.index.get(i)),
             "rank": s.rank.get(i).copied().flatten(),
             "decile": s.decile.get(i).copied().flatten(),
+            "index_status": s.status_of(i).as_str(),
+            "missing_inputs": s.missing_inputs(i).map(|id| id.0.as_str()).collect::<Vec<_>>(),
         })
     }
 
@@ -469,6 +471,8 @@ impl Served {
         let mut v = self.area_summary(i);
         let at = |x: &[Option<f64>]| x.get(i).copied().flatten();
         let detail = json!({
+            "coverage": opt_r4(s.coverage.get(i)),
+            "insufficiency": self.scored.insufficiency(i),
             "components": s.components.iter().map(|c| json!({
                 "id": c.id.0, "label": c.label, "weight": r4(c.weight), "score": opt_r4(c.score.get(i)),
             })).collect::<Vec<_>>(),
@@ -485,6 +489,7 @@ impl Served {
             "personas": s.personas.iter().map(|k| json!({
                 "id": k.id.0, "label": k.label,
                 "count": at(&k.count).map(|c| c.round()), "share": opt_r4(at(&k.share)),
+                "availability": k.availability,
             })).collect::<Vec<_>>(),
             "sensitivity": s.sensitivity.as_ref().map(|x| json!({
                 "draws": x.draws,
@@ -591,6 +596,7 @@ fn methodology_json(scored: &ScoredDataset) -> Value {
         "description": m.description,
         "scope": m.scope.as_str(),
         "missing": m.missing.as_str(),
+        "min_coverage": m.min_coverage,
         "components": components,
         "personas": personas,
     })
@@ -632,6 +638,8 @@ fn scores_json(scored: &ScoredDataset) -> Value {
         "index": col(s.index.iter()),
         "rank": s.rank,
         "decile": s.decile,
+        "index_status": s.status.iter().map(|x| x.as_str()).collect::<Vec<_>>(),
+        "missing_inputs": (0..ds.len()).map(|a| s.missing_inputs(a).map(|id| id.0.as_str()).collect::<Vec<_>>()).collect::<Vec<_>>(),
         "indicators": indicators,
         "components": components,
         "p_top": p_top,
@@ -662,6 +670,7 @@ fn key_groups_json(scored: &ScoredDataset) -> Value {
                 k.id.0.clone(),
                 json!({
                     "label": k.label,
+                    "availability": k.availability,
                     "share": k.share.iter().map(|x| opt_r4(*x)).collect::<Vec<_>>(),
                     "count": count(&k.count),
                 }),

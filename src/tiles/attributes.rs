@@ -9,7 +9,7 @@
 
 use super::{FeatureData, LayerData, PropValue};
 use crate::dataset::{Dataset, Values};
-use crate::score::ScoredDataset;
+use crate::score::{IndexStatus, ScoredDataset};
 
 /// Lowest zoom of the `lsoa` layer: below it LSOAs are smaller than a pixel.
 pub const LSOA_MINZOOM: u8 = 8;
@@ -147,6 +147,17 @@ fn lsoa_layer(scored: &ScoredDataset) -> LayerData {
                     .flatten()
                     .map(|d| PropValue::Int(d as i64)),
             );
+            // Only where the area has no index (absent means "ok"), so
+            // tiles of fully scored areas stay as small as before.
+            let status = s.status_of(i);
+            if status != IndexStatus::Ok {
+                push(
+                    "index_status".into(),
+                    Some(PropValue::Str(status.as_str().into())),
+                );
+                let missing = s.missing_inputs_joined(i);
+                push("missing_inputs".into(), Some(PropValue::Str(missing)));
+            }
             for c in &s.components {
                 push(format!("c_{}", c.id.0), num(c.score.get(i), SCORE_DECIMALS));
             }
@@ -204,8 +215,8 @@ mod tests {
     use super::*;
     use crate::dataset::{Area, Column, ColumnId, Layer, LayerFeature, LsoaCode, Source};
     use crate::score::{
-        ComponentId, ComponentScore, IndicatorId, IndicatorScore, Methodology, PersonaId,
-        PersonaScore, Scores, Sensitivity,
+        Availability, ComponentId, ComponentScore, IndicatorId, IndicatorScore, Methodology,
+        PersonaId, PersonaScore, Scores, Sensitivity,
     };
     use geo_types::{LineString, MultiPolygon, Polygon};
     use std::sync::Arc;
@@ -273,6 +284,8 @@ mod tests {
             index: vec![Some(7.77777), None].into(),
             rank: vec![Some(1), None],
             decile: vec![Some(10), None],
+            coverage: Default::default(),
+            status: Vec::new(),
             drivers: vec![vec![], vec![]].into(),
             sensitivity: Some(Sensitivity {
                 draws: 10,
@@ -283,6 +296,7 @@ mod tests {
             personas: vec![PersonaScore {
                 id: PersonaId("older".into()),
                 label: "Older".into(),
+                availability: Availability::Available,
                 count: vec![Some(120.6), None],
                 share: vec![Some(0.123456), None],
             }],
