@@ -28,8 +28,9 @@
 //!
 //! One step per file: [`methodology`](Methodology) (TOML), `scope` (groups),
 //! `transform` (0–10), `weights` (combination, ranks, drivers),
-//! `sensitivity`, `personas`, `error`; `parse` reads the TOML and `check`
-//! checks it against a dataset.
+//! `sensitivity`, `personas`, `error`; `parse` reads the TOML, `check`
+//! checks it against a dataset, and `scored` keeps dataset, methodology and
+//! scores together.
 
 mod check;
 mod column;
@@ -38,12 +39,12 @@ mod methodology;
 mod parse;
 mod personas;
 mod scope;
+mod scored;
 mod sensitivity;
 mod transform;
 mod weights;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -58,6 +59,7 @@ pub use methodology::{
 };
 pub use personas::{Availability, Estimate, Persona, parse_personas};
 pub use scope::{Groups, LONG_RUN, Segment, groups};
+pub use scored::ScoredDataset;
 pub use transform::{DEGENERATE_SCORE, imd_exponential, transform_column, transform_group};
 
 /// Identifier of an indicator, e.g. `aged_65_plus`.
@@ -513,89 +515,6 @@ pub fn index_from_components(
     let mut index = ScoreColumn::from(index);
     weights::rescale(index.dense_mut(), &groups, methodology.index_rescale);
     Ok(index.to_vec())
-}
-
-/// A dataset with the scores of one methodology: what tiles, server and export consume.
-#[derive(Clone, Debug)]
-pub struct ScoredDataset {
-    /// The joined data.
-    pub dataset: Arc<Dataset>,
-    /// The methodology in force.
-    pub methodology: Arc<Methodology>,
-    /// Its results.
-    pub scores: Scores,
-}
-
-impl ScoredDataset {
-    /// Scores `dataset` with `methodology` and keeps all three together.
-    pub fn new(
-        dataset: Arc<Dataset>,
-        methodology: Arc<Methodology>,
-        opts: &ScoreOptions,
-    ) -> Result<ScoredDataset, ScoreError> {
-        let scores = score(&dataset, &methodology, opts)?;
-        Ok(ScoredDataset {
-            dataset,
-            methodology,
-            scores,
-        })
-    }
-
-    /// Why area `a` has no index, in words ("insufficient data: …", naming
-    /// the shares present and the missing inputs); `None` when it has one
-    /// or is outside the scope.
-    pub fn insufficiency(&self, a: usize) -> Option<String> {
-        let s = &self.scores;
-        if s.status_of(a) != IndexStatus::InsufficientData {
-            return None;
-        }
-        let m = &self.methodology;
-        let missing: Vec<&str> = s.missing_inputs(a).map(|id| id.0.as_str()).collect();
-        let mut why = Vec::new();
-        if missing.len() == s.indicators.len() {
-            why.push("no input is present".to_string());
-        } else if m.missing == MissingPolicy::ExcludeArea && !missing.is_empty() {
-            why.push("missing = \"exclude_area\" needs every input".to_string());
-        } else {
-            let pct = |x: f64| format!("{:.0}%", 100.0 * x);
-            let cov = s.coverage.get(a).unwrap_or(0.0);
-            why.push(format!(
-                "{} of the index weight present (minimum {})",
-                pct(cov),
-                pct(m.min_coverage)
-            ));
-            for comp in &s.components {
-                let present: f64 = s
-                    .indicators
-                    .iter()
-                    .filter(|i| i.component == comp.id && i.score.get(a).is_some())
-                    .map(|i| i.weight)
-                    .sum();
-                if comp.weight > 0.0 && present < weights::threshold(m.min_coverage) {
-                    why.push(format!("{} of component '{}'", pct(present), comp.id.0));
-                }
-            }
-        }
-        Some(format!(
-            "insufficient data: {}; missing {}",
-            why.join(", "),
-            if missing.is_empty() {
-                "nothing".to_string()
-            } else {
-                missing.join(", ")
-            }
-        ))
-    }
-
-    /// The raw input values of indicator `j` (in [`Scores::indicators`]
-    /// order), aligned with the areas; empty when there is no such indicator.
-    pub fn raw(&self, j: usize) -> &[Option<f64>] {
-        self.scores
-            .indicators
-            .get(j)
-            .and_then(|ind| self.dataset.numeric(&ind.column))
-            .unwrap_or_default()
-    }
 }
 
 #[cfg(test)]
