@@ -20,8 +20,8 @@ use dxmap::dataset::{
 use dxmap::export::tiling::{Pyramid, TileExportOptions};
 use dxmap::export::{self, Level};
 use dxmap::score::{
-    ComponentId, ComponentScore, IndicatorId, IndicatorScore, Methodology, PersonaId, PersonaScore,
-    ScoredDataset, Scores, Sensitivity,
+    Availability, ComponentId, ComponentScore, IndicatorId, IndicatorScore, Methodology, PersonaId,
+    PersonaScore, ScoredDataset, Scores, Sensitivity,
 };
 
 // ---------------------------------------------------------------- fixtures
@@ -125,6 +125,8 @@ fn hand_scores(a: &[Option<f64>], b: &[Option<f64>], pop: &[Option<f64>]) -> Sco
         index: index.clone().into(),
         rank: rank.clone(),
         decile,
+        coverage: Default::default(),
+        status: Vec::new(),
         drivers: vec![Vec::new(); n].into(),
         sensitivity: Some(Sensitivity {
             draws: 10,
@@ -135,6 +137,7 @@ fn hand_scores(a: &[Option<f64>], b: &[Option<f64>], pop: &[Option<f64>]) -> Sco
         personas: vec![PersonaScore {
             id: PersonaId("older".into()),
             label: "Older people".into(),
+            availability: Availability::Available,
             count,
             share: a.to_vec(),
         }],
@@ -445,8 +448,8 @@ fn csv_has_the_geojson_columns_in_stable_order() {
     assert_eq!(lines.len(), 13);
     assert_eq!(
         lines[0],
-        "code,name,borough_code,borough_name,ward_code,ward_name,index,rank,decile,c_demography,\
-         i_aged_65_plus,i_no_qualifications,p_top,rank_p05,rank_p95,k_older_count,k_older_share,demo,\
+        "code,name,borough_code,borough_name,ward_code,ward_name,index,rank,decile,index_status,\
+         missing_inputs,c_demography,i_aged_65_plus,i_no_qualifications,p_top,rank_p05,rank_p95,k_older_count,k_older_share,demo,\
          population,aged_65_plus,no_qualifications,iuc_group"
     );
     assert!(
@@ -456,7 +459,13 @@ fn csv_has_the_geojson_columns_in_stable_order() {
     );
     let first: Vec<&str> = lines[1].split(',').collect();
     assert_eq!(first[0], "E01000000");
-    assert_eq!(first[18], "1000");
+    assert_eq!(first[20], "1000");
+    assert_eq!((first[9], first[10]), ("ok", ""));
+    assert!(
+        lines[12].contains(",insufficient_data,no_qualifications,"),
+        "{}",
+        lines[12]
+    );
     // The same numbers as the GeoJSON properties.
     let mut gj = Vec::new();
     export::geojson::write_geojson(&table, &mut gj).unwrap();

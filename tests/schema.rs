@@ -17,8 +17,8 @@ use dxmap::dataset::{
 use dxmap::export::{self, Level};
 use dxmap::schema::{Kind, Schema};
 use dxmap::score::{
-    ComponentId, ComponentScore, IndicatorId, IndicatorScore, Methodology, PersonaId, PersonaScore,
-    ScoreOptions, ScoredDataset, Scores, Sensitivity,
+    Availability, ComponentId, ComponentScore, IndicatorId, IndicatorScore, Methodology, PersonaId,
+    PersonaScore, ScoreOptions, ScoredDataset, Scores, Sensitivity,
 };
 use dxmap::server::Served;
 use dxmap::tiles::attributes::layers_from_scored;
@@ -554,6 +554,8 @@ fn docs_list_the_fields_as_the_schema_does() {
         index: some().into(),
         rank: vec![Some(1)],
         decile: vec![Some(10)],
+        coverage: some().into(),
+        status: Vec::new(),
         drivers: vec![vec![]].into(),
         sensitivity: Some(Sensitivity {
             draws: 1,
@@ -564,6 +566,7 @@ fn docs_list_the_fields_as_the_schema_does() {
         personas: vec![PersonaScore {
             id: PersonaId("<group>".into()),
             label: String::new(),
+            availability: Availability::Available,
             count: some(),
             share: some(),
         }],

@@ -5,7 +5,9 @@
 //!   methodology/deri-v1.6.toml, give every published score to 1e-6.
 //! * London: the London columns (built here from the shared CSVs, as the
 //!   ingest stage does for examples/london.toml) scored with
-//!   methodology/london.toml, compared with the published DERI score.
+//!   methodology/london.toml, compared with the published DERI score over
+//!   the areas it ranks; the areas short of its `min_coverage` (the IMD 2019
+//!   gaps) are insufficient data and say which inputs they lack.
 
 mod common;
 
@@ -13,7 +15,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use dxmap::dataset::{Area, Column, ColumnId, Dataset, LsoaCode, Source, Values};
-use dxmap::score::{Scope, ScoreOptions, index_from_components, score};
+use dxmap::score::{IndexStatus, Scope, ScoreOptions, index_from_components, score};
 use geo_types::MultiPolygon;
 
 fn repo(p: &str) -> PathBuf {
@@ -348,10 +350,40 @@ fn check_london(what: &str, data: &Path, dataset: &Dataset, published: &[Option<
     let m =
         dxmap::methodology_file::load(&repo("methodology/london.toml")).expect("london.toml loads");
     let s = score(dataset, &m, &ScoreOptions::default()).expect("scores");
+    // Every area is scored but those short of min_coverage: London's gaps
+    // are the IMD 2019 columns, and such an area names them and gets no
+    // index, rank or decile.
+    let imd = ["idaopi_score", "employment_score", "imd_score"];
+    let mut insufficient = Vec::new();
+    for (a, area) in dataset.areas.iter().enumerate() {
+        let missing: Vec<&str> = s.missing_inputs(a).map(|id| id.0.as_str()).collect();
+        match s.status[a] {
+            IndexStatus::Ok => assert!(s.index.get(a).is_some() && s.rank[a].is_some()),
+            IndexStatus::InsufficientData => {
+                assert!(s.index.get(a).is_none() && s.rank[a].is_none() && s.decile[a].is_none());
+                assert!(
+                    !missing.is_empty() && missing.iter().all(|m| imd.contains(m)),
+                    "{}: {missing:?}",
+                    area.code.as_str()
+                );
+                insufficient.push(area);
+            }
+            IndexStatus::OutOfScope => panic!("{}: out of scope", area.code.as_str()),
+        }
+    }
     assert!(
-        s.index.iter().all(|v| v.is_some()),
-        "skip policy scores every London area"
+        !insufficient.is_empty() && insufficient.len() <= 176,
+        "{} insufficient",
+        insufficient.len()
     );
+    // Southwark 015A lacks three of its four deprivation inputs (#20).
+    if let Some(a) = dataset
+        .areas
+        .iter()
+        .position(|a| a.name == "Southwark 015A")
+    {
+        assert_eq!(s.status[a], IndexStatus::InsufficientData);
+    }
 
     let pairs: Vec<(f64, f64, usize)> = s
         .index
@@ -364,9 +396,10 @@ fn check_london(what: &str, data: &Path, dataset: &Dataset, published: &[Option<
     let theirs: Vec<f64> = pairs.iter().map(|p| p.1).collect();
     let rho = spearman(&ours, &theirs);
 
-    // Top decile overlap: our decile 10 against the published top tenth.
+    // Top decile overlap, over the areas we rank: our decile 10 against the
+    // published top tenth of the same areas.
     let n = published.len();
-    let mut order: Vec<usize> = (0..n).collect();
+    let mut order: Vec<usize> = (0..n).filter(|&i| s.index.get(i).is_some()).collect();
     order.sort_by(|&a, &b| {
         let (x, y) = (
             published[a].unwrap_or(f64::MIN),
@@ -375,7 +408,7 @@ fn check_london(what: &str, data: &Path, dataset: &Dataset, published: &[Option<
         y.total_cmp(&x).then(a.cmp(&b))
     });
     let top_pub: std::collections::BTreeSet<usize> =
-        order[..n.div_ceil(10)].iter().copied().collect();
+        order[..order.len().div_ceil(10)].iter().copied().collect();
     let top_ours: std::collections::BTreeSet<usize> =
         (0..n).filter(|&i| s.decile[i] == Some(10)).collect();
     let overlap = top_ours.intersection(&top_pub).count() as f64 / top_pub.len() as f64;
@@ -404,7 +437,8 @@ fn check_london(what: &str, data: &Path, dataset: &Dataset, published: &[Option<
         per_comp.push(format!("{} {:.3}", c.id.0, spearman(&a, &b)));
     }
     println!(
-        "London ({what}) vs published DERI v1.6: Spearman rho = {rho:.4} over {} areas; top-decile overlap = {:.1}% ({} of {}); components: {}",
+        "London ({what}) vs published DERI v1.6: {} areas insufficient data; Spearman rho = {rho:.4} over {} areas; top-decile overlap = {:.1}% ({} of {}); components: {}",
+        insufficient.len(),
         pairs.len(),
         overlap * 100.0,
         top_ours.intersection(&top_pub).count(),

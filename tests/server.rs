@@ -37,6 +37,9 @@ description = "two components"
 scope = "all"
 transform = "minmax"
 missing = "skip"
+# Area E01000005 lacks its only deprivation input; with no coverage minimum
+# it keeps a partial index, which the area tests read.
+min_coverage = 0
 top_drivers = 2
 
 [index]
@@ -487,6 +490,11 @@ async fn area_detail_and_lookup() {
         .find(|i| i["id"] == "no_qualifications")
         .unwrap();
     assert!(noq["raw"].is_null(), "missing raw value is null");
+    assert_eq!(j["index_status"], "ok");
+    assert_eq!(
+        j["missing_inputs"],
+        serde_json::json!(["no_qualifications"])
+    );
     assert!(noq["min"].as_f64().unwrap() < noq["max"].as_f64().unwrap());
     assert_eq!(j["components"].as_array().unwrap().len(), 2);
     assert!(j["rank_p05"].is_number());
@@ -524,6 +532,53 @@ async fn area_detail_and_lookup() {
     ] {
         assert_json_error(&get(&app, bad).await, StatusCode::BAD_REQUEST);
     }
+}
+
+#[tokio::test]
+async fn insufficient_data_areas_show_status_and_missing_inputs() {
+    let mut m = Methodology::parse(
+        &METHODOLOGY.replace("min_coverage = 0\n", "min_coverage = 0.75\n"),
+        "test.toml",
+    )
+    .unwrap();
+    m.personas = dxmap::score::parse_personas(PERSONAS, "personas.toml").unwrap();
+    let scored = ScoredDataset::new(
+        Arc::new(dataset(COLS, "Grid")),
+        Arc::new(m),
+        &ScoreOptions::default(),
+    )
+    .unwrap();
+    let served = Served::build(scored, TileOptions::default(), 8 << 20).unwrap();
+    let app = router(AppState::new(served, config()));
+    let j = get(&app, "/api/areas/E01000005").await.json();
+    assert_eq!(j["index_status"], "insufficient_data");
+    assert!(j["index"].is_null() && j["rank"].is_null() && j["decile"].is_null());
+    assert_eq!(
+        j["missing_inputs"],
+        serde_json::json!(["no_qualifications"])
+    );
+    assert!(
+        j["insufficiency"]
+            .as_str()
+            .is_some_and(|w| w.ends_with("missing no_qualifications")),
+        "{}",
+        j["insufficiency"]
+    );
+    let ok = get(&app, "/api/areas/E01000004").await.json();
+    assert_eq!(ok["index_status"], "ok");
+    let s = get(&app, "/api/scores").await.json();
+    let at = s["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c == "E01000005")
+        .unwrap();
+    assert_eq!(s["index_status"][at], "insufficient_data");
+    assert_eq!(
+        s["missing_inputs"][at],
+        serde_json::json!(["no_qualifications"])
+    );
+    assert!(s["index"][at].is_null());
 }
 
 #[tokio::test]

@@ -53,10 +53,36 @@ impl Schema {
                 Kind::Rank,
                 Of::Decile,
             ),
+            // Why an area has no index: the methodology's min_coverage.
+            Field::new(
+                "index_status",
+                "Index status (ok, insufficient_data, out_of_scope)",
+                Kind::Category,
+                Of::IndexStatus,
+            ),
+            Field::new(
+                "missing_inputs",
+                "Indicators with no value for the area (;-separated)",
+                Kind::Text,
+                Of::MissingInputs,
+            ),
+            Field::new(
+                "coverage",
+                "Share of the index weight with a value",
+                Kind::Share,
+                Of::Coverage,
+            )
+            .rollup(Rollup::Drop)
+            .detail(),
         ];
         // Ward identity is detail in tiles but wanted in every API body.
         for x in &mut f {
-            if x.rollup == Rollup::Key || matches!(x.of, Of::Index | Of::Rank | Of::Decile) {
+            if x.rollup == Rollup::Key
+                || matches!(
+                    x.of,
+                    Of::Index | Of::Rank | Of::Decile | Of::IndexStatus | Of::MissingInputs
+                )
+            {
                 x.api = summary;
             }
         }

@@ -12,6 +12,8 @@
 
 mod fields;
 
+use std::borrow::Cow;
+
 use serde_json::{Value, json};
 
 use crate::dataset::{Dataset, Values};
@@ -161,6 +163,12 @@ pub enum Of {
     Rank,
     /// `Scores::decile`.
     Decile,
+    /// `Scores::status_of`: `ok`, `insufficient_data` or `out_of_scope`.
+    IndexStatus,
+    /// `Scores::missing_inputs`, joined with `;`.
+    MissingInputs,
+    /// `Scores::coverage`: the share of the index weight present.
+    Coverage,
     /// `Scores::components[j]`.
     Component(usize),
     /// `Scores::indicators[j]`.
@@ -207,10 +215,10 @@ pub struct Field {
 }
 
 /// One area's value of a field, rounded.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Cell<'a> {
     /// Text (never empty).
-    Text(&'a str),
+    Text(Cow<'a, str>),
     /// A finite number rounded to the field's decimals.
     Num(f64),
     /// A flag.
@@ -312,7 +320,7 @@ impl Field {
         let ds = &*scored.dataset;
         let s = &scored.scores;
         let a = ds.areas.get(i)?;
-        let text = |t: &'a str| (!t.is_empty()).then_some(Cell::Text(t));
+        let text = |t: &'a str| (!t.is_empty()).then_some(Cell::Text(Cow::Borrowed(t)));
         let at = |v: &[Option<f64>]| v.get(i).copied().flatten();
         let x = match self.of {
             Of::Code => return text(a.code.as_str()),
@@ -326,6 +334,12 @@ impl Field {
             Of::Index => s.index.get(i),
             Of::Rank => s.rank.get(i).copied().flatten().map(f64::from),
             Of::Decile => s.decile.get(i).copied().flatten().map(f64::from),
+            Of::IndexStatus => return text(s.status_of(i).as_str()),
+            Of::MissingInputs => {
+                let joined = s.missing_inputs_joined(i);
+                return (!joined.is_empty()).then_some(Cell::Text(Cow::Owned(joined)));
+            }
+            Of::Coverage => s.coverage.get(i),
             Of::Component(j) => s.components.get(j)?.score.get(i),
             Of::Indicator(j) => s.indicators.get(j)?.score.get(i),
             Of::TopDecileProbability => at(&s.sensitivity.as_ref()?.p_top_decile),

@@ -4,6 +4,7 @@
 //! dataset, or scoring. Out: a [`ScoreError`] whose Display puts the file,
 //! line and key first ("london.toml: line 14: component[0].indicator[2].column:
 //! column 'aged_85' is not in the dataset"), lowercase, no final period.
+//! Checks report every problem at once ([`ScoreError::Many`], one a line).
 
 /// Errors from loading a methodology or scoring.
 #[derive(Debug, thiserror::Error)]
@@ -29,7 +30,31 @@ pub enum ScoreError {
         /// What is wrong.
         message: String,
     },
+    /// Several problems found in one pass (a methodology is checked whole,
+    /// so one run reports everything to fix): one per line, in file order.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Many(Vec<ScoreError>),
     /// Anything else (kept for callers that wrap their own messages).
     #[error("{0}")]
     Other(String),
+}
+
+impl ScoreError {
+    /// Ok when `errors` is empty, the error itself when there is one, else
+    /// [`ScoreError::Many`].
+    pub fn all(mut errors: Vec<ScoreError>) -> Result<(), ScoreError> {
+        match errors.len() {
+            0 => Ok(()),
+            1 => Err(errors.remove(0)),
+            _ => Err(ScoreError::Many(errors)),
+        }
+    }
+
+    /// The individual problems (one for anything but [`ScoreError::Many`]).
+    pub fn problems(&self) -> Vec<&ScoreError> {
+        match self {
+            ScoreError::Many(v) => v.iter().flat_map(ScoreError::problems).collect(),
+            e => vec![e],
+        }
+    }
 }

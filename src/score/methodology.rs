@@ -3,19 +3,29 @@
 //! The file names indicators (dataset columns), their relative weights,
 //! direction and transform, groups them into weighted components, and says how
 //! components combine into the index, which areas normalise together (scope)
-//! and what to do with missing values. Every key is checked; errors carry the
-//! file, the 1-based line (from toml's spans) and the key path.
+//! and what to do with missing values (the policy, and the least share of
+//! the index weight an area needs, `min_coverage`). Every key is checked
+//! (`parse`), and so are the columns against a dataset (`check`); errors
+//! carry the file, the 1-based line (from toml's spans) and the key path,
+//! every problem at once.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use toml::Spanned;
 
 use super::error::ScoreError;
 use super::personas::Persona;
 use super::{ComponentId, IndicatorId, Scope};
-use crate::dataset::{Dataset, LsoaCode, Values};
-use crate::text::line_of;
+use crate::dataset::Dataset;
+
+/// `min_coverage` of a methodology file that does not set it: an area's
+/// index needs three quarters of its weight present, overall and in every
+/// weighted component (see `methodology/README.md`).
+pub const DEFAULT_MIN_COVERAGE: f64 = 0.75;
+
+fn default_min_coverage() -> f64 {
+    DEFAULT_MIN_COVERAGE
+}
 
 /// How raw values become 0–10 scores within a scope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,7 +52,7 @@ impl Transform {
         }
     }
 
-    fn parse(s: &str) -> Option<Transform> {
+    pub(super) fn parse(s: &str) -> Option<Transform> {
         Some(match s {
             "minmax" => Transform::Minmax,
             "rank_percentile" => Transform::RankPercentile,
@@ -196,6 +206,13 @@ pub struct Methodology {
     pub index_rescale: IndexRescale,
     /// Missing-data policy.
     pub missing: MissingPolicy,
+    /// The least share of weight, 0–1, an area needs present for an index:
+    /// of the whole index weight (Σ over present indicators of normalised
+    /// component weight × normalised indicator weight), and of its own
+    /// indicator weight in every component of positive weight. Below it the
+    /// area has no index, rank or decile ("insufficient data").
+    #[serde(default = "default_min_coverage")]
+    pub min_coverage: f64,
     /// Components in file order.
     pub components: Vec<Component>,
     /// Key groups (persona overlays).
@@ -220,6 +237,7 @@ impl Default for Methodology {
             scope: Scope::All,
             index_rescale: IndexRescale::None,
             missing: MissingPolicy::Skip,
+            min_coverage: DEFAULT_MIN_COVERAGE,
             components: Vec::new(),
             personas: Vec::new(),
             sensitivity: SensitivitySettings::default(),
@@ -234,12 +252,7 @@ impl Methodology {
     /// checked but not followed: the caller reads that file (see
     /// [`Methodology::persona_file`] and `dxmap::methodology_file::load`).
     pub fn parse(text: &str, file: &str) -> Result<Methodology, ScoreError> {
-        let raw: RawMethodology = toml::from_str(text).map_err(|e| ScoreError::Parse {
-            file: file.to_string(),
-            line: e.span().map(|s| line_of(text, s.start)).unwrap_or(1),
-            message: e.message().trim_end_matches('.').to_string(),
-        })?;
-        resolve(raw, text, file)
+        super::parse::parse(text, file)
     }
 
     /// The persona file named by a methodology's `personas` key, relative to
@@ -259,29 +272,10 @@ impl Methodology {
     }
 
     /// Checks the methodology against a dataset: every indicator column is a
-    /// numeric column of the dataset.
+    /// numeric column of the dataset. Every problem is reported, a missing
+    /// column with the dataset's nearest column names.
     pub fn check(&self, dataset: &Dataset) -> Result<(), ScoreError> {
-        for (c, comp) in self.components.iter().enumerate() {
-            for (i, ind) in comp.indicators.iter().enumerate() {
-                let key = format!("component[{c}].indicator[{i}].column");
-                match dataset.column(&ind.column).map(|col| &col.values) {
-                    None => {
-                        return Err(self.origin.invalid(
-                            &key,
-                            format!("column '{}' is not in the dataset", ind.column),
-                        ));
-                    }
-                    Some(Values::Category(_)) => {
-                        return Err(self.origin.invalid(
-                            &key,
-                            format!("column '{}' is a category, not numeric", ind.column),
-                        ));
-                    }
-                    Some(Values::Numeric(_)) => {}
-                }
-            }
-        }
-        Ok(())
+        super::check::columns(self, dataset)
     }
 
     /// A copy with some weights replaced, by indicator or component id (for
@@ -320,19 +314,22 @@ impl Methodology {
                 ));
             }
         }
-        check_weight_sums(&m, &opts)?;
+        ScoreError::all(weight_sum_errors(&m, &opts))?;
         m.origin = opts;
         Ok(m)
     }
 }
 
-fn check_weight_sums(m: &Methodology, origin: &Origin) -> Result<(), ScoreError> {
+/// Every all-zero weight set: the components', and each component's
+/// indicators'.
+pub(super) fn weight_sum_errors(m: &Methodology, origin: &Origin) -> Vec<ScoreError> {
+    let mut errs = Vec::new();
     if m.components.iter().all(|c| c.weight == 0.0) {
-        return Err(origin.invalid("component", "all component weights are zero"));
+        errs.push(origin.invalid("component", "all component weights are zero"));
     }
     for (c, comp) in m.components.iter().enumerate() {
-        if comp.indicators.iter().all(|i| i.weight == 0.0) {
-            return Err(origin.invalid(
+        if !comp.indicators.is_empty() && comp.indicators.iter().all(|i| i.weight == 0.0) {
+            errs.push(origin.invalid(
                 &format!("component[{c}].indicator"),
                 format!(
                     "all indicator weights of component '{}' are zero",
@@ -341,355 +338,5 @@ fn check_weight_sums(m: &Methodology, origin: &Origin) -> Result<(), ScoreError>
             ));
         }
     }
-    Ok(())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawMethodology {
-    name: Spanned<String>,
-    #[serde(default)]
-    description: String,
-    scope: Option<Spanned<toml::Value>>,
-    transform: Option<Spanned<String>>,
-    missing: Option<Spanned<String>>,
-    index: Option<RawIndex>,
-    top_drivers: Option<Spanned<i64>>,
-    sensitivity: Option<RawSensitivity>,
-    #[serde(rename = "personas")]
-    _personas: Option<String>,
-    #[serde(default)]
-    component: Vec<Spanned<RawComponent>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawIndex {
-    combine: Option<Spanned<String>>,
-    rescale: Option<Spanned<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSensitivity {
-    band: Option<Spanned<f64>>,
-    seed: Option<Spanned<i64>>,
-    draws: Option<Spanned<i64>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawComponent {
-    id: Spanned<String>,
-    label: Option<String>,
-    weight: Spanned<toml::Value>,
-    #[serde(default)]
-    indicator: Vec<Spanned<RawIndicator>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawIndicator {
-    id: Spanned<String>,
-    label: Option<String>,
-    column: Option<Spanned<String>>,
-    weight: Spanned<toml::Value>,
-    direction: Option<Spanned<String>>,
-    transform: Option<Spanned<String>>,
-    /// Free text kept for readers of the file (source, proxy reasoning).
-    #[serde(default, rename = "note")]
-    _note: Option<String>,
-}
-
-fn resolve(raw: RawMethodology, text: &str, file: &str) -> Result<Methodology, ScoreError> {
-    let mut origin = Origin {
-        file: file.to_string(),
-        lines: BTreeMap::new(),
-    };
-    let mut mark = |key: &str, span: std::ops::Range<usize>| {
-        origin
-            .lines
-            .insert(key.to_string(), line_of(text, span.start));
-    };
-    mark("name", raw.name.span());
-    if let Some(s) = &raw.scope {
-        mark("scope", s.span());
-    }
-    if let Some(s) = &raw.transform {
-        mark("transform", s.span());
-    }
-    if let Some(s) = &raw.missing {
-        mark("missing", s.span());
-    }
-    if let Some(s) = &raw.top_drivers {
-        mark("top_drivers", s.span());
-    }
-    if let Some(first) = raw.component.first() {
-        mark("component", first.span());
-    }
-    if let Some(ix) = &raw.index {
-        if let Some(s) = &ix.combine {
-            mark("index.combine", s.span());
-        }
-        if let Some(s) = &ix.rescale {
-            mark("index.rescale", s.span());
-        }
-    }
-    if let Some(se) = &raw.sensitivity {
-        if let Some(s) = &se.band {
-            mark("sensitivity.band", s.span());
-        }
-        if let Some(s) = &se.seed {
-            mark("sensitivity.seed", s.span());
-        }
-        if let Some(s) = &se.draws {
-            mark("sensitivity.draws", s.span());
-        }
-    }
-    for (c, comp) in raw.component.iter().enumerate() {
-        let comp = comp.get_ref();
-        mark(&format!("component[{c}].id"), comp.id.span());
-        mark(&format!("component[{c}].weight"), comp.weight.span());
-        if let Some(first) = comp.indicator.first() {
-            mark(&format!("component[{c}].indicator"), first.span());
-        }
-        for (i, ind) in comp.indicator.iter().enumerate() {
-            let ind = ind.get_ref();
-            let p = format!("component[{c}].indicator[{i}]");
-            mark(&format!("{p}.id"), ind.id.span());
-            mark(&format!("{p}.weight"), ind.weight.span());
-            if let Some(s) = &ind.column {
-                mark(&format!("{p}.column"), s.span());
-            } else {
-                mark(&format!("{p}.column"), ind.id.span());
-            }
-            if let Some(s) = &ind.direction {
-                mark(&format!("{p}.direction"), s.span());
-            }
-            if let Some(s) = &ind.transform {
-                mark(&format!("{p}.transform"), s.span());
-            }
-        }
-    }
-
-    let name = raw.name.into_inner();
-    if name.trim().is_empty() {
-        return Err(origin.invalid("name", "name is empty"));
-    }
-    let scope = match &raw.scope {
-        None => Scope::All,
-        Some(s) => parse_scope(s.get_ref(), &origin)?,
-    };
-    let default_transform = match &raw.transform {
-        None => Transform::Minmax,
-        Some(t) => parse_transform(t.get_ref(), "transform", &origin)?,
-    };
-    let missing = match raw.missing.as_ref().map(|s| s.get_ref().as_str()) {
-        None | Some("skip") => MissingPolicy::Skip,
-        Some("exclude_area") => MissingPolicy::ExcludeArea,
-        Some(other) => {
-            return Err(origin.invalid(
-                "missing",
-                format!("unknown missing-data policy '{other}' (expected skip or exclude_area)"),
-            ));
-        }
-    };
-    let mut index_rescale = IndexRescale::None;
-    if let Some(ix) = &raw.index {
-        if let Some(c) = &ix.combine
-            && c.get_ref() != "weighted_mean"
-        {
-            return Err(origin.invalid(
-                "index.combine",
-                format!(
-                    "unknown combination '{}' (expected weighted_mean)",
-                    c.get_ref()
-                ),
-            ));
-        }
-        if let Some(r) = &ix.rescale {
-            index_rescale = match r.get_ref().as_str() {
-                "none" => IndexRescale::None,
-                "minmax" => IndexRescale::Minmax,
-                other => {
-                    return Err(origin.invalid(
-                        "index.rescale",
-                        format!("unknown rescale '{other}' (expected none or minmax)"),
-                    ));
-                }
-            };
-        }
-    }
-    let top_drivers = match &raw.top_drivers {
-        None => 3,
-        Some(n) if (0..=100).contains(n.get_ref()) => *n.get_ref() as usize,
-        Some(n) => {
-            return Err(origin.invalid("top_drivers", format!("{} is not in 0..=100", n.get_ref())));
-        }
-    };
-    let mut sensitivity = SensitivitySettings::default();
-    if let Some(se) = &raw.sensitivity {
-        if let Some(b) = &se.band {
-            let b = *b.get_ref();
-            if !(0.0..1.0).contains(&b) {
-                return Err(
-                    origin.invalid("sensitivity.band", format!("band {b} is not in [0, 1)"))
-                );
-            }
-            sensitivity.band = b;
-        }
-        if let Some(s) = &se.seed {
-            sensitivity.seed = *s.get_ref() as u64;
-        }
-        if let Some(d) = &se.draws {
-            let d = *d.get_ref();
-            if !(1..=1_000_000).contains(&d) {
-                return Err(
-                    origin.invalid("sensitivity.draws", format!("{d} is not in 1..=1000000"))
-                );
-            }
-            sensitivity.draws = d as u32;
-        }
-    }
-
-    if raw.component.is_empty() {
-        return Err(origin.invalid("component", "the methodology has no components"));
-    }
-    let mut ids = BTreeSet::new();
-    let mut components = Vec::new();
-    for (c, comp) in raw.component.into_iter().enumerate() {
-        let comp = comp.into_inner();
-        let p = format!("component[{c}]");
-        let id = comp.id.into_inner();
-        if !ids.insert(id.clone()) {
-            return Err(origin.invalid(&format!("{p}.id"), format!("id '{id}' is used twice")));
-        }
-        let weight = parse_weight(comp.weight.get_ref(), &format!("{p}.weight"), &origin)?;
-        if comp.indicator.is_empty() {
-            return Err(origin.invalid(
-                &format!("{p}.id"),
-                format!("component '{id}' has no indicators"),
-            ));
-        }
-        let mut indicators = Vec::new();
-        for (i, ind) in comp.indicator.into_iter().enumerate() {
-            let ind = ind.into_inner();
-            let q = format!("{p}.indicator[{i}]");
-            let iid = ind.id.into_inner();
-            if !ids.insert(iid.clone()) {
-                return Err(origin.invalid(&format!("{q}.id"), format!("id '{iid}' is used twice")));
-            }
-            let weight = parse_weight(ind.weight.get_ref(), &format!("{q}.weight"), &origin)?;
-            let direction = match ind.direction.as_ref().map(|d| d.get_ref().as_str()) {
-                None | Some("higher_is_risk") => Direction::HigherIsRisk,
-                Some("lower_is_risk") => Direction::LowerIsRisk,
-                Some(other) => {
-                    return Err(origin.invalid(
-                        &format!("{q}.direction"),
-                        format!(
-                            "unknown direction '{other}' (expected higher_is_risk or lower_is_risk)"
-                        ),
-                    ));
-                }
-            };
-            let transform = match &ind.transform {
-                None => default_transform,
-                Some(t) => parse_transform(t.get_ref(), &format!("{q}.transform"), &origin)?,
-            };
-            let column = ind
-                .column
-                .map(Spanned::into_inner)
-                .unwrap_or_else(|| iid.clone());
-            indicators.push(Indicator {
-                label: ind.label.unwrap_or_else(|| iid.clone()),
-                id: IndicatorId(iid),
-                column,
-                weight,
-                direction,
-                transform,
-            });
-        }
-        components.push(Component {
-            label: comp.label.unwrap_or_else(|| id.clone()),
-            id: ComponentId(id),
-            weight,
-            indicators,
-        });
-    }
-    let m = Methodology {
-        name,
-        description: raw.description,
-        scope,
-        index_rescale,
-        missing,
-        components,
-        personas: Vec::new(),
-        sensitivity,
-        top_drivers,
-        origin,
-    };
-    check_weight_sums(&m, &m.origin)?;
-    Ok(m)
-}
-
-fn parse_transform(s: &str, key: &str, origin: &Origin) -> Result<Transform, ScoreError> {
-    Transform::parse(s).ok_or_else(|| {
-        origin.invalid(
-            key,
-            format!(
-                "unknown transform '{s}' (expected minmax, rank_percentile, zscore or exponential)"
-            ),
-        )
-    })
-}
-
-fn parse_weight(v: &toml::Value, key: &str, origin: &Origin) -> Result<f64, ScoreError> {
-    let w = match v {
-        toml::Value::Integer(i) => *i as f64,
-        toml::Value::Float(f) => *f,
-        other => {
-            return Err(origin.invalid(
-                key,
-                format!("weight must be a number, not {}", other.type_str()),
-            ));
-        }
-    };
-    if !w.is_finite() || w < 0.0 {
-        return Err(origin.invalid(key, format!("weight {w} is negative or not finite")));
-    }
-    Ok(w)
-}
-
-fn parse_scope(v: &toml::Value, origin: &Origin) -> Result<Scope, ScoreError> {
-    match v {
-        toml::Value::String(s) => match s.as_str() {
-            "local_authority" => Ok(Scope::LocalAuthority),
-            "nation" => Ok(Scope::Nation),
-            "all" => Ok(Scope::All),
-            other => Err(origin.invalid(
-                "scope",
-                format!("unknown scope '{other}' (expected local_authority, nation, all or {{ codes = [...] }})"),
-            )),
-        },
-        toml::Value::Table(t) => {
-            if let Some(k) = t.keys().find(|k| *k != "codes") {
-                return Err(origin.invalid("scope", format!("unknown key '{k}' (expected codes)")));
-            }
-            let Some(toml::Value::Array(codes)) = t.get("codes") else {
-                return Err(origin.invalid("scope", "a custom scope needs codes = [...]"));
-            };
-            let mut out = Vec::new();
-            for c in codes {
-                match c.as_str() {
-                    Some(s) => out.push(LsoaCode::new(s)),
-                    None => return Err(origin.invalid("scope", "codes must be strings")),
-                }
-            }
-            if out.is_empty() {
-                return Err(origin.invalid("scope", "the scope has no areas"));
-            }
-            Ok(Scope::Custom(out))
-        }
-        other => Err(origin.invalid("scope", format!("scope must be a string or a table, not {}", other.type_str()))),
-    }
+    errs
 }

@@ -13,6 +13,12 @@
 //! gives `None` per the methodology's missing-data policy. Score columns are
 //! [`ScoreColumn`]s: dense `f64` inside, `Option<f64>` to every reader.
 //!
+//! No silent partial scores: each area's coverage (the share of the index
+//! weight its present indicators carry) is kept, and an area below the
+//! methodology's `min_coverage` (overall, or in any weighted component) gets
+//! no index, rank or decile: its [`IndexStatus`] is `InsufficientData`, and
+//! [`Scores::missing_inputs`] names what is missing.
+//!
 //! Re-scoring is column by column: each indicator's scores in one pass over
 //! its column (indicators in parallel), then components and index over area
 //! chunks, then the ranks (a radix sort) beside the drivers, which reuse the
@@ -22,19 +28,23 @@
 //!
 //! One step per file: [`methodology`](Methodology) (TOML), `scope` (groups),
 //! `transform` (0–10), `weights` (combination, ranks, drivers),
-//! `sensitivity`, `personas`, `error`.
+//! `sensitivity`, `personas`, `error`; `parse` reads the TOML, `check`
+//! checks it against a dataset, and `scored` keeps dataset, methodology and
+//! scores together.
 
+mod check;
 mod column;
 mod error;
 mod methodology;
+mod parse;
 mod personas;
 mod scope;
+mod scored;
 mod sensitivity;
 mod transform;
 mod weights;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -44,11 +54,12 @@ use crate::dataset::{Dataset, LsoaCode};
 pub use column::ScoreColumn;
 pub use error::ScoreError;
 pub use methodology::{
-    Component, Direction, IndexRescale, Indicator, Methodology, MissingPolicy, Origin,
-    SensitivitySettings, Transform,
+    Component, DEFAULT_MIN_COVERAGE, Direction, IndexRescale, Indicator, Methodology,
+    MissingPolicy, Origin, SensitivitySettings, Transform,
 };
-pub use personas::{Estimate, Persona, parse_personas};
+pub use personas::{Availability, Estimate, Persona, parse_personas};
 pub use scope::{Groups, LONG_RUN, Segment, groups};
+pub use scored::ScoredDataset;
 pub use transform::{DEGENERATE_SCORE, imd_exponential, transform_column, transform_group};
 /// Ranks and deciles within groups: also what `crate::select` ranks a selection with.
 pub use weights::ranks;
@@ -212,10 +223,40 @@ pub struct PersonaScore {
     pub id: PersonaId,
     /// Label.
     pub label: String,
+    /// Whether the dataset holds the group's inputs; when not, which
+    /// columns are missing and why (then every share and count is `None`).
+    pub availability: Availability,
     /// Estimated count of residents.
     pub count: Vec<Option<f64>>,
     /// Estimated share of residents, 0–1.
     pub share: Vec<Option<f64>>,
+}
+
+/// Whether an area has an index.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IndexStatus {
+    /// The area has an index, rank and decile.
+    #[default]
+    Ok,
+    /// In scope, but too little of its input is present for an index (below
+    /// `min_coverage`, or any input missing under `missing =
+    /// "exclude_area"`, or nothing at all): no index, rank or decile.
+    InsufficientData,
+    /// Outside the run's custom scope: not scored.
+    OutOfScope,
+}
+
+impl IndexStatus {
+    /// The spelling in the API and exports: `ok`, `insufficient_data`,
+    /// `out_of_scope`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IndexStatus::Ok => "ok",
+            IndexStatus::InsufficientData => "insufficient_data",
+            IndexStatus::OutOfScope => "out_of_scope",
+        }
+    }
 }
 
 /// Everything scoring produces, aligned with `Dataset::areas`.
@@ -231,12 +272,52 @@ pub struct Scores {
     pub rank: Vec<Option<u32>>,
     /// Decile within scope, 10 = highest-risk tenth.
     pub decile: Vec<Option<u8>>,
+    /// Share of the index weight present, 0–1: Σ over the area's indicators
+    /// with a score of (component weight × indicator weight), both
+    /// normalised; `None` outside the scope.
+    #[serde(default)]
+    pub coverage: ScoreColumn,
+    /// Whether each area has an index, and if not why (see
+    /// [`Scores::status_of`]).
+    #[serde(default)]
+    pub status: Vec<IndexStatus>,
     /// Top drivers per area, largest contribution first.
     pub drivers: Drivers,
     /// Sensitivity, when requested.
     pub sensitivity: Option<Sensitivity>,
     /// Key-group estimates.
     pub personas: Vec<PersonaScore>,
+}
+
+impl Scores {
+    /// The status of area `a`. Scores made without statuses (by hand, or
+    /// read from an older file) answer from the index: `Ok` where there is
+    /// one, else `InsufficientData`.
+    pub fn status_of(&self, a: usize) -> IndexStatus {
+        match self.status.get(a) {
+            Some(s) => *s,
+            None if self.index.get(a).is_some() => IndexStatus::Ok,
+            None => IndexStatus::InsufficientData,
+        }
+    }
+
+    /// The indicators area `a` has no score for, in methodology order
+    /// (none outside the scope, where nothing is scored): worked out on
+    /// demand from the score columns, so scoring stores nothing per area.
+    pub fn missing_inputs(&self, a: usize) -> impl Iterator<Item = &IndicatorId> + '_ {
+        let in_scope = self.status_of(a) != IndexStatus::OutOfScope;
+        self.indicators
+            .iter()
+            .filter(move |ind| in_scope && ind.score.get(a).is_none())
+            .map(|ind| &ind.id)
+    }
+
+    /// [`Scores::missing_inputs`] joined with `;` (empty when none), as the
+    /// exports write it.
+    pub fn missing_inputs_joined(&self, a: usize) -> String {
+        let ids: Vec<&str> = self.missing_inputs(a).map(|id| id.0.as_str()).collect();
+        ids.join(";")
+    }
 }
 
 /// Scores the dataset: see the module docs for the stages.
@@ -249,12 +330,19 @@ pub fn score(
     let groups = run_groups(dataset, methodology, opts)?;
     let n = dataset.len();
     let inds: Vec<(usize, &Indicator)> = methodology.indicators().collect();
+    let by_id = check::column_map(dataset);
     let raws: Vec<&[Option<f64>]> = inds
         .iter()
         .map(|(_, ind)| {
-            let v = dataset.numeric(&ind.column).ok_or_else(|| {
-                ScoreError::Other(format!("column '{}' is not numeric", ind.column))
-            })?;
+            let v = match by_id.get(ind.column.as_str()).map(|c| &c.values) {
+                Some(crate::dataset::Values::Numeric(v)) => v.as_slice(),
+                _ => {
+                    return Err(ScoreError::Other(format!(
+                        "column '{}' is not numeric",
+                        ind.column
+                    )));
+                }
+            };
             if v.len() != n {
                 return Err(ScoreError::Other(format!(
                     "column '{}' has {} values for {n} areas",
@@ -278,8 +366,10 @@ pub fn score(
     let weights::Combined {
         components: comps,
         mut index,
+        mut coverage,
         sums,
     } = weights::combine_columns(methodology, &cols, &iw, &cw, n);
+    let status = area_status(index.dense(), coverage.dense_mut(), &groups);
     // The ranks are one sort per group: the drivers, from the same sums,
     // keep the other cores busy meanwhile.
     let (drivers, (rank, decile)) = rayon::join(
@@ -293,7 +383,10 @@ pub fn score(
     let sensitivity = match opts.sensitivity_draws {
         Some(d) if d > 0 => {
             let s = &methodology.sensitivity;
-            let prepared = weights::Prepared::new(methodology, &cols, n);
+            // The draws rank the areas this run gives an index, whatever
+            // the perturbed weights would make of their coverage.
+            let mut prepared = weights::Prepared::new(methodology, &cols, n);
+            prepared.keep_only(index.dense());
             Some(sensitivity::sensitivity(
                 &prepared, &groups, &iw, &cw, d, s.band, s.seed,
             ))
@@ -337,10 +430,32 @@ pub fn score(
         index,
         rank,
         decile,
+        coverage,
+        status,
         drivers,
         sensitivity,
         personas,
     })
+}
+
+/// Each area's status, from its index (NaN: none) and scope group; clears
+/// the coverage of areas outside the scope, where nothing was scored.
+fn area_status(index: &[f64], coverage: &mut [f64], groups: &Groups) -> Vec<IndexStatus> {
+    index
+        .iter()
+        .zip(coverage)
+        .zip(&groups.group_of)
+        .map(|((ix, cov), g)| {
+            if g.is_none() {
+                *cov = f64::NAN;
+                IndexStatus::OutOfScope
+            } else if ix.is_nan() {
+                IndexStatus::InsufficientData
+            } else {
+                IndexStatus::Ok
+            }
+        })
+        .collect()
 }
 
 fn run_groups(
@@ -395,49 +510,13 @@ pub fn index_from_components(
         comp_of: (0..k).collect(),
         ncomp: k,
         policy: methodology.missing,
+        min_coverage: methodology.min_coverage,
     };
     let (_, cw) = weights::normalised(methodology);
     let (_, index) = weights::combine_all(&p, &vec![1.0; k], &cw);
     let mut index = ScoreColumn::from(index);
     weights::rescale(index.dense_mut(), &groups, methodology.index_rescale);
     Ok(index.to_vec())
-}
-
-/// A dataset with the scores of one methodology: what tiles, server and export consume.
-#[derive(Clone, Debug)]
-pub struct ScoredDataset {
-    /// The joined data.
-    pub dataset: Arc<Dataset>,
-    /// The methodology in force.
-    pub methodology: Arc<Methodology>,
-    /// Its results.
-    pub scores: Scores,
-}
-
-impl ScoredDataset {
-    /// Scores `dataset` with `methodology` and keeps all three together.
-    pub fn new(
-        dataset: Arc<Dataset>,
-        methodology: Arc<Methodology>,
-        opts: &ScoreOptions,
-    ) -> Result<ScoredDataset, ScoreError> {
-        let scores = score(&dataset, &methodology, opts)?;
-        Ok(ScoredDataset {
-            dataset,
-            methodology,
-            scores,
-        })
-    }
-
-    /// The raw input values of indicator `j` (in [`Scores::indicators`]
-    /// order), aligned with the areas; empty when there is no such indicator.
-    pub fn raw(&self, j: usize) -> &[Option<f64>] {
-        self.scores
-            .indicators
-            .get(j)
-            .and_then(|ind| self.dataset.numeric(&ind.column))
-            .unwrap_or_default()
-    }
 }
 
 #[cfg(test)]

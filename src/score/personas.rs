@@ -6,16 +6,51 @@
 //! `idaopi_score × aged_65_plus` assuming independence), or as category
 //! membership (an area whose `iuc_group` is one of the listed groups gets
 //! share 1, otherwise 0: an area-level flag, not a share of residents). The
-//! count is share × the population column. Columns absent from a dataset give
-//! missing estimates rather than an error, so one persona bank serves every
-//! dataset.
+//! count is share × the population column. Columns absent from a dataset do
+//! not stop scoring, so one persona bank serves every dataset: the group is
+//! then reported [`Availability::Unavailable`], naming the missing columns,
+//! with no share or count, never a blank or a zero.
+
+use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
 use super::error::ScoreError;
 use super::{PersonaId, PersonaScore};
 use crate::dataset::{Dataset, Values};
-use crate::text::line_of;
+use crate::text::LineIndex;
+
+/// Whether a dataset holds what a key group's estimate reads.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Availability {
+    /// Every column is there (single areas may still lack a value).
+    Available,
+    /// Some column is missing or of the wrong kind: no estimate at all.
+    Unavailable {
+        /// The columns the dataset lacks (or holds as the wrong kind).
+        missing_columns: Vec<String>,
+        /// Why, in words: "column 'x' is not in the dataset; …".
+        reason: String,
+    },
+}
+
+impl Availability {
+    /// True for [`Availability::Available`].
+    pub fn is_available(&self) -> bool {
+        matches!(self, Availability::Available)
+    }
+
+    /// The missing columns (empty when available).
+    pub fn missing_columns(&self) -> &[String] {
+        match self {
+            Availability::Available => &[],
+            Availability::Unavailable {
+                missing_columns, ..
+            } => missing_columns,
+        }
+    }
+}
 
 /// How a key group's share is estimated.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -93,21 +128,23 @@ struct RawPersona {
 
 /// Parses persona TOML; `file` names it in errors.
 pub fn parse_personas(text: &str, file: &str) -> Result<Vec<Persona>, ScoreError> {
+    let lines = LineIndex::new(text);
     let raw: RawFile = toml::from_str(text).map_err(|e| ScoreError::Parse {
         file: file.to_string(),
-        line: e.span().map(|s| line_of(text, s.start)).unwrap_or(1),
+        line: e.span().map(|s| lines.line(s.start)).unwrap_or(1),
         message: e.message().trim_end_matches('.').to_string(),
     })?;
     let mut out: Vec<Persona> = Vec::new();
+    let mut ids = HashSet::new();
     for (i, p) in raw.persona.into_iter().enumerate() {
-        let line = line_of(text, p.span().start);
+        let line = lines.line(p.span().start);
         let p = p.into_inner();
         let bad = |key: &str, message: String| ScoreError::Invalid {
             at: format!("{file}: line {line}"),
             key: format!("persona[{i}].{key}"),
             message,
         };
-        if out.iter().any(|q| q.id.0 == p.id) {
+        if !ids.insert(p.id.clone()) {
             return Err(bad("id", format!("id '{}' is used twice", p.id)));
         }
         let estimate = match (p.category, p.share.is_empty()) {
@@ -143,9 +180,57 @@ pub fn parse_personas(text: &str, file: &str) -> Result<Vec<Persona>, ScoreError
     Ok(out)
 }
 
-/// Estimates one key group for every area.
+/// Which of the group's columns the dataset lacks, each with why.
+fn availability(dataset: &Dataset, p: &Persona) -> Availability {
+    let mut missing = Vec::new();
+    let mut why = Vec::new();
+    let (numeric, category): (Vec<&String>, Option<&String>) = match &p.estimate {
+        Estimate::Share { columns, .. } => (columns.iter().collect(), None),
+        Estimate::Category { column, .. } => (Vec::new(), Some(column)),
+    };
+    let wanted = numeric
+        .into_iter()
+        .map(|c| (c, true))
+        .chain(category.map(|c| (c, false)))
+        .chain([(&p.population, true)]);
+    for (col, want_numeric) in wanted {
+        let problem = match dataset.column(col).map(|c| &c.values) {
+            None => "is not in the dataset",
+            Some(Values::Numeric(_)) if want_numeric => continue,
+            Some(Values::Category(_)) if !want_numeric => continue,
+            Some(Values::Numeric(_)) => "is numeric, not a category",
+            Some(Values::Category(_)) => "is a category, not numeric",
+        };
+        if !missing.contains(col) {
+            missing.push(col.clone());
+            why.push(format!("column '{col}' {problem}"));
+        }
+    }
+    if missing.is_empty() {
+        Availability::Available
+    } else {
+        Availability::Unavailable {
+            missing_columns: missing,
+            reason: why.join("; "),
+        }
+    }
+}
+
+/// Estimates one key group for every area: no share or count at all when
+/// the group is unavailable (a missing population column too: a share
+/// without counts would be shown as a group of nobody).
 pub fn estimate(dataset: &Dataset, p: &Persona) -> PersonaScore {
     let n = dataset.areas.len();
+    let availability = availability(dataset, p);
+    if !availability.is_available() {
+        return PersonaScore {
+            id: p.id.clone(),
+            label: p.label.clone(),
+            availability,
+            count: vec![None; n],
+            share: vec![None; n],
+        };
+    }
     let share: Vec<Option<f64>> = match &p.estimate {
         Estimate::Share { columns, scale } => {
             let cols: Option<Vec<&[Option<f64>]>> =
@@ -190,6 +275,7 @@ pub fn estimate(dataset: &Dataset, p: &Persona) -> PersonaScore {
     PersonaScore {
         id: p.id.clone(),
         label: p.label.clone(),
+        availability,
         count,
         share,
     }

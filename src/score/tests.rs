@@ -2,8 +2,9 @@
 //! transform buffers, a row-major copy, a second pass for drivers, a
 //! comparison sort for ranks), kept here as the reference: every output must
 //! match it bit for bit, signed zeros included, over every transform,
-//! direction, scope, missing-data policy, index rescaling and driver count,
-//! with ties and degenerate groups.
+//! direction, scope, missing-data policy, coverage minimum, index rescaling
+//! and driver count, with ties and degenerate groups. Below, the coverage
+//! rule's own cases, worked by hand.
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -42,6 +43,16 @@ fn reference(dataset: &Dataset, m: &Methodology, opts: &ScoreOptions) -> Scores 
     let (rank, decile) = reference_ranks(&index.to_vec(), &groups);
     let drivers = reference_drivers(&p, &iw, &cw, m.top_drivers);
     let k = m.components.len();
+    let coverage: ScoreColumn = (0..n)
+        .map(|a| groups.group_of[a].map(|_| p.coverage(a, &iw, &cw)))
+        .collect();
+    let status = (0..n)
+        .map(|a| match (groups.group_of[a], index.get(a)) {
+            (None, _) => IndexStatus::OutOfScope,
+            (Some(_), None) => IndexStatus::InsufficientData,
+            (Some(_), Some(_)) => IndexStatus::Ok,
+        })
+        .collect();
     Scores {
         indicators: inds
             .iter()
@@ -70,6 +81,8 @@ fn reference(dataset: &Dataset, m: &Methodology, opts: &ScoreOptions) -> Scores 
         index,
         rank,
         decile,
+        coverage,
+        status,
         drivers,
         sensitivity: None,
         personas: Vec::new(),
@@ -206,6 +219,7 @@ fn methodology(
     rescale: &str,
     top: usize,
     zero: bool,
+    min_coverage: f64,
 ) -> Methodology {
     let w = |j: usize| if zero && j == 2 { 0 } else { j + 1 };
     let dir = |j: usize| {
@@ -217,7 +231,7 @@ fn methodology(
     };
     let mut text = format!(
         "name = \"t\"\nscope = \"all\"\ntransform = \"{transform}\"\nmissing = \"{missing}\"\n\
-         top_drivers = {top}\n[index]\ncombine = \"weighted_mean\"\nrescale = \"{rescale}\"\n"
+         top_drivers = {top}\nmin_coverage = {min_coverage:?}\n[index]\ncombine = \"weighted_mean\"\nrescale = \"{rescale}\"\n"
     );
     for (c, js) in [vec![0, 1, 2], vec![3, 4, 5], vec![6, 7]]
         .iter()
@@ -250,14 +264,16 @@ fn matches_the_reference_pipeline_bit_for_bit() {
         let d = dataset(n, boroughs, run, seed);
         let custom: Vec<LsoaCode> = d.areas.iter().step_by(3).map(|a| a.code.clone()).collect();
         for transform in ["minmax", "rank_percentile", "zscore", "exponential"] {
-            for (missing, rescale, top, zero) in [
-                ("skip", "none", 3, false),
-                ("exclude_area", "minmax", 1, true),
-                ("skip", "minmax", 0, true),
-                ("exclude_area", "none", 8, false),
-                ("skip", "none", 9, false),
+            for (missing, rescale, top, zero, min_coverage) in [
+                ("skip", "none", 3, false, 0.0),
+                ("exclude_area", "minmax", 1, true, 0.75),
+                ("skip", "minmax", 0, true, 0.5),
+                ("exclude_area", "none", 8, false, 0.0),
+                ("skip", "none", 9, false, 0.75),
+                ("skip", "none", 3, true, 1.0),
+                ("skip", "minmax", 2, false, 0.3),
             ] {
-                let m = methodology(transform, missing, rescale, top, zero);
+                let m = methodology(transform, missing, rescale, top, zero, min_coverage);
                 for scope in [
                     Scope::All,
                     Scope::Nation,
@@ -278,14 +294,15 @@ fn matches_the_reference_pipeline_bit_for_bit() {
                     assert_eq!(
                         format!("{got:?}"),
                         format!("{want:?}"),
-                        "n {n}, {transform}, {missing}, rescale {rescale}, top {top}, {scope:?}"
+                        "n {n}, {transform}, {missing}, rescale {rescale}, top {top}, \
+                         min_coverage {min_coverage}, {scope:?}"
                     );
                     runs += 1;
                 }
             }
         }
     }
-    assert!(runs > 300);
+    assert!(runs > 400);
 }
 
 #[test]

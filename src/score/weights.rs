@@ -7,6 +7,12 @@
 //! within each scope group. Every sum is taken per area in methodology order,
 //! so results are bit-identical whatever the thread count.
 //!
+//! Coverage: with normalised weights, a component's present share is its
+//! sum of present indicator weights, and the area's is Σ component weight ×
+//! that. A component below `min_coverage` has no score; an area with a
+//! weighted component below it, or below it overall, has no index
+//! ([`threshold`] gives the comparison its rounding slack).
+//!
 //! [`combine_columns`] and [`drivers`] read the dense indicator score
 //! columns (NaN: no score) directly, chunk by chunk ([`top_drivers`], row by row, is their fallback
 //! for more than eight drivers or a NaN contribution); [`Prepared`]
@@ -37,6 +43,18 @@ pub struct Prepared {
     pub ncomp: usize,
     /// Missing-data policy.
     pub policy: MissingPolicy,
+    /// The methodology's `min_coverage` (with the normalised weights).
+    pub min_coverage: f64,
+}
+
+/// Slack of the coverage comparisons: a sum of normalised weights can miss
+/// its exact value by rounding (a complete component's may be
+/// 0.9999999999999999), and must still meet `min_coverage = 1`.
+const COVERAGE_SLACK: f64 = 1e-9;
+
+/// The least present weight share that meets `min_coverage`.
+pub fn threshold(min_coverage: f64) -> f64 {
+    min_coverage - COVERAGE_SLACK
 }
 
 impl Prepared {
@@ -57,7 +75,35 @@ impl Prepared {
             comp_of: m.indicators().map(|(c, _)| c).collect(),
             ncomp: m.components.len(),
             policy: m.missing,
+            min_coverage: m.min_coverage,
         }
+    }
+
+    /// Keeps the areas with an index in `index` (NaN: none) and clears the
+    /// rest, with no coverage rule left: how the sensitivity draws rank the
+    /// same areas whatever the perturbed weights make of their coverage.
+    pub fn keep_only(&mut self, index: &[f64]) {
+        self.min_coverage = 0.0;
+        for (a, row) in self.scores.chunks_mut(self.k.max(1)).enumerate() {
+            if index.get(a).is_none_or(|v| v.is_nan()) {
+                row.fill(None);
+            }
+        }
+    }
+
+    /// The share of the index weight area `a` has present, `Σ cw[c] ×
+    /// (present indicator weight of c)`, in component order (as
+    /// [`combine_columns`] sums it).
+    #[cfg(test)]
+    pub fn coverage(&self, a: usize, iw: &[f64], cw: &[f64]) -> f64 {
+        let row = &self.scores[a * self.k..(a + 1) * self.k];
+        let mut den = vec![0.0; self.ncomp];
+        for (j, s) in row.iter().enumerate() {
+            if s.is_some() {
+                den[self.comp_of[j]] += iw[j];
+            }
+        }
+        den.iter().zip(cw).fold(0.0, |acc, (d, w)| acc + w * d)
     }
 
     /// Components of area `a` into `comp` (length `ncomp`), and the index
@@ -83,7 +129,7 @@ impl Prepared {
                 den[c] += iw[j];
             }
         }
-        combine(num, den, cw, comp)
+        combine(num, den, cw, threshold(self.min_coverage), comp)
     }
 
     fn area_slow(&self, a: usize, iw: &[f64], cw: &[f64], comp: &mut [Option<f64>]) -> Option<f64> {
@@ -96,7 +142,7 @@ impl Prepared {
                 den[self.comp_of[j]] += iw[j];
             }
         }
-        combine(&num, &den, cw, comp)
+        combine(&num, &den, cw, threshold(self.min_coverage), comp)
     }
 
     /// Contributions of each indicator of area `a` to its index, in index
@@ -141,17 +187,24 @@ impl Prepared {
     }
 }
 
-fn combine(num: &[f64], den: &[f64], cw: &[f64], comp: &mut [Option<f64>]) -> Option<f64> {
-    let (mut inum, mut iden) = (0.0, 0.0);
+/// Components and index from the per-component sums: a component has a
+/// score where its present weight `den` is above zero and meets `t`; the
+/// index needs some weighted component scored, none below `t`, and the
+/// whole coverage at `t` or above.
+fn combine(num: &[f64], den: &[f64], cw: &[f64], t: f64, comp: &mut [Option<f64>]) -> Option<f64> {
+    let (mut inum, mut iden, mut cov, mut short) = (0.0, 0.0, 0.0, false);
     for c in 0..num.len() {
-        if den[c] > 0.0 {
+        cov += cw[c] * den[c];
+        if den[c] > 0.0 && den[c] >= t {
             let s = num[c] / den[c];
             comp[c] = Some(s);
             inum += cw[c] * s;
             iden += cw[c];
+        } else if cw[c] > 0.0 && den[c] < t {
+            short = true;
         }
     }
-    (iden > 0.0).then(|| (inum / iden).clamp(0.0, 10.0))
+    (iden > 0.0 && !short && cov >= t).then(|| (inum / iden).clamp(0.0, 10.0))
 }
 
 /// Areas per parallel task: enough tasks to balance two or more cores, and
@@ -187,6 +240,8 @@ pub struct Combined {
     pub components: Vec<ScoreColumn>,
     /// The index before rescaling.
     pub index: ScoreColumn,
+    /// Each area's share of the index weight present (0 where nothing is).
+    pub coverage: ScoreColumn,
     /// The weight sums, for [`drivers`].
     pub sums: Sums,
 }
@@ -206,6 +261,7 @@ pub fn combine_columns(
     let comp_of: Vec<usize> = m.indicators().map(|(c, _)| c).collect();
     let ncomp = m.components.len();
     let mut index = vec![f64::NAN; n];
+    let mut coverage = vec![0.0; n];
     let mut components: Vec<Vec<f64>> = (0..ncomp).map(|_| vec![f64::NAN; n]).collect();
     let nchunks = n.div_ceil(CHUNK);
     let mut parts: Vec<Vec<&mut [f64]>> = (0..nchunks).map(|_| Vec::with_capacity(ncomp)).collect();
@@ -215,13 +271,25 @@ pub fn combine_columns(
         }
     }
     let exclude = m.missing == MissingPolicy::ExcludeArea;
+    let t = threshold(m.min_coverage);
     let chunks = parts
         .into_par_iter()
         .zip(index.par_chunks_mut(CHUNK))
+        .zip(coverage.par_chunks_mut(CHUNK))
         .enumerate()
-        .map(|(ch, (mut comp_cols, index))| {
+        .map(|(ch, ((mut comp_cols, index), coverage))| {
             let cols = chunk_of(columns, ch * CHUNK, index.len());
-            combine_chunk(&cols, &comp_of, iw, cw, exclude, &mut comp_cols, index)
+            let rule = Rule { exclude, t };
+            combine_chunk(
+                &cols,
+                &comp_of,
+                iw,
+                cw,
+                rule,
+                &mut comp_cols,
+                index,
+                coverage,
+            )
         })
         .collect();
     Combined {
@@ -230,24 +298,36 @@ pub fn combine_columns(
             .map(ScoreColumn::from_dense)
             .collect(),
         index: ScoreColumn::from_dense(index),
+        coverage: ScoreColumn::from_dense(coverage),
         sums: Sums { chunks },
     }
 }
 
+/// Which areas get an index: `exclude` for `missing = "exclude_area"`, `t`
+/// the [`threshold`] of `min_coverage`.
+#[derive(Clone, Copy)]
+struct Rule {
+    exclude: bool,
+    t: f64,
+}
+
 /// One chunk of [`combine_columns`]: the chunk's indicator score columns in,
-/// its component columns and index written, its weight sums returned.
-/// Compiled for AVX2 too, used where the CPU has it: the same operations in
-/// the same order, four areas at a time.
+/// its component columns, index and coverage written, its weight sums
+/// returned. Compiled for AVX2 too, used where the CPU has it: the same
+/// operations in the same order, four areas at a time.
+#[allow(clippy::too_many_arguments)]
 #[multiversion(targets("x86_64+avx2"))]
 fn combine_chunk(
     cols: &[&[f64]],
     comp_of: &[usize],
     iw: &[f64],
     cw: &[f64],
-    exclude: bool,
+    rule: Rule,
     comp_cols: &mut [&mut [f64]],
     index: &mut [f64],
+    coverage: &mut [f64],
 ) -> ChunkSums {
+    let Rule { exclude, t } = rule;
     let (len, ncomp, k) = (index.len(), comp_cols.len(), cols.len() as f64);
     // Weighted sums per component, one indicator column at a time: each
     // area still adds its terms in methodology order, as Prepared::area
@@ -276,24 +356,31 @@ fn combine_chunk(
         }
     }
     // combine() component by component: a component has a score where its
-    // weights sum above zero, and adds to the index sums (masked likewise).
+    // weights sum above zero and meet t, and adds to the index sums (masked
+    // likewise); a weighted one below t marks the area short.
     let mut inum = vec![0.0; len];
     let mut iden = vec![0.0; len];
+    let mut short = vec![0u64; len];
     for (c, out) in comp_cols.iter_mut().enumerate() {
         let w = cw[c];
+        let weighted = mask(w > 0.0) as u64;
         let (num, den) = (&num[c * len..(c + 1) * len], &den[c * len..(c + 1) * len]);
-        for ((((o, n), d), x), y) in out
+        for ((((((o, n), d), x), y), v), sh) in out
             .iter_mut()
             .zip(num)
             .zip(den)
             .zip(&mut inum)
             .zip(&mut iden)
+            .zip(coverage.iter_mut())
+            .zip(&mut short)
         {
-            let has = mask(*d > 0.0) as u64;
+            let has = mask((*d > 0.0) & (*d >= t)) as u64;
             let s = (n / d).to_bits() & has;
             *o = f64::from_bits(s | (f64::NAN.to_bits() & !has));
             *x += w * f64::from_bits(s);
             *y += f64::from_bits(w.to_bits() & has);
+            *v += w * d;
+            *sh |= mask(*d < t) as u64 & weighted;
         }
     }
     for (i, (ix, (x, y))) in index.iter_mut().zip(inum.iter().zip(&iden)).enumerate() {
@@ -301,6 +388,9 @@ fn combine_chunk(
             for col in comp_cols.iter_mut() {
                 col[i] = f64::NAN;
             }
+            continue;
+        }
+        if short[i] != 0 || coverage[i] < t {
             continue;
         }
         *ix = if *y > 0.0 {
@@ -470,6 +560,7 @@ pub fn top_drivers(
         comp_of: m.indicators().map(|(c, _)| c).collect(),
         ncomp: m.components.len(),
         policy: m.missing,
+        t: threshold(m.min_coverage),
         iw,
         cw,
     };
@@ -633,6 +724,8 @@ struct Pattern<'a> {
     comp_of: Vec<usize>,
     ncomp: usize,
     policy: MissingPolicy,
+    /// [`threshold`] of `min_coverage`.
+    t: f64,
     iw: &'a [f64],
     cw: &'a [f64],
 }
@@ -652,26 +745,32 @@ impl Pattern<'_> {
                 den[self.comp_of[j]] += iw[j];
             }
         }
-        // As combine: a component has a score where den > 0, the index
-        // where some such component has weight.
-        let mut iden = 0.0;
+        // As combine: a component has a score where den > 0 and meets t,
+        // the index where some such component has weight, no weighted one
+        // falls short and the coverage meets t.
+        let t = self.t;
+        let scored = |d: f64| d > 0.0 && d >= t;
+        let (mut iden, mut cov, mut short) = (0.0, 0.0, false);
         for (d, w) in den.iter().zip(cw) {
-            if *d > 0.0 {
+            cov += w * d;
+            if scored(*d) {
                 iden += w;
+            } else if *w > 0.0 && *d < t {
+                short = true;
             }
         }
-        if iden.is_nan() || iden <= 0.0 {
+        if iden.is_nan() || iden <= 0.0 || short || cov < t {
             return false;
         }
         let cden: f64 = den
             .iter()
             .zip(cw)
-            .filter(|(d, _)| **d > 0.0)
+            .filter(|(d, _)| scored(**d))
             .map(|(_, w)| w)
             .sum();
         for (j, f) in out.iter_mut().enumerate() {
             let c = self.comp_of[j];
-            *f = (present[j] && den[c] > 0.0).then(|| cw[c] / cden * iw[j] / den[c]);
+            *f = (present[j] && scored(den[c])).then(|| cw[c] / cden * iw[j] / den[c]);
         }
         true
     }

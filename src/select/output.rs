@@ -211,6 +211,8 @@ pub fn restrict(scored: &ScoredDataset, selection: &Selection) -> ScoredDataset 
         index,
         rank,
         decile,
+        coverage,
+        status,
         drivers,
         sensitivity,
         personas,
@@ -233,6 +235,13 @@ pub fn restrict(scored: &ScoredDataset, selection: &Selection) -> ScoredDataset 
         index: pick_column(index, rows),
         rank: pick(rank, rows),
         decile: pick(decile, rows),
+        coverage: pick_column(coverage, rows),
+        // Empty means "derived from the index" (see `Scores::status_of`).
+        status: if status.is_empty() {
+            Vec::new()
+        } else {
+            pick(status, rows)
+        },
         drivers: Drivers::from(
             rows.iter()
                 .map(|&r| drivers.get(r).unwrap_or(&[]).to_vec())

@@ -114,8 +114,8 @@ mod tests {
         Area, Column, ColumnId, Dataset, Layer, LayerFeature, LsoaCode, Source, Values,
     };
     use crate::score::{
-        ComponentId, ComponentScore, IndicatorId, IndicatorScore, Methodology, PersonaId,
-        PersonaScore, Scores, Sensitivity,
+        Availability, ComponentId, ComponentScore, IndicatorId, IndicatorScore, Methodology,
+        PersonaId, PersonaScore, Scores, Sensitivity,
     };
     use geo_types::{LineString, MultiPolygon, Polygon};
     use std::sync::Arc;
@@ -184,6 +184,8 @@ mod tests {
             index: vec![Some(7.77777), None].into(),
             rank: vec![Some(1), None],
             decile: vec![Some(10), None],
+            coverage: Default::default(),
+            status: Vec::new(),
             drivers: vec![vec![], vec![]].into(),
             sensitivity: Some(Sensitivity {
                 draws: 10,
@@ -194,6 +196,7 @@ mod tests {
             personas: vec![PersonaScore {
                 id: PersonaId("older".into()),
                 label: "Older".into(),
+                availability: Availability::Available,
                 count: vec![Some(120.6), None],
                 share: vec![Some(0.123456), None],
             }],

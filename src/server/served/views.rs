@@ -116,6 +116,7 @@ pub(super) fn methodology_json(scored: &ScoredDataset) -> Value {
         "description": m.description,
         "scope": m.scope.as_str(),
         "missing": m.missing.as_str(),
+        "min_coverage": m.min_coverage,
         "components": components,
         "personas": personas,
     })
@@ -161,6 +162,7 @@ pub(super) fn key_groups_json(scored: &ScoredDataset, schema: &Schema) -> Value 
                 k.id.0.clone(),
                 json!({
                     "label": k.label,
+                    "availability": k.availability,
                     "share": column(format!("k_{}_share", k.id.0)),
                     "count": column(format!("k_{}_count", k.id.0)),
                 }),
@@ -202,6 +204,7 @@ pub(super) fn area_detail(
         }
     };
     let detail = json!({
+        "insufficiency": scored.insufficiency(i),
         "components": s.components.iter().map(|c| json!({
             "id": c.id.0, "label": c.label, "weight": score_num(c.weight),
             "score": field(format!("c_{}", c.id.0)),
@@ -218,7 +221,7 @@ pub(super) fn area_detail(
             "contribution": score_num(d.contribution),
         })).collect::<Vec<_>>()).unwrap_or_default(),
         "personas": s.personas.iter().map(|k| json!({
-            "id": k.id.0, "label": k.label,
+            "id": k.id.0, "label": k.label, "availability": k.availability,
             "count": field(format!("k_{}_count", k.id.0)),
             "share": field(format!("k_{}_share", k.id.0)),
         })).collect::<Vec<_>>(),
