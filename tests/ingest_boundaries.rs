@@ -673,3 +673,26 @@ fn a_fifo_as_any_part_of_a_shapefile_is_refused_without_blocking() {
         );
     }
 }
+
+#[test]
+fn shapefile_with_a_deleted_record_is_refused_not_shifted() {
+    let dir = tempfile::tempdir().unwrap();
+    let shp = mismatched_shapefile(dir.path(), "deleted", 2, 2);
+    // Mark the first record deleted: its flag byte opens the records, after
+    // the header whose length is the u16 at byte 8.
+    let dbf = shp.with_extension("dbf");
+    let mut bytes = std::fs::read(&dbf).unwrap();
+    let first = usize::from(u16::from_le_bytes([bytes[8], bytes[9]]));
+    assert_eq!(bytes[first], b' ');
+    bytes[first] = b'*';
+    std::fs::write(&dbf, bytes).unwrap();
+    // Used to read as one feature: shape 0 with record 1's attributes.
+    let e = read(&shp).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        format!(
+            "{}: the .dbf marks 1 of its 2 records deleted; shapes and records pair by position, so which shapes they belonged to is unknown (remove the deleted records and their shapes, then try again)",
+            shp.display()
+        )
+    );
+}
