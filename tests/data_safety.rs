@@ -32,74 +32,8 @@ const MB: u64 = 1_000_000;
 /// blocks on a FIFO or reads gigabytes overshoots it.
 const LIMIT: Duration = Duration::from_secs(60);
 
-/// What a finished run gave.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-    peak_rss: u64,
-    elapsed: Duration,
-}
-
-/// Runs dxmap in `dir`, killing it (and failing) if it runs past `limit`.
-#[expect(
-    clippy::zombie_processes,
-    reason = "the child is reaped by wait4, which also gives its peak RSS"
-)]
-fn run_within(dir: &Path, args: &[&str], limit: Duration) -> Run {
-    let started = Instant::now();
-    let mut child = Command::new(common::dxmap_bin())
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn dxmap");
-    let drain = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut s = String::new();
-            r.read_to_string(&mut s).ok();
-            s
-        })
-    };
-    let out = drain(Box::new(child.stdout.take().expect("stdout")));
-    let err = drain(Box::new(child.stderr.take().expect("stderr")));
-    let pid = libc::pid_t::try_from(child.id()).expect("pid");
-    let mut status = 0;
-    // SAFETY: rusage is plain data the kernel fills; pid is our own child,
-    // which `Child` has not reaped.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    loop {
-        let got = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
-        if got == pid {
-            break;
-        }
-        assert_eq!(got, 0, "wait4: {}", std::io::Error::last_os_error());
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-            panic!("dxmap {args:?} did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    Run {
-        code,
-        stdout: out.join().expect("stdout thread"),
-        stderr: err.join().expect("stderr thread"),
-        // ru_maxrss is in kilobytes on Linux.
-        peak_rss: usage.ru_maxrss as u64 * 1024,
-        elapsed: started.elapsed(),
-    }
-}
-
-fn run(dir: &Path, args: &[&str]) -> Run {
-    run_within(dir, args, LIMIT)
+fn run(dir: &Path, args: &[&str]) -> common::Run {
+    common::run_measured(dir, args, LIMIT)
 }
 
 /// A temporary directory with the base project and `base.dxds` built from it.

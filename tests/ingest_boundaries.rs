@@ -134,6 +134,9 @@ fn bng_reprojection_agrees_with_ons_centroids_within_10_m() {
         "BNG -> WGS84: {checked} points, worst {:.2} m ({})",
         worst.0, worst.1
     );
+    // 34,753 LSOAs in the file, every 25th checked: fewer than 1,000 points
+    // means the file was not read whole (none at all would pass the bound).
+    assert!(checked >= 1_000, "only {checked} points checked");
     // LONG/LAT are published to 5 decimals (~1 m); Helmert is good to ~5 m.
     assert!(worst.0 < 10.0, "worst {:.2} m at {}", worst.0, worst.1);
 }
@@ -558,4 +561,138 @@ fn bytes_entry_point_names_the_given_file() {
     .unwrap_err()
     .to_string();
     assert!(e.starts_with("embedded.geojson: truncated JSON"), "{e}");
+}
+
+/// Three squares near Westminster, in lon/lat, as shapefile rows E0100000{1,2,3}.
+fn squares(n: usize) -> Vec<ShpRow> {
+    (0..n)
+        .map(|i| {
+            let x = -0.1 + 0.01 * i as f64;
+            // Clockwise, as Shapefile exteriors are.
+            let ring = vec![
+                (x, 51.5),
+                (x, 51.51),
+                (x + 0.01, 51.51),
+                (x + 0.01, 51.5),
+                (x, 51.5),
+            ];
+            (
+                format!("E0100000{}", i + 1),
+                format!("Area {i}"),
+                1.0,
+                vec![ring],
+            )
+        })
+        .collect()
+}
+
+/// A shapefile `name` of `shapes` squares whose .dbf is that of one with
+/// `records` squares.
+fn mismatched_shapefile(dir: &Path, name: &str, shapes: usize, records: usize) -> PathBuf {
+    let shp = dir.join(format!("{name}.shp"));
+    write_shapefile(&shp, &squares(shapes));
+    let other = dir.join(format!("{name}_other.shp"));
+    write_shapefile(&other, &squares(records));
+    std::fs::copy(other.with_extension("dbf"), shp.with_extension("dbf")).unwrap();
+    std::fs::write(shp.with_extension("prj"), WGS84_PRJ).unwrap();
+    shp
+}
+
+#[test]
+fn shapefile_with_fewer_records_than_shapes_is_refused_naming_both_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    // The same shapes and records read whole: the files themselves are good.
+    let fine = mismatched_shapefile(dir.path(), "fine", 3, 3);
+    assert_eq!(read(&fine).unwrap().features.len(), 3);
+
+    // Used to read as 2 features, the third shape dropped without a word.
+    let shp = mismatched_shapefile(dir.path(), "more_shapes", 3, 2);
+    let e = read(&shp).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        format!(
+            "{}: feature 2: shape has no record: the .shp has 3 shapes but the .dbf has 2 records; shapes and records pair by position",
+            shp.display()
+        )
+    );
+    // The in-memory entry point refuses it the same way.
+    let bytes = |ext: &str| std::fs::read(shp.with_extension(ext)).unwrap();
+    let e = dxmap::ingest::boundaries::parse_shapefile(
+        &bytes("shp"),
+        Some(&bytes("shx")),
+        &bytes("dbf"),
+        Some(WGS84_PRJ),
+        Path::new("mem.shp"),
+        &BoundaryOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.starts_with("mem.shp: feature 2: shape has no record: the .shp has 3 shapes but the .dbf has 2 records"), "{e}");
+
+    // More records than shapes: the spare attributes are refused too.
+    let shp = mismatched_shapefile(dir.path(), "more_records", 2, 3);
+    let e = read(&shp).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        format!(
+            "{}: the .dbf has 3 records but the .shp has 2 shapes; record 2 has no shape; shapes and records pair by position",
+            shp.display()
+        )
+    );
+}
+
+/// A FIFO in place of any part of a shapefile is refused at once: opening
+/// it would wait for a writer that never comes.
+#[cfg(unix)]
+#[test]
+fn a_fifo_as_any_part_of_a_shapefile_is_refused_without_blocking() {
+    use std::sync::mpsc;
+    use std::time::Duration;
+    for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
+        let dir = tempfile::tempdir().unwrap();
+        let shp = mismatched_shapefile(dir.path(), "parts", 2, 2);
+        let part = shp.with_extension(ext);
+        let _ = std::fs::remove_file(&part);
+        let made = std::process::Command::new("mkfifo").arg(&part).status();
+        assert!(made.expect("mkfifo").success(), "mkfifo {}", part.display());
+        let (tx, rx) = mpsc::channel();
+        let path = shp.clone();
+        // A blocked read leaves this thread behind; the test fails on the timeout.
+        std::thread::spawn(move || tx.send(read(&path).map(|b| b.features.len())));
+        let got = rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!(".{ext} as a FIFO: the read blocked"));
+        let e = got.unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{}: is a FIFO (named pipe), not a regular file; dxmap reads its inputs only from regular files",
+                part.display()
+            ),
+            ".{ext}"
+        );
+    }
+}
+
+#[test]
+fn shapefile_with_a_deleted_record_is_refused_not_shifted() {
+    let dir = tempfile::tempdir().unwrap();
+    let shp = mismatched_shapefile(dir.path(), "deleted", 2, 2);
+    // Mark the first record deleted: its flag byte opens the records, after
+    // the header whose length is the u16 at byte 8.
+    let dbf = shp.with_extension("dbf");
+    let mut bytes = std::fs::read(&dbf).unwrap();
+    let first = usize::from(u16::from_le_bytes([bytes[8], bytes[9]]));
+    assert_eq!(bytes[first], b' ');
+    bytes[first] = b'*';
+    std::fs::write(&dbf, bytes).unwrap();
+    // Used to read as one feature: shape 0 with record 1's attributes.
+    let e = read(&shp).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        format!(
+            "{}: the .dbf marks 1 of its 2 records deleted; shapes and records pair by position, so which shapes they belonged to is unknown (remove the deleted records and their shapes, then try again)",
+            shp.display()
+        )
+    );
 }

@@ -17,10 +17,10 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/malformed");
 
@@ -487,49 +487,12 @@ fn an_unclosed_ring_that_closes_cleanly_is_repaired_and_reported() {
 
 // Large inputs, generated here.
 
-/// Runs dxmap and returns (exit code, stderr, peak RSS in bytes, wall time).
-/// The peak comes from the kernel's accounting of the child (`wait4`), so it
-/// misses nothing between samples.
-#[expect(
-    clippy::zombie_processes,
-    reason = "the child is reaped by wait4, which also gives its peak RSS"
-)]
-fn run_measured(dir: &Path, args: &[&str]) -> (i32, String, u64, Duration) {
-    let started = Instant::now();
-    let mut child = Command::new(common::dxmap_bin())
-        .current_dir(dir)
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn dxmap");
-    let mut stderr = child.stderr.take().expect("stderr");
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        stderr.read_to_string(&mut s).ok();
-        s
-    });
-    let pid = libc::pid_t::try_from(child.id()).expect("pid");
-    let mut status = 0;
-    // SAFETY: rusage is plain data the kernel fills; pid is our own child,
-    // which `Child` has not reaped.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(got, pid, "wait4: {}", std::io::Error::last_os_error());
-    let elapsed = started.elapsed();
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    let err = reader.join().expect("stderr thread");
-    // ru_maxrss is in kilobytes on Linux.
-    (code, err, usage.ru_maxrss as u64 * 1024, elapsed)
-}
-
 const MB: u64 = 1_000_000;
 /// Peak RSS allowed for a refused large input: far below its 200 MB.
 const RSS_LIMIT: u64 = 100 * MB;
+/// A large case that reads its input in bounded memory takes seconds; one
+/// past this has hung.
+const LARGE_LIMIT: Duration = Duration::from_secs(300);
 
 /// Runs a build on a generated input twice (no output, then an old output)
 /// and checks the error, the outputs and the peak memory.
@@ -547,7 +510,13 @@ fn check_large(dir: &Path, project: &str, wants: &[&str]) {
             std::fs::write(dir.join("out.dxds"), b"previous out.dxds\n").expect("old output");
         }
         let before = listing(dir);
-        let (code, err, rss, elapsed) = run_measured(dir, &args);
+        let common::Run {
+            code,
+            stderr: err,
+            peak_rss: rss,
+            elapsed,
+            ..
+        } = common::run_measured(dir, &args, LARGE_LIMIT);
         println!(
             "{project}: exit {code} in {elapsed:.2?}, peak RSS {:.1} MB{}",
             rss as f64 / 1e6,

@@ -3,7 +3,9 @@
 
 pub mod csv;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+#[cfg(unix)]
+use std::time::{Duration, Instant};
 
 /// `../shared/data` beside the repository, or `None` (after [`skip_for_tool`])
 /// when it is absent, as in a user's fresh clone.
@@ -71,4 +73,80 @@ pub fn python_has(module: &str) -> bool {
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false)
+}
+
+/// What a finished `dxmap` run gave.
+#[cfg(unix)]
+pub struct Run {
+    /// Exit code, or -1 when a signal ended it.
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    /// Peak resident set size, in bytes.
+    pub peak_rss: u64,
+    pub elapsed: Duration,
+}
+
+/// Runs the built `dxmap` in `dir` with `args` and an empty stdin, killing
+/// it (and failing the test) if it runs past `limit`. The peak RSS is the
+/// kernel's accounting of the child (`wait4`), so it misses nothing
+/// between samples.
+#[cfg(unix)]
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is reaped by wait4, which also gives its peak RSS"
+)]
+pub fn run_measured(dir: &Path, args: &[&str], limit: Duration) -> Run {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let started = Instant::now();
+    let mut child = Command::new(dxmap_bin())
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn dxmap");
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            r.read_to_string(&mut s).ok();
+            s
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().expect("stdout")));
+    let err = drain(Box::new(child.stderr.take().expect("stderr")));
+    let pid = libc::pid_t::try_from(child.id()).expect("pid");
+    let mut status = 0;
+    // SAFETY: rusage is plain data the kernel fills; pid is our own child,
+    // which `Child` has not reaped.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        let got = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        if got == pid {
+            break;
+        }
+        assert_eq!(got, 0, "wait4: {}", std::io::Error::last_os_error());
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+            panic!("dxmap {args:?} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let elapsed = started.elapsed();
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    Run {
+        code,
+        stdout: out.join().expect("stdout thread"),
+        stderr: err.join().expect("stderr thread"),
+        // ru_maxrss is in kilobytes on Linux.
+        peak_rss: usage.ru_maxrss as u64 * 1024,
+        elapsed,
+    }
 }

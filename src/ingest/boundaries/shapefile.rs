@@ -6,7 +6,7 @@
 //! [`parse_shapefile`] does the same from bytes held in memory.
 
 use std::collections::BTreeMap;
-use std::io::{Cursor, Read, Seek};
+use std::io::{BufReader, Cursor, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use ::shapefile::dbase::FieldValue;
@@ -14,30 +14,55 @@ use ::shapefile::{PolygonRing, Shape};
 use geo_types::Coord;
 
 use super::{Boundaries, BoundaryOptions, Declared, RawFeature, feature_code, finish};
+use crate::file_checks::{check_input, open_input};
 use crate::ingest::IngestError;
 use crate::ingest::boundaries::Crs;
 use crate::ingest::gzip::DEFAULT_MAX_BYTES;
 use crate::ingest::repair::RawPolygons;
 
-/// Reads a shapefile.
+/// Reads a shapefile. Every part is checked to be a regular file before it
+/// is opened ([`crate::file_checks`]), so a FIFO or a device in the set
+/// is refused rather than blocking the read.
 pub(super) fn read(path: &Path, opts: &BoundaryOptions) -> Result<Boundaries, IngestError> {
     let file_err = |message: String| IngestError::File {
         file: path.to_path_buf(),
         message,
     };
+    let io = |file: &Path| {
+        let file = file.to_path_buf();
+        move |source| IngestError::Io { file, source }
+    };
+    let shx = sibling(path, "shx");
+    let dbf = sibling(path, "dbf");
+    let prj = sibling(path, "prj");
+    // The .cpg is not read (no DBF encoding support is built in), but it is
+    // refused on the same terms as the CLI's project check refuses it.
+    let cpg = sibling(path, "cpg");
+    for part in [
+        Some(path),
+        shx.as_deref(),
+        dbf.as_deref(),
+        prj.as_deref(),
+        cpg.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        check_input(part).map_err(io(part))?;
+    }
     let declared = match opts.crs {
         Some(crs) => Declared::User(crs),
         None => {
-            let Some(prj) = sibling(path, "prj") else {
+            let Some(prj) = prj else {
                 return Err(file_err(
                     "no .prj file beside it says its CRS; state the CRS (e.g. EPSG:27700)"
                         .to_string(),
                 ));
             };
-            let wkt = std::fs::read_to_string(&prj).map_err(|source| IngestError::Io {
-                file: prj.clone(),
-                source,
-            })?;
+            let mut wkt = String::new();
+            open_input(&prj)
+                .and_then(|f| f.take(PRJ_MAX_BYTES).read_to_string(&mut wkt))
+                .map_err(io(&prj))?;
             match Crs::from_wkt(&wkt) {
                 Some(crs) => Declared::File(crs),
                 None => {
@@ -51,19 +76,34 @@ pub(super) fn read(path: &Path, opts: &BoundaryOptions) -> Result<Boundaries, In
         }
     };
     let cap = opts.max_bytes.unwrap_or(DEFAULT_MAX_BYTES);
-    let size = std::fs::metadata(path)
-        .map_err(|source| IngestError::Io {
-            file: path.to_path_buf(),
-            source,
-        })?
-        .len();
+    let shp = open_input(path).map_err(io(path))?;
+    let size = shp.metadata().map_err(io(path))?.len();
     if size > cap {
         return Err(file_err(format!("size exceeds the limit of {cap} bytes")));
     }
-    let reader = ::shapefile::Reader::from_path(path).map_err(|e| file_err(e.to_string()))?;
-    let raw = raw_features(reader, path)?;
+    let shp = BufReader::new(shp);
+    let shapes = match &shx {
+        Some(shx) => {
+            let index = open_input(shx).map_err(io(shx))?;
+            ::shapefile::ShapeReader::with_shx(shp, BufReader::new(index))
+        }
+        None => ::shapefile::ShapeReader::new(shp),
+    }
+    .map_err(|e| file_err(e.to_string()))?;
+    let Some(dbf) = dbf else {
+        return Err(file_err(
+            "no .dbf file beside it holds its attributes".to_string(),
+        ));
+    };
+    let records = open_input(&dbf).map_err(io(&dbf))?;
+    let records = ::shapefile::dbase::Reader::new(BufReader::new(records))
+        .map_err(|e| file_err(format!("attributes (.dbf): {e}")))?;
+    let raw = raw_features(shapes, records, path)?;
     finish(path, raw, declared, opts, true)
 }
+
+/// A `.prj` holds one WKT string of a few hundred bytes; this is plenty.
+const PRJ_MAX_BYTES: u64 = 1 << 20;
 
 /// Parses a shapefile held in memory: the `.shp` bytes, the `.shx` index if
 /// there is one, the `.dbf` attributes and the `.prj` text (needed unless
@@ -110,23 +150,50 @@ pub fn parse_shapefile(
     .map_err(|e| file_err(e.to_string()))?;
     let records = ::shapefile::dbase::Reader::new(Cursor::new(dbf))
         .map_err(|e| file_err(format!("attributes (.dbf): {e}")))?;
-    let raw = raw_features(::shapefile::Reader::new(shapes, records), file)?;
+    let raw = raw_features(shapes, records, file)?;
     finish(file, raw, declared, opts, true)
 }
 
-/// Reads every shape and record: polygons grouped into rings, attributes as text.
+/// Reads every shape and record: polygons grouped into rings, attributes as
+/// text. Shapes and records pair by position, so the two files must hold
+/// the same number; a mismatch either way, or a record marked deleted, is
+/// refused rather than leaving shapes without attributes (or with another
+/// shape's).
 fn raw_features<T: Read + Seek, D: Read + Seek>(
-    mut reader: ::shapefile::Reader<T, D>,
+    mut shapes: ::shapefile::ShapeReader<T>,
+    mut records: ::shapefile::dbase::Reader<D>,
     path: &Path,
 ) -> Result<Vec<RawFeature>, IngestError> {
-    let mut raw = Vec::new();
-    for (index, item) in reader.iter_shapes_and_records().enumerate() {
-        let (shape, record) = item.map_err(|e| IngestError::Feature {
+    let feature_err =
+        |feature: usize, code: Option<String>, message: String| IngestError::Feature {
             file: path.to_path_buf(),
-            feature: index,
-            code: None,
-            message: e.to_string(),
-        })?;
+            feature,
+            code,
+            message,
+        };
+    let declared_records = records.header().num_records as usize;
+    let mut shape_iter = shapes.iter_shapes();
+    let mut record_iter = records.iter_records();
+    let mut raw = Vec::new();
+    loop {
+        let index = raw.len();
+        let shape = shape_iter
+            .next()
+            .transpose()
+            .map_err(|e| feature_err(index, None, e.to_string()))?;
+        let record = record_iter
+            .next()
+            .transpose()
+            .map_err(|e| feature_err(index, None, format!("attributes (.dbf): {e}")))?;
+        let (shape, record) = match (shape, record) {
+            (Some(shape), Some(record)) => (shape, record),
+            (None, None) if index == declared_records => return Ok(raw),
+            (shape, record) => {
+                let shapes = Count::rest(index + usize::from(shape.is_some()), shape_iter);
+                let read_records = Count::rest(index + usize::from(record.is_some()), record_iter);
+                return Err(count_mismatch(path, shapes, declared_records, read_records));
+            }
+        };
         let properties: BTreeMap<String, String> = record
             .into_iter()
             .filter_map(|(name, value)| field_text(value).map(|v| (name, v)))
@@ -168,7 +235,75 @@ fn raw_features<T: Read + Seek, D: Read + Seek>(
             polygons,
         });
     }
-    Ok(raw)
+}
+
+/// How many items a file holds, as far as they could be read.
+#[derive(Clone, Copy, Debug)]
+struct Count {
+    n: usize,
+    /// False when an unreadable item stopped the count: `n` is a lower bound.
+    complete: bool,
+}
+
+impl Count {
+    /// `seen` items so far plus what `rest` yields, stopping at the first
+    /// error (the crates' iterators do not move past a bad item).
+    fn rest<T, E>(seen: usize, rest: impl Iterator<Item = Result<T, E>>) -> Count {
+        let mut count = Count {
+            n: seen,
+            complete: true,
+        };
+        for item in rest {
+            if item.is_err() {
+                count.complete = false;
+                break;
+            }
+            count.n += 1;
+        }
+        count
+    }
+}
+
+impl std::fmt::Display for Count {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if !self.complete {
+            f.write_str("at least ")?;
+        }
+        write!(f, "{}", self.n)
+    }
+}
+
+/// The error for a `.shp` and `.dbf` that do not pair one to one: `shapes`
+/// in the `.shp`, `declared` records in the `.dbf`'s header of which
+/// `records` could be read (the rest are marked deleted, or unreadable).
+fn count_mismatch(path: &Path, shapes: Count, declared: usize, records: Count) -> IngestError {
+    const PAIRING: &str = "shapes and records pair by position";
+    if records.complete && records.n < declared {
+        return IngestError::File {
+            file: path.to_path_buf(),
+            message: format!(
+                "the .dbf marks {} of its {declared} records deleted; {PAIRING}, so which shapes they belonged to is unknown (remove the deleted records and their shapes, then try again)",
+                declared - records.n
+            ),
+        };
+    }
+    if shapes.n > declared {
+        return IngestError::Feature {
+            file: path.to_path_buf(),
+            feature: declared,
+            code: None,
+            message: format!(
+                "shape has no record: the .shp has {shapes} shapes but the .dbf has {declared} records; {PAIRING}"
+            ),
+        };
+    }
+    IngestError::File {
+        file: path.to_path_buf(),
+        message: format!(
+            "the .dbf has {declared} records but the .shp has {shapes} shapes; record {} has no shape; {PAIRING}",
+            shapes.n
+        ),
+    }
 }
 
 /// `path` with another extension, lower or upper case, if that file exists.
@@ -176,7 +311,7 @@ fn sibling(path: &Path, ext: &str) -> Option<PathBuf> {
     [ext.to_string(), ext.to_ascii_uppercase()]
         .into_iter()
         .map(|e| path.with_extension(e))
-        .find(|p| p.is_file())
+        .find(|p| p.exists())
 }
 
 fn map_ring<P>(ring: PolygonRing<P>, xy: impl Fn(&P) -> (f64, f64)) -> (bool, Vec<Coord<f64>>) {
