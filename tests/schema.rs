@@ -215,6 +215,8 @@ fn tiles_csv_and_api_carry_the_same_fields_at_the_same_precision() {
         "personas",
         "sensitivity",
         "sources",
+        // The reason in words behind `index_status`, detail only.
+        "insufficiency",
     ];
     let detail = served.area_detail(0);
     let keys: BTreeSet<String> = detail.as_object().unwrap().keys().cloned().collect();
@@ -397,14 +399,13 @@ fn ward_rollup_sums_counts_by_what_they_measure_not_their_name() {
 }
 
 /// Scores a real dataset with the built-in London methodology (no draws).
-fn london_scored(dataset: Dataset) -> ScoredDataset {
-    let mut m =
-        Methodology::parse(include_str!("../methodology/london.toml"), "london.toml").unwrap();
-    m.personas = dxmap::score::parse_personas(
-        include_str!("../methodology/personas.toml"),
-        "personas.toml",
-    )
-    .unwrap();
+/// `dataset` scored with a shipped methodology and its key groups (files in
+/// `methodology/`).
+fn london_scored(dataset: Dataset, methodology: &str, personas: &str) -> ScoredDataset {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("methodology");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    let mut m = Methodology::parse(&read(methodology), methodology).unwrap();
+    m.personas = dxmap::score::parse_personas(&read(personas), personas).unwrap();
     let opts = ScoreOptions {
         sensitivity_draws: Some(0),
         ..ScoreOptions::default()
@@ -472,7 +473,14 @@ fn assert_wards_hold_their_areas(scored: &ScoredDataset, what: &str) {
 #[test]
 fn real_london_default_wards_hold_the_people_of_their_areas() {
     let built = dxmap::ingest::embedded_default(&Default::default()).expect("embedded default");
-    assert_wards_hold_their_areas(&london_scored(built.dataset), "embedded default");
+    assert_wards_hold_their_areas(
+        &london_scored(
+            built.dataset,
+            "dxmap-2025-london.toml",
+            "personas-2025.toml",
+        ),
+        "embedded default",
+    );
 }
 
 /// The same on London built from the open-data files (examples/london.toml,
@@ -489,7 +497,10 @@ fn real_london_build_wards_hold_the_people_of_their_areas() {
         dxmap::schema::ward_vintage(&built.dataset),
         "wards 2017 (ONS LSOA 2011 to ward 2017 best-fit lookup)"
     );
-    assert_wards_hold_their_areas(&london_scored(built.dataset), "examples/london.toml");
+    assert_wards_hold_their_areas(
+        &london_scored(built.dataset, "london.toml", "personas.toml"),
+        "examples/london.toml",
+    );
 }
 
 /// The field list in docs/EXPORTS.md is the schema's, placeholders for ids.

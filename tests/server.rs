@@ -491,10 +491,7 @@ async fn area_detail_and_lookup() {
         .unwrap();
     assert!(noq["raw"].is_null(), "missing raw value is null");
     assert_eq!(j["index_status"], "ok");
-    assert_eq!(
-        j["missing_inputs"],
-        serde_json::json!(["no_qualifications"])
-    );
+    assert_eq!(j["missing_inputs"], "no_qualifications");
     assert!(noq["min"].as_f64().unwrap() < noq["max"].as_f64().unwrap());
     assert_eq!(j["components"].as_array().unwrap().len(), 2);
     assert!(j["rank_p05"].is_number());
@@ -553,10 +550,7 @@ async fn insufficient_data_areas_show_status_and_missing_inputs() {
     let j = get(&app, "/api/areas/E01000005").await.json();
     assert_eq!(j["index_status"], "insufficient_data");
     assert!(j["index"].is_null() && j["rank"].is_null() && j["decile"].is_null());
-    assert_eq!(
-        j["missing_inputs"],
-        serde_json::json!(["no_qualifications"])
-    );
+    assert_eq!(j["missing_inputs"], "no_qualifications");
     assert!(
         j["insufficiency"]
             .as_str()
@@ -567,17 +561,14 @@ async fn insufficient_data_areas_show_status_and_missing_inputs() {
     let ok = get(&app, "/api/areas/E01000004").await.json();
     assert_eq!(ok["index_status"], "ok");
     let s = get(&app, "/api/scores").await.json();
-    let at = s["codes"]
+    let at = s["code"]
         .as_array()
         .unwrap()
         .iter()
         .position(|c| c == "E01000005")
         .unwrap();
     assert_eq!(s["index_status"][at], "insufficient_data");
-    assert_eq!(
-        s["missing_inputs"][at],
-        serde_json::json!(["no_qualifications"])
-    );
+    assert_eq!(s["missing_inputs"][at], "no_qualifications");
     assert!(s["index"][at].is_null());
 }
 
