@@ -9,8 +9,8 @@
 //! `walkthrough_runs_as_written` needs `examples/england-wales-2021.toml`
 //! and `methodology/dxmap-2025.toml` and skips, naming the file, without
 //! them. `walkthrough_runs_on_the_2011_files` runs the same blocks on
-//! `examples/england-wales.toml` (LSOA 2011, no wards) with the fixture
-//! methodology `tests/fixtures/toolkit/england-wales-2011.toml`.
+//! `examples/england-wales.toml` (LSOA 2011, no wards) with the shipped
+//! methodology `methodology/england-wales-2011.toml`.
 
 mod common;
 
@@ -202,7 +202,7 @@ fn walkthrough_runs_as_written() {
 
 #[test]
 fn walkthrough_runs_on_the_2011_files() {
-    let fixture = repo().join("tests/fixtures/toolkit/england-wales-2011.toml");
+    let fixture = repo().join("methodology/england-wales-2011.toml");
     let fixture = fixture.to_str().unwrap();
     let Some(run) = walkthrough(
         "walkthrough_runs_on_the_2011_files",

@@ -1,7 +1,7 @@
 //! "Score nationally, map locally": `--within` and `--scope` on `dxmap score`,
 //! `export` and `serve`, on the England and Wales dataset built from
 //! `../shared/data` (`examples/england-wales.toml`, LSOA 2011) with the
-//! fixture methodology `tests/fixtures/toolkit/england-wales-2011.toml`.
+//! shipped methodology `methodology/england-wales-2011.toml`.
 //! The selected areas must carry exactly the scores of the whole run: in the
 //! library (every score compared by its bits) and in the files (every field
 //! of every selected row the same text as in the national file).
@@ -25,7 +25,7 @@ fn repo(p: &str) -> PathBuf {
 }
 
 fn methodology() -> PathBuf {
-    repo("tests/fixtures/toolkit/england-wales-2011.toml")
+    repo("methodology/england-wales-2011.toml")
 }
 
 /// The England and Wales dataset, built once for the file's tests.
