@@ -1,8 +1,11 @@
-//! Whole-build timing from the real files in ../shared/data: the London
-//! project (boundaries, ward lookup, ten tables, borough and ward outlines;
-//! target under 1 s) and the England and Wales project (34,753 boundaries,
-//! national tables and local-authority outlines; target under 5 s). Also the
-//! London build without outline layers, to show what dissolving costs.
+//! Whole-build timing from the real files in ../shared/data: the LSOA 2011
+//! London project (boundaries, ward lookup, ten tables, borough and ward
+//! outlines; target under 1 s) and England and Wales project (34,753
+//! boundaries, national tables and local-authority outlines; target under
+//! 5 s), and their LSOA 2021 successors (London's 4,994 areas on the 20 m
+//! boundaries with Ofcom coverage and derived columns, target under 0.5 s;
+//! England and Wales' 35,672, target under 3 s). Also the London 2011 build
+//! without outline layers, to show what dissolving costs.
 //! Skips with a printed line when the data is absent.
 
 use std::path::PathBuf;
@@ -43,6 +46,16 @@ fn ingest(c: &mut Criterion) {
         group.bench_function("build_england_wales", |b| {
             b.iter(|| build(&ew, &opts).map(|o| o.dataset.len()))
         });
+    }
+    for (name, file) in [
+        ("build_london_2021", "london-2021.toml"),
+        ("build_england_wales_2021", "england-wales-2021.toml"),
+    ] {
+        if let Some(p) = project(file) {
+            group.bench_function(name, |b| {
+                b.iter(|| build(&p, &opts).map(|o| o.dataset.len()))
+            });
+        }
     }
     group.finish();
 }
