@@ -231,6 +231,12 @@ fn every_score_is_between_zero_and_ten() {
             case % 2 == 0,
         ));
         let s = score(&d, &m, &ScoreOptions::default()).unwrap();
+        // An all-missing result would pass every check below.
+        let scored = s.index.iter().flatten().count();
+        assert!(
+            scored * 2 > d.len(),
+            "case {case}: only {scored} areas scored"
+        );
         assert!(all_scores_in_range(&s), "case {case} ({t})");
         // ranks are 1..=n within each borough / nation / all, deciles 1..=10
         assert!(s.decile.iter().flatten().all(|d| (1..=10).contains(d)));
@@ -370,6 +376,9 @@ fn drivers_sum_to_the_index() {
         )
     ));
     let s = score(&d, &m, &ScoreOptions::default()).unwrap();
+    // With no index anywhere the sums below would hold vacuously.
+    assert!(s.index.iter().flatten().count() * 2 > d.len());
+    assert!(s.drivers.iter().any(|d| !d.is_empty()));
     for (i, drivers) in s.drivers.iter().enumerate() {
         let sum: f64 = drivers.iter().map(|d| d.contribution).sum();
         match s.index.get(i) {
