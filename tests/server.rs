@@ -4,6 +4,7 @@
 //! reloads under concurrent requests.
 
 mod common;
+mod fixtures;
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -14,20 +15,17 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use dxmap::dataset::{
-    Area, Column, ColumnId, Dataset, Layer, LayerFeature, LsoaCode, Measure, Source, Values,
-};
+use dxmap::dataset::Dataset;
 use dxmap::score::{Methodology, ScoreOptions, ScoredDataset};
 use dxmap::server::reload::{self, Reloader};
 use dxmap::server::{AppState, Limits, ServeError, Served, ServerConfig, router};
 use dxmap::tiles::{TileCoord, TileOptions};
-use geo_types::{LineString, MultiPolygon, Polygon};
 use serde_json::Value;
 use tower::ServiceExt;
 
-const W: f64 = -0.12;
-const S: f64 = 51.50;
-const STEP: f64 = 0.01;
+const W: f64 = fixtures::GRID_W;
+const S: f64 = fixtures::GRID_S;
+const STEP: f64 = fixtures::GRID_STEP;
 const COLS: usize = 8;
 const ROWS: usize = 6;
 
@@ -67,96 +65,9 @@ label = "No qualifications"
 weight = 1
 "#;
 
-fn rect(w: f64, s: f64, e: f64, n: f64) -> MultiPolygon<f64> {
-    MultiPolygon(vec![Polygon::new(
-        LineString::from(vec![(w, s), (e, s), (e, n), (w, n), (w, s)]),
-        vec![],
-    )])
-}
-
 /// A `cols` × ROWS grid of areas; the left half in borough 1, the right in 2.
 fn dataset(cols: usize, title: &str) -> Dataset {
-    let mut areas = Vec::new();
-    let (mut pop, mut old, mut noq) = (Vec::new(), Vec::new(), Vec::new());
-    for r in 0..ROWS {
-        for c in 0..cols {
-            let k = r * cols + c;
-            let left = c < cols / 2;
-            let (bc, bn) = if left {
-                ("E09000001", "City of London")
-            } else {
-                ("E09000002", "Barking and Dagenham")
-            };
-            let w = W + c as f64 * STEP;
-            let s = S + r as f64 * STEP;
-            areas.push(Area {
-                code: LsoaCode::new(format!("E01{k:06}")),
-                name: format!("Area {k}"),
-                borough_code: bc.into(),
-                borough_name: bn.into(),
-                ward_code: Some(format!("W{}", k / 4)),
-                ward_name: Some(format!("Ward {}", k / 4)),
-                geometry: rect(w, s, w + STEP, s + STEP),
-            });
-            pop.push(Some(1500.0 + k as f64));
-            old.push(Some((k as f64 * 7.0 % 23.0) / 100.0));
-            // One missing value, to check omission.
-            noq.push(if k == 5 {
-                None
-            } else {
-                Some((k as f64 * 3.0 % 17.0) / 50.0)
-            });
-        }
-    }
-    let col = |id: &str, v: Vec<Option<f64>>, demo: bool| Column {
-        id: ColumnId(id.into()),
-        label: id.into(),
-        values: Values::Numeric(v),
-        source: Source {
-            dataset: "synthetic".into(),
-            file: "test".into(),
-            vintage: "2024".into(),
-            method: "made up".into(),
-            demonstration: demo,
-            measure: if id == "population" {
-                Measure::Count
-            } else {
-                Measure::Rate {
-                    denominator: "population".into(),
-                }
-            },
-        },
-    };
-    let half = W + (cols / 2) as f64 * STEP;
-    let top = S + ROWS as f64 * STEP;
-    let right = W + cols as f64 * STEP;
-    Dataset {
-        title: title.into(),
-        geography: "LSOA 2011".into(),
-        areas,
-        columns: vec![
-            col("population", pop, false),
-            col("aged_65_plus", old, false),
-            col("no_qualifications", noq, true),
-        ],
-        layers: vec![Layer {
-            name: "boroughs".into(),
-            vintage: String::new(),
-            features: vec![
-                LayerFeature {
-                    code: "E09000001".into(),
-                    name: "City of London".into(),
-                    geometry: rect(W, S, half, top),
-                },
-                LayerFeature {
-                    code: "E09000002".into(),
-                    name: "Barking and Dagenham".into(),
-                    geometry: rect(half, S, right, top),
-                },
-            ],
-        }],
-        attribution: vec!["Test data".into()],
-    }
+    fixtures::grid(cols, ROWS, title)
 }
 
 const PERSONAS: &str = r#"
