@@ -18,29 +18,10 @@ use dxmap::dataset::{Area, Column, ColumnId, Dataset, LsoaCode, Source, Values};
 use dxmap::score::{IndexStatus, Scope, ScoreOptions, index_from_components, score};
 use geo_types::MultiPolygon;
 
+use common::csv::split;
+
 fn repo(p: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p)
-}
-
-/// Splits one CSV line, honouring double quotes.
-fn split(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => out.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
 }
 
 /// A CSV as header → column position and rows.
