@@ -46,13 +46,11 @@ fn main() {
     let dist = web.join("node_modules/maplibre-gl/dist");
     let mut vendor: Vec<(String, String)> = Vec::new();
     for name in MAPLIBRE_FILES {
-        let path = dist.join(name);
-        match path.to_str() {
-            Some(_) if path.is_file() => vendor.push((
+        if dist.join(name).is_file() {
+            vendor.push((
                 name.to_string(),
                 format!("/web/node_modules/maplibre-gl/dist/{name}"),
-            )),
-            _ => {}
+            ));
         }
     }
     if vendor.len() != MAPLIBRE_FILES.len() {
