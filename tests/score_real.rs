@@ -465,7 +465,7 @@ fn check_london(what: &str, data: &Path, dataset: &Dataset, published: &[Option<
 /// London LSOA 2021 build: every area is scored, and the index still ranks
 /// areas much as GMCA's (withdrawn) DERI v1.6 did, through the ONS 2011 ->
 /// 2021 best-fit lookup (a merged 2021 area takes the mean of its 2011
-/// areas). The floors sit a little under today's values (0.844 and 0.788;
+/// areas). The floors sit a little under today's values (0.855 and 0.802;
 /// methodology/README.md gives the full comparison).
 #[test]
 fn dxmap_2025_scores_london_2021_and_tracks_deri_v16_through_the_lookup() {
@@ -539,8 +539,8 @@ fn quartiles(v: &[Option<f64>]) -> (f64, f64) {
 /// 1.76), so "older residents on low income" (rate x share 65+) outnumbered
 /// the residents aged 65+ in them, and min-max squashed every other area's
 /// score: the interquartile range of its 0-10 scores was 1.8. Capped at 1 it
-/// is 3.2, like its siblings in the deprivation component (income 2.2,
-/// English proficiency 2.9); the floor of 2.5 sits between.
+/// is 3.2, near its siblings in the deprivation component (income 2.2,
+/// English proficiency 2.9); the floor of 2.5 sits between before and after.
 #[test]
 fn london_2021_idaopi_rate_is_a_share_and_its_scores_are_not_squashed() {
     if common::shared_data("london_2021_idaopi_rate_is_a_share_and_its_scores_are_not_squashed")
