@@ -220,3 +220,49 @@ fn the_cli_refuses_a_bad_derived_column_with_exit_code_2_and_writes_nothing() {
     );
     assert!(!dir.path().join("out.dxm").exists());
 }
+
+/// A rate whose numerator and denominator come from different sources can
+/// exceed 1 (IoD2025's IDAOPI count over Census 2021 residents 60+ does in
+/// 15 London areas); `cap = 1` keeps it a share, and every capped area is
+/// named in the report and counted in the column's method.
+#[test]
+fn a_capped_rate_never_exceeds_its_cap_and_the_report_names_the_capped_areas() {
+    let out = build(
+        r#"
+[[derived]]
+id = "per_older"
+label = "Extra per older resident"
+rate = { numerator = "extra", denominator = "older_poor" }
+cap = 0.2
+"#,
+    )
+    .unwrap();
+    // 5/20, 1/10 and 2/30: only E01000001 is above 0.2.
+    let v = out.dataset.numeric("per_older").unwrap();
+    assert_eq!(v[0], Some(0.2));
+    assert_eq!(v[1], Some(0.1));
+    assert!((v[2].unwrap() - 2.0 / 30.0).abs() < 1e-12);
+    let cov = &out.report.derived[0];
+    assert_eq!(cov.capped, Some((0.2, vec!["E01000001".to_string()])));
+    let text = out.report.to_string();
+    assert!(
+        text.contains("capped at 0.2 in 1 areas: the result was above it (E01000001)"),
+        "{text}"
+    );
+    let c = out.dataset.column("per_older").unwrap();
+    assert!(
+        c.source
+            .method
+            .ends_with("capped at 0.2 (1 areas above it)"),
+        "{}",
+        c.source.method
+    );
+    let err = build(
+        "\n[[derived]]\nid = \"r\"\nlabel = \"R\"\nrate = { numerator = \"extra\", denominator = \"older_poor\" }\ncap = nan\n",
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("derived 'r': cap: give a finite number"),
+        "{err}"
+    );
+}

@@ -8,6 +8,9 @@
 //!   methodology/london.toml, compared with the published DERI score over
 //!   the areas it ranks; the areas short of its `min_coverage` (the IMD 2019
 //!   gaps) are insufficient data and say which inputs they lack.
+//! * London 2021: the dxmap 2025 index on the real build tracks DERI v1.6;
+//!   its IDAOPI rate is a share (key groups never outnumber their base) and
+//!   its scores are not squashed by a few areas.
 
 mod common;
 
@@ -15,7 +18,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use dxmap::dataset::{Area, Column, ColumnId, Dataset, LsoaCode, Source, Values};
-use dxmap::score::{IndexStatus, Scope, ScoreOptions, index_from_components, score};
+use dxmap::score::{Estimate, IndexStatus, Scope, ScoreOptions, index_from_components, score};
 use geo_types::MultiPolygon;
 
 use common::csv::split;
@@ -462,7 +465,7 @@ fn check_london(what: &str, data: &Path, dataset: &Dataset, published: &[Option<
 /// London LSOA 2021 build: every area is scored, and the index still ranks
 /// areas much as GMCA's (withdrawn) DERI v1.6 did, through the ONS 2011 ->
 /// 2021 best-fit lookup (a merged 2021 area takes the mean of its 2011
-/// areas). The floors sit a little under today's values (0.844 and 0.788;
+/// areas). The floors sit a little under today's values (0.855 and 0.802;
 /// methodology/README.md gives the full comparison).
 #[test]
 fn dxmap_2025_scores_london_2021_and_tracks_deri_v16_through_the_lookup() {
@@ -520,4 +523,87 @@ fn dxmap_2025_scores_london_2021_and_tracks_deri_v16_through_the_lookup() {
         );
         assert!(rho >= floor, "{file}: rho {rho:.3} < {floor}");
     }
+}
+
+/// Quartiles (25th, 75th percentile) of the present values, by the nearest
+/// rank below, as scripts/compare-deri.py and the README figures take them.
+fn quartiles(v: &[Option<f64>]) -> (f64, f64) {
+    let mut v: Vec<f64> = v.iter().flatten().copied().collect();
+    v.sort_by(f64::total_cmp);
+    let at = |p: f64| v[(p * (v.len() - 1) as f64) as usize];
+    (at(0.25), at(0.75))
+}
+
+/// The IDAOPI rate of the real London 2021 build (IoD2025 count over Census
+/// 2021 residents 60+) must be a share: unbounded, 15 areas exceeded 1 (up to
+/// 1.76), so "older residents on low income" (rate x share 65+) outnumbered
+/// the residents aged 65+ in them, and min-max squashed every other area's
+/// score: the interquartile range of its 0-10 scores was 1.8. Capped at 1 it
+/// is 3.2, near its siblings in the deprivation component (income 2.2,
+/// English proficiency 2.9); the floor of 2.5 sits between before and after.
+#[test]
+fn london_2021_idaopi_rate_is_a_share_and_its_scores_are_not_squashed() {
+    if common::shared_data("london_2021_idaopi_rate_is_a_share_and_its_scores_are_not_squashed")
+        .is_none()
+    {
+        return;
+    }
+    let project = dxmap::ingest::Project::load(&repo("examples/london-2021.toml")).unwrap();
+    let dataset = dxmap::ingest::build(&project, &dxmap::ingest::BuildOptions::default())
+        .unwrap()
+        .dataset;
+    let m = dxmap::methodology_file::load(&repo("methodology/dxmap-2025-london.toml")).unwrap();
+    let s = score(&dataset, &m, &ScoreOptions::default()).expect("scores");
+    let pop = dataset.numeric("population").unwrap();
+    for p in &m.personas {
+        let Estimate::Share { columns, scale } = &p.estimate else {
+            continue;
+        };
+        let got = s.personas.iter().find(|g| g.id == p.id).unwrap();
+        assert!(got.availability.is_available(), "{}", p.id.0);
+        // A group that is a product of shares is inside each factor's
+        // group: older_low_income is a subset of the residents aged 65+.
+        for c in columns {
+            let col = dataset.numeric(c).unwrap();
+            for (a, area) in dataset.areas.iter().enumerate() {
+                let (Some(count), Some(f), Some(q)) = (got.count[a], col[a], pop[a]) else {
+                    continue;
+                };
+                let base = (f * scale).min(1.0) * q;
+                assert!(
+                    count <= base + 1e-9,
+                    "{}: {}: {count:.1} residents, more than the {base:.1} of '{c}'",
+                    area.code.as_str(),
+                    p.id.0
+                );
+            }
+        }
+    }
+    let rate = dataset.numeric("idaopi_rate").unwrap();
+    let above: Vec<&str> = dataset
+        .areas
+        .iter()
+        .zip(rate)
+        .filter(|(_, r)| r.is_some_and(|r| r > 1.0))
+        .map(|(a, _)| a.code.as_str())
+        .collect();
+    assert!(above.is_empty(), "idaopi_rate above 1 in {above:?}");
+    let idaopi = s
+        .indicators
+        .iter()
+        .find(|i| i.id.0 == "idaopi_rate")
+        .unwrap();
+    let scores: Vec<Option<f64>> = (0..dataset.areas.len())
+        .map(|a| idaopi.score.get(a))
+        .collect();
+    let (q1, q3) = quartiles(&scores);
+    println!(
+        "idaopi_rate scores: quartiles {q1:.2} and {q3:.2}, IQR {:.2}",
+        q3 - q1
+    );
+    assert!(
+        q3 - q1 >= 2.5,
+        "idaopi_rate scores squashed: IQR {:.2}",
+        q3 - q1
+    );
 }

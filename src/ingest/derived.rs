@@ -17,7 +17,10 @@
 //! ```
 //!
 //! A zero or missing denominator never gives an infinity or a panic: the
-//! value is missing and the report says so for that area.
+//! value is missing and the report says so for that area. `cap` bounds a
+//! result (`cap = 1` keeps such a cross-table rate a share when the two
+//! sources count different years); each capped area is listed in the report
+//! and counted in the column's method, never capped silently.
 
 use std::collections::BTreeMap;
 
@@ -45,6 +48,8 @@ pub struct DerivedSpec {
     /// The first term minus the second; a term is a column id or a number
     /// (`[100, "gigabit_pct"]`: the share of premises without gigabit).
     pub difference: Option<Vec<Term>>,
+    /// Upper limit: a larger result is set to it, and the area is reported.
+    pub cap: Option<f64>,
     /// Vintage; default: the inputs' vintages joined with " / ".
     pub vintage: Option<String>,
     /// Source description, put before the computed method.
@@ -184,6 +189,9 @@ pub(super) fn check(
                 }
             }
         }
+        if d.cap.is_some_and(|c| !c.is_finite()) {
+            problems.push(at("cap: give a finite number".into()));
+        }
         if ids.insert(d.id.clone(), true).is_some() {
             problems.push(at("duplicate column id".into()));
         }
@@ -199,6 +207,8 @@ pub struct DerivedCoverage {
     pub present: usize,
     /// Every area without one: its code and the reason.
     pub missing: Vec<(String, String)>,
+    /// The `cap`, and the codes of the areas whose result exceeded it.
+    pub capped: Option<(f64, Vec<String>)>,
 }
 
 /// Computes every `[[derived]]` column in project order, appending each to
@@ -247,6 +257,7 @@ pub fn derive(
         };
         let mut values = Vec::with_capacity(areas.len());
         let mut missing = Vec::new();
+        let mut capped = Vec::new();
         for (i, area) in areas.iter().enumerate() {
             let v = left.at(i, role_l).and_then(|l| match &right {
                 None => Ok(l),
@@ -268,7 +279,13 @@ pub fn derive(
                     Err("the result is not a finite number".to_string())
                 }
             }) {
-                Ok(x) => values.push(Some(x)),
+                Ok(x) => match d.cap {
+                    Some(cap) if x > cap => {
+                        values.push(Some(cap));
+                        capped.push(area.code.to_string());
+                    }
+                    _ => values.push(Some(x)),
+                },
                 Err(why) => {
                     values.push(None);
                     missing.push((area.code.to_string(), why));
@@ -302,6 +319,13 @@ pub fn derive(
                 ""
             }
         );
+        let method = match d.cap {
+            Some(cap) => format!(
+                "{method}; capped at {cap} ({} areas above it)",
+                capped.len()
+            ),
+            None => method,
+        };
         let method = match &d.source {
             Some(s) if !s.is_empty() => format!("{s}; {method}"),
             _ => method,
@@ -323,6 +347,7 @@ pub fn derive(
             id: d.id.clone(),
             present: column.values.present(),
             missing,
+            capped: d.cap.map(|cap| (cap, capped)),
         });
         columns.push(column);
     }
@@ -397,7 +422,8 @@ fn describe(kind: &DerivedKind) -> String {
 }
 
 /// The report lines of derived columns: present count, then the areas
-/// without a value grouped by reason (every area when few, else examples).
+/// without a value grouped by reason, then the capped areas (every area
+/// when few, else examples).
 pub fn report_lines(d: &DerivedCoverage, areas: usize) -> Vec<String> {
     let mut out = vec![format!("derived {}: {}/{areas} present", d.id, d.present)];
     let mut by_reason: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -405,15 +431,29 @@ pub fn report_lines(d: &DerivedCoverage, areas: usize) -> Vec<String> {
         by_reason.entry(why).or_default().push(code);
     }
     for (why, codes) in by_reason {
-        let shown = if codes.len() <= 20 { codes.len() } else { 5 };
-        let mut list = codes[..shown].join(", ");
-        if shown < codes.len() {
-            list.push_str(", ...");
-        }
         out.push(format!(
-            "  missing in {} areas: {why} ({list})",
-            codes.len()
+            "  missing in {} areas: {why} ({})",
+            codes.len(),
+            code_list(&codes)
+        ));
+    }
+    if let Some((cap, codes)) = d.capped.as_ref().filter(|(_, c)| !c.is_empty()) {
+        let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
+        out.push(format!(
+            "  capped at {cap} in {} areas: the result was above it ({})",
+            codes.len(),
+            code_list(&codes)
         ));
     }
     out
+}
+
+/// Every code when there are at most 20, else the first five and "...".
+fn code_list(codes: &[&str]) -> String {
+    let shown = if codes.len() <= 20 { codes.len() } else { 5 };
+    let mut list = codes[..shown].join(", ");
+    if shown < codes.len() {
+        list.push_str(", ...");
+    }
+    list
 }
