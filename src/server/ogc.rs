@@ -225,6 +225,9 @@ pub async fn tile_matrix_sets(
 
 /// The `WebMercatorQuad` definition, TMS 2.0 JSON (OGC 17-083r4 annex D):
 /// 256-pixel tiles, 2^z × 2^z at tile matrix z, origin at the top left.
+/// It also carries the TMS 1.0 names of the same values (`identifier`,
+/// `supportedCRS`, `boundingBox` corners, `topLeftCorner`), which GDAL
+/// before 3.7 needs to recognise and read a tile matrix set.
 pub fn web_mercator_quad() -> Value {
     let matrices: Vec<Value> = (0..=TMS_LEVELS)
         .map(|z| {
@@ -232,6 +235,8 @@ pub fn web_mercator_quad() -> Value {
             let cell = 2.0 * HALF_WORLD / 256.0 / n as f64;
             json!({
                 "id": z.to_string(),
+                "identifier": z.to_string(),
+                "topLeftCorner": [-HALF_WORLD, HALF_WORLD],
                 // The standardized rendering pixel is 0.28 mm.
                 "scaleDenominator": cell / 0.00028,
                 "cellSize": cell,
@@ -246,9 +251,18 @@ pub fn web_mercator_quad() -> Value {
         .collect();
     json!({
         "id": TMS_ID,
+        "identifier": TMS_ID,
         "title": "Google Maps Compatible for the World",
         "uri": TMS_URI,
         "crs": CRS_3857,
+        "supportedCRS": CRS_3857,
+        "boundingBox": {
+            "crs": CRS_3857,
+            "lowerLeft": [-HALF_WORLD, -HALF_WORLD],
+            "upperRight": [HALF_WORLD, HALF_WORLD],
+            "lowerCorner": [-HALF_WORLD, -HALF_WORLD],
+            "upperCorner": [HALF_WORLD, HALF_WORLD],
+        },
         "orderedAxes": ["X", "Y"],
         "wellKnownScaleSet": "http://www.opengis.net/def/wkss/OGC/1.0/GoogleMapsCompatible",
         "tileMatrices": matrices,
