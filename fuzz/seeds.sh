@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 root=..
 c=corpus
-mkdir -p $c/geojson $c/csv $c/shapefile $c/methodology_toml $c/project_toml $c/server_request $c/server_raw $c/mvt_encode
+mkdir -p $c/geojson $c/csv $c/shapefile $c/methodology_toml $c/project_toml $c/server_request $c/server_raw $c/mvt_encode $c/derived $c/within
 
 # geojson: a selector byte (CRS mode, skip_invalid) then the file.
 for sel in 0 1 2 16; do
@@ -52,6 +52,14 @@ printf '\x06E01000003' > $s/area
 printf '\x07\x00\x00\x00\x80\x00\x00\x00\x80' > $s/lookup-near
 printf '\x08tiles.json' > $s/tilejson
 printf '\x08api/meta' > $s/meta
+# OGC API - Tiles: the grid's one tile at zoom 0 is row 0, column 0.
+printf '\x08ogc' > $s/ogc
+printf '\x08ogc/conformance?f=json' > $s/ogc-conformance
+printf '\x08ogc/collections/dxmap' > $s/ogc-collection
+printf '\x08ogc/collections/dxmap/tiles/WebMercatorQuad' > $s/ogc-tileset
+printf '\x08ogc/collections/dxmap/tiles/WebMercatorQuad/0/0/0' > $s/ogc-tile
+printf '\x08ogc/collections/dxmap/tiles/WebMercatorQuad/14/5448/8186?f=mvt' > $s/ogc-tile-14
+printf '\x08ogc/tileMatrixSets/WebMercatorQuad' > $s/ogc-tms
 
 # server_raw: raw request heads (the harness adds the final empty line).
 s=$c/server_raw
@@ -61,3 +69,47 @@ printf 'GET /api/areas?bbox=-0.12,51.5,-0.1,51.52 HTTP/1.1\r\nHost: x' > $s/area
 printf 'GET healthz HTTP/1.1\r\nHost: x' > $s/no-slash
 printf 'POST /api/score HTTP/1.1\r\nHost: x\r\nContent-Length: 47\r\n\r\n{"codes":["E01000000","E01000001","E01000002"]}' > $s/score
 printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /tiles.json HTTP/1.1\r\nHost: x' > $s/pipelined
+printf 'GET /ogc?f=json HTTP/1.1\r\nHost: x' > $s/ogc
+printf 'GET /ogc/collections HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https' > $s/ogc-collections
+printf 'GET /ogc/collections/dxmap/tiles/WebMercatorQuad/0/0/0 HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip' > $s/ogc-tile
+printf 'GET /ogc/collections/dxmap/tiles/WebMercatorQuad/99/0/0 HTTP/1.1\r\nHost: x' > $s/ogc-tile-out
+printf 'GET /ogc/tileMatrixSets/WebMercatorQuad?f=json HTTP/1.1\r\nHost: x' > $s/ogc-tms
+
+# derived: a byte N, N cell-value bytes (0 missing, 1 zero, 3 NaN, 4 inf,
+# ... see inputs::cell), then [[derived]] text after a fixed project head.
+s=$c/derived
+printf '\x06\x00\x01\x02\x03\x0a\x80[[derived]]\nid = "r"\nlabel = "R"\nrate = { numerator = "population", denominator = "aged_65_plus" }\n' > $s/rate
+printf '\x00[[derived]]\nid = "s"\nlabel = "S"\nsum = ["population", "no_qualifications"]\n' > $s/sum
+printf '\x04\x04\x05\x06\x07[[derived]]\nid = "d"\nlabel = "D"\ndifference = [100, "aged_65_plus"]\nvintage = "2021"\nsource = "made up"\n' > $s/difference
+printf '\x00[[derived]]\nid = "a"\nlabel = "A"\nsum = ["population"]\n\n[[derived]]\nid = "b"\nlabel = "B"\nrate = { numerator = ["a", "population"], denominator = "a" }\n' > $s/chained
+printf '\x00[[derived]]\nid = "x"\nlabel = "X"\ndifference = ["population", "aged_65_plus", 3]\n' > $s/three-terms
+printf '\x00[[derived]]\nid = "g"\nlabel = "G"\nsum = ["group", "nope"]\n\n[[derived]]\nid = "g"\nlabel = "G"\nsum = []\nrate = { numerator = "population", denominator = "population" }\n' > $s/bad
+for f in $root/examples/london-2021.toml $root/examples/england-wales-2021.toml; do
+  { printf '\x00'; sed -n '/^\[\[derived\]\]/,$p' "$f"; } > $s/$(basename "$f" .toml)
+done
+
+# within: a byte picking the form (0 codes, 1 codes file, 2 GeoJSON, 3 gzip,
+# 4 Shapefile parts as the shapefile target's), then the text or bytes. The
+# grid of inputs::within spans -0.12..-0.08 E, 51.50..51.53 N.
+s=$c/within
+poly='{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"x"},"geometry":{"type":"Polygon","coordinates":[[[-0.115,51.505],[-0.095,51.505],[-0.095,51.515],[-0.115,51.515],[-0.115,51.505]]]}}]}'
+printf '\x00E01000001,E01000002' > $s/codes
+printf '\x00E09000001 W1;E01000011' > $s/codes-mixed
+printf '\x00E0100000X,Barking and Dagenham' > $s/codes-unknown
+printf '\x01E01000003\n# a comment\nW1, E09000002\n' > $s/codes-file
+{ printf '\x02'; printf '%s' "$poly"; } > $s/polygon
+{ printf '\x02'; printf '%s' "$poly" | sed 's/-0\.1/-1000.1/g'; } > $s/polygon-far
+{ printf '\x02'; printf '%s' "$poly" | sed 's/51\.5/1.5/g'; } > $s/polygon-elsewhere
+{ printf '\x03'; printf '%s' "$poly" | gzip -c; } > $s/polygon-gz
+if command -v ogr2ogr >/dev/null; then
+  tmp=$(mktemp -d)
+  printf '%s' "$poly" > "$tmp/p.geojson"
+  ogr2ogr -q -f "ESRI Shapefile" "$tmp/p.shp" "$tmp/p.geojson"
+  python3 - "$tmp" $s <<'PY'
+import struct, sys
+d, out = sys.argv[1], sys.argv[2]
+shp, shx, dbf = (open(f"{d}/p.{e}", "rb").read() for e in ("shp", "shx", "dbf"))
+open(f"{out}/polygon-shp", "wb").write(bytes([4, 0]) + struct.pack(">HH", len(shp), len(shx)) + shp + shx + dbf)
+PY
+  rm -r "$tmp"
+fi

@@ -10,6 +10,8 @@
 
 #[path = "../fuzz/src/harness.rs"]
 mod harness;
+#[path = "../fuzz/src/inputs.rs"]
+mod inputs;
 
 use std::path::{Path, PathBuf};
 
@@ -428,6 +430,12 @@ fn server_nasty_requests() {
         (5, b"{\"polygon\":{\"type\":\"Polygon\",\"coordinates\":[[[-0.1],[-0.1,51.5],[-0.13,51.49]]]}}"),
         (6, b"\xff"),
         (8, b"api/areas/%"),
+        (8, b"ogc?f=%ff"),
+        (8, b"ogc/collections/dxmap/tiles/WebMercatorQuad/0/0/0"),
+        (8, b"ogc/collections/dxmap/tiles/WebMercatorQuad/4294967296/0/0"),
+        (8, b"ogc/collections/dxmap/tiles/WebMercatorQuad/14/%ff/0"),
+        (8, b"ogc/collections/%ff/tiles"),
+        (8, b"ogc/tileMatrixSets/WebMercatorQuad?f=json&f=mvt"),
     ] {
         inputs.push([&[route][..], tail].concat());
     }
@@ -860,4 +868,223 @@ fn mvt_encoder_saved_crashes() {
         tiles += cut.tiles;
     });
     assert!(tiles > 0, "no saved input cut a tile");
+}
+
+/// A deterministic mutator for the smoke runs below: each base input and
+/// `n` variants of it (bytes flipped, tokens of the input's grammar put in,
+/// slices cut or repeated), so CI runs a few hundred inputs of each new
+/// target through the fuzz checks in well under a second, as libFuzzer's
+/// first seconds would.
+fn smoke_inputs(bases: &[Vec<u8>], tokens: &[&[u8]], n: usize) -> Vec<Vec<u8>> {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move |m: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % m.max(1) as u64) as usize
+    };
+    let mut out = bases.to_vec();
+    for base in bases {
+        for _ in 0..n {
+            let mut v = base.clone();
+            for _ in 0..1 + next(3) {
+                let at = next(v.len() + 1);
+                match next(4) {
+                    0 if !v.is_empty() => {
+                        let i = at.min(v.len() - 1);
+                        v[i] = next(256) as u8;
+                    }
+                    1 => {
+                        let t = tokens[next(tokens.len())];
+                        v = [&v[..at], t, &v[at..]].concat();
+                    }
+                    2 => v.truncate(at),
+                    _ => {
+                        let end = (at + next(16)).min(v.len());
+                        v = [&v[..end], &v[at..]].concat();
+                    }
+                }
+            }
+            out.push(v);
+        }
+    }
+    out
+}
+
+fn derived_bases() -> Vec<Vec<u8>> {
+    let entry =
+        |cells: &[u8], text: &str| [&[cells.len() as u8][..], cells, text.as_bytes()].concat();
+    vec![
+        entry(
+            &[0, 1, 2, 3, 10, 128],
+            "[[derived]]\nid = \"r\"\nlabel = \"R\"\nrate = { numerator = \"population\", denominator = \"aged_65_plus\" }\n",
+        ),
+        entry(
+            &[],
+            "[[derived]]\nid = \"s\"\nlabel = \"S\"\nsum = [\"population\", \"no_qualifications\"]\n",
+        ),
+        entry(
+            &[4, 5, 6, 7],
+            "[[derived]]\nid = \"d\"\nlabel = \"D\"\ndifference = [100, \"aged_65_plus\"]\nvintage = \"2021\"\n",
+        ),
+        entry(
+            &[],
+            "[[derived]]\nid = \"a\"\nlabel = \"A\"\nsum = [\"population\"]\n\n[[derived]]\nid = \"b\"\nlabel = \"B\"\nrate = { numerator = [\"a\", \"population\"], denominator = \"a\" }\n",
+        ),
+        entry(
+            &[8, 9],
+            "[[derived]]\nid = \"x\"\nlabel = \"X\"\ndifference = [\"population\", \"aged_65_plus\", 3]\n",
+        ),
+        entry(
+            &[],
+            "[[derived]]\nid = \"g\"\nlabel = \"G\"\nsum = [\"group\", \"nope\"]\n",
+        ),
+    ]
+}
+
+#[test]
+fn derived_nasty_inputs() {
+    let run = |cells: &[u8], text: &str| {
+        let data = [&[cells.len() as u8][..], cells, text.as_bytes()].concat();
+        inputs::derived(&data);
+        let full = format!("{}{text}", inputs::DERIVED_HEAD);
+        Project::parse(
+            &full,
+            Path::new(inputs::DERIVED_FILE),
+            Files::Embedded(Default::default()),
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+    };
+    // A bad entry is refused with the file, its line and its id.
+    let e = run(
+        &[],
+        "[[derived]]\nid = \"g\"\nlabel = \"G\"\nsum = [\"group\", \"nope\"]\n",
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("fuzz-derived.toml: line 17: derived 'g': sum: column 'group' holds categories"),
+        "{e}"
+    );
+    assert!(e.contains("no column 'nope' is defined before it"), "{e}");
+    let e = run(
+        &[],
+        "[[derived]]\nid = \"t\"\nlabel = \"T\"\ndifference = [1, 2, 3]\n",
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("derived 't': difference: give two column ids"),
+        "{e}"
+    );
+    // Zero, NaN and infinite inputs give missing values with reasons.
+    for cells in [&[1u8][..], &[3], &[4], &[5], &[6, 6, 7], &[0], &[2]] {
+        run(
+            cells,
+            "[[derived]]\nid = \"r\"\nlabel = \"R\"\nrate = { numerator = \"population\", denominator = \"aged_65_plus\" }\n\
+             [[derived]]\nid = \"s\"\nlabel = \"S\"\nsum = [\"r\", \"population\", \"no_qualifications\"]\n\
+             [[derived]]\nid = \"d\"\nlabel = \"D\"\ndifference = [\"s\", 1e308]\n",
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn derived_smoke() {
+    let tokens: &[&[u8]] = &[
+        b"[[derived]]\n",
+        b"id = \"",
+        b"label = \"L\"\n",
+        b"rate = { numerator = ",
+        b"denominator",
+        b"sum = [",
+        b"difference = [",
+        b"\"population\"",
+        b"\"group\"",
+        b"\"a\"",
+        b"]",
+        b"}",
+        b"\n",
+        b"1e308",
+        b"-0",
+        b"nan",
+        b"inf",
+        b",",
+        b"\"",
+        b"=",
+        b"[",
+        b"\x00",
+        b"\xff",
+    ];
+    let all = smoke_inputs(&derived_bases(), tokens, 60);
+    assert!(all.len() > 300);
+    for input in &all {
+        inputs::derived(input);
+    }
+}
+
+fn within_bases() -> Vec<Vec<u8>> {
+    let poly = br#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"x"},"geometry":{"type":"Polygon","coordinates":[[[-0.115,51.505],[-0.095,51.505],[-0.095,51.515],[-0.115,51.515],[-0.115,51.505]]]}}]}"#;
+    let form = |sel: u8, body: &[u8]| [&[sel][..], body].concat();
+    vec![
+        form(0, b"E01000001,E01000002"),
+        form(0, b"E09000001 W1;E01000011"),
+        form(0, b"E0100000X,Barking and Dagenham"),
+        form(1, b"E01000003\n# a comment\nW1, E09000002\n"),
+        form(2, poly),
+        form(
+            2,
+            &String::from_utf8_lossy(poly)
+                .replace("-0.1", "-1000.1")
+                .into_bytes(),
+        ),
+        form(3, poly),
+        form(4, &harness::join_shapefile(0, b"", None, b"")),
+    ]
+}
+
+#[test]
+fn within_nasty_inputs() {
+    for input in within_bases() {
+        inputs::within(&input);
+    }
+    // Open rings, positions of one number, 1e308 and a world-sized polygon.
+    for body in [
+        r#"{"type":"Polygon","coordinates":[[[-0.12,51.5],[-0.08,51.5],[-0.08,51.53]]]}"#,
+        r#"{"type":"Polygon","coordinates":[[[-0.12],[-0.08,51.5],[-0.08,51.53],[-0.12]]]}"#,
+        r#"{"type":"Polygon","coordinates":[[[-1e308,-1e308],[1e308,-1e308],[1e308,1e308],[-1e308,-1e308]]]}"#,
+        r#"{"type":"Polygon","coordinates":[[[-180,-90],[180,-90],[180,90],[-180,90],[-180,-90]]]}"#,
+        r#"{"type":"FeatureCollection","features":[]}"#,
+        "",
+    ] {
+        inputs::within(&[&[2u8][..], body.as_bytes()].concat());
+    }
+}
+
+#[test]
+fn within_smoke() {
+    let tokens: &[&[u8]] = &[
+        b"E01000001",
+        b"W2",
+        b"E09000002",
+        b",",
+        b"#",
+        b"\n",
+        b"[",
+        b"]",
+        b"-0.1",
+        b"51.5",
+        b"1e308",
+        b"\"Polygon\"",
+        b"\"MultiPolygon\"",
+        b"\"coordinates\":",
+        b"{",
+        b"}",
+        b"\x00",
+        b"\xff",
+    ];
+    let all = smoke_inputs(&within_bases(), tokens, 40);
+    assert!(all.len() > 300);
+    for input in &all {
+        inputs::within(input);
+    }
 }

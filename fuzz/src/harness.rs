@@ -38,7 +38,7 @@ pub use fixtures::METHODOLOGY;
 use fixtures::{GRID_S, GRID_W, grid};
 
 /// Asserts that an error's message starts with the file it is about.
-fn names_file(message: &str, file: &str) {
+pub fn names_file(message: &str, file: &str) {
     assert!(
         message.starts_with(file) || message.contains(&format!("  {file}")),
         "error does not name {file}: {message}"
@@ -363,6 +363,10 @@ impl Server {
             let res = self.app.clone().oneshot(req).await.expect("infallible");
             let status = res.status();
             let gzip = res.headers().get(header::CONTENT_ENCODING).is_some();
+            let mvt = res
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .is_some_and(|t| t == "application/vnd.mapbox-vector-tile");
             let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
                 .await
                 .expect("body");
@@ -376,7 +380,9 @@ impl Server {
                     .unwrap_or_else(|e| panic!("{uri}: {status}: error body is not JSON ({e})"));
                 assert!(v.get("error").is_some(), "{uri}: {status}: {v}");
             }
-            if is_tile && status == StatusCode::OK && !gzip {
+            // XYZ tiles, and any other MVT answer (the OGC API's tiles).
+            if (is_tile || mvt) && status == StatusCode::OK && !gzip {
+                assert!(mvt, "{uri}: a 200 tile that is not MVT");
                 let names = ["lsoa", "boroughs", "wards"];
                 if let Err(e) = check::tile(&bytes, 4096, &names) {
                     panic!("{uri}: tile does not decode: {e}");

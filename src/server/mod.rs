@@ -9,7 +9,8 @@
 //! one `Arc<Served>` and keeps it to the end, and a reload ([`reload`])
 //! builds the next generation off the request path and swaps it in, so no
 //! request fails or sees a mix of two datasets. Routes and limits are
-//! documented in docs/API.md.
+//! documented in docs/API.md; the OGC API – Tiles routes under `/ogc` are in
+//! [`ogc`].
 
 pub mod assets;
 mod conns;
@@ -19,6 +20,7 @@ pub mod error;
 mod handlers;
 mod listen;
 pub mod metrics;
+pub mod ogc;
 pub mod reload;
 pub mod served;
 mod tile;
@@ -216,7 +218,10 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let config = state.config().clone();
     // Tiles negotiate their own (cached) gzip; JSON is compressed on the fly.
-    let tiles = Router::new().route("/tiles/{z}/{x}/{y}", get(tile::tile));
+    let tiles = Router::new().route("/tiles/{z}/{x}/{y}", get(tile::tile)).route(
+        "/ogc/collections/{id}/tiles/{tms}/{m}/{row}/{col}",
+        get(ogc::tile),
+    );
     let api = Router::new()
         .route("/tiles.json", get(tile::tilejson))
         .route("/catalog", get(tile::catalog))
@@ -230,6 +235,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/score", axum::routing::post(handlers::rescore))
         .route("/healthz", get(handlers::healthz))
         .route("/metrics", get(handlers::metrics))
+        .route("/ogc", get(ogc::landing))
+        .route("/ogc/conformance", get(ogc::conformance))
+        .route("/ogc/collections", get(ogc::collections))
+        .route("/ogc/collections/{id}", get(ogc::collection))
+        .route("/ogc/collections/{id}/tiles", get(ogc::tilesets))
+        .route("/ogc/collections/{id}/tiles/{tms}", get(ogc::tileset))
+        .route("/ogc/tileMatrixSets", get(ogc::tile_matrix_sets))
+        .route("/ogc/tileMatrixSets/{id}", get(ogc::tile_matrix_set))
         .layer(CompressionLayer::new());
 
     let statics = Arc::new(assets::StaticFiles::from_config(&config));

@@ -116,18 +116,30 @@ pub async fn tile(
     let (z, x, y) = path_param(zxy)?;
     let served = state.served();
     let coord = parse_coord(&z, &x, &y, &served)?;
+    tile_response(&state, &served, coord, &headers).await
+}
+
+/// The response for a checked tile address (shared with the OGC API tile
+/// route): 204 when empty, 304 when `If-None-Match` matches, else the tile,
+/// gzipped when accepted.
+pub(super) async fn tile_response(
+    state: &AppState,
+    served: &Arc<Served>,
+    coord: TileCoord,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let cache_control = HeaderValue::from_str(&state.config().tile_cache_control)
         .unwrap_or(HeaderValue::from_static("no-cache"));
-    let Some(t) = fetch(&state, &served, coord).await? else {
+    let Some(t) = fetch(state, served, coord).await? else {
         return Ok((
             StatusCode::NO_CONTENT,
             [(header::CACHE_CONTROL, cache_control)],
         )
             .into_response());
     };
-    let gzip = accepts_gzip(&headers);
+    let gzip = accepts_gzip(headers);
     let etag = if gzip { &t.etag_gzip } else { &t.etag_raw };
-    let mut res = if etag_matches(&headers, etag) {
+    let mut res = if etag_matches(headers, etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let body = if gzip {
@@ -158,7 +170,7 @@ pub async fn tile(
 }
 
 /// The base URL for absolute links: `--public-url`, else scheme and Host of the request.
-fn base_url(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+pub(super) fn base_url(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
     if let Some(u) = &state.config().public_url {
         return Ok(u.trim_end_matches('/').to_string());
     }
@@ -184,7 +196,7 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
     Ok(format!("{proto}://{host}"))
 }
 
-fn json_response(body: impl Into<Body>, cache_control: Option<&str>) -> Response {
+pub(super) fn json_response(body: impl Into<Body>, cache_control: Option<&str>) -> Response {
     let mut r = Response::new(body.into());
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -223,7 +235,7 @@ pub async fn tilejson(
 
 /// Without `--public-url` the URLs in the body come from `Host` and
 /// `X-Forwarded-Proto`, so a cache must key the response on both.
-fn vary_on_host(state: &AppState, res: &mut Response) {
+pub(super) fn vary_on_host(state: &AppState, res: &mut Response) {
     if state.config().public_url.is_none() {
         res.headers_mut().append(
             header::VARY,
