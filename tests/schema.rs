@@ -628,3 +628,38 @@ fn ward_vintage_is_stated_or_read_from_the_ons_column_name() {
         "wards, May 2024"
     );
 }
+
+/// The embedded London default: each field says what it is and what a
+/// higher value means, percentages and rates carry their unit, and a count
+/// layer is never described as risk (the page's legends read these).
+#[test]
+fn real_london_default_fields_describe_themselves() {
+    let built = dxmap::ingest::embedded_default(&Default::default()).expect("embedded default");
+    let scored = london_scored(
+        built.dataset,
+        "dxmap-2025-london.toml",
+        "personas-2025.toml",
+    );
+    let schema = Schema::of(&scored);
+    let f = |name: &str| schema.field(name).unwrap_or_else(|| panic!("field {name}"));
+    assert_eq!(f("index").higher, "higher risk");
+    assert_eq!(f("index").description, scored.methodology.description);
+    assert_eq!(f("no_gigabit_pct").unit, "percent");
+    assert_eq!(f("idaopi_rate").kind, Kind::Share);
+    let counts: Vec<_> = schema
+        .fields
+        .iter()
+        .filter(|x| x.name.starts_with("k_") && x.kind == Kind::Count)
+        .collect();
+    assert!(!counts.is_empty(), "key-group counts");
+    for c in counts {
+        assert!(!c.higher.contains("risk"), "{}: {}", c.name, c.higher);
+        assert!(
+            !c.description.is_empty(),
+            "{} has its group's definition",
+            c.name
+        );
+    }
+    let json = schema.to_json();
+    assert!(json[0].get("description").is_some() && json[0].get("higher").is_some());
+}

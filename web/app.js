@@ -5,12 +5,12 @@
 // URL hash so a view can be shared.
 import { Map as MapLibreMap, NavigationControl } from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import * as M from './model.js';
+import { esc, fmt, pct, formatValue, missingText } from './format.js';
+import { renderLegend as drawLegend, fixedDomain } from './legend.js';
+import { setupAbout } from './about.js';
 
 const $ = (id) => document.getElementById(id);
 const SRC = 'dx';
-const fmt = (v, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : Number(v).toFixed(d));
-const pct = (v) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : (v * 100).toFixed(1) + '%');
-const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 
 const S = {
   layer: 'index',
@@ -59,15 +59,6 @@ const componentLabel = new Map();
 const boroughNameOf = (code) => boroughByCode.get(code)?.name ?? code;
 /** A field's entry in /api/meta `fields` (name, label, kind, unit, decimals, rollup). */
 const fieldOf = (name) => meta.fields?.find((f) => f.name === name);
-
-function layerKind(layer) {
-  if (layer === 'index') return 'index';
-  if (layer.startsWith('c_')) return 'component';
-  if (layer.startsWith('i_')) return 'indicator';
-  if (layer === 'p_top') return 'probability';
-  if (layer.endsWith('_share')) return 'share';
-  return 'count';
-}
 
 function layerLabel(layer) {
   if (layer === 'index') return 'Digital exclusion risk index';
@@ -124,15 +115,15 @@ function currentValues() {
   return v;
 }
 
-function fixedDomain(layer, values) {
-  const k = layerKind(layer);
-  if (k === 'probability' || k === 'share') return [0, 1];
-  if (k === 'count') {
-    const vals = M.finiteSorted([...values]);
-    return [0, vals.length ? vals[vals.length - 1] : 1];
-  }
-  return [0, 10];
-}
+/** Formats a value of the shown layer from its field's kind, unit and precision. */
+const legendFormat = (v) => formatValue(fieldOf(S.layer), v);
+/** Indicator label by id (missing inputs are indicator ids). */
+const indicatorName = (id) => indicatorLabel.get(id) ?? id;
+const insufficientAt = (a) => scores.index_status?.[a] === 'insufficient_data';
+/** Areas with insufficient data for an index. */
+const insufficientCount = () => (scores?.index_status ?? []).filter((x) => x === 'insufficient_data').length;
+/** Layers whose gaps are the index's: an area without one has insufficient data. */
+const indexLayer = (layer) => layer === 'index';
 
 /** A property the API does not serve, read from the loaded tiles (NaN elsewhere). */
 function tileColumn(layer) {
@@ -152,13 +143,14 @@ function recolour() {
   S.values = values;
   let breaks;
   let note = '';
+  let domain = null;
   if (S.scale === 'fixed') {
-    const [lo, hi] = fixedDomain(S.layer, values);
-    breaks = M.fixedBreaks(lo, hi);
+    domain = fixedDomain(fieldOf(S.layer), values);
+    breaks = M.fixedBreaks(domain[0], domain[1]);
   } else {
     breaks = M.decileBreaks(values);
     note = S.fromTiles ? 'Deciles of the areas loaded on the map.'
-      : S.norm === 'selection' && S.selResult ? 'Deciles of the selection.' : S.wards ? 'Deciles of ward values (per area).' : 'Deciles of London areas.';
+      : S.norm === 'selection' && S.selResult ? 'Deciles of the selection.' : S.wards ? 'Deciles of ward values (per area).' : 'Deciles of all areas.';
   }
   if (S.layer === 'index' && !weightsDefault()) note += ' Re-weighted in your browser.';
   // With every weight at 0 no area has an index: say so rather than draw a grey map.
@@ -169,12 +161,14 @@ function recolour() {
   // Areas outside a selection differ from areas without data.
   const gap = S.norm === 'selection' && S.selResult && (S.layer === 'index' || S.layer.startsWith('c_')) ? M.CLASS_OUTSIDE : M.CLASS_MISSING;
   // The default view is what the style's fallback (the tiles' index with
-  // London deciles) already draws: clear the classes instead of setting every area's.
+  // deciles of all areas) already draws: clear the classes instead of setting every area's.
   const fallback = S.layer === 'index' && weightsDefault() && !S.wards && S.scale !== 'fixed' && gap === M.CLASS_MISSING;
-  setClasses(fallback ? null : values, breaks, gap);
+  // An area without an index for want of inputs gets the insufficient-data class.
+  const gapOf = indexLayer(S.layer) && gap === M.CLASS_MISSING && !noWeight ? (a) => (insufficientAt(a) ? M.CLASS_INSUFFICIENT : gap) : () => gap;
+  setClasses(fallback ? null : values, breaks, gapOf);
   const t1 = performance.now();
   dx.timings.lastRecolourMs = t1 - t0;
-  renderLegend(breaks, note.trim());
+  renderLegend(breaks, note.trim(), domain, gapOf);
   if (!$('table-view').hidden) renderTable();
   // Time to the next rendered frame after the paint change.
   map.once('render', () => { dx.timings.lastRecolourFrameMs = performance.now() - t0; });
@@ -186,14 +180,16 @@ function recolour() {
  * Sets feature-state `k` (the colour class) of every area whose class
  * changed; with `values` null, removes it so the style's fallback applies.
  */
-function setClasses(values, breaks, gap) {
+function setClasses(values, breaks, gapOf) {
   const n = scores.code.length;
   if (!S.classes) S.classes = new Int8Array(n).fill(-1);
   for (let a = 0; a < n; a++) {
     let k = -1;
     if (values) {
       const v = values[a];
-      k = Number.isFinite(v) ? M.classOf(v, breaks) : gap;
+      k = Number.isFinite(v) ? M.classOf(v, breaks) : gapOf(a);
+    } else if (gapOf(a) === M.CLASS_INSUFFICIENT) {
+      k = M.CLASS_INSUFFICIENT; // the style's fallback would draw it as no data
     }
     if (S.classes[a] !== k) {
       map.setFeatureState({ source: SRC, sourceLayer: 'lsoa', id: scores.code[a] }, { k: k < 0 ? null : k });
@@ -202,31 +198,21 @@ function setClasses(values, breaks, gap) {
   }
 }
 
-function legendFormat(v) {
-  const k = layerKind(S.layer);
-  if (k === 'probability' || k === 'share') return (v * 100).toFixed(k === 'share' ? 1 : 0) + '%';
-  if (k === 'count') return Math.round(v).toLocaleString('en-GB');
-  return v.toFixed(2);
-}
-
-function renderLegend(breaks, note) {
-  const items = [];
-  const stops = [];
-  let last = -Infinity;
-  breaks.forEach((b, i) => { if (b > last) { stops.push([b, i + 1]); last = b; } });
-  const lo = S.scale === 'fixed' ? fixedDomain(S.layer)[0] : null;
-  const hi = S.scale === 'fixed' ? fixedDomain(S.layer)[1] : null;
-  // No finite value at all (e.g. every weight 0): only the no-data class is true.
-  const bounds = stops.length || S.scale === 'fixed' ? [[lo, 0], ...stops] : [];
-  bounds.forEach(([from, ci], k) => {
-    const to = k + 1 < bounds.length ? bounds[k + 1][0] : hi;
-    const range = from === null ? `below ${legendFormat(to)}` : to === null ? `${legendFormat(from)} and above` : `${legendFormat(from)} to ${legendFormat(to)}`;
-    const lab = S.scale === 'decile' && stops.length === 9 ? `Decile ${k + 1}: ${range}` : range;
-    items.push(`<li><span class="swatch" style="background:${M.PALETTE[ci]}"></span>${esc(lab)}</li>`);
+function renderLegend(breaks, note, domain, gapOf) {
+  const values = S.values ?? [];
+  // With every weight at 0 no area has an index for want of weight, not of data.
+  const counts = { insufficient: indexLayer(S.layer) && $('weights-message').hidden ? 0 : null, missing: 0, outside: 0 };
+  values.forEach((v, a) => {
+    if (Number.isFinite(v)) return;
+    const g = gapOf(a);
+    if (g === M.CLASS_INSUFFICIENT) counts.insufficient++;
+    else if (g === M.CLASS_OUTSIDE) counts.outside++;
+    else counts.missing++;
   });
-  items.push(`<li><span class="swatch" style="background:${M.MISSING}"></span>No data</li>`);
-  if (S.norm === 'selection' && S.selResult) items.push(`<li><span class="swatch" style="background:${M.OUTSIDE}"></span>Outside the selection</li>`);
-  $('legend').innerHTML = `<p class="hint"><strong>${esc(layerLabel(S.layer))}</strong>${S.wards ? (fieldOf(S.layer)?.rollup === 'sum' ? ' (ward totals)' : ' (ward averages, population-weighted)') : ''}. Darker = higher risk. ${esc(note)}</p><ol>${items.join('')}</ol>`;
+  const field = fieldOf(S.layer);
+  const suffix = S.wards ? (field?.rollup === 'sum' ? ' (ward totals)' : ' (ward averages, population-weighted)') : '';
+  const group = (meth.personas ?? []).find((p) => S.layer === `k_${p.id}_share` || S.layer === `k_${p.id}_count`);
+  drawLegend($('legend'), { field, title: layerLabel(S.layer), suffix, breaks, values, domain, note, counts, groupId: group?.id });
 }
 
 // ---------- URL state ----------
@@ -525,6 +511,16 @@ function focusArea(code) {
 }
 
 // ---------- panel ----------
+/** Why an area has no index, and what it lacks ("" when it has one). */
+function insufficiencyHtml(d) {
+  const ids = typeof d.missing_inputs === 'string' ? d.missing_inputs.split(';').filter(Boolean) : [];
+  if (d.index_status !== 'insufficient_data') {
+    return ids.length ? `<p class="meta" data-field="missing_inputs">Scored without ${esc(ids.map(indicatorName).join(', '))} (no value for this area).</p>` : '';
+  }
+  const cov = Number.isFinite(d.coverage) ? ` Only ${pct(d.coverage)} of the index weight has a value; the methodology needs ${pct(meth.min_coverage)}.` : '';
+  return `<p class="warn" data-field="insufficiency">${esc(missingText(d.index_status, d.missing_inputs, indicatorName))}.${esc(cov)}</p>`;
+}
+
 async function openPanel(code, { focus = true, zoom = false } = {}) {
   let d;
   try {
@@ -550,13 +546,16 @@ async function openPanel(code, { focus = true, zoom = false } = {}) {
   const inds = d.indicators.map((i) => {
     const span = i.max - i.min;
     const at = i.raw !== null && i.raw !== undefined && span > 0 ? ((i.raw - i.min) / span) * 100 : null;
-    // Shares (London range within 0–1) read as percentages, other values as numbers.
-    const share = i.min >= 0 && i.max <= 1;
-    const rawFmt = (x) => (x === null || x === undefined ? '–' : share ? pct(x) : fmt(x));
-    return `<tr><th scope="row">${esc(i.label)}</th><td class="num">${rawFmt(i.raw)}</td><td class="num">${fmt(i.score)}</td><td>${at === null ? '<span class="meta">no data</span>' : `<div class="range" role="img" aria-label="${esc(rawFmt(i.raw))} within London range ${esc(rawFmt(i.min))} to ${esc(rawFmt(i.max))}"><i style="left:${at.toFixed(1)}%"></i></div>`}<span class="meta">${rawFmt(i.min)} – ${rawFmt(i.max)}</span></td></tr>`;
+    // The raw column's kind and unit (from /api/meta) decide its format.
+    const rawField = fieldOf(i.raw_field) ?? { kind: 'value' };
+    const rawFmt = (x) => formatValue(rawField, x);
+    const missing = i.raw === null || i.raw === undefined;
+    return `<tr><th scope="row">${esc(i.label)}</th><td class="num">${missing ? '<span class="meta">no value</span>' : rawFmt(i.raw)}</td><td class="num">${fmt(i.score)}</td><td>${at === null ? '' : `<div class="range" role="img" aria-label="${esc(rawFmt(i.raw))} within the range ${esc(rawFmt(i.min))} to ${esc(rawFmt(i.max))}"><i style="left:${at.toFixed(1)}%"></i></div>`}<span class="meta range-text">${rawFmt(i.min)} – ${rawFmt(i.max)}</span></td></tr>`;
   }).join('');
   const drivers = (d.drivers ?? []).map((r) => `<li>${esc(r.label ?? indicatorLabel.get(r.indicator) ?? r.indicator)} <span class="meta">(${fmt(r.contribution)})</span></li>`).join('');
-  const personas = (d.personas ?? []).map((p) => `<tr><th scope="row">${esc(p.label)}</th><td class="num">${p.count === null || p.count === undefined ? '–' : Math.round(p.count).toLocaleString('en-GB')}</td><td class="num">${pct(p.share)}</td></tr>`).join('');
+  const personas = (d.personas ?? []).map((p) => (p.availability?.status === 'unavailable'
+    ? `<tr><th scope="row">${esc(p.label)}</th><td colspan="2" class="meta">Not estimated: the data lack ${esc((p.availability.missing_columns ?? []).join(', ') || 'its inputs')}</td></tr>`
+    : `<tr><th scope="row"><button type="button" class="link" data-about-group="${esc(p.id)}" title="What is this group?">${esc(p.label)}</button></th><td class="num">${formatValue({ kind: 'count' }, p.count)}</td><td class="num">${pct(p.share)}</td></tr>`)).join('');
   const sens = d.sensitivity ? `<p>Rank likely between <strong>${fmt(d.rank_p05, 0)}</strong> and <strong>${fmt(d.rank_p95, 0)}</strong> (5th–95th percentile over weight and data perturbations); probability of being in the top-risk decile <strong>${pct(d.p_top)}</strong>.</p>` : '<p class="meta">No uncertainty estimate for this area.</p>';
   const sources = (d.sources ?? []).map((s) => `<li>${esc(s.column)}: ${esc(s.dataset)}${s.vintage ? ', ' + esc(s.vintage) : ''}${s.method ? ` <span class="meta">(${esc(s.method)})</span>` : ''}${s.demonstration ? ' <strong>demonstration data</strong>' : ''}</li>`).join('');
   $('panel-body').innerHTML = `
@@ -564,13 +563,14 @@ async function openPanel(code, { focus = true, zoom = false } = {}) {
     <p class="meta">${esc(d.code)} · ward: ${esc(d.ward_name ?? '–')}${d.ward_code ? ' (' + esc(d.ward_code) + ')' : ''} · borough: ${esc(d.borough_name)} (${esc(d.borough_code)})</p>
     ${d.demo ? '<p class="banner">Some values for this area are demonstration data.</p>' : ''}
     <table><tbody>
-      <tr><th scope="row">Risk index (0–10)</th><td class="num" data-field="index">${fmt(d.index)}</td><td>rank <span data-field="rank">${d.rank ?? '–'}</span> of ${scores.code.length}, decile <span data-field="decile">${d.decile ?? '–'}</span></td></tr>
+      <tr><th scope="row">Risk index</th><td class="num" data-field="index">${fmt(d.index)}</td><td>${d.index_status === 'insufficient_data' ? 'no index: insufficient data' : `rank <span data-field="rank">${d.rank ?? '–'}</span> of ${scores.code.length}, decile <span data-field="decile">${d.decile ?? '–'}</span>`}</td></tr>
       ${reweighted}${selRow}
     </tbody></table>
+    ${insufficiencyHtml(d)}
     <h3>Components</h3>
     <table><thead><tr><th>Component</th><th class="num">Score</th><th><span class="sr-only">Bar</span></th><th class="num">Weight</th></tr></thead><tbody>${comps}</tbody></table>
-    <h3>Indicators against the London range</h3>
-    <table><thead><tr><th>Indicator</th><th class="num">Value</th><th class="num">Score</th><th>London min – max</th></tr></thead><tbody>${inds}</tbody></table>
+    <h3>Indicators against the range of all areas</h3>
+    <table><thead><tr><th>Indicator</th><th class="num">Value</th><th class="num">Score</th><th>Lowest – highest</th></tr></thead><tbody>${inds}</tbody></table>
     <h3>Top drivers</h3>${drivers ? `<ol>${drivers}</ol>` : '<p class="meta">None.</p>'}
     <h3>Key groups (estimates)</h3>${personas ? `<table><thead><tr><th>Group</th><th class="num">Residents</th><th class="num">Share</th></tr></thead><tbody>${personas}</tbody></table>` : '<p class="meta">None.</p>'}
     <h3>Uncertainty</h3>${sens}
@@ -748,6 +748,13 @@ function addOutlineLayer() {
     'line-width': ['case', ['boolean', ['feature-state', 'picked'], false], 3.5, ['boolean', ['feature-state', 'hover'], false], 2.5, ['boolean', ['feature-state', 'sel'], false], 1.6, 0] } });
 }
 
+/** The tooltip's value: formatted, or why there is none. */
+function tipValue(v, a) {
+  if (Number.isFinite(v)) return legendFormat(v);
+  if (a !== undefined && indexLayer(S.layer) && insufficientAt(a)) return missingText('insufficient_data', scores.missing_inputs?.[a], indicatorName);
+  return 'no data';
+}
+
 function setupHover() {
   const tip = $('tooltip');
   const clear = () => {
@@ -774,14 +781,17 @@ function setupHover() {
     }
     const a = codeIndex.get(code);
     const v = S.values && a !== undefined ? S.values[a] : Number(f.properties[S.layer]);
-    tip.innerHTML = `<strong>${esc(f.properties.name)}</strong><br>${esc(f.properties.borough_name ?? '')}<br>${esc(layerLabel(S.layer))}: ${Number.isFinite(v) ? esc(legendFormat(v)) : 'no data'}`;
+    tip.innerHTML = `<strong>${esc(f.properties.name)}</strong><br>${esc(f.properties.borough_name ?? '')}<br>${esc(layerLabel(S.layer))}: ${esc(tipValue(v, a))}`;
     tip.style.left = Math.min(e.point.x + 14, map.getCanvas().clientWidth - 200) + 'px';
     tip.style.top = e.point.y + 14 + 'px';
     tip.hidden = false;
     map.getCanvas().style.cursor = 'pointer';
   });
   map.on('mouseleave', 'lsoa-fill', clear);
+  map.getCanvas().addEventListener('mouseout', clear);
   map.on('click', 'lsoa-fill', (e) => {
+    // The panel opens where the tooltip may be: it must not linger under it.
+    tip.hidden = true;
     const f = e.features?.[0];
     if (f && $('draw-rect').getAttribute('aria-pressed') !== 'true') openPanel(f.properties.code);
   });
@@ -803,8 +813,7 @@ async function main() {
   const scoresP = getJson('/api/scores');
   scoresP.catch(() => {});
   [meta, meth, tilejson] = await Promise.all([getJson('/api/meta'), getJson('/api/methodology'), getJson('/tiles.json')]);
-  document.title = meta.title || document.title;
-  $('title').textContent = meta.title || 'Digital exclusion risk map';
+  setupAbout(meta, meth, insufficientCount);
   $('demo-banner').hidden = !meta.demonstration;
   $('attribution').innerHTML = (meta.attribution ?? []).map((a) => `<li>${esc(a)}</li>`).join('');
   for (const b of meta.boroughs ?? []) boroughByCode.set(b.code, b);

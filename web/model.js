@@ -9,6 +9,8 @@ export const PALETTE = [
 ];
 export const MISSING = '#c8c8c8';
 export const OUTSIDE = '#eeeeee';
+// Too few inputs for an index: a colour of its own, apart from the palette and "no data".
+export const INSUFFICIENT = '#e8a0b4';
 
 /** Sorted finite values of an array (null/NaN dropped). */
 export function finiteSorted(values) {
@@ -75,10 +77,11 @@ export function propertyColour(prop, breaks) {
 /** Class numbers beyond the ten colour classes, held in feature-state `k`. */
 export const CLASS_MISSING = 10;
 export const CLASS_OUTSIDE = 11;
+export const CLASS_INSUFFICIENT = 12;
 
 /**
  * The map's one fill-colour expression: the colour class (0–9, or
- * CLASS_MISSING / CLASS_OUTSIDE) held in feature-state `k`, or `fallback`
+ * CLASS_MISSING / CLASS_OUTSIDE / CLASS_INSUFFICIENT) held in feature-state `k`, or `fallback`
  * for areas without one. It never changes after the map is created: in
  * MapLibre, changing a data-driven paint property makes the worker lay out
  * every loaded tile again, while changing feature-state only rewrites colours.
@@ -86,7 +89,7 @@ export const CLASS_OUTSIDE = 11;
 export function classColour(fallback) {
   const arms = [];
   PALETTE.forEach((c, i) => arms.push(i, c));
-  arms.push(CLASS_MISSING, MISSING, CLASS_OUTSIDE, OUTSIDE);
+  arms.push(CLASS_MISSING, MISSING, CLASS_OUTSIDE, OUTSIDE, CLASS_INSUFFICIENT, INSUFFICIENT);
   return ['match', ['to-number', ['coalesce', ['feature-state', 'k'], -1]], ...arms, fallback];
 }
 

@@ -28,6 +28,8 @@ impl Schema {
         let s = &scored.scores;
         let ds = &*scored.dataset;
         let summary = Some(ApiLevel::Summary);
+        let m = &scored.methodology;
+        let risk = "higher risk";
         let mut f = vec![
             Field::new("code", "Area code", Kind::Text, Of::Code).rollup(Rollup::Key),
             Field::new("name", "Area name", Kind::Text, Of::Name).rollup(Rollup::Key),
@@ -45,14 +47,16 @@ impl Schema {
                 "Digital exclusion risk index",
                 Kind::Score,
                 Of::Index,
-            ),
+            )
+            .describe(m.description.clone(), risk),
             Field::new("rank", "Rank (1 = highest risk)", Kind::Rank, Of::Rank),
             Field::new(
                 "decile",
                 "Decile (10 = highest-risk tenth)",
                 Kind::Rank,
                 Of::Decile,
-            ),
+            )
+            .describe("", risk),
             // Why an area has no index: the methodology's min_coverage.
             Field::new(
                 "index_status",
@@ -72,6 +76,10 @@ impl Schema {
                 Kind::Share,
                 Of::Coverage,
             )
+            .describe(
+                "Weights of the indicators the area has a value for, as a share of the index weight.",
+                "more of the inputs present",
+            )
             .rollup(Rollup::Drop)
             .detail(),
         ];
@@ -87,12 +95,18 @@ impl Schema {
             }
         }
         for (j, c) in s.components.iter().enumerate() {
-            f.push(Field::new(
-                format!("c_{}", c.id.0),
-                &c.label,
-                Kind::Score,
-                Of::Component(j),
-            ));
+            f.push(
+                Field::new(
+                    format!("c_{}", c.id.0),
+                    &c.label,
+                    Kind::Score,
+                    Of::Component(j),
+                )
+                .describe(
+                    "A component of the index: the weighted mean of its indicators' scores.",
+                    risk,
+                ),
+            );
         }
         for (j, ind) in s.indicators.iter().enumerate() {
             let mut x = Field::new(
@@ -101,17 +115,29 @@ impl Schema {
                 Kind::Score,
                 Of::Indicator(j),
             )
+            .describe(
+                format!(
+                    "An indicator's score, 0 to 10 across the areas scored, from the column '{}'.",
+                    ind.column
+                ),
+                risk,
+            )
             .detail();
             x.api = Some(ApiLevel::Scores);
             f.push(x);
         }
         if s.sensitivity.is_some() {
-            f.push(Field::new(
-                "p_top",
-                "Probability of being in the top-risk decile",
-                Kind::Share,
-                Of::TopDecileProbability,
-            ));
+            let draws = "The share of the weight-sensitivity draws in which the area is \
+                         among the highest-risk tenth.";
+            f.push(
+                Field::new(
+                    "p_top",
+                    "Probability of being in the top-risk decile",
+                    Kind::Share,
+                    Of::TopDecileProbability,
+                )
+                .describe(draws, "more likely to be among the highest-risk tenth"),
+            );
             // A quantile of an area's rank says nothing about a ward's rank.
             f.push(
                 Field::new("rank_p05", "Rank, 5th percentile", Kind::Rank, Of::RankP05)
@@ -125,6 +151,11 @@ impl Schema {
             );
         }
         for (j, k) in s.personas.iter().enumerate() {
+            let about = m
+                .personas
+                .iter()
+                .find(|p| p.id == k.id)
+                .map_or(String::new(), |p| p.description.clone());
             f.push(
                 Field::new(
                     format!("k_{}_count", k.id.0),
@@ -132,6 +163,7 @@ impl Schema {
                     Kind::Count,
                     Of::KeyGroupCount(j),
                 )
+                .describe(about.clone(), "more residents in the group")
                 .detail(),
             );
             f.push(
@@ -141,6 +173,7 @@ impl Schema {
                     Kind::Share,
                     Of::KeyGroupShare(j),
                 )
+                .describe(about, "a larger share of residents in the group")
                 .detail(),
             );
         }
@@ -169,8 +202,15 @@ impl Schema {
             x.tile_minzoom = None;
             x.unit = match kind {
                 Kind::Count => "count",
+                Kind::Value => unit_from_label(&c.label),
                 k => k.unit(),
             };
+            x.description = [c.source.vintage.as_str(), c.source.method.as_str()]
+                .iter()
+                .filter(|t| !t.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(": ");
             // Raw values keep enough places to re-ingest an export exactly.
             x.decimals = RAW_DECIMALS;
             if c.id.as_str() == "population" {
@@ -243,6 +283,20 @@ impl Schema {
             ));
         }
         out
+    }
+}
+
+/// The unit of a ready-made value column, from the project file's label
+/// conventions: "… (%)" is a percentage (0–100), "Share …" a proportion
+/// (0–1); anything else has no unit the page could name.
+pub fn unit_from_label(label: &str) -> &'static str {
+    let l = label.trim();
+    if l.ends_with("(%)") {
+        "percent"
+    } else if l.to_lowercase().starts_with("share ") {
+        Kind::Share.unit()
+    } else {
+        ""
     }
 }
 

@@ -6,7 +6,8 @@
 //! every source column), each with its name, [`Kind`], unit, decimal places,
 //! how it rolls up to wards and boroughs ([`Rollup`]), the zoom at which it
 //! enters the `lsoa` tile layer and the API bodies that carry it
-//! ([`ApiLevel`]). [`Field::value`] reads one area's value, already rounded
+//! ([`ApiLevel`]), with a sentence saying what it is and what a higher
+//! value means (for legends). [`Field::value`] reads one area's value, already rounded
 //! by [`round`], so every output writes the same number under the same name.
 //! A new attribute is one entry in [`Schema::of`].
 
@@ -19,7 +20,7 @@ use serde_json::{Value, json};
 use crate::dataset::{Dataset, Values};
 use crate::score::ScoredDataset;
 
-pub use fields::{cell_json, lsoa_count_field};
+pub use fields::{cell_json, lsoa_count_field, unit_from_label};
 
 /// Lowest zoom of the `lsoa` tile layer: below it LSOAs are smaller than a pixel.
 pub const LSOA_MINZOOM: u8 = 8;
@@ -212,6 +213,12 @@ pub struct Field {
     pub api: Option<ApiLevel>,
     /// Where its values come from.
     pub of: Of,
+    /// What it is, in a sentence, for legends and the page's "About" ("" when
+    /// the label says it all).
+    pub description: String,
+    /// What a higher value means, for legends ("higher risk", "more
+    /// residents in the group"); "" when more is neither better nor worse.
+    pub higher: &'static str,
 }
 
 /// One area's value of a field, rounded.
@@ -287,7 +294,19 @@ impl Field {
             tile_minzoom: Some(LSOA_MINZOOM),
             api: Some(ApiLevel::Scores),
             of,
+            description: String::new(),
+            higher: "",
         }
+    }
+
+    pub(crate) fn describe(
+        mut self,
+        description: impl Into<String>,
+        higher: &'static str,
+    ) -> Field {
+        self.description = description.into();
+        self.higher = higher;
+        self
     }
 
     pub(crate) fn rollup(mut self, r: Rollup) -> Field {
@@ -372,6 +391,8 @@ impl Field {
                 ApiLevel::Scores => "scores",
                 ApiLevel::Detail => "detail",
             }),
+            "description": self.description,
+            "higher": self.higher,
         })
     }
 }
@@ -399,5 +420,18 @@ mod tests {
         assert_eq!(f(Kind::Rank).rollup, Rollup::Recompute);
         assert_eq!(f(Kind::Text).rollup, Rollup::Drop);
         assert_eq!(f(Kind::Score).decimals, 4);
+    }
+
+    #[test]
+    fn a_value_columns_unit_follows_its_label() {
+        assert_eq!(
+            unit_from_label("Premises without gigabit-capable broadband (%)"),
+            "percent"
+        );
+        assert_eq!(
+            unit_from_label("Share aged 65 and over"),
+            Kind::Share.unit()
+        );
+        assert_eq!(unit_from_label("IMD 2025 score"), "");
     }
 }

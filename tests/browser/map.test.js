@@ -55,7 +55,7 @@ test('page loads without console errors and paints the choropleth', async () => 
   assert.ok(px.painted > px.total * 0.15, `only ${px.painted} of ${px.total} canvas pixels painted`);
   assert.ok(px.colours >= 8, `only ${px.colours} colours on the map`);
   const legend = await page.locator('#legend li').count();
-  assert.equal(legend, 11, 'ten classes and no-data in the legend');
+  assert.equal(legend, 12, 'ten classes, insufficient data and no data in the legend');
   const meta = await api('/api/meta');
   const attribution = await page.locator('#attribution li').allTextContents();
   assert.deepEqual(attribution, meta.attribution);

@@ -38,7 +38,8 @@ pub(super) fn source_columns(scored: &ScoredDataset) -> Vec<usize> {
     }
 }
 
-/// `/api/meta`: the dataset, map framing, boroughs and the field schema.
+/// `/api/meta`: the dataset, map framing, boroughs, the field schema and
+/// the provenance (source and vintage) of each column the methodology reads.
 pub(super) fn meta_json(
     scored: &ScoredDataset,
     schema: &Schema,
@@ -48,6 +49,10 @@ pub(super) fn meta_json(
 ) -> Value {
     let ds = &scored.dataset;
     let wards = ward_vintage(ds);
+    let sources: Vec<Value> = source_columns(scored)
+        .into_iter()
+        .map(|c| source_json(&ds.columns[c]))
+        .collect();
     json!({
         "title": ds.title,
         "geography": ds.geography,
@@ -59,6 +64,16 @@ pub(super) fn meta_json(
         "methodology": scored.methodology.name,
         "boroughs": boroughs,
         "fields": schema.to_json(),
+        "sources": sources,
+    })
+}
+
+/// A column's provenance, as `/api/meta` `sources` and area details list it.
+fn source_json(c: &crate::dataset::Column) -> Value {
+    json!({
+        "column": c.id.as_str(), "label": c.label, "dataset": c.source.dataset,
+        "file": c.source.file, "vintage": c.source.vintage, "method": c.source.method,
+        "measure": c.source.measure.as_str(), "demonstration": c.source.demonstration,
     })
 }
 
@@ -195,10 +210,13 @@ pub(super) fn area_detail(
             .field(&name)
             .map_or(Value::Null, |f| cell_json(f, f.value(scored, i)))
     };
-    let raw = |j: usize| -> Value {
-        match schema.fields.iter().find(|f| {
+    let raw_field = |j: usize| {
+        schema.fields.iter().find(|f| {
             matches!(f.of, Of::Column(c) if ds.columns[c].id.as_str() == s.indicators[j].column)
-        }) {
+        })
+    };
+    let raw = |j: usize| -> Value {
+        match raw_field(j) {
             Some(f) => cell_json(f, f.value(scored, i)),
             None => Value::Null,
         }
@@ -212,6 +230,7 @@ pub(super) fn area_detail(
         "indicators": s.indicators.iter().zip(raw_range).enumerate().map(|(j, (ind, (lo, hi)))| json!({
             "id": ind.id.0, "label": ind.label, "component": ind.component.0,
             "weight": score_num(ind.weight), "raw": raw(j),
+            "raw_field": raw_field(j).map(|f| f.name.as_str()),
             "score": field(format!("i_{}", ind.id.0)),
             "min": lo, "max": hi,
         })).collect::<Vec<_>>(),
@@ -226,11 +245,7 @@ pub(super) fn area_detail(
             "share": field(format!("k_{}_share", k.id.0)),
         })).collect::<Vec<_>>(),
         "sensitivity": s.sensitivity.as_ref().map(|x| json!({"draws": x.draws})),
-        "sources": source_columns.iter().map(|&c| &ds.columns[c]).map(|c| json!({
-            "column": c.id.as_str(), "label": c.label, "dataset": c.source.dataset,
-            "file": c.source.file, "vintage": c.source.vintage, "method": c.source.method,
-            "measure": c.source.measure.as_str(), "demonstration": c.source.demonstration,
-        })).collect::<Vec<_>>(),
+        "sources": source_columns.iter().map(|&c| source_json(&ds.columns[c])).collect::<Vec<_>>(),
     });
     if let (Value::Object(m), Value::Object(d)) = (&mut v, detail) {
         m.extend(d);

@@ -1,0 +1,285 @@
+// The page explains itself (issue #25): numbers formatted from the schema,
+// the "About this map" dialog, legends that say what each layer is, and
+// missing data shown where it is. Runs against the server at DXMAP_URL and
+// against a second `dxmap serve` started here on a three-area fixture in
+// which one area lacks an input (binary: DXMAP_BIN, else the release build).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { BASE, ARTIFACTS, launch, openMap } from './helpers.js';
+
+const require = createRequire(import.meta.url);
+const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const api = async (base, p) => { const r = await fetch(base + p); assert.equal(r.status, 200, p); return r.json(); };
+let browser;
+
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+async function axe(page) {
+  await page.evaluate(AXE);
+  const r = await page.evaluate(() => window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+  return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+}
+
+/** Page coordinates of a lon/lat on the map. */
+async function screenPoint(page, lonLat) {
+  return page.evaluate((ll) => {
+    const map = window.dxmap.map;
+    const r = map.getCanvas().getBoundingClientRect();
+    const p = map.project(ll);
+    return { x: r.left + p.x, y: r.top + p.y };
+  }, lonLat);
+}
+
+/** The legend's range labels that read "X to X". */
+const degenerate = (texts) => texts.filter((t) => /(^|: )(\S+) to \2$/.test(t.trim()));
+
+// ---------- a fixture where one area has insufficient data ----------
+
+const FIXTURE_CSV = `code,people,older,nogig
+E01000001,100,31,11
+E01000002,200,50,
+E01000003,300,330,40
+`;
+// "older" counts a wider group than "people" in one area (as IDAOPI's
+// numerator can exceed the census base): a rate above 1 is still a rate.
+const FIXTURE_PROJECT = `title = "Fixture"
+geography = "LSOA 2011 (fixture)"
+attribution = ["Test boundaries"]
+
+[boundaries]
+file = "tiny.geojson"
+code = "LSOA11CD"
+name = "LSOA11NM"
+borough = { name_prefix = "london" }
+
+[[dataset]]
+name = "fixture"
+file = "fixture.csv"
+code = "code"
+vintage = "Fixture survey 2031"
+allow_empty = true
+column = [
+  { id = "people", label = "People", count = "people" },
+  { id = "older", label = "Older residents per resident", rate = { numerator = "older", denominator = "people" } },
+  { id = "nogig", label = "Premises without gigabit (%)", value = "nogig" },
+]
+`;
+const FIXTURE_METHOD = `name = "Fixture exclusion index"
+description = "Two components on a three-area fixture."
+scope = "all"
+transform = "minmax"
+missing = "skip"
+min_coverage = 0.75
+top_drivers = 2
+
+[index]
+combine = "weighted_mean"
+rescale = "none"
+
+[[component]]
+id = "demography"
+label = "Demography"
+weight = 1
+
+[[component.indicator]]
+id = "older"
+label = "Older residents"
+weight = 1
+
+[[component]]
+id = "broadband"
+label = "Broadband"
+weight = 1
+
+[[component.indicator]]
+id = "nogig"
+label = "No gigabit broadband"
+weight = 1
+`;
+
+async function freePort() {
+  return new Promise((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); }); });
+}
+
+let fixture = null;
+async function startFixture() {
+  const bin = process.env.DXMAP_BIN ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(ROOT, 'target'), 'release/dxmap');
+  if (!fs.existsSync(bin)) return null;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dxmap-explain-'));
+  fs.copyFileSync(path.join(ROOT, 'tests/fixtures/ingest/tiny.geojson'), path.join(dir, 'tiny.geojson'));
+  fs.writeFileSync(path.join(dir, 'fixture.csv'), FIXTURE_CSV);
+  fs.writeFileSync(path.join(dir, 'fixture.toml'), FIXTURE_PROJECT);
+  fs.writeFileSync(path.join(dir, 'method.toml'), FIXTURE_METHOD);
+  const port = await freePort();
+  let log = '';
+  const proc = spawn(bin, ['serve', '--dataset', 'fixture.toml', '--methodology', 'method.toml', '--addr', `127.0.0.1:${port}`, '--no-prewarm', '--draws', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout.on('data', (b) => { log += b; });
+  proc.stderr.on('data', (b) => { log += b; });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    if (proc.exitCode !== null) throw new Error(`fixture server exited: ${log}`);
+    try { if ((await fetch(base + '/healthz')).ok) return { proc, dir, base }; } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  proc.kill();
+  throw new Error(`fixture server not up: ${log}`);
+}
+after(() => {
+  if (fixture) { fixture.proc.kill(); fs.rmSync(fixture.dir, { recursive: true, force: true }); }
+});
+
+async function openFixture(t) {
+  fixture ??= await startFixture();
+  if (!fixture) { t.skip('no dxmap binary (set DXMAP_BIN or build --release)'); return null; }
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(fixture.base + '/');
+  await page.waitForFunction(() => window.dxmap?.ready === true || window.dxmap?.errors?.length > 0, null, { timeout: 60000 });
+  return { page, errors };
+}
+
+test('an area with insufficient data says so, and why, in the tooltip, the panel and the legend', async (t) => {
+  const o = await openFixture(t);
+  if (!o) return;
+  const { page, errors } = o;
+  const area = await api(fixture.base, '/api/areas/E01000002');
+  assert.equal(area.index_status, 'insufficient_data', 'the fixture has an insufficient area');
+  // The legend has the class, with its own colour and its count.
+  const legend = await page.locator('#legend li').allTextContents();
+  assert.ok(legend.includes('Insufficient data (1 area)'), legend.join(' | '));
+  const k = await page.evaluate(() => window.dxmap.map.getFeatureState({ source: 'dx', sourceLayer: 'lsoa', id: 'E01000002' }).k);
+  assert.equal(k, 12, 'the area is drawn in the insufficient-data class');
+  // Tooltip: the reason, with the missing input's label.
+  const p = await screenPoint(page, [-0.135, 51.505]);
+  await page.mouse.move(p.x, p.y);
+  await page.waitForFunction(() => !document.getElementById('tooltip').hidden);
+  const tip = await page.locator('#tooltip').textContent();
+  assert.match(tip, /Insufficient data: no value for No gigabit broadband/, tip);
+  // Panel: the reason and coverage, not a blank; no run-together text.
+  await page.mouse.click(p.x, p.y);
+  await page.waitForFunction(() => document.getElementById('panel').dataset.code === 'E01000002' && !document.getElementById('panel').hidden);
+  assert.equal(await page.locator('#tooltip').isHidden(), true, 'the tooltip does not stay up under the panel after a click');
+  const why = await page.locator('[data-field=insufficiency]').textContent();
+  assert.match(why, /Insufficient data: no value for No gigabit broadband/);
+  assert.match(why, /50\.0% of the index weight/);
+  const panel = await page.locator('#panel-body').innerText();
+  assert.doesNotMatch(panel, /no data\d/i, 'no run-together text');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a rate reads as a percentage and a percentage keeps its sign, from the schema', async (t) => {
+  const o = await openFixture(t);
+  if (!o) return;
+  const { page } = o;
+  await page.evaluate(() => window.dxmap.openPanel('E01000003'));
+  await page.waitForFunction(() => document.getElementById('panel').dataset.code === 'E01000003');
+  const row = async (label) => page.locator('#panel-body tr', { hasText: label }).first().locator('td').first().textContent();
+  // older / people = 1.1: a rate above 1 is still a rate.
+  assert.equal(await row('Older residents'), '110.0%');
+  assert.equal(await row('No gigabit broadband'), '40.0%');
+  await page.close();
+});
+
+// ---------- the default dataset ----------
+
+test('About this map names the index, its method and its data vintages; Escape closes it and focus returns', async () => {
+  const { page, errors } = await openMap(browser.context);
+  const meta = await api(BASE, '/api/meta');
+  const meth = await api(BASE, '/api/methodology');
+  // The title comes from the methodology and dataset, not the file title alone.
+  assert.equal((await page.locator('h1').textContent()).trim(), meth.name);
+  assert.ok((await page.title()).includes(meth.name));
+  await page.locator('#about-open').focus();
+  await page.keyboard.press('Enter');
+  const about = page.locator('#about');
+  await about.waitFor({ state: 'visible' });
+  const text = await about.innerText();
+  assert.ok(text.includes(meth.name), 'names the index');
+  for (const c of meth.components) assert.ok(text.includes(c.label), `method lists ${c.label}`);
+  const vintages = new Set(meta.sources.map((s) => s.vintage).filter(Boolean));
+  assert.ok(vintages.size > 0, '/api/meta lists the sources with vintages');
+  for (const v of vintages) assert.ok(text.includes(v), `data vintage ${v}`);
+  assert.match(text, /Insufficient data/);
+  await page.screenshot({ path: `${ARTIFACTS}/about.png` });
+  const violations = await axe(page);
+  assert.deepEqual(violations, [], violations.join('\n'));
+  await page.keyboard.press('Escape');
+  await about.waitFor({ state: 'hidden' });
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'about-open', 'focus returns to the button');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('no legend is degenerate; count layers are not captioned as risk; key groups are one click from their definition', async () => {
+  const { page } = await openMap(browser.context);
+  const fields = new Map((await api(BASE, '/api/meta')).fields.map((f) => [f.name, f]));
+  const meth = await api(BASE, '/api/methodology');
+  const layers = await page.locator('#layer option').evaluateAll((os) => os.map((o) => o.value));
+  for (const scale of ['decile', 'fixed']) {
+    await page.locator(`input[name=scale][value=${scale}]`).check();
+    for (const layer of layers) {
+      await page.locator('#layer').selectOption(layer);
+      await page.waitForFunction((l) => window.dxmap.state.layer === l && document.getElementById('legend').textContent.length > 0, layer);
+      const items = await page.locator('#legend li').allTextContents();
+      assert.deepEqual(degenerate(items), [], `${layer} (${scale}): ${items.join(' | ')}`);
+      const caption = await page.locator('#legend').textContent();
+      const f = fields.get(layer);
+      if (f?.kind === 'count') assert.doesNotMatch(caption, /higher risk/, `${layer}: ${caption}`);
+      if (f?.higher) assert.ok(caption.includes(f.higher), `${layer} says what darker means`);
+    }
+  }
+  // The index's fixed scale runs to its highest value, not to 10.
+  await page.locator('#layer').selectOption('index');
+  const top = Math.max(...(await api(BASE, '/api/scores')).index.filter(Number.isFinite));
+  const last = (await page.locator('#legend ol li:not(.gap)').allTextContents()).at(-1);
+  const hi = Number(last.split(' to ').at(-1));
+  assert.ok(hi >= top && hi < top * 1.5 + 0.5, `fixed scale ends at ${hi}, highest index ${top}`);
+  // A key group's definition is one click from its legend.
+  const p = meth.personas?.[0];
+  if (p) {
+    await page.locator('#layer').selectOption(`k_${p.id}_count`);
+    await page.locator('#legend [data-about-group]').click();
+    const dt = page.locator(`#about-group-${p.id}`);
+    await dt.waitFor({ state: 'visible' });
+    assert.equal(await page.evaluate(() => document.activeElement?.id), `about-group-${p.id}`);
+    assert.ok((await page.locator('#about').innerText()).includes(p.description));
+    await page.keyboard.press('Escape');
+  }
+  await page.close();
+});
+
+test('the panel formats each indicator value from its field: rates as percentages, percentages with %', async () => {
+  const { page } = await openMap(browser.context);
+  const meta = await api(BASE, '/api/meta');
+  const scores = await api(BASE, '/api/scores');
+  const code = scores.code[Math.floor(scores.code.length / 2)];
+  const area = await api(BASE, '/api/areas/' + code);
+  await page.evaluate((c) => window.dxmap.openPanel(c), code);
+  await page.waitForFunction((c) => document.getElementById('panel').dataset.code === c, code);
+  const fields = new Map(meta.fields.map((f) => [f.name, f]));
+  let checked = 0;
+  for (const ind of area.indicators) {
+    const f = fields.get(ind.raw_field);
+    if (!f || ind.raw === null) continue;
+    const cell = (await page.locator('#panel-body tr', { hasText: ind.label }).first().locator('td').first().textContent()).trim();
+    if (f.kind === 'share' || f.unit === 'percent' || f.unit === 'proportion 0–1') {
+      assert.match(cell, /^-?[\d,.]+%$/, `${ind.label} (${f.kind}, ${f.unit}): ${cell}`);
+      checked++;
+    }
+  }
+  assert.ok(checked > 0, 'some indicator is a rate or a percentage');
+  await page.close();
+});
