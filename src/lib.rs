@@ -13,6 +13,7 @@
 //! 4. [`index`] is an R-tree over the areas, and [`tiles`] cuts Mapbox Vector
 //!    Tiles from a scored dataset;
 //!    [`schema`] describes every attribute of a scored area once, for tiles, the server and exports;
+//!    [`places`] gives the boroughs' and wards' label points and outlines;
 //! 5. [`server`] serves tiles and JSON over HTTP, and [`export`] writes
 //!    GeoJSON, CSV, MBTiles and PMTiles; [`select`] cuts either down to the
 //!    areas of a `--within` selection, keeping the whole run's scores.
@@ -26,6 +27,7 @@ pub mod file_checks;
 pub mod index;
 pub mod ingest;
 pub mod methodology_file;
+pub mod places;
 pub mod schema;
 pub mod score;
 pub mod select;

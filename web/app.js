@@ -8,6 +8,9 @@ import * as M from './model.js';
 import { esc, fmt, pct, formatValue, missingText } from './format.js';
 import { renderLegend as drawLegend, fixedDomain } from './legend.js';
 import { setupAbout } from './about.js';
+import { setupSearch } from './search.js';
+import { loadPlaces, setupPlaces, showWardVintage } from './places.js';
+import { loadBasemap, withBasemap, showBasemap } from './basemap.js';
 
 const $ = (id) => document.getElementById(id);
 const SRC = 'dx';
@@ -471,34 +474,7 @@ function downloadGeojson() {
   return features.length;
 }
 
-// ---------- search ----------
-function setupSearch() {
-  const input = $('search');
-  const out = $('search-results');
-  input.addEventListener('input', () => {
-    const q = input.value.trim().toLowerCase();
-    out.innerHTML = '';
-    if (q.length < 3) return;
-    const hits = [];
-    for (let a = 0; a < scores.code.length && hits.length < 10; a++) {
-      if (scores.code[a].toLowerCase().includes(q) || String(scores.name[a]).toLowerCase().includes(q)) hits.push(a);
-    }
-    if (!hits.length) { out.innerHTML = '<li class="hint">No matching area.</li>'; return; }
-    for (const a of hits) {
-      const li = document.createElement('li');
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.textContent = `${scores.name[a]} (${scores.code[a]})`;
-      b.addEventListener('click', () => focusArea(scores.code[a]));
-      li.append(b);
-      out.append(li);
-    }
-  });
-  input.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter') { e.preventDefault(); out.querySelector('button')?.click(); }
-  });
-}
-
+// ---------- search (web/search.js) ----------
 function areaBounds(code) {
   let w = Infinity, s = Infinity, e = -Infinity, n = -Infinity;
   const walk = (c) => { if (typeof c[0] === 'number') { w = Math.min(w, c[0]); e = Math.max(e, c[0]); s = Math.min(s, c[1]); n = Math.max(n, c[1]); } else c.forEach(walk); };
@@ -812,10 +788,13 @@ async function main() {
   // (the largest body) load meanwhile and are awaited before the first colouring.
   const scoresP = getJson('/api/scores');
   scoresP.catch(() => {});
+  const placesP = loadPlaces(getJson);
+  const basemapP = loadBasemap(getJson);
   [meta, meth, tilejson] = await Promise.all([getJson('/api/meta'), getJson('/api/methodology'), getJson('/tiles.json')]);
   setupAbout(meta, meth, insufficientCount);
   $('demo-banner').hidden = !meta.demonstration;
   $('attribution').innerHTML = (meta.attribution ?? []).map((a) => `<li>${esc(a)}</li>`).join('');
+  showWardVintage(meta.ward_vintage);
   for (const b of meta.boroughs ?? []) boroughByCode.set(b.code, b);
   for (const c of meth.components) { componentLabel.set(c.id, c.label); for (const i of c.indicators) indicatorLabel.set(i.id, i.label); }
   S.defaults = M.defaultWeights(meth);
@@ -839,12 +818,14 @@ async function main() {
   // A shared view wins; otherwise fit the data's bounds to the screen.
   const view = h.view ?? meta.center ?? [(meta.bounds[0] + meta.bounds[2]) / 2, (meta.bounds[1] + meta.bounds[3]) / 2, 9];
   const fit = !h.view && meta.bounds ? { bounds: [[meta.bounds[0], meta.bounds[1]], [meta.bounds[2], meta.bounds[3]]], fitBoundsOptions: { padding: 10 } } : {};
+  const basemap = await basemapP;
   map = new MapLibreMap({
-    container: 'map', style: buildStyle(firstFill), center: [view[0], view[1]], zoom: view[2], ...fit,
+    container: 'map', style: withBasemap(buildStyle(firstFill), basemap), center: [view[0], view[1]], zoom: view[2], ...fit,
     attributionControl: false, boxZoom: false, fadeDuration: 0, dragRotate: false, pitchWithRotate: false, touchPitch: false,
     maxBounds: meta.bounds ? [[meta.bounds[0] - 1, meta.bounds[1] - 0.6], [meta.bounds[2] + 1, meta.bounds[3] + 0.6]] : undefined,
   });
   dx.map = map;
+  showBasemap(map, basemap);
   dx.timings.mapCreatedMs = performance.now();
   map.once('load', () => { dx.timings.styleLoadedMs = performance.now(); });
   const onData = (e) => {
@@ -859,7 +840,7 @@ async function main() {
   buildLayerSelect();
   buildWeights();
   buildBoroughs();
-  setupSearch();
+  setupSearch({ map, meta, scores, places: placesP, openArea: focusArea });
   setupTable();
   for (const r of document.querySelectorAll('input[name=norm]')) {
     r.checked = r.value === S.norm;
@@ -887,6 +868,7 @@ async function main() {
 
   await ensureKeyGroups();
   await loadedP;
+  placesP.then((p) => setupPlaces(map, p, { beforeLayer: 'boroughs-line', timings: dx.timings }));
   setupHover();
   setupRectangle();
   if (S.wards && map.getLayer('wards-line')) map.setLayoutProperty('wards-line', 'visibility', 'visible');

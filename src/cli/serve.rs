@@ -14,7 +14,7 @@ use dxmap::score::ScoredDataset;
 use super::common::{load_dataset, load_methodology};
 use super::score::SelectArgs;
 use dxmap::server::reload::{self, Reloader};
-use dxmap::server::{AppState, CorsPolicy, Limits, Served, ServerConfig};
+use dxmap::server::{AppState, Basemap, CorsPolicy, Limits, Served, ServerConfig};
 use dxmap::tiles::TileOptions;
 
 /// Arguments of `dxmap serve`.
@@ -62,6 +62,18 @@ pub struct Args {
     /// it to --max-connections or set 0 there.
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_conns_per_ip)]
     pub max_conns_per_ip: usize,
+    /// Draw the map over this basemap: a MapLibre style URL (ending `.json`)
+    /// or a raster tile template with `{z}`, `{x}` and `{y}`. Its origin is
+    /// added to the page's Content-Security-Policy; without it the page
+    /// loads nothing from elsewhere.
+    #[arg(long, value_name = "URL")]
+    pub basemap: Option<String>,
+    /// Attribution of the basemap, shown on the map.
+    #[arg(long, value_name = "TEXT", requires = "basemap")]
+    pub basemap_attribution: Option<String>,
+    /// Opacity of the choropleth over the basemap, 0 to 1.
+    #[arg(long, value_name = "0..1", requires = "basemap")]
+    pub basemap_opacity: Option<f64>,
     #[command(flatten)]
     pub select: SelectArgs,
 }
@@ -74,6 +86,19 @@ fn web_dir(flag: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
         }
         other => Ok(other),
     }
+}
+
+/// Opacity of the choropleth over a basemap when `--basemap-opacity` is not given.
+const DEFAULT_BASEMAP_OPACITY: f64 = 0.7;
+
+fn basemap(args: &Args) -> anyhow::Result<Option<Basemap>> {
+    let Some(url) = &args.basemap else {
+        return Ok(None);
+    };
+    let opacity = args.basemap_opacity.unwrap_or(DEFAULT_BASEMAP_OPACITY);
+    Basemap::parse(url, args.basemap_attribution.as_deref(), opacity)
+        .map(Some)
+        .map_err(anyhow::Error::msg)
 }
 
 fn cors_policy(s: &str) -> anyhow::Result<CorsPolicy> {
@@ -92,6 +117,7 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     let tile_options = TileOptions::default();
     let cache_bytes = args.cache_mb.saturating_mul(1024 * 1024);
     let config = ServerConfig {
+        basemap: basemap(&args)?,
         web_dir: web_dir(args.web)?,
         public_url: args.public_url,
         cors: cors_policy(&args.cors)?,
@@ -249,5 +275,35 @@ mod tests {
         let t = T::try_parse_from(["x", "--max-conns-per-ip", "8"]).unwrap();
         assert_eq!(t.args.max_conns_per_ip, 8);
         assert!(T::try_parse_from(["x", "--addr", "nope"]).is_err());
+    }
+
+    #[test]
+    fn basemap_flags_parse_and_are_checked() {
+        let t = T::try_parse_from(["x"]).unwrap();
+        assert_eq!(basemap(&t.args).unwrap(), None);
+        let t = T::try_parse_from([
+            "x",
+            "--basemap",
+            "https://tile.example.org/{z}/{x}/{y}.png",
+            "--basemap-attribution",
+            "© OpenStreetMap contributors",
+        ])
+        .unwrap();
+        let b = basemap(&t.args).unwrap().unwrap();
+        assert_eq!(b.opacity, DEFAULT_BASEMAP_OPACITY);
+        assert_eq!(b.attribution, "© OpenStreetMap contributors");
+        let t = T::try_parse_from([
+            "x",
+            "--basemap",
+            "https://tile.example.org/style.json",
+            "--basemap-opacity",
+            "2",
+        ])
+        .unwrap();
+        let e = basemap(&t.args).unwrap_err().to_string();
+        assert!(e.starts_with("--basemap-opacity 2"), "{e}");
+        // The basemap's options mean nothing without it.
+        assert!(T::try_parse_from(["x", "--basemap-opacity", "0.5"]).is_err());
+        assert!(T::try_parse_from(["x", "--basemap-attribution", "x"]).is_err());
     }
 }

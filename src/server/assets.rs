@@ -130,7 +130,7 @@ impl StaticFiles {
     }
 
     /// Files for `config`: its web directory, and a policy that also lets
-    /// the page fetch tiles from the `public_url` host.
+    /// the page fetch tiles from the `public_url` host and the basemap's.
     pub fn from_config(config: &ServerConfig) -> StaticFiles {
         let mut csp = ContentSecurityPolicy::new();
         if let Some(url) = &config.public_url {
@@ -138,6 +138,12 @@ impl StaticFiles {
                 Ok(c) => csp = c,
                 Err(e) => tracing::warn!(error = %e, "public URL left out of the page's CSP"),
             }
+        }
+        // Checked by `Basemap::parse`, so it cannot fail here.
+        if let Some(b) = &config.basemap
+            && let Ok(c) = csp.clone().with_basemap(&b.url)
+        {
+            csp = c;
         }
         StaticFiles::new(config.web_dir.clone(), &csp)
     }

@@ -21,6 +21,7 @@ mod handlers;
 mod listen;
 pub mod metrics;
 pub mod ogc;
+mod places;
 pub mod reload;
 pub mod served;
 mod tile;
@@ -42,6 +43,7 @@ use tower_http::compression::CompressionLayer;
 pub use cors::CorsPolicy;
 pub use error::{ApiError, ServeError};
 pub use metrics::Metrics;
+pub use places::{Basemap, BasemapKind};
 pub use served::{Served, TileCache};
 
 /// Request limits; each is documented in docs/API.md.
@@ -120,6 +122,9 @@ pub struct ServerConfig {
     /// a generation starts serving (see [`Served::prewarm`]); `None` cuts
     /// tiles only when asked for.
     pub prewarm_zoom: Option<u8>,
+    /// A basemap the page draws under the choropleth (`--basemap`); `None`
+    /// keeps the page offline.
+    pub basemap: Option<Basemap>,
 }
 
 impl Default for ServerConfig {
@@ -132,6 +137,7 @@ impl Default for ServerConfig {
             tile_cache_bytes: 64 * 1024 * 1024,
             tile_cache_control: "public, max-age=300".into(),
             prewarm_zoom: None,
+            basemap: None,
         }
     }
 }
@@ -232,6 +238,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/lookup", get(handlers::lookup))
         .route("/api/scores", get(handlers::scores))
         .route("/api/key-groups", get(handlers::key_groups))
+        .route("/api/places/labels", get(places::labels))
+        .route("/api/places/wards", get(places::wards))
+        .route("/api/places/basemap", get(places::basemap))
         .route("/api/score", axum::routing::post(handlers::rescore))
         .route("/healthz", get(handlers::healthz))
         .route("/metrics", get(handlers::metrics))

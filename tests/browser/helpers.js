@@ -24,8 +24,11 @@ export async function launch() {
   return { context, close };
 }
 
-/** Opens the map, collecting console errors and failed requests; resolves when the app says ready. */
-export async function openMap(context, hash = '', viewport) {
+/**
+ * Opens the map (of the server at `base`, default DXMAP_URL), collecting
+ * console errors and failed requests; resolves when the app says ready.
+ */
+export async function openMap(context, hash = '', viewport, base = BASE) {
   const page = await context.newPage();
   if (viewport) await page.setViewportSize(viewport);
   const errors = [];
@@ -40,7 +43,7 @@ export async function openMap(context, hash = '', viewport) {
   page.on('requestfailed', (r) => { if (r.failure()?.errorText !== 'net::ERR_ABORTED') errors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`); });
   page.on('response', (r) => { if (r.status() >= 400) errors.push(`HTTP ${r.status()} ${r.url()}`); });
   const t0 = Date.now();
-  const response = await page.goto(BASE + '/' + (hash ? '#' + hash : ''));
+  const response = await page.goto(base + '/' + (hash ? '#' + hash : ''));
   await page.waitForFunction(() => window.dxmap?.ready === true || window.dxmap?.errors?.length > 0, null, { timeout: 60000 });
   const wall = Date.now() - t0;
   return { page, errors, wall, headers: response.headers() };

@@ -67,6 +67,8 @@ pub struct Served {
     pub source_columns: Vec<usize>,
     /// The fields of every area, as tiles, exports and the API name them.
     pub schema: Schema,
+    /// Place labels and ward outlines, built on first request.
+    pub places: super::places::PlacesCache,
 }
 
 fn union(a: Option<[f64; 4]>, b: [f64; 4]) -> [f64; 4] {
@@ -232,6 +234,7 @@ impl Served {
             source_columns,
             schema,
             scored,
+            places: Default::default(),
         })
     }
 
