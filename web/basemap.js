@@ -6,6 +6,7 @@
 // opacity. Without a basemap the style is left as it is and the page loads
 // nothing from elsewhere.
 import { AttributionControl } from '/vendor/maplibre-gl/maplibre-gl.mjs';
+import { esc } from './format.js';
 
 const FILL_LAYER = 'lsoa-fill';
 
@@ -33,7 +34,6 @@ export async function loadBasemap(getJson) {
   return b;
 }
 
-const escHtml = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 
 /** `style` (the page's own) with the basemap `b` merged under its areas. */
 export function withBasemap(style, b) {
@@ -67,5 +67,5 @@ export function showBasemap(map, b) {
   li.textContent = b.failed ?? `Basemap: ${b.attribution || b.url}`;
   list?.append(li);
   // The control also lists the attributions a basemap style's sources carry.
-  if (!b.failed) map.addControl(new AttributionControl({ compact: true, customAttribution: b.attribution ? escHtml(b.attribution) : undefined }), 'bottom-right');
+  if (!b.failed) map.addControl(new AttributionControl({ compact: true, customAttribution: b.attribution ? esc(b.attribution) : undefined }), 'bottom-right');
 }
