@@ -34,7 +34,6 @@ export async function loadBasemap(getJson) {
   return b;
 }
 
-
 /** `style` (the page's own) with the basemap `b` merged under its areas. */
 export function withBasemap(style, b) {
   if (!b || b.failed) return style;
