@@ -15,6 +15,7 @@ pub mod assets;
 mod conns;
 mod cors;
 pub mod csp;
+mod download;
 pub mod error;
 mod handlers;
 mod listen;
@@ -228,6 +229,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/scores", get(handlers::scores))
         .route("/api/key-groups", get(handlers::key_groups))
         .route("/api/score", axum::routing::post(handlers::rescore))
+        .route(
+            "/api/download",
+            get(download::download_get).post(download::download_post),
+        )
         .route("/healthz", get(handlers::healthz))
         .route("/metrics", get(handlers::metrics))
         .layer(CompressionLayer::new());
