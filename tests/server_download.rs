@@ -410,6 +410,7 @@ async fn bad_downloads_are_json_400s() {
 struct Server {
     child: Child,
     addr: String,
+    _dir: tempfile::TempDir,
 }
 
 impl Drop for Server {
@@ -499,7 +500,11 @@ fn start_server(test: &str) -> Option<Server> {
         .stderr(Stdio::null())
         .spawn()
         .expect("start dxmap serve");
-    let server = Server { child, addr };
+    let server = Server {
+        child,
+        addr,
+        _dir: dir,
+    };
     let t = Instant::now();
     while TcpStream::connect(&server.addr).is_err() {
         assert!(
