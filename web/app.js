@@ -11,6 +11,7 @@ import { setupAbout } from './about.js';
 import { setupSearch } from './search.js';
 import { loadPlaces, setupPlaces, showWardVintage } from './places.js';
 import { loadBasemap, withBasemap, showBasemap } from './basemap.js';
+import { setupDownloads } from './download.js';
 
 const $ = (id) => document.getElementById(id);
 const SRC = 'dx';
@@ -420,61 +421,6 @@ async function selectBbox(bbox) {
   await selectionChanged();
 }
 
-// ---------- downloads ----------
-function downloadRows() {
-  const codes = S.selected.size ? S.selected : new Set(scores.code);
-  const shown = londonValues('index');
-  const rd = M.rankAndDecile(shown);
-  const comps = meth.components.map((c) => c.id).filter((id) => scores['c_' + id]);
-  const inds = meth.components.flatMap((c) => c.indicators.map((i) => i.id)).filter((id) => scores['i_' + id]);
-  const header = ['code', 'name', 'borough_code', 'borough_name', 'ward_code', 'ward_name', 'population', 'index_london', 'index_weighted', 'rank_weighted', 'decile_weighted',
-    'index_selection', 'rank_selection', 'decile_selection', ...comps.map((c) => 'c_' + c), ...inds.map((i) => 'i_' + i)];
-  const rows = [];
-  scores.code.forEach((c, a) => {
-    if (!codes.has(c)) return;
-    const sr = S.selResult?.get(c);
-    rows.push([c, scores.name[a], scores.borough_code[a], scores.borough_name[a], scores.ward_code?.[a], scores.ward_name?.[a], scores.population?.[a],
-      num(scores.index[a]), shown[a], rd.rank[a], rd.decile[a], sr?.index, sr?.rank, sr?.decile,
-      ...comps.map((id) => num(scores['c_' + id][a])), ...inds.map((id) => num(scores['i_' + id][a]))]);
-  });
-  return { header, rows };
-}
-
-function save(name, type, text) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement('a');
-  a.href = url; a.download = name;
-  document.body.append(a); a.click(); a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
-
-function downloadCsv() {
-  const { header, rows } = downloadRows();
-  save(S.selected.size ? 'dxmap-selection.csv' : 'dxmap-london.csv', 'text/csv', M.toCsv(header, rows));
-  return rows.length;
-}
-
-function downloadGeojson() {
-  const { header, rows } = downloadRows();
-  const geoms = new Map();
-  for (const f of map.querySourceFeatures(SRC, { sourceLayer: 'lsoa' })) {
-    const c = f.properties.code;
-    const g = f.geometry;
-    const polys = g.type === 'Polygon' ? [g.coordinates] : g.type === 'MultiPolygon' ? g.coordinates : [];
-    if (!geoms.has(c)) geoms.set(c, []);
-    geoms.get(c).push(...polys);
-  }
-  const features = rows.map((r) => {
-    const props = Object.fromEntries(header.map((h, i) => [h, r[i] === undefined || (typeof r[i] === 'number' && !Number.isFinite(r[i])) ? null : r[i]]));
-    const polys = geoms.get(r[0]);
-    return { type: 'Feature', properties: props, geometry: polys?.length ? { type: 'MultiPolygon', coordinates: polys } : null };
-  });
-  const fc = { type: 'FeatureCollection', dxmap_note: 'Geometry is taken from the loaded map tiles: simplified, split at tile edges, null for areas whose tiles were not loaded. Use `dxmap export` for exact boundaries.', features };
-  save(S.selected.size ? 'dxmap-selection.geojson' : 'dxmap-london.geojson', 'application/geo+json', JSON.stringify(fc));
-  return features.length;
-}
-
-// ---------- search (web/search.js) ----------
 function areaBounds(code) {
   let w = Infinity, s = Infinity, e = -Infinity, n = -Infinity;
   const walk = (c) => { if (typeof c[0] === 'number') { w = Math.min(w, c[0]); e = Math.max(e, c[0]); s = Math.min(s, c[1]); n = Math.max(n, c[1]); } else c.forEach(walk); };
@@ -858,8 +804,11 @@ async function main() {
     for (const cb of $('borough-list').querySelectorAll('input')) cb.checked = false;
     selectionChanged();
   });
-  $('dl-csv').addEventListener('click', downloadCsv);
-  $('dl-geojson').addEventListener('click', downloadGeojson);
+  dx.downloads = setupDownloads({
+    buttons: { csv: $('dl-csv'), geojson: $('dl-geojson') },
+    state: () => ({ selected: S.selected, weights: weightsDefault() ? null : { ...S.weights.components, ...S.weights.indicators }, wards: S.wards }),
+    setStatus,
+  });
   $('panel-close').addEventListener('click', closePanel);
   $('controls-toggle').addEventListener('click', () => setDrawer(!$('controls').classList.contains('open')));
   $('controls-close').addEventListener('click', () => setDrawer(false));
@@ -891,7 +840,7 @@ async function main() {
 }
 
 // Exposed for tests and the console.
-Object.assign(dx, { recolour, openPanel, closePanel, selectBbox, downloadCsv, downloadGeojson, currentValues: () => S.values, renderTable });
+Object.assign(dx, { recolour, openPanel, closePanel, selectBbox, currentValues: () => S.values, renderTable });
 
 main().catch((e) => {
   dx.errors.push(String(e.message ?? e));

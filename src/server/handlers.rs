@@ -21,9 +21,9 @@ use super::served::{Served, score_num};
 use crate::dataset::{LsoaCode, label_point};
 use crate::score::{Scope, ScoreColumn, ScoreOptions, score};
 
-type Q = Result<Query<BTreeMap<String, String>>, QueryRejection>;
+pub(super) type Q = Result<Query<BTreeMap<String, String>>, QueryRejection>;
 
-fn query(q: Q) -> Result<BTreeMap<String, String>, ApiError> {
+pub(super) fn query(q: Q) -> Result<BTreeMap<String, String>, ApiError> {
     q.map(|Query(m)| m)
         .map_err(|e| ApiError::BadRequest(format!("bad query string: {}", e.body_text())))
 }
@@ -88,7 +88,7 @@ fn position(served: &Served, code: &str) -> Result<usize, ApiError> {
 }
 
 /// Echoes at most 40 characters of client input in error messages.
-fn truncate(s: &str) -> String {
+pub(super) fn truncate(s: &str) -> String {
     s.chars().take(40).collect()
 }
 
@@ -218,7 +218,7 @@ struct ScoreRequest {
     weights: Option<BTreeMap<String, f64>>,
 }
 
-fn parse_polygon(v: &Value, max_vertices: usize) -> Result<MultiPolygon<f64>, ApiError> {
+pub(super) fn parse_polygon(v: &Value, max_vertices: usize) -> Result<MultiPolygon<f64>, ApiError> {
     let bad = |m: String| ApiError::BadRequest(format!("polygon: {m}"));
     let g: geojson::Geometry = serde_json::from_value(v.clone()).map_err(|e| bad(e.to_string()))?;
     // Checked on the GeoJSON positions: the geojson crate's conversion
@@ -320,6 +320,47 @@ fn check_weight_ids(
     }
 }
 
+/// Positions of the areas whose label point lies in `mp` (ascending), as
+/// `dxmap score --within FILE.geojson` picks them.
+pub(super) fn polygon_positions(
+    served: &Served,
+    mp: &MultiPolygon<f64>,
+) -> Result<Vec<usize>, ApiError> {
+    let Some(r) = geo::BoundingRect::bounding_rect(mp) else {
+        return Err(ApiError::BadRequest("polygon is empty".into()));
+    };
+    let ds = served.dataset();
+    let mut p: Vec<usize> = served
+        .index
+        .intersecting([r.min().x, r.min().y, r.max().x, r.max().y])
+        .into_iter()
+        .filter(|&i| label_point(&ds.areas[i].geometry).is_some_and(|p| mp.contains(&p)))
+        .collect();
+    p.sort_unstable();
+    Ok(p)
+}
+
+/// The served methodology with the request's weights, if any (ids checked
+/// first); the served one itself without.
+pub(super) fn weighted_methodology(
+    served: &Served,
+    weights: Option<&BTreeMap<String, f64>>,
+) -> Result<Arc<crate::score::Methodology>, ApiError> {
+    match weights {
+        Some(w) if !w.is_empty() => {
+            check_weight_ids(&served.scored.methodology, w)?;
+            Ok(Arc::new(
+                served
+                    .scored
+                    .methodology
+                    .with_weights(w)
+                    .map_err(|e| ApiError::BadRequest(e.to_string()))?,
+            ))
+        }
+        _ => Ok(served.scored.methodology.clone()),
+    }
+}
+
 fn rescore_blocking(
     served: &Arc<Served>,
     limits: &super::Limits,
@@ -349,16 +390,7 @@ fn rescore_blocking(
         }
         (None, Some(poly)) => {
             let mp = parse_polygon(poly, limits.max_polygon_vertices)?;
-            let Some(r) = geo::BoundingRect::bounding_rect(&mp) else {
-                return Err(ApiError::BadRequest("polygon is empty".into()));
-            };
-            // An area is in the selection when a point inside it is in the polygon.
-            served
-                .index
-                .intersecting([r.min().x, r.min().y, r.max().x, r.max().y])
-                .into_iter()
-                .filter(|&i| label_point(&ds.areas[i].geometry).is_some_and(|p| mp.contains(&p)))
-                .collect()
+            polygon_positions(served, &mp)?
         }
         _ => {
             return Err(ApiError::BadRequest(
@@ -372,19 +404,7 @@ fn rescore_blocking(
             positions.len()
         )));
     }
-    let methodology = match &req.weights {
-        Some(w) if !w.is_empty() => {
-            check_weight_ids(&served.scored.methodology, w)?;
-            Arc::new(
-                served
-                    .scored
-                    .methodology
-                    .with_weights(w)
-                    .map_err(|e| ApiError::BadRequest(e.to_string()))?,
-            )
-        }
-        _ => served.scored.methodology.clone(),
-    };
+    let methodology = weighted_methodology(served, req.weights.as_ref())?;
     let codes: Vec<LsoaCode> = positions
         .iter()
         .map(|&i| ds.areas[i].code.clone())

@@ -16,6 +16,7 @@ pub mod assets;
 mod conns;
 mod cors;
 pub mod csp;
+mod download;
 pub mod error;
 mod handlers;
 mod listen;
@@ -242,6 +243,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/places/wards", get(places::wards))
         .route("/api/places/basemap", get(places::basemap))
         .route("/api/score", axum::routing::post(handlers::rescore))
+        .route(
+            "/api/download",
+            get(download::download_get).post(download::download_post),
+        )
         .route("/healthz", get(handlers::healthz))
         .route("/metrics", get(handlers::metrics))
         .route("/ogc", get(ogc::landing))
