@@ -5,6 +5,7 @@
 // URL hash so a view can be shared.
 import { Map as MapLibreMap, NavigationControl } from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import * as M from './model.js';
+import { driversHtml } from './drivers.js';
 
 const $ = (id) => document.getElementById(id);
 const SRC = 'dx';
@@ -555,7 +556,6 @@ async function openPanel(code, { focus = true, zoom = false } = {}) {
     const rawFmt = (x) => (x === null || x === undefined ? '–' : share ? pct(x) : fmt(x));
     return `<tr><th scope="row">${esc(i.label)}</th><td class="num">${rawFmt(i.raw)}</td><td class="num">${fmt(i.score)}</td><td>${at === null ? '<span class="meta">no data</span>' : `<div class="range" role="img" aria-label="${esc(rawFmt(i.raw))} within London range ${esc(rawFmt(i.min))} to ${esc(rawFmt(i.max))}"><i style="left:${at.toFixed(1)}%"></i></div>`}<span class="meta">${rawFmt(i.min)} – ${rawFmt(i.max)}</span></td></tr>`;
   }).join('');
-  const drivers = (d.drivers ?? []).map((r) => `<li>${esc(r.label ?? indicatorLabel.get(r.indicator) ?? r.indicator)} <span class="meta">(${fmt(r.contribution)})</span></li>`).join('');
   const personas = (d.personas ?? []).map((p) => `<tr><th scope="row">${esc(p.label)}</th><td class="num">${p.count === null || p.count === undefined ? '–' : Math.round(p.count).toLocaleString('en-GB')}</td><td class="num">${pct(p.share)}</td></tr>`).join('');
   const sens = d.sensitivity ? `<p>Rank likely between <strong>${fmt(d.rank_p05, 0)}</strong> and <strong>${fmt(d.rank_p95, 0)}</strong> (5th–95th percentile over weight and data perturbations); probability of being in the top-risk decile <strong>${pct(d.p_top)}</strong>.</p>` : '<p class="meta">No uncertainty estimate for this area.</p>';
   const sources = (d.sources ?? []).map((s) => `<li>${esc(s.column)}: ${esc(s.dataset)}${s.vintage ? ', ' + esc(s.vintage) : ''}${s.method ? ` <span class="meta">(${esc(s.method)})</span>` : ''}${s.demonstration ? ' <strong>demonstration data</strong>' : ''}</li>`).join('');
@@ -571,7 +571,7 @@ async function openPanel(code, { focus = true, zoom = false } = {}) {
     <table><thead><tr><th>Component</th><th class="num">Score</th><th><span class="sr-only">Bar</span></th><th class="num">Weight</th></tr></thead><tbody>${comps}</tbody></table>
     <h3>Indicators against the London range</h3>
     <table><thead><tr><th>Indicator</th><th class="num">Value</th><th class="num">Score</th><th>London min – max</th></tr></thead><tbody>${inds}</tbody></table>
-    <h3>Top drivers</h3>${drivers ? `<ol>${drivers}</ol>` : '<p class="meta">None.</p>'}
+    ${driversHtml(d)}
     <h3>Key groups (estimates)</h3>${personas ? `<table><thead><tr><th>Group</th><th class="num">Residents</th><th class="num">Share</th></tr></thead><tbody>${personas}</tbody></table>` : '<p class="meta">None.</p>'}
     <h3>Uncertainty</h3>${sens}
     <h3>Data sources</h3><ul class="meta">${sources}</ul>`;

@@ -74,6 +74,18 @@ impl Schema {
             )
             .rollup(Rollup::Drop)
             .detail(),
+            // Exports only: the API's area detail carries them with their
+            // values, and tiles would grow by a string per area.
+            Field {
+                tile_minzoom: None,
+                ..Field::new(
+                    "drivers",
+                    "Indicators raising the index most above the scope median (;-separated, largest first)",
+                    Kind::Text,
+                    Of::Drivers,
+                )
+                .api(None)
+            },
         ];
         // Ward identity is detail in tiles but wanted in every API body.
         for x in &mut f {

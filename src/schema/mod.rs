@@ -169,6 +169,8 @@ pub enum Of {
     MissingInputs,
     /// `Scores::coverage`: the share of the index weight present.
     Coverage,
+    /// `Scores::drivers`: the driving indicators' ids, `;`-separated.
+    Drivers,
     /// `Scores::components[j]`.
     Component(usize),
     /// `Scores::indicators[j]`.
@@ -340,6 +342,17 @@ impl Field {
                 return (!joined.is_empty()).then_some(Cell::Text(Cow::Owned(joined)));
             }
             Of::Coverage => s.coverage.get(i),
+            Of::Drivers => {
+                let ids: Vec<&str> = s
+                    .drivers
+                    .get(i)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|d| s.indicators.get(d.indicator))
+                    .map(|ind| ind.id.0.as_str())
+                    .collect();
+                return (!ids.is_empty()).then(|| Cell::Text(Cow::Owned(ids.join(";"))));
+            }
             Of::Component(j) => s.components.get(j)?.score.get(i),
             Of::Indicator(j) => s.indicators.get(j)?.score.get(i),
             Of::TopDecileProbability => at(&s.sensitivity.as_ref()?.p_top_decile),

@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
-use crate::schema::{ApiLevel, Kind, Of, Schema, cell_json, round, ward_vintage};
-use crate::score::ScoredDataset;
+use crate::schema::{ApiLevel, Cell, Kind, Of, Schema, cell_json, round, ward_vintage};
+use crate::score::{Scope, ScoredDataset};
 
 /// A score, rounded as the schema rounds scores (weights, contributions).
 pub(crate) fn score_num(x: f64) -> f64 {
@@ -195,14 +195,19 @@ pub(super) fn area_detail(
             .field(&name)
             .map_or(Value::Null, |f| cell_json(f, f.value(scored, i)))
     };
-    let raw = |j: usize| -> Value {
-        match schema.fields.iter().find(|f| {
-            matches!(f.of, Of::Column(c) if ds.columns[c].id.as_str() == s.indicators[j].column)
-        }) {
-            Some(f) => cell_json(f, f.value(scored, i)),
-            None => Value::Null,
-        }
+    let raw_field = |j: usize| {
+        let col = s.indicators.get(j).map(|ind| ind.column.as_str());
+        schema
+            .fields
+            .iter()
+            .find(|f| matches!(f.of, Of::Column(c) if Some(ds.columns[c].id.as_str()) == col))
     };
+    let raw = |j: usize| raw_field(j).map_or(Value::Null, |f| cell_json(f, f.value(scored, i)));
+    let directions: Vec<&str> = scored
+        .methodology
+        .indicators()
+        .map(|(_, ind)| ind.direction.as_str())
+        .collect();
     let detail = json!({
         "insufficiency": scored.insufficiency(i),
         "components": s.components.iter().map(|c| json!({
@@ -215,11 +220,19 @@ pub(super) fn area_detail(
             "score": field(format!("i_{}", ind.id.0)),
             "min": lo, "max": hi,
         })).collect::<Vec<_>>(),
-        "drivers": s.drivers.get(i).map(|d| d.iter().map(|d| json!({
-            "indicator": s.indicators.get(d.indicator).map(|i| i.id.0.as_str()),
-            "label": s.indicators.get(d.indicator).map(|i| i.label.as_str()),
-            "contribution": score_num(d.contribution),
-        })).collect::<Vec<_>>()).unwrap_or_default(),
+        "drivers": s.drivers.get(i).map(|d| d.iter().map(|d| {
+            let f = raw_field(d.indicator);
+            json!({
+                "indicator": s.indicators.get(d.indicator).map(|i| i.id.0.as_str()),
+                "label": s.indicators.get(d.indicator).map(|i| i.label.as_str()),
+                "contribution": score_num(d.contribution),
+                "direction": directions.get(d.indicator),
+                "raw": raw(d.indicator),
+                "median": f.map_or(Value::Null, |f| cell_json(f, d.median.map(|m| Cell::Num(round(m, f.decimals))))),
+                "kind": f.map(|f| f.kind.as_str()),
+                "compared_with": compared_with(scored, i),
+            })
+        }).collect::<Vec<_>>()).unwrap_or_default(),
         "personas": s.personas.iter().map(|k| json!({
             "id": k.id.0, "label": k.label, "availability": k.availability,
             "count": field(format!("k_{}_count", k.id.0)),
@@ -236,6 +249,22 @@ pub(super) fn area_detail(
         m.extend(d);
     }
     v
+}
+
+/// The areas area `i`'s drivers are measured against (its scope group), in
+/// words: "areas in Camden", "areas in England", "all areas".
+fn compared_with(scored: &ScoredDataset, i: usize) -> Option<String> {
+    let a = scored.dataset.areas.get(i)?;
+    Some(match &scored.methodology.scope {
+        Scope::LocalAuthority => format!("areas in {}", a.borough_name),
+        Scope::Nation => match a.code.as_str().chars().next() {
+            Some('E') => "areas in England".into(),
+            Some('W') => "areas in Wales".into(),
+            _ => "areas in the same nation".into(),
+        },
+        Scope::All => "all areas".into(),
+        Scope::Custom(_) => "the areas in the methodology's scope".into(),
+    })
 }
 
 #[cfg(test)]
