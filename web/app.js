@@ -6,6 +6,7 @@
 import { Map as MapLibreMap, NavigationControl } from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import * as M from './model.js';
 import { driversHtml } from './drivers.js';
+import { needsHtml, needLayers, needLabel, needValues } from './needs.js';
 
 const $ = (id) => document.getElementById(id);
 const SRC = 'dx';
@@ -75,6 +76,7 @@ function layerLabel(layer) {
   if (layer.startsWith('c_')) return 'Component: ' + (componentLabel.get(layer.slice(2)) ?? layer.slice(2));
   if (layer.startsWith('i_')) return 'Indicator score: ' + (indicatorLabel.get(layer.slice(2)) ?? layer.slice(2));
   if (layer === 'p_top') return 'Uncertainty: probability of being in the top-risk decile';
+  if (layer.startsWith('n_')) return needLabel(meth, layer);
   const p = meth.personas?.find((q) => layer === `k_${q.id}_share` || layer === `k_${q.id}_count`);
   const lab = p ? p.label : layer;
   return layer.endsWith('_share') ? `Key group (share of residents): ${lab}` : `Key group (estimated residents): ${lab}`;
@@ -90,6 +92,7 @@ function londonValues(layer) {
   const k = layer.match(/^k_(.+)_(share|count)$/);
   const col = k && keyGroups?.groups?.[k[1]]?.[k[2]];
   if (col) return Float64Array.from(col, num);
+  if (layer.startsWith('n_')) return needValues(keyGroups, layer, num);
   return null;
 }
 function num(v) { return v === null || v === undefined ? NaN : Number(v); }
@@ -97,7 +100,7 @@ function num(v) { return v === null || v === undefined ? NaN : Number(v); }
 
 /** Key-group columns, fetched the first time a key-group layer is shown. */
 async function ensureKeyGroups() {
-  if (keyGroups || !S.layer.startsWith('k_')) return;
+  if (keyGroups || !/^[kn]_/.test(S.layer)) return;
   keyGroups = await getJson('/api/key-groups');
 }
 
@@ -258,6 +261,7 @@ function buildLayerSelect() {
   groups.push(['Components', meth.components.map((c) => 'c_' + c.id)]);
   groups.push(['Indicators', meth.components.flatMap((c) => c.indicators.map((i) => 'i_' + i.id))]);
   groups.push(['Key groups', (meth.personas ?? []).flatMap((p) => [`k_${p.id}_share`, `k_${p.id}_count`])]);
+  groups.push(['Types of need', needLayers(meth)]);
   groups.push(['Uncertainty', ['p_top']]);
   for (const [label, layers] of groups) {
     if (!layers.length) continue;
@@ -572,6 +576,7 @@ async function openPanel(code, { focus = true, zoom = false } = {}) {
     <h3>Indicators against the London range</h3>
     <table><thead><tr><th>Indicator</th><th class="num">Value</th><th class="num">Score</th><th>London min – max</th></tr></thead><tbody>${inds}</tbody></table>
     ${driversHtml(d)}
+    ${needsHtml(d)}
     <h3>Key groups (estimates)</h3>${personas ? `<table><thead><tr><th>Group</th><th class="num">Residents</th><th class="num">Share</th></tr></thead><tbody>${personas}</tbody></table>` : '<p class="meta">None.</p>'}
     <h3>Uncertainty</h3>${sens}
     <h3>Data sources</h3><ul class="meta">${sources}</ul>`;

@@ -21,7 +21,8 @@ pub fn lsoa_count_field() -> Field {
 
 impl Schema {
     /// The fields of `scored`: identity, index, rank, decile, component and
-    /// indicator scores, uncertainty, key groups, the demonstration flag,
+    /// indicator scores, uncertainty, key groups, types of need, the
+    /// demonstration flag,
     /// then each source column (exports only, except `population`, the
     /// roll-up weight, which the map also reads).
     pub fn of(scored: &ScoredDataset) -> Schema {
@@ -155,6 +156,35 @@ impl Schema {
                 )
                 .detail(),
             );
+        }
+        // Types of need: the largest group behind each (a map layer), and
+        // its upper bound (exports only).
+        for n in scored.need_types() {
+            f.push(
+                Field::new(
+                    format!("n_{}_count", n.id),
+                    format!(
+                        "{}: residents likely to need it (largest group behind it)",
+                        n.label
+                    ),
+                    Kind::Count,
+                    Of::NeedCount(n.position),
+                )
+                .detail(),
+            );
+            f.push(Field {
+                tile_minzoom: None,
+                ..Field::new(
+                    format!("n_{}_upper", n.id),
+                    format!(
+                        "{}: upper bound, min(sum of the groups, population)",
+                        n.label
+                    ),
+                    Kind::Count,
+                    Of::NeedUpper(n.position),
+                )
+                .api(None)
+            });
         }
         f.push(
             Field::new(

@@ -185,6 +185,11 @@ pub enum Of {
     KeyGroupCount(usize),
     /// `Scores::personas[j].share`.
     KeyGroupShare(usize),
+    /// `ScoredDataset::need_count(j, ·).estimate`: need type `j` (its place
+    /// in the persona file's `[[need]]` list), the largest group behind it.
+    NeedCount(usize),
+    /// `ScoredDataset::need_count(j, ·).upper`: its upper bound.
+    NeedUpper(usize),
     /// [`area_is_demonstration`].
     Demonstration,
     /// `Dataset::columns[j]`, raw.
@@ -360,6 +365,8 @@ impl Field {
             Of::RankP95 => at(&s.sensitivity.as_ref()?.rank_p95),
             Of::KeyGroupCount(j) => at(&s.personas.get(j)?.count),
             Of::KeyGroupShare(j) => at(&s.personas.get(j)?.share),
+            Of::NeedCount(j) => scored.need_count(j, i).estimate,
+            Of::NeedUpper(j) => scored.need_count(j, i).upper,
             Of::Column(j) => match &ds.columns.get(j)?.values {
                 Values::Numeric(v) => at(v),
                 Values::Category(v) => {

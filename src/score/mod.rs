@@ -30,7 +30,8 @@
 //!
 //! One step per file: [`methodology`](Methodology) (TOML), `scope` (groups),
 //! `transform` (0–10), `weights` (combination, ranks), `drivers`,
-//! `sensitivity`, `personas`, `error`; `parse` reads the TOML, `check`
+//! `sensitivity`, `personas` (key groups and their needs), `needs` (need
+//! head-counts per area), `error`; `parse` reads the TOML, `check`
 //! checks it against a dataset, and `scored` keeps dataset, methodology and
 //! scores together.
 
@@ -39,6 +40,7 @@ mod column;
 mod drivers;
 mod error;
 mod methodology;
+mod needs;
 mod parse;
 mod personas;
 mod scope;
@@ -60,7 +62,10 @@ pub use methodology::{
     Component, DEFAULT_MIN_COVERAGE, Direction, IndexRescale, Indicator, Methodology,
     MissingPolicy, Origin, SensitivitySettings, Transform,
 };
-pub use personas::{Availability, Estimate, Persona, parse_personas};
+pub use needs::{NeedCount, NeedGroup};
+pub use personas::{
+    Availability, Estimate, NeedType, Persona, PersonaNeed, need_types, parse_personas,
+};
 pub use scope::{Groups, LONG_RUN, Segment, groups};
 pub use scored::ScoredDataset;
 pub use transform::{DEGENERATE_SCORE, imd_exponential, transform_column, transform_group};

@@ -70,3 +70,35 @@ test('the panel renders a hand-worked area\'s drivers as the API gives them', as
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('the panel lists an area\'s likely needs with the groups behind each, and each need is a map layer', async () => {
+  const scores = await api('/api/scores');
+  const code = scores.code[Math.floor(scores.code.length / 2)];
+  const area = await api('/api/areas/' + code);
+  const needs = area.needs.filter((n) => n.groups.length);
+  assert.ok(needs.length >= 6, 'the six types of need are estimated');
+  for (const n of needs) {
+    const counts = n.groups.map((g) => g.count).filter((c) => c !== null);
+    // Never the sum of overlapping groups: the largest, within the stated bound.
+    assert.equal(n.count, counts.length ? Math.max(...counts) : null, `${n.id} is its largest group`);
+    if (n.upper !== null) assert.ok(n.upper >= n.count && n.upper <= area.population + 0.5, `${n.id} bound`);
+    for (const g of n.groups) assert.ok(g.reason && g.source, `${n.id}/${g.id} has a cited reason`);
+  }
+  const { page, errors } = await openMap(browser.context, 'area=' + code);
+  await page.waitForFunction((c) => document.getElementById('panel').dataset.code === c, code);
+  for (const n of needs) {
+    const item = page.locator(`#panel ul.needs > li[data-need="${n.id}"]`);
+    const text = await item.textContent();
+    assert.ok(text.includes(n.label), `panel names ${n.id}`);
+    if (n.count !== null) assert.ok(text.includes(Math.round(n.count).toLocaleString('en-GB')), `panel gives ${n.id}'s head-count`);
+    for (const g of n.groups) assert.ok(text.includes(g.label), `panel names ${g.id} behind ${n.id}`);
+  }
+  const layers = await page.locator('#layer option').evaluateAll((os) => os.map((o) => o.value));
+  for (const n of needs) assert.ok(layers.includes(`n_${n.id}_count`), `${n.id} is a map layer`);
+  await page.locator('#panel-close').click();
+  await page.locator('#layer').selectOption(`n_${needs[0].id}_count`);
+  await page.waitForFunction(() => document.querySelectorAll('#legend li').length >= 3);
+  await page.screenshot({ path: `${ARTIFACTS}/needs-layer.png` });
+  assert.deepEqual(errors, []);
+  await page.close();
+});

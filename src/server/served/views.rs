@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value, json};
 
 use crate::schema::{ApiLevel, Cell, Kind, Of, Schema, cell_json, round, ward_vintage};
-use crate::score::{Scope, ScoredDataset};
+use crate::score::{Scope, ScoredDataset, need_types};
 
 /// A score, rounded as the schema rounds scores (weights, contributions).
 pub(crate) fn score_num(x: f64) -> f64 {
@@ -108,6 +108,9 @@ pub(super) fn methodology_json(scored: &ScoredDataset) -> Value {
             json!({
                 "id": p.id.0, "label": p.label, "description": p.description,
                 "columns": p.columns(), "reasoning": p.reasoning,
+                "needs": p.needs.iter().map(|n| json!({
+                    "id": n.need.id, "reason": n.reason, "source": n.source,
+                })).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -119,6 +122,9 @@ pub(super) fn methodology_json(scored: &ScoredDataset) -> Value {
         "min_coverage": m.min_coverage,
         "components": components,
         "personas": personas,
+        "needs": need_types(&m.personas).iter().map(|n| json!({
+            "id": n.id, "label": n.label, "description": n.description,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -174,7 +180,15 @@ pub(super) fn key_groups_json(scored: &ScoredDataset, schema: &Schema) -> Value 
             .map(|i| cell_json(f, f.value(scored, i)))
             .collect::<Vec<_>>()
     });
-    json!({ "code": code, "groups": groups })
+    let needs: Map<String, Value> = scored
+        .need_types()
+        .iter()
+        .map(|t| {
+            let count = column(format!("n_{}_count", t.id));
+            (t.id.clone(), json!({ "label": t.label, "count": count }))
+        })
+        .collect();
+    json!({ "code": code, "groups": groups, "needs": needs })
 }
 
 /// One area's detail: every schema field at the detail level, then the same
@@ -238,6 +252,19 @@ pub(super) fn area_detail(
             "count": field(format!("k_{}_count", k.id.0)),
             "share": field(format!("k_{}_share", k.id.0)),
         })).collect::<Vec<_>>(),
+        "needs": scored.need_types().iter().map(|n| {
+            let count = scored.need_count(n.position, i);
+            json!({
+                "id": n.id, "label": n.label, "description": n.description,
+                "count": field(format!("n_{}_count", n.id)),
+                "upper": count.upper.map(f64::round),
+                "groups": scored.need_groups(n.position, i).iter().map(|g| json!({
+                    "id": s.personas[g.persona].id.0, "label": s.personas[g.persona].label,
+                    "count": field(format!("k_{}_count", s.personas[g.persona].id.0)),
+                    "reason": g.reason, "source": g.source,
+                })).collect::<Vec<_>>(),
+            })
+        }).collect::<Vec<_>>(),
         "sensitivity": s.sensitivity.as_ref().map(|x| json!({"draws": x.draws})),
         "sources": source_columns.iter().map(|&c| &ds.columns[c]).map(|c| json!({
             "column": c.id.as_str(), "label": c.label, "dataset": c.source.dataset,
