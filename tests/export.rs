@@ -449,7 +449,7 @@ fn csv_has_the_geojson_columns_in_stable_order() {
     assert_eq!(
         lines[0],
         "code,name,borough_code,borough_name,ward_code,ward_name,index,rank,decile,index_status,\
-         missing_inputs,coverage,c_demography,i_aged_65_plus,i_no_qualifications,p_top,rank_p05,rank_p95,k_older_count,k_older_share,demo,\
+         missing_inputs,coverage,drivers,c_demography,i_aged_65_plus,i_no_qualifications,p_top,rank_p05,rank_p95,k_older_count,k_older_share,demo,\
          population,aged_65_plus,no_qualifications,iuc_group"
     );
     assert!(
@@ -459,7 +459,7 @@ fn csv_has_the_geojson_columns_in_stable_order() {
     );
     let first: Vec<&str> = lines[1].split(',').collect();
     assert_eq!(first[0], "E01000000");
-    assert_eq!(first[21], "1000");
+    assert_eq!(first[22], "1000");
     assert_eq!((first[9], first[10]), ("ok", ""));
     assert!(
         lines[12].contains(",insufficient_data,no_qualifications,"),

@@ -213,6 +213,8 @@ fn tiles_csv_and_api_carry_the_same_fields_at_the_same_precision() {
         "indicators",
         "drivers",
         "personas",
+        // Types of need with the groups behind each.
+        "needs",
         "sensitivity",
         "sources",
         // The reason in words behind `index_status`, detail only.
@@ -582,9 +584,20 @@ fn docs_list_the_fields_as_the_schema_does() {
             share: some(),
         }],
     };
+    // The key group lists one type of need, so the need fields are listed.
+    let personas = dxmap::score::parse_personas(
+        "[[need]]\nid = \"<need>\"\nlabel = \"x\"\n[[persona]]\nid = \"<group>\"\nlabel = \"\"\n\
+         share = [\"x\"]\n[[persona.need]]\nid = \"<need>\"\nreason = \"r\"\nsource = \"s\"\n",
+        "personas.toml",
+    )
+    .unwrap();
+    let methodology = Methodology {
+        personas,
+        ..Methodology::default()
+    };
     let scored = ScoredDataset {
         dataset: Arc::new(dataset),
-        methodology: Arc::new(Methodology::default()),
+        methodology: Arc::new(methodology),
         scores,
     };
     let table = Schema::of(&scored).markdown();

@@ -362,9 +362,21 @@ fn sensitivity_band_zero_pins_every_rank() {
     );
 }
 
+/// The median of the present values (NaN when none).
+fn median(v: impl Iterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = v.collect();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => 0.5 * (v[n / 2 - 1] + v[n / 2]),
+    }
+}
+
 #[test]
-fn drivers_sum_to_the_index() {
-    let d = dataset(300, 11);
+fn drivers_are_the_indicators_above_the_scope_median() {
+    let d = dataset(301, 11);
+    // b is "lower is risk": it drives where its raw value is below the median.
     let m = methodology(&format!(
         "top_drivers = 6\n{}",
         toml(
@@ -372,18 +384,70 @@ fn drivers_sum_to_the_index() {
             [2.0, 1.0],
             "minmax",
             "all",
-            false
+            true
         )
     ));
     let s = score(&d, &m, &ScoreOptions::default()).unwrap();
-    // With no index anywhere the sums below would hold vacuously.
+    // With no index anywhere the checks below would hold vacuously.
     assert!(s.index.iter().flatten().count() * 2 > d.len());
     assert!(s.drivers.iter().any(|d| !d.is_empty()));
-    for (i, drivers) in s.drivers.iter().enumerate() {
-        let sum: f64 = drivers.iter().map(|d| d.contribution).sum();
-        match s.index.get(i) {
-            Some(ix) => assert!((sum - ix).abs() < 1e-9, "area {i}: {sum} vs {ix}"),
-            None => assert!(drivers.is_empty()),
+    let raw: Vec<&[Option<f64>]> = s
+        .indicators
+        .iter()
+        .map(|ind| d.numeric(&ind.column).unwrap())
+        .collect();
+    let med_score: Vec<f64> = s
+        .indicators
+        .iter()
+        .map(|ind| median(ind.score.iter().flatten()))
+        .collect();
+    let med_raw: Vec<f64> = s
+        .indicators
+        .iter()
+        .zip(&raw)
+        .map(|(ind, r)| {
+            median(
+                (0..d.len())
+                    .filter(|&a| ind.score.get(a).is_some())
+                    .filter_map(|a| r[a]),
+            )
+        })
+        .collect();
+    let mut drove = 0;
+    for (a, drivers) in s.drivers.iter().enumerate() {
+        if s.index.get(a).is_none() {
+            assert!(drivers.is_empty());
+            continue;
+        }
+        let mut got: Vec<usize> = drivers.iter().map(|d| d.indicator).collect();
+        got.sort();
+        let want: Vec<usize> = (0..s.indicators.len())
+            .filter(|&j| {
+                s.indicators[j]
+                    .score
+                    .get(a)
+                    .is_some_and(|x| x > med_score[j])
+            })
+            .collect();
+        assert_eq!(got, want, "area {a}");
+        for dr in drivers {
+            let j = dr.indicator;
+            assert_eq!(dr.median, Some(med_raw[j]), "area {a}, indicator {j}");
+            let x = raw[j][a].unwrap();
+            if s.indicators[j].id.0 == "b" {
+                assert!(
+                    x < med_raw[j],
+                    "area {a}: b {x} is not below {}",
+                    med_raw[j]
+                );
+            } else {
+                assert!(
+                    x > med_raw[j],
+                    "area {a}: {j} {x} is not above {}",
+                    med_raw[j]
+                );
+            }
+            drove += 1;
         }
         assert!(
             drivers
@@ -391,6 +455,7 @@ fn drivers_sum_to_the_index() {
                 .all(|w| w[0].contribution >= w[1].contribution)
         );
     }
+    assert!(drove > d.len());
 }
 
 #[test]

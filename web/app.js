@@ -12,6 +12,8 @@ import { setupSearch } from './search.js';
 import { loadPlaces, setupPlaces, showWardVintage } from './places.js';
 import { loadBasemap, withBasemap, showBasemap } from './basemap.js';
 import { setupDownloads } from './download.js';
+import { driversHtml } from './drivers.js';
+import { needsHtml, needLayers, needLabel, needValues } from './needs.js';
 
 const $ = (id) => document.getElementById(id);
 const SRC = 'dx';
@@ -69,6 +71,7 @@ function layerLabel(layer) {
   if (layer.startsWith('c_')) return 'Component: ' + (componentLabel.get(layer.slice(2)) ?? layer.slice(2));
   if (layer.startsWith('i_')) return 'Indicator score: ' + (indicatorLabel.get(layer.slice(2)) ?? layer.slice(2));
   if (layer === 'p_top') return 'Uncertainty: probability of being in the top-risk decile';
+  if (layer.startsWith('n_')) return needLabel(meth, layer);
   const p = meth.personas?.find((q) => layer === `k_${q.id}_share` || layer === `k_${q.id}_count`);
   const lab = p ? p.label : layer;
   return layer.endsWith('_share') ? `Key group (share of residents): ${lab}` : `Key group (estimated residents): ${lab}`;
@@ -84,6 +87,7 @@ function londonValues(layer) {
   const k = layer.match(/^k_(.+)_(share|count)$/);
   const col = k && keyGroups?.groups?.[k[1]]?.[k[2]];
   if (col) return Float64Array.from(col, num);
+  if (layer.startsWith('n_')) return needValues(keyGroups, layer, num);
   return null;
 }
 function num(v) { return v === null || v === undefined ? NaN : Number(v); }
@@ -91,7 +95,7 @@ function num(v) { return v === null || v === undefined ? NaN : Number(v); }
 
 /** Key-group columns, fetched the first time a key-group layer is shown. */
 async function ensureKeyGroups() {
-  if (keyGroups || !S.layer.startsWith('k_')) return;
+  if (keyGroups || !/^[kn]_/.test(S.layer)) return;
   keyGroups = await getJson('/api/key-groups');
 }
 
@@ -247,6 +251,7 @@ function buildLayerSelect() {
   groups.push(['Components', meth.components.map((c) => 'c_' + c.id)]);
   groups.push(['Indicators', meth.components.flatMap((c) => c.indicators.map((i) => 'i_' + i.id))]);
   groups.push(['Key groups', (meth.personas ?? []).flatMap((p) => [`k_${p.id}_share`, `k_${p.id}_count`])]);
+  groups.push(['Types of need', needLayers(meth)]);
   groups.push(['Uncertainty', ['p_top']]);
   for (const [label, layers] of groups) {
     if (!layers.length) continue;
@@ -474,7 +479,6 @@ async function openPanel(code, { focus = true, zoom = false } = {}) {
     const missing = i.raw === null || i.raw === undefined;
     return `<tr><th scope="row">${esc(i.label)}</th><td class="num">${missing ? '<span class="meta">no value</span>' : rawFmt(i.raw)}</td><td class="num">${fmt(i.score)}</td><td>${at === null ? '' : `<div class="range" role="img" aria-label="${esc(rawFmt(i.raw))} within the range ${esc(rawFmt(i.min))} to ${esc(rawFmt(i.max))}"><i style="left:${at.toFixed(1)}%"></i></div>`}<span class="meta range-text">${rawFmt(i.min)} – ${rawFmt(i.max)}</span></td></tr>`;
   }).join('');
-  const drivers = (d.drivers ?? []).map((r) => `<li>${esc(r.label ?? indicatorLabel.get(r.indicator) ?? r.indicator)} <span class="meta">(${fmt(r.contribution)})</span></li>`).join('');
   const personas = (d.personas ?? []).map((p) => (p.availability?.status === 'unavailable'
     ? `<tr><th scope="row">${esc(p.label)}</th><td colspan="2" class="meta">Not estimated: the data lack ${esc((p.availability.missing_columns ?? []).join(', ') || 'its inputs')}</td></tr>`
     : `<tr><th scope="row"><button type="button" class="link" data-about-group="${esc(p.id)}" title="What is this group?">${esc(p.label)}</button></th><td class="num">${formatValue({ kind: 'count' }, p.count)}</td><td class="num">${pct(p.share)}</td></tr>`)).join('');
@@ -493,7 +497,8 @@ async function openPanel(code, { focus = true, zoom = false } = {}) {
     <table><thead><tr><th>Component</th><th class="num">Score</th><th><span class="sr-only">Bar</span></th><th class="num">Weight</th></tr></thead><tbody>${comps}</tbody></table>
     <h3>Indicators against the range of all areas</h3>
     <table><thead><tr><th>Indicator</th><th class="num">Value</th><th class="num">Score</th><th>Lowest – highest</th></tr></thead><tbody>${inds}</tbody></table>
-    <h3>Top drivers</h3>${drivers ? `<ol>${drivers}</ol>` : '<p class="meta">None.</p>'}
+    ${driversHtml(d)}
+    ${needsHtml(d)}
     <h3>Key groups (estimates)</h3>${personas ? `<table><thead><tr><th>Group</th><th class="num">Residents</th><th class="num">Share</th></tr></thead><tbody>${personas}</tbody></table>` : '<p class="meta">None.</p>'}
     <h3>Uncertainty</h3>${sens}
     <h3>Data sources</h3><ul class="meta">${sources}</ul>`;

@@ -21,7 +21,8 @@ pub fn lsoa_count_field() -> Field {
 
 impl Schema {
     /// The fields of `scored`: identity, index, rank, decile, component and
-    /// indicator scores, uncertainty, key groups, the demonstration flag,
+    /// indicator scores, uncertainty, key groups, types of need, the
+    /// demonstration flag,
     /// then each source column (exports only, except `population`, the
     /// roll-up weight, which the map also reads).
     pub fn of(scored: &ScoredDataset) -> Schema {
@@ -82,6 +83,18 @@ impl Schema {
             )
             .rollup(Rollup::Drop)
             .detail(),
+            // Exports only: the API's area detail carries them with their
+            // values, and tiles would grow by a string per area.
+            Field {
+                tile_minzoom: None,
+                ..Field::new(
+                    "drivers",
+                    "Indicators raising the index most above the scope median (;-separated, largest first)",
+                    Kind::Text,
+                    Of::Drivers,
+                )
+                .api(None)
+            },
         ];
         // Ward identity is detail in tiles but wanted in every API body.
         for x in &mut f {
@@ -176,6 +189,35 @@ impl Schema {
                 .describe(about, "a larger share of residents in the group")
                 .detail(),
             );
+        }
+        // Types of need: the largest group behind each (a map layer), and
+        // its upper bound (exports only).
+        for n in scored.need_types() {
+            f.push(
+                Field::new(
+                    format!("n_{}_count", n.id),
+                    format!(
+                        "{}: residents likely to need it (largest group behind it)",
+                        n.label
+                    ),
+                    Kind::Count,
+                    Of::NeedCount(n.position),
+                )
+                .detail(),
+            );
+            f.push(Field {
+                tile_minzoom: None,
+                ..Field::new(
+                    format!("n_{}_upper", n.id),
+                    format!(
+                        "{}: upper bound, min(sum of the groups, population)",
+                        n.label
+                    ),
+                    Kind::Count,
+                    Of::NeedUpper(n.position),
+                )
+                .api(None)
+            });
         }
         f.push(
             Field::new(

@@ -170,6 +170,8 @@ pub enum Of {
     MissingInputs,
     /// `Scores::coverage`: the share of the index weight present.
     Coverage,
+    /// `Scores::drivers`: the driving indicators' ids, `;`-separated.
+    Drivers,
     /// `Scores::components[j]`.
     Component(usize),
     /// `Scores::indicators[j]`.
@@ -184,6 +186,11 @@ pub enum Of {
     KeyGroupCount(usize),
     /// `Scores::personas[j].share`.
     KeyGroupShare(usize),
+    /// `ScoredDataset::need_count(j, ·).estimate`: need type `j` (its place
+    /// in the persona file's `[[need]]` list), the largest group behind it.
+    NeedCount(usize),
+    /// `ScoredDataset::need_count(j, ·).upper`: its upper bound.
+    NeedUpper(usize),
     /// [`area_is_demonstration`].
     Demonstration,
     /// `Dataset::columns[j]`, raw.
@@ -359,6 +366,17 @@ impl Field {
                 return (!joined.is_empty()).then_some(Cell::Text(Cow::Owned(joined)));
             }
             Of::Coverage => s.coverage.get(i),
+            Of::Drivers => {
+                let ids: Vec<&str> = s
+                    .drivers
+                    .get(i)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|d| s.indicators.get(d.indicator))
+                    .map(|ind| ind.id.0.as_str())
+                    .collect();
+                return (!ids.is_empty()).then(|| Cell::Text(Cow::Owned(ids.join(";"))));
+            }
             Of::Component(j) => s.components.get(j)?.score.get(i),
             Of::Indicator(j) => s.indicators.get(j)?.score.get(i),
             Of::TopDecileProbability => at(&s.sensitivity.as_ref()?.p_top_decile),
@@ -366,6 +384,8 @@ impl Field {
             Of::RankP95 => at(&s.sensitivity.as_ref()?.rank_p95),
             Of::KeyGroupCount(j) => at(&s.personas.get(j)?.count),
             Of::KeyGroupShare(j) => at(&s.personas.get(j)?.share),
+            Of::NeedCount(j) => scored.need_count(j, i).estimate,
+            Of::NeedUpper(j) => scored.need_count(j, i).upper,
             Of::Column(j) => match &ds.columns.get(j)?.values {
                 Values::Numeric(v) => at(v),
                 Values::Category(v) => {

@@ -6,7 +6,8 @@
 //! [`Scores`]: every indicator transformed to 0–10 within its scope group
 //! (10 = highest risk), weighted component means, the index, rank (1 =
 //! highest risk, ties to the lower code) and decile (10 = highest-risk tenth)
-//! within scope, the top drivers of each area's index, optional weight
+//! within scope, the top drivers of each area's index (what raises it above
+//! a typical area in its scope group), optional weight
 //! sensitivity, and key-group (persona) estimates. All work is per area or per
 //! draw on rayon, with every floating-point sum taken in a fixed order, so the
 //! result is bit-identical on any number of threads. Never NaN: missing input
@@ -21,21 +22,25 @@
 //!
 //! Re-scoring is column by column: each indicator's scores in one pass over
 //! its column (indicators in parallel), then components and index over area
-//! chunks, then the ranks (a radix sort) beside the drivers, which reuse the
-//! chunks' weight sums and select column-wise, without branches. `tests.rs`
+//! chunks (beside each indicator's scope-group medians), then the ranks (a
+//! radix sort) beside the drivers, which reuse the chunks' weight sums and
+//! select column-wise, without branches. `tests.rs`
 //! keeps the straightforward per-group, row-major pipeline this replaced and
 //! checks every output against it bit for bit.
 //!
 //! One step per file: [`methodology`](Methodology) (TOML), `scope` (groups),
-//! `transform` (0–10), `weights` (combination, ranks, drivers),
-//! `sensitivity`, `personas`, `error`; `parse` reads the TOML, `check`
+//! `transform` (0–10), `weights` (combination, ranks), `drivers`,
+//! `sensitivity`, `personas` (key groups and their needs), `needs` (need
+//! head-counts per area), `error`; `parse` reads the TOML, `check`
 //! checks it against a dataset, and `scored` keeps dataset, methodology and
 //! scores together.
 
 mod check;
 mod column;
+mod drivers;
 mod error;
 mod methodology;
+mod needs;
 mod parse;
 mod personas;
 mod scope;
@@ -57,7 +62,10 @@ pub use methodology::{
     Component, DEFAULT_MIN_COVERAGE, Direction, IndexRescale, Indicator, Methodology,
     MissingPolicy, Origin, SensitivitySettings, Transform,
 };
-pub use personas::{Availability, Estimate, Persona, parse_personas};
+pub use needs::{NeedCount, NeedGroup};
+pub use personas::{
+    Availability, Estimate, NeedType, Persona, PersonaNeed, need_types, parse_personas,
+};
 pub use scope::{Groups, LONG_RUN, Segment, groups};
 pub use scored::ScoredDataset;
 pub use transform::{DEGENERATE_SCORE, imd_exponential, transform_column, transform_group};
@@ -140,14 +148,21 @@ pub struct ComponentScore {
     pub score: ScoreColumn,
 }
 
-/// One indicator's contribution to an area's index.
+/// One indicator that raises an area's index above a typical area's in its
+/// scope group (see `drivers.rs` and methodology/README.md).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Driver {
     /// The indicator, as its position in [`Scores::indicators`] (a number, not
     /// an id string, so that re-scoring allocates nothing per area).
     pub indicator: usize,
-    /// Its contribution to the index, in index points.
+    /// Index points it adds relative to the scope median: its effective
+    /// weight × (the area's score − the scope group's median score); always
+    /// positive.
     pub contribution: f64,
+    /// The scope group's median raw value of the indicator, to set the
+    /// area's raw value against.
+    #[serde(default)]
+    pub median: Option<f64>,
 }
 
 /// The top drivers of every area, stored flat (a fixed number of slots per
@@ -281,7 +296,8 @@ pub struct Scores {
     /// [`Scores::status_of`]).
     #[serde(default)]
     pub status: Vec<IndexStatus>,
-    /// Top drivers per area, largest contribution first.
+    /// Top drivers per area, largest contribution first: what raises the
+    /// area's index above a typical area's in its scope group.
     pub drivers: Drivers,
     /// Sensitivity, when requested.
     pub sensitivity: Option<Sensitivity>,
@@ -363,17 +379,29 @@ pub fn score(
         .collect::<Vec<_>>();
     let (iw, cw) = weights::normalised(methodology);
     let cols: Vec<&[f64]> = columns.iter().map(ScoreColumn::dense).collect();
-    let weights::Combined {
-        components: comps,
-        mut index,
-        mut coverage,
-        sums,
-    } = weights::combine_columns(methodology, &cols, &iw, &cw, n);
+    let (
+        medians,
+        weights::Combined {
+            components: comps,
+            mut index,
+            mut coverage,
+            sums,
+        },
+    ) = rayon::join(
+        || drivers::medians(&cols, &raws, &groups),
+        || weights::combine_columns(methodology, &cols, &iw, &cw, n),
+    );
     let status = area_status(index.dense(), coverage.dense_mut(), &groups);
     // The ranks are one sort per group: the drivers, from the same sums,
     // keep the other cores busy meanwhile.
     let (drivers, (rank, decile)) = rayon::join(
-        || weights::drivers(methodology, &cols, &iw, &cw, n, &sums),
+        || {
+            let typical = drivers::Typical {
+                medians: &medians,
+                group_of: &groups.group_of,
+            };
+            drivers::drivers(methodology, &cols, &iw, &cw, n, &sums, typical)
+        },
         || {
             weights::rescale(index.dense_mut(), &groups, methodology.index_rescale);
             weights::ranks(index.dense(), &groups)

@@ -10,6 +10,11 @@
 //! not stop scoring, so one persona bank serves every dataset: the group is
 //! then reported [`Availability::Unavailable`], naming the missing columns,
 //! with no share or count, never a blank or a zero.
+//!
+//! The file also declares the types of need (`[[need]]`: devices and
+//! connectivity, affordability, …) and each group's likely needs
+//! (`[[persona.need]]`, each with a cited reason): [`PersonaNeed`]. Every
+//! problem in the file is reported at once, each with its line and key.
 
 use std::collections::HashSet;
 
@@ -87,6 +92,47 @@ pub struct Persona {
     pub population: String,
     /// Why these proxies.
     pub reasoning: String,
+    /// The group's likely types of need, each with its reason.
+    #[serde(default)]
+    pub needs: Vec<PersonaNeed>,
+}
+
+/// A type of support need (the persona file's `[[need]]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NeedType {
+    /// Id, e.g. `basic_skills`.
+    pub id: String,
+    /// Label.
+    pub label: String,
+    /// What meeting it takes.
+    pub description: String,
+    /// Its place in the file's `[[need]]` list: needs are listed in this order.
+    pub position: usize,
+}
+
+/// One of a key group's likely needs (`[[persona.need]]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PersonaNeed {
+    /// The need type.
+    pub need: NeedType,
+    /// Why the group is likely to have it, in a sentence.
+    pub reason: String,
+    /// The source the reason rests on (Ofcom, ONS, Lloyds Consumer Digital
+    /// Index, …).
+    pub source: String,
+}
+
+/// The need types the personas list, in the file's `[[need]]` order (a need
+/// no group lists cannot be estimated, so it is not among them).
+pub fn need_types(personas: &[Persona]) -> Vec<NeedType> {
+    let mut out: Vec<NeedType> = Vec::new();
+    for n in personas.iter().flat_map(|p| &p.needs) {
+        if !out.iter().any(|x| x.id == n.need.id) {
+            out.push(n.need.clone());
+        }
+    }
+    out.sort_by_key(|n| n.position);
+    out
 }
 
 impl Persona {
@@ -105,7 +151,28 @@ impl Persona {
 #[serde(deny_unknown_fields)]
 struct RawFile {
     #[serde(default)]
+    need: Vec<toml::Spanned<RawNeedType>>,
+    #[serde(default)]
     persona: Vec<toml::Spanned<RawPersona>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNeedType {
+    id: String,
+    label: String,
+    #[serde(default)]
+    description: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPersonaNeed {
+    id: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    source: String,
 }
 
 #[derive(Deserialize)]
@@ -124,9 +191,12 @@ struct RawPersona {
     population: Option<String>,
     #[serde(default)]
     reasoning: String,
+    #[serde(default)]
+    need: Vec<toml::Spanned<RawPersonaNeed>>,
 }
 
-/// Parses persona TOML; `file` names it in errors.
+/// Parses persona TOML; `file` names it in errors, which are reported all
+/// at once ([`ScoreError::Many`]), each with its line and key.
 pub fn parse_personas(text: &str, file: &str) -> Result<Vec<Persona>, ScoreError> {
     let lines = LineIndex::new(text);
     let raw: RawFile = toml::from_str(text).map_err(|e| ScoreError::Parse {
@@ -134,23 +204,63 @@ pub fn parse_personas(text: &str, file: &str) -> Result<Vec<Persona>, ScoreError
         line: e.span().map(|s| lines.line(s.start)).unwrap_or(1),
         message: e.message().trim_end_matches('.').to_string(),
     })?;
+    let mut errs = Vec::new();
+    let invalid = |at: usize, key: String, message: String| ScoreError::Invalid {
+        at: format!("{file}: line {}", lines.line(at)),
+        key,
+        message,
+    };
+    let mut needs: Vec<NeedType> = Vec::new();
+    for (i, n) in raw.need.into_iter().enumerate() {
+        let at = n.span().start;
+        let n = n.into_inner();
+        if n.id.trim().is_empty() {
+            errs.push(invalid(at, format!("need[{i}].id"), "id is empty".into()));
+        } else if needs.iter().any(|x| x.id == n.id) {
+            errs.push(invalid(
+                at,
+                format!("need[{i}].id"),
+                format!("id '{}' is used twice", n.id),
+            ));
+        }
+        if n.label.trim().is_empty() {
+            errs.push(invalid(
+                at,
+                format!("need[{i}].label"),
+                "label is empty".into(),
+            ));
+        }
+        if needs.iter().any(|x| x.id == n.id) {
+            continue;
+        }
+        needs.push(NeedType {
+            id: n.id,
+            label: n.label,
+            description: n.description,
+            position: i,
+        });
+    }
+    let declared = || {
+        let ids: Vec<&str> = needs.iter().map(|n| n.id.as_str()).collect();
+        if ids.is_empty() {
+            "no [[need]] is declared".to_string()
+        } else {
+            format!("declared: {}", ids.join(", "))
+        }
+    };
     let mut out: Vec<Persona> = Vec::new();
     let mut ids = HashSet::new();
     for (i, p) in raw.persona.into_iter().enumerate() {
-        let line = lines.line(p.span().start);
+        let at = p.span().start;
         let p = p.into_inner();
-        let bad = |key: &str, message: String| ScoreError::Invalid {
-            at: format!("{file}: line {line}"),
-            key: format!("persona[{i}].{key}"),
-            message,
-        };
+        let bad = |key: &str, message: String| invalid(at, format!("persona[{i}].{key}"), message);
         if !ids.insert(p.id.clone()) {
-            return Err(bad("id", format!("id '{}' is used twice", p.id)));
+            errs.push(bad("id", format!("id '{}' is used twice", p.id)));
         }
         let estimate = match (p.category, p.share.is_empty()) {
             (Some(column), true) => {
                 if p.members.is_empty() {
-                    return Err(bad("members", "a category persona needs members".into()));
+                    errs.push(bad("members", "a category persona needs members".into()));
                 }
                 Estimate::Category {
                     column,
@@ -162,12 +272,56 @@ pub fn parse_personas(text: &str, file: &str) -> Result<Vec<Persona>, ScoreError
                 scale: p.scale.unwrap_or(1.0),
             },
             _ => {
-                return Err(bad(
+                errs.push(bad(
                     "share",
                     "give either share = [...] or category + members".into(),
                 ));
+                continue;
             }
         };
+        let mut mine: Vec<PersonaNeed> = Vec::new();
+        for (k, n) in p.need.into_iter().enumerate() {
+            let at = n.span().start;
+            let n = n.into_inner();
+            let key = |f: &str| format!("persona[{i}].need[{k}].{f}");
+            if n.reason.trim().is_empty() {
+                errs.push(invalid(
+                    at,
+                    key("reason"),
+                    "give the reason in a sentence".into(),
+                ));
+            }
+            if n.source.trim().is_empty() {
+                errs.push(invalid(
+                    at,
+                    key("source"),
+                    "cite the source of the reason".into(),
+                ));
+            }
+            match needs.iter().find(|x| x.id == n.id) {
+                None => errs.push(invalid(
+                    at,
+                    key("id"),
+                    format!(
+                        "need '{}' is not declared in [[need]] ({})",
+                        n.id,
+                        declared()
+                    ),
+                )),
+                Some(_) if mine.iter().any(|m| m.need.id == n.id) => {
+                    errs.push(invalid(
+                        at,
+                        key("id"),
+                        format!("need '{}' is listed twice", n.id),
+                    ));
+                }
+                Some(need) => mine.push(PersonaNeed {
+                    need: need.clone(),
+                    reason: n.reason,
+                    source: n.source,
+                }),
+            }
+        }
         out.push(Persona {
             id: PersonaId(p.id),
             label: p.label,
@@ -175,8 +329,10 @@ pub fn parse_personas(text: &str, file: &str) -> Result<Vec<Persona>, ScoreError
             estimate,
             population: p.population.unwrap_or_else(|| "population".into()),
             reasoning: p.reasoning,
+            needs: mine,
         });
     }
+    ScoreError::all(errs)?;
     Ok(out)
 }
 
@@ -303,6 +459,41 @@ mod tests {
             e.starts_with("p.toml: line 4: unknown field `shares`"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn need_errors_come_all_at_once_with_line_and_key() {
+        let text = "[[need]]\nid = \"skills\"\nlabel = \"Skills\"\n\n\
+                    [[need]]\nid = \"skills\"\nlabel = \"\"\n\n\
+                    [[persona]]\nid = \"a\"\nlabel = \"A\"\nshare = [\"x\"]\n\n\
+                    [[persona.need]]\nid = \"skills\"\nreason = \"r\"\nsource = \"s\"\n\n\
+                    [[persona.need]]\nid = \"cost\"\nreason = \"\"\nsource = \"s\"\n\n\
+                    [[persona.need]]\nid = \"skills\"\nreason = \"r\"\n";
+        let e = parse_personas(text, "p.toml").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "p.toml: line 5: need[1].id: id 'skills' is used twice\n\
+             p.toml: line 5: need[1].label: label is empty\n\
+             p.toml: line 19: persona[0].need[1].reason: give the reason in a sentence\n\
+             p.toml: line 19: persona[0].need[1].id: need 'cost' is not declared in [[need]] (declared: skills)\n\
+             p.toml: line 24: persona[0].need[2].source: cite the source of the reason\n\
+             p.toml: line 24: persona[0].need[2].id: need 'skills' is listed twice"
+        );
+    }
+
+    #[test]
+    fn needs_carry_their_type_and_reason_in_file_order() {
+        let text = "[[need]]\nid = \"cost\"\nlabel = \"Cost\"\n\
+                    [[need]]\nid = \"skills\"\nlabel = \"Skills\"\n\
+                    [[persona]]\nid = \"a\"\nlabel = \"A\"\nshare = [\"x\"]\n\
+                    [[persona.need]]\nid = \"skills\"\nreason = \"r\"\nsource = \"Ofcom\"\n\
+                    [[persona]]\nid = \"b\"\nlabel = \"B\"\nshare = [\"y\"]\n\
+                    [[persona.need]]\nid = \"cost\"\nreason = \"q\"\nsource = \"ONS\"\n";
+        let p = parse_personas(text, "p.toml").unwrap();
+        assert_eq!(p[0].needs[0].need.label, "Skills");
+        assert_eq!(p[1].needs[0].source, "ONS");
+        let ids: Vec<String> = need_types(&p).into_iter().map(|n| n.id).collect();
+        assert_eq!(ids, ["cost", "skills"]);
     }
 
     #[test]

@@ -41,7 +41,7 @@ fn reference(dataset: &Dataset, m: &Methodology, opts: &ScoreOptions) -> Scores 
     let mut index = ScoreColumn::from(index);
     weights::rescale(index.dense_mut(), &groups, m.index_rescale);
     let (rank, decile) = reference_ranks(&index.to_vec(), &groups);
-    let drivers = reference_drivers(&p, &iw, &cw, m.top_drivers);
+    let drivers = reference_drivers(&p, &raws, &groups, &iw, &cw, m.top_drivers);
     let k = m.components.len();
     let coverage: ScoreColumn = (0..n)
         .map(|a| groups.group_of[a].map(|_| p.coverage(a, &iw, &cw)))
@@ -103,8 +103,66 @@ fn reference_ranks(index: &[Option<f64>], groups: &Groups) -> (Vec<Option<u32>>,
     (rank, decile)
 }
 
-/// The previous top_drivers: a second pass over the areas, insertion list.
-fn reference_drivers(p: &weights::Prepared, iw: &[f64], cw: &[f64], top: usize) -> Drivers {
+/// The median of `v` by sorting (NaN when empty).
+fn reference_median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => v[n / 2],
+        _ => 0.5 * (v[n / 2 - 1] + v[n / 2]),
+    }
+}
+
+/// What one score point of each indicator adds to area `a`'s index, into
+/// `out`; false (and `out` empty) where the area has no index.
+fn reference_factors(
+    p: &weights::Prepared,
+    a: usize,
+    iw: &[f64],
+    cw: &[f64],
+    out: &mut Vec<f64>,
+) -> bool {
+    out.clear();
+    let mut comp = vec![None; p.ncomp];
+    if p.area(a, iw, cw, &mut comp).is_none() {
+        return false;
+    }
+    let row = &p.scores[a * p.k..(a + 1) * p.k];
+    let mut den = vec![0.0; p.ncomp];
+    for (j, s) in row.iter().enumerate() {
+        if s.is_some() {
+            den[p.comp_of[j]] += iw[j];
+        }
+    }
+    let cden: f64 = comp
+        .iter()
+        .zip(cw)
+        .filter(|(c, _)| c.is_some())
+        .map(|(_, w)| w)
+        .sum();
+    out.extend(row.iter().enumerate().map(|(j, s)| {
+        let c = p.comp_of[j];
+        match s {
+            Some(_) if den[c] > 0.0 && comp[c].is_some() => cw[c] / cden * iw[j] / den[c],
+            _ => 0.0,
+        }
+    }));
+    true
+}
+
+/// The drivers as the methodology states them, area by area: factor ×
+/// (score − the group's median score), positive ones, largest first, ties
+/// to the earlier indicator (an insertion list), with the group's median
+/// raw value; medians by sorting each group.
+fn reference_drivers(
+    p: &weights::Prepared,
+    raws: &[&[Option<f64>]],
+    groups: &Groups,
+    iw: &[f64],
+    cw: &[f64],
+    top: usize,
+) -> Drivers {
     let top = top.min(255);
     let mut used = vec![0u8; p.n];
     let mut slots = vec![Driver::default(); p.n * top];
@@ -115,13 +173,40 @@ fn reference_drivers(p: &weights::Prepared, iw: &[f64], cw: &[f64], top: usize) 
             slots: Vec::new(),
         };
     }
-    let mut c = Vec::new();
+    // median score and raw value, [group][indicator]
+    let medians: Vec<Vec<(f64, f64)>> = groups
+        .groups
+        .iter()
+        .map(|g| {
+            (0..p.k)
+                .map(|j| {
+                    let with: Vec<usize> = g
+                        .iter()
+                        .copied()
+                        .filter(|&a| p.scores[a * p.k + j].is_some())
+                        .collect();
+                    let s = with.iter().filter_map(|&a| p.scores[a * p.k + j]).collect();
+                    let r = with
+                        .iter()
+                        .map(|&a| raws[j][a].unwrap_or(f64::NAN))
+                        .collect();
+                    (reference_median(s), reference_median(r))
+                })
+                .collect()
+        })
+        .collect();
+    let mut f = Vec::new();
     for (a, (slot, used)) in slots.chunks_mut(top).zip(used.iter_mut()).enumerate() {
-        if !p.contributions(a, iw, cw, &mut c) {
+        if !reference_factors(p, a, iw, cw, &mut f) {
             continue;
         }
+        let g = groups.group_of[a].expect("an area with an index is in scope") as usize;
         let mut k = 0usize;
-        for (j, &v) in c.iter().enumerate() {
+        for (j, &fj) in f.iter().enumerate() {
+            let v = match p.scores[a * p.k + j] {
+                Some(s) if fj != 0.0 => fj * (s - medians[g][j].0),
+                _ => 0.0,
+            };
             if v <= 0.0 {
                 continue;
             }
@@ -132,9 +217,11 @@ fn reference_drivers(p: &weights::Prepared, iw: &[f64], cw: &[f64], top: usize) 
             if at < top {
                 let end = (k + 1).min(top);
                 slot.copy_within(at..end - 1, at + 1);
+                let median = Some(medians[g][j].1).filter(|m| !m.is_nan());
                 slot[at] = Driver {
                     indicator: j,
                     contribution: v,
+                    median,
                 };
                 k = end;
             }

@@ -1,5 +1,5 @@
 //! Weighting and combination: indicator scores in, component scores, the
-//! index, ranks, deciles and drivers out.
+//! index, ranks and deciles out.
 //!
 //! Weights are relative (normalised by their sum, as GMCA's DERI tool since
 //! v1.2). A component is the weighted mean of its indicator scores; the index
@@ -13,11 +13,10 @@
 //! weighted component below it, or below it overall, has no index
 //! ([`threshold`] gives the comparison its rounding slack).
 //!
-//! [`combine_columns`] and [`drivers`] read the dense indicator score
-//! columns (NaN: no score) directly, chunk by chunk ([`top_drivers`], row by row, is their fallback
-//! for more than eight drivers or a NaN contribution); [`Prepared`]
-//! (row-major) serves the sensitivity draws and the component-to-index
-//! check.
+//! [`combine_columns`] reads the dense indicator score columns (NaN: no
+//! score) directly, chunk by chunk, and keeps the weight sums the drivers
+//! (`drivers.rs`) reuse; [`Prepared`] (row-major) serves the sensitivity
+//! draws and the component-to-index check.
 
 use multiversion::multiversion;
 use rayon::prelude::*;
@@ -26,7 +25,6 @@ use super::column::ScoreColumn;
 use super::methodology::{IndexRescale, Methodology, MissingPolicy};
 use super::scope::Groups;
 use super::transform::DEGENERATE_SCORE;
-use super::{Driver, Drivers};
 
 /// Indicator scores laid out row-major (area × indicator) for fast re-weighting.
 #[derive(Clone, Debug)]
@@ -144,47 +142,6 @@ impl Prepared {
         }
         combine(&num, &den, cw, threshold(self.min_coverage), comp)
     }
-
-    /// Contributions of each indicator of area `a` to its index, in index
-    /// points (before any index rescaling), written into `out`; false (and
-    /// `out` empty) where the area has no index.
-    #[cfg(test)]
-    pub fn contributions(&self, a: usize, iw: &[f64], cw: &[f64], out: &mut Vec<f64>) -> bool {
-        out.clear();
-        // Stack buffers for the usual handful of components.
-        let (mut comp_s, mut den_s) = ([None; 16], [0.0f64; 16]);
-        let (mut comp_h, mut den_h) = (Vec::new(), Vec::new());
-        let (comp, den) = if self.ncomp <= 16 {
-            (&mut comp_s[..self.ncomp], &mut den_s[..self.ncomp])
-        } else {
-            comp_h.resize(self.ncomp, None);
-            den_h.resize(self.ncomp, 0.0);
-            (&mut comp_h[..], &mut den_h[..])
-        };
-        if self.area(a, iw, cw, comp).is_none() {
-            return false;
-        }
-        let row = &self.scores[a * self.k..(a + 1) * self.k];
-        for (j, s) in row.iter().enumerate() {
-            if s.is_some() {
-                den[self.comp_of[j]] += iw[j];
-            }
-        }
-        let cden: f64 = comp
-            .iter()
-            .zip(cw)
-            .filter(|(c, _)| c.is_some())
-            .map(|(_, w)| w)
-            .sum();
-        out.extend(row.iter().enumerate().map(|(j, s)| {
-            let c = self.comp_of[j];
-            match s {
-                Some(s) if den[c] > 0.0 && comp[c].is_some() => cw[c] / cden * iw[j] / den[c] * s,
-                _ => 0.0,
-            }
-        }));
-        true
-    }
 }
 
 /// Components and index from the per-component sums: a component has a
@@ -210,27 +167,23 @@ fn combine(num: &[f64], den: &[f64], cw: &[f64], t: f64, comp: &mut [Option<f64>
 /// Areas per parallel task: enough tasks to balance two or more cores, and
 /// a chunk's indicator scores (11 columns × 2,048 areas × 8 bytes) stay in
 /// a core's L2 cache between the sums, the index and the drivers.
-const CHUNK: usize = 2048;
-
-/// Most drivers the column-wise selection of [`combine_columns`] keeps; more
-/// take [`top_drivers`].
-const FAST_TOP: usize = 8;
+pub(super) const CHUNK: usize = 2048;
 
 /// The weight sums of [`combine_columns`], chunk by chunk, which the drivers
 /// reuse.
 #[derive(Debug, Default)]
 pub struct Sums {
-    chunks: Vec<ChunkSums>,
+    pub(super) chunks: Vec<ChunkSums>,
 }
 
 #[derive(Debug, Default)]
-struct ChunkSums {
+pub(super) struct ChunkSums {
     /// Indicator weights present per component (`den[c * len + i]`).
-    den: Vec<f64>,
+    pub(super) den: Vec<f64>,
     /// Component weights present, per area.
-    iden: Vec<f64>,
+    pub(super) iden: Vec<f64>,
     /// Whether the area has an index.
-    has: Vec<bool>,
+    pub(super) has: Vec<bool>,
 }
 
 /// What [`combine_columns`] gives.
@@ -242,7 +195,7 @@ pub struct Combined {
     pub index: ScoreColumn,
     /// Each area's share of the index weight present (0 where nothing is).
     pub coverage: ScoreColumn,
-    /// The weight sums, for [`drivers`].
+    /// The weight sums, for the drivers.
     pub sums: Sums,
 }
 
@@ -250,7 +203,7 @@ pub struct Combined {
 /// before rescaling, straight from the indicator score columns (each
 /// aligned with the `n` areas), in parallel over area chunks: the numbers
 /// of [`Prepared::area`], from the same operations in the same order,
-/// without a row-major copy; and the weight sums, for [`drivers`].
+/// without a row-major copy; and the weight sums, for the drivers.
 pub fn combine_columns(
     m: &Methodology,
     columns: &[&[f64]],
@@ -403,303 +356,8 @@ fn combine_chunk(
     ChunkSums { den, iden, has }
 }
 
-/// The `top_drivers` largest positive contributions of each area to its
-/// index, as [`top_drivers`] gives them, from the sums of
-/// [`combine_columns`] over the same columns and weights, in parallel over
-/// its chunks.
-pub fn drivers(
-    m: &Methodology,
-    columns: &[&[f64]],
-    iw: &[f64],
-    cw: &[f64],
-    n: usize,
-    sums: &Sums,
-) -> Drivers {
-    let top = m.top_drivers.min(255);
-    // Column-wise selection for the usual few drivers; a NaN contribution
-    // (which no comparison orders) sends the whole run to top_drivers.
-    if !(1..=FAST_TOP).contains(&top) || sums.chunks.len() != n.div_ceil(CHUNK) {
-        return top_drivers(m, columns, iw, cw, n);
-    }
-    let comp_of: Vec<usize> = m.indicators().map(|(c, _)| c).collect();
-    let mut used = vec![0u8; n];
-    let mut slots = vec![Driver::default(); n * top];
-    let ok = used
-        .par_chunks_mut(CHUNK)
-        .zip(slots.par_chunks_mut(CHUNK * top))
-        .zip(&sums.chunks)
-        .enumerate()
-        .all(|(ch, ((used, slots), sums))| {
-            let (a0, len) = (ch * CHUNK, used.len());
-            let cols = chunk_of(columns, a0, len);
-            chunk_drivers(&cols, sums, &comp_of, iw, cw, used, slots)
-        });
-    if ok {
-        Drivers { top, used, slots }
-    } else {
-        top_drivers(m, columns, iw, cw, n)
-    }
-}
-
-/// The drivers of one chunk of areas, column-wise (see [`select_top`] for
-/// the rule): each indicator's contributions for the whole chunk, then a
-/// branch-free insertion into `used.len()` sorted slot columns. An area's
-/// contribution per score point is `cw[c] / iden * iw[j] / den[c]`, as
-/// [`Pattern::factors`] works it out from the same sums. False when some
-/// contribution is NaN (nothing is then trusted). Compiled for AVX2 too, as
-/// [`combine_chunk`].
-#[multiversion(targets("x86_64+avx2"))]
-fn chunk_drivers(
-    cols: &[&[f64]],
-    sums: &ChunkSums,
-    comp_of: &[usize],
-    iw: &[f64],
-    cw: &[f64],
-    used: &mut [u8],
-    slots: &mut [Driver],
-) -> bool {
-    let ChunkSums { den, iden, has } = sums;
-    let len = used.len();
-    if has.len() != len || iden.len() != len {
-        return false;
-    }
-    let top = slots.len() / len.max(1);
-    // Slot q of area i at [q * len + i]; 0.0 is empty (only positive
-    // contributions are kept).
-    let mut val = vec![0.0f64; top * len];
-    let mut ind = vec![0usize; top * len];
-    let mut v = vec![0.0f64; len];
-    let mut nan = false;
-    // cw[c] / iden, the first step of every factor, once per component.
-    let ncomp = den.len() / len.max(1);
-    let mut share = vec![0.0f64; ncomp * len];
-    for (c, sh) in share.chunks_mut(len.max(1)).enumerate() {
-        for ((sh, y), h) in sh.iter_mut().zip(iden).zip(has) {
-            *sh = if *h { cw[c] / y } else { 0.0 };
-        }
-    }
-    for (j, col) in cols.iter().enumerate() {
-        let (c, w) = (comp_of[j], iw[j]);
-        let den = &den[c * len..(c + 1) * len];
-        let share = &share[c * len..(c + 1) * len];
-        for ((((v, s), h), d), g) in v.iter_mut().zip(*col).zip(has).zip(den).zip(share) {
-            // Computed for every area and masked (see combine_columns).
-            let keep = present_mask(*s) & mask(*h) as u64 & mask(*d > 0.0) as u64;
-            let x = g * w / d * s;
-            *v = f64::from_bits(x.to_bits() & keep);
-        }
-        nan |= v.iter().fold(false, |a, x| a | x.is_nan());
-        // Insert before the first smaller value: slot q takes its left
-        // neighbour where v beats that, else v where v beats it; going from
-        // the last slot down, the left neighbour is still the old one. With
-        // slots sorted (left >= slot) the value is max(slot, min(v, left)),
-        // and the indices follow the same comparisons as bit masks: no
-        // branches, so the compiler vectorises across areas.
-        for q in (0..top).rev() {
-            let (lv, cv) = val.split_at_mut(q * len);
-            let (li, ci) = ind.split_at_mut(q * len);
-            let (cv, ci) = (&mut cv[..len], &mut ci[..len]);
-            if q == 0 {
-                for ((x, cv), ci) in v.iter().zip(cv).zip(ci) {
-                    let here = mask(*x > *cv);
-                    *cv = cv.max(*x);
-                    *ci = (j & here) | (*ci & !here);
-                }
-            } else {
-                let (lv, li) = (&lv[(q - 1) * len..], &li[(q - 1) * len..]);
-                for ((((x, cv), ci), lv), li) in v.iter().zip(cv).zip(ci).zip(lv).zip(li) {
-                    let shift = mask(*x > *lv);
-                    let here = mask(*x > *cv);
-                    *cv = cv.max(x.min(*lv));
-                    *ci = (*li & shift) | (((j & here) | (*ci & !here)) & !shift);
-                }
-            }
-        }
-    }
-    for (i, (u, slot)) in used.iter_mut().zip(slots.chunks_mut(top)).enumerate() {
-        let mut k = 0;
-        for (q, s) in slot.iter_mut().enumerate() {
-            let x = val[q * len + i];
-            if x > 0.0 {
-                *s = Driver {
-                    indicator: ind[q * len + i],
-                    contribution: x,
-                };
-                k += 1;
-            }
-        }
-        *u = k;
-    }
-    !nan
-}
-
-/// The `top_drivers` largest positive contributions of each area to its
-/// index, largest first, ties to the earlier indicator: what
-/// [`Prepared::contributions`] gives, in parallel over area chunks. An
-/// indicator's contribution per score point depends only on which scores the
-/// area has, so it is worked out once per pattern (once for all complete
-/// areas), not per area.
-pub fn top_drivers(
-    m: &Methodology,
-    columns: &[&[f64]],
-    iw: &[f64],
-    cw: &[f64],
-    n: usize,
-) -> Drivers {
-    // Slot counts are u8; top_drivers is checked to be at most 100.
-    let top = m.top_drivers.min(255);
-    let mut used = vec![0u8; n];
-    if top == 0 {
-        return Drivers {
-            top,
-            used,
-            slots: Vec::new(),
-        };
-    }
-    let pattern = Pattern {
-        comp_of: m.indicators().map(|(c, _)| c).collect(),
-        ncomp: m.components.len(),
-        policy: m.missing,
-        t: threshold(m.min_coverage),
-        iw,
-        cw,
-    };
-    let k = columns.len();
-    let all = vec![true; k];
-    let mut full = vec![None; k];
-    let full_has_index = pattern.factors(&all, &mut full);
-    let mut slots = vec![Driver::default(); n * top];
-    slots
-        .par_chunks_mut(CHUNK * top)
-        .zip(used.par_chunks_mut(CHUNK))
-        .enumerate()
-        .for_each(|(ch, (slots, used))| {
-            let (a0, len) = (ch * CHUNK, used.len());
-            // Contributions column by column with the complete-area factors
-            // (`contrib[j * len + i]`), then redone row by row for areas
-            // with missing scores.
-            let mut contrib = vec![0.0; k * len];
-            let mut complete = vec![true; len];
-            for (j, col) in columns.iter().enumerate() {
-                let col = col.get(a0..a0 + len).unwrap_or_default();
-                let out = &mut contrib[j * len..(j + 1) * len];
-                for ((s, v), c) in col.iter().zip(out).zip(&mut complete) {
-                    *v = match full[j] {
-                        Some(f) if !s.is_nan() => f * s,
-                        _ => 0.0,
-                    };
-                    *c &= !s.is_nan();
-                }
-            }
-            let mut present = vec![false; k];
-            let mut factor = vec![None; k];
-            let mut row = vec![0.0; k];
-            for (i, (slot, used)) in slots.chunks_mut(top).zip(used.iter_mut()).enumerate() {
-                if complete[i] {
-                    if !full_has_index {
-                        continue;
-                    }
-                    for (j, r) in row.iter_mut().enumerate() {
-                        *r = contrib[j * len + i];
-                    }
-                } else {
-                    let a = a0 + i;
-                    for (p, col) in present.iter_mut().zip(columns) {
-                        *p = col.get(a).is_some_and(|s| !s.is_nan());
-                    }
-                    if !pattern.factors(&present, &mut factor) {
-                        continue;
-                    }
-                    for ((r, col), f) in row.iter_mut().zip(columns).zip(&factor) {
-                        *r = match (col.get(a), f) {
-                            (Some(s), Some(f)) if !s.is_nan() => f * s,
-                            _ => 0.0,
-                        };
-                    }
-                }
-                *used = select_top(&row, slot);
-            }
-        });
-    Drivers { top, used, slots }
-}
-
-/// The largest positive values of `row` into `slot` (its length is the
-/// number kept), largest first, ties to the earlier position; returns how
-/// many. Branch-free compare-and-select for up to 8 slots (the branches of
-/// an insertion list mispredict on every other value); NaN, which no
-/// comparison orders, takes the insertion list.
-fn select_top(row: &[f64], slot: &mut [Driver]) -> u8 {
-    let top = slot.len();
-    if (1..=8).contains(&top) && !row.iter().any(|v| v.is_nan()) {
-        let mut val = [f64::NEG_INFINITY; 8];
-        let mut ind = [0usize; 8];
-        for (j, &v) in row.iter().enumerate() {
-            // Kept only when it beats the last slot (-inf while empty).
-            if v <= 0.0 || v <= val[top - 1] {
-                continue;
-            }
-            // Insert before the first smaller value: position q takes its
-            // left neighbour where v beats that, else v where v beats it.
-            for q in (0..top).rev() {
-                let (left_v, left_i) = if q > 0 {
-                    (val[q - 1], ind[q - 1])
-                } else {
-                    (f64::INFINITY, 0)
-                };
-                let shift = v > left_v;
-                let here = v > val[q];
-                val[q] = if shift {
-                    left_v
-                } else if here {
-                    v
-                } else {
-                    val[q]
-                };
-                ind[q] = if shift {
-                    left_i
-                } else if here {
-                    j
-                } else {
-                    ind[q]
-                };
-            }
-        }
-        let mut k = 0;
-        for (s, (&v, &i)) in slot.iter_mut().zip(val.iter().zip(&ind)) {
-            if v > 0.0 {
-                *s = Driver {
-                    indicator: i,
-                    contribution: v,
-                };
-                k += 1;
-            }
-        }
-        return k as u8;
-    }
-    let mut k = 0usize;
-    for (j, &v) in row.iter().enumerate() {
-        if v <= 0.0 {
-            continue;
-        }
-        let at = slot[..k]
-            .iter()
-            .position(|b| v > b.contribution)
-            .unwrap_or(k);
-        if at < top {
-            let end = (k + 1).min(top);
-            slot.copy_within(at..end - 1, at + 1);
-            slot[at] = Driver {
-                indicator: j,
-                contribution: v,
-            };
-            k = end;
-        }
-    }
-    k as u8
-}
-
 /// Areas `a0..a0 + len` of every column (empty where a column is short).
-fn chunk_of<'a>(columns: &[&'a [f64]], a0: usize, len: usize) -> Vec<&'a [f64]> {
+pub(super) fn chunk_of<'a>(columns: &[&'a [f64]], a0: usize, len: usize) -> Vec<&'a [f64]> {
     columns
         .iter()
         .map(|c| c.get(a0..a0 + len).unwrap_or_default())
@@ -708,72 +366,14 @@ fn chunk_of<'a>(columns: &[&'a [f64]], a0: usize, len: usize) -> Vec<&'a [f64]> 
 
 /// All ones when `s` is a score (not NaN), else zero.
 #[inline]
-fn present_mask(s: f64) -> u64 {
+pub(super) fn present_mask(s: f64) -> u64 {
     mask(!s.is_nan()) as u64
 }
 
 /// All ones when `b`, else zero.
 #[inline]
-fn mask(b: bool) -> usize {
+pub(super) fn mask(b: bool) -> usize {
     0usize.wrapping_sub(usize::from(b))
-}
-
-/// What a pattern of present scores implies, as [`Prepared::area`] and
-/// [`Prepared::contributions`] work it out.
-struct Pattern<'a> {
-    comp_of: Vec<usize>,
-    ncomp: usize,
-    policy: MissingPolicy,
-    /// [`threshold`] of `min_coverage`.
-    t: f64,
-    iw: &'a [f64],
-    cw: &'a [f64],
-}
-
-impl Pattern<'_> {
-    /// Each indicator's contribution per score point, `cw[c] / cden * iw[j]
-    /// / den[c]`, into `out` (`None`: contributes nothing); false when an
-    /// area with these scores has no index.
-    fn factors(&self, present: &[bool], out: &mut [Option<f64>]) -> bool {
-        let (iw, cw) = (self.iw, self.cw);
-        if self.policy == MissingPolicy::ExcludeArea && present.iter().any(|p| !p) {
-            return false;
-        }
-        let mut den = vec![0.0; self.ncomp];
-        for (j, &p) in present.iter().enumerate() {
-            if p {
-                den[self.comp_of[j]] += iw[j];
-            }
-        }
-        // As combine: a component has a score where den > 0 and meets t,
-        // the index where some such component has weight, no weighted one
-        // falls short and the coverage meets t.
-        let t = self.t;
-        let scored = |d: f64| d > 0.0 && d >= t;
-        let (mut iden, mut cov, mut short) = (0.0, 0.0, false);
-        for (d, w) in den.iter().zip(cw) {
-            cov += w * d;
-            if scored(*d) {
-                iden += w;
-            } else if *w > 0.0 && *d < t {
-                short = true;
-            }
-        }
-        if iden.is_nan() || iden <= 0.0 || short || cov < t {
-            return false;
-        }
-        let cden: f64 = den
-            .iter()
-            .zip(cw)
-            .filter(|(d, _)| scored(**d))
-            .map(|(_, w)| w)
-            .sum();
-        for (j, f) in out.iter_mut().enumerate() {
-            let c = self.comp_of[j];
-            *f = (present[j] && scored(den[c])).then(|| cw[c] / cden * iw[j] / den[c]);
-        }
-        true
-    }
 }
 
 /// Components (`n × ncomp`, row-major) and index for every area, in parallel.

@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
-use crate::schema::{ApiLevel, Kind, Of, Schema, cell_json, round, ward_vintage};
-use crate::score::ScoredDataset;
+use crate::schema::{ApiLevel, Cell, Kind, Of, Schema, cell_json, round, ward_vintage};
+use crate::score::{Scope, ScoredDataset, need_types};
 
 /// A score, rounded as the schema rounds scores (weights, contributions).
 pub(crate) fn score_num(x: f64) -> f64 {
@@ -123,6 +123,9 @@ pub(super) fn methodology_json(scored: &ScoredDataset) -> Value {
             json!({
                 "id": p.id.0, "label": p.label, "description": p.description,
                 "columns": p.columns(), "reasoning": p.reasoning,
+                "needs": p.needs.iter().map(|n| json!({
+                    "id": n.need.id, "reason": n.reason, "source": n.source,
+                })).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -134,6 +137,9 @@ pub(super) fn methodology_json(scored: &ScoredDataset) -> Value {
         "min_coverage": m.min_coverage,
         "components": components,
         "personas": personas,
+        "needs": need_types(&m.personas).iter().map(|n| json!({
+            "id": n.id, "label": n.label, "description": n.description,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -189,7 +195,15 @@ pub(super) fn key_groups_json(scored: &ScoredDataset, schema: &Schema) -> Value 
             .map(|i| cell_json(f, f.value(scored, i)))
             .collect::<Vec<_>>()
     });
-    json!({ "code": code, "groups": groups })
+    let needs: Map<String, Value> = scored
+        .need_types()
+        .iter()
+        .map(|t| {
+            let count = column(format!("n_{}_count", t.id));
+            (t.id.clone(), json!({ "label": t.label, "count": count }))
+        })
+        .collect();
+    json!({ "code": code, "groups": groups, "needs": needs })
 }
 
 /// One area's detail: every schema field at the detail level, then the same
@@ -211,16 +225,18 @@ pub(super) fn area_detail(
             .map_or(Value::Null, |f| cell_json(f, f.value(scored, i)))
     };
     let raw_field = |j: usize| {
-        schema.fields.iter().find(|f| {
-            matches!(f.of, Of::Column(c) if ds.columns[c].id.as_str() == s.indicators[j].column)
-        })
+        let col = s.indicators.get(j).map(|ind| ind.column.as_str());
+        schema
+            .fields
+            .iter()
+            .find(|f| matches!(f.of, Of::Column(c) if Some(ds.columns[c].id.as_str()) == col))
     };
-    let raw = |j: usize| -> Value {
-        match raw_field(j) {
-            Some(f) => cell_json(f, f.value(scored, i)),
-            None => Value::Null,
-        }
-    };
+    let raw = |j: usize| raw_field(j).map_or(Value::Null, |f| cell_json(f, f.value(scored, i)));
+    let directions: Vec<&str> = scored
+        .methodology
+        .indicators()
+        .map(|(_, ind)| ind.direction.as_str())
+        .collect();
     let detail = json!({
         "insufficiency": scored.insufficiency(i),
         "components": s.components.iter().map(|c| json!({
@@ -234,16 +250,37 @@ pub(super) fn area_detail(
             "score": field(format!("i_{}", ind.id.0)),
             "min": lo, "max": hi,
         })).collect::<Vec<_>>(),
-        "drivers": s.drivers.get(i).map(|d| d.iter().map(|d| json!({
-            "indicator": s.indicators.get(d.indicator).map(|i| i.id.0.as_str()),
-            "label": s.indicators.get(d.indicator).map(|i| i.label.as_str()),
-            "contribution": score_num(d.contribution),
-        })).collect::<Vec<_>>()).unwrap_or_default(),
+        "drivers": s.drivers.get(i).map(|d| d.iter().map(|d| {
+            let f = raw_field(d.indicator);
+            json!({
+                "indicator": s.indicators.get(d.indicator).map(|i| i.id.0.as_str()),
+                "label": s.indicators.get(d.indicator).map(|i| i.label.as_str()),
+                "contribution": score_num(d.contribution),
+                "direction": directions.get(d.indicator),
+                "raw": raw(d.indicator),
+                "median": f.map_or(Value::Null, |f| cell_json(f, d.median.map(|m| Cell::Num(round(m, f.decimals))))),
+                "kind": f.map(|f| f.kind.as_str()),
+                "compared_with": compared_with(scored, i),
+            })
+        }).collect::<Vec<_>>()).unwrap_or_default(),
         "personas": s.personas.iter().map(|k| json!({
             "id": k.id.0, "label": k.label, "availability": k.availability,
             "count": field(format!("k_{}_count", k.id.0)),
             "share": field(format!("k_{}_share", k.id.0)),
         })).collect::<Vec<_>>(),
+        "needs": scored.need_types().iter().map(|n| {
+            let count = scored.need_count(n.position, i);
+            json!({
+                "id": n.id, "label": n.label, "description": n.description,
+                "count": field(format!("n_{}_count", n.id)),
+                "upper": count.upper.map(f64::round),
+                "groups": scored.need_groups(n.position, i).iter().map(|g| json!({
+                    "id": s.personas[g.persona].id.0, "label": s.personas[g.persona].label,
+                    "count": field(format!("k_{}_count", s.personas[g.persona].id.0)),
+                    "reason": g.reason, "source": g.source,
+                })).collect::<Vec<_>>(),
+            })
+        }).collect::<Vec<_>>(),
         "sensitivity": s.sensitivity.as_ref().map(|x| json!({"draws": x.draws})),
         "sources": source_columns.iter().map(|&c| source_json(&ds.columns[c])).collect::<Vec<_>>(),
     });
@@ -251,6 +288,22 @@ pub(super) fn area_detail(
         m.extend(d);
     }
     v
+}
+
+/// The areas area `i`'s drivers are measured against (its scope group), in
+/// words: "areas in Camden", "areas in England", "all areas".
+fn compared_with(scored: &ScoredDataset, i: usize) -> Option<String> {
+    let a = scored.dataset.areas.get(i)?;
+    Some(match &scored.methodology.scope {
+        Scope::LocalAuthority => format!("areas in {}", a.borough_name),
+        Scope::Nation => match a.code.as_str().chars().next() {
+            Some('E') => "areas in England".into(),
+            Some('W') => "areas in Wales".into(),
+            _ => "areas in the same nation".into(),
+        },
+        Scope::All => "all areas".into(),
+        Scope::Custom(_) => "the areas in the methodology's scope".into(),
+    })
 }
 
 #[cfg(test)]

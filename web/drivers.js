@@ -1,0 +1,59 @@
+// The panel's drivers in plain words. In: an area's `drivers` from
+// /api/areas/{code} (each with the area's raw value, the median raw value of
+// its scope group, the indicator's direction and the kind of value). Out:
+// HTML saying what raises the area's index most compared with a typical
+// area in its scope group, e.g. "Share aged 75+ is 20.0%, 3.3 times the
+// median of 6.0% for all areas." The numbers are the server's; nothing is
+// re-scored here.
+
+const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+
+/** A raw value for reading: shares as percentages, counts whole, other values to at most 2 decimals. */
+export function formatValue(x, kind) {
+  if (x === null || x === undefined || !Number.isFinite(x)) return 'no value';
+  if (kind === 'share') return (x * 100).toLocaleString('en-GB', { maximumFractionDigits: 1, minimumFractionDigits: 1 }) + '%';
+  if (kind === 'count') return Math.round(x).toLocaleString('en-GB');
+  return x.toLocaleString('en-GB', { maximumFractionDigits: Math.abs(x) < 10 ? 2 : 1 });
+}
+
+/**
+ * One driver as a sentence. Higher-is-risk indicators are above the median
+ * ("3.3 times the median", "25% above the median"); lower-is-risk ones, where
+ * higher is better, below it ("50% below the median").
+ */
+export function driverSentence(r) {
+  const label = r.label ?? r.indicator;
+  const v = formatValue(r.raw, r.kind);
+  const m = formatValue(r.median, r.kind);
+  const among = r.compared_with ?? 'areas in scope';
+  const lower = r.direction === 'lower_is_risk';
+  const comparable = Number.isFinite(r.raw) && Number.isFinite(r.median) && r.median > 0 && r.raw >= 0;
+  let how;
+  if (!comparable) {
+    how = lower ? 'below' : 'above';
+  } else {
+    const ratio = r.raw / r.median;
+    if (!lower && ratio >= 1.5) {
+      how = `${ratio.toLocaleString('en-GB', { maximumFractionDigits: 1 })} times`;
+    } else {
+      const p = Math.max(1, Math.round(Math.abs(ratio - 1) * 100));
+      how = `${p}% ${lower ? 'below' : 'above'}`;
+    }
+  }
+  return `${label} is ${v}, ${how} the median of ${m} for ${among}.`;
+}
+
+/** The panel's drivers section for an area detail `d`. */
+export function driversHtml(d) {
+  const drivers = d.drivers ?? [];
+  const among = drivers[0]?.compared_with ?? 'areas in scope';
+  const intro = `<p class="meta">What raises this area's risk index most compared with a typical area (the median) among ${esc(among)}, largest effect first.</p>`;
+  if (d.index === null || d.index === undefined) {
+    return `<h3>What stands out</h3><p class="meta">No index for this area, so nothing is compared.</p>`;
+  }
+  if (!drivers.length) {
+    return `<h3>What stands out</h3><p class="meta">No indicator raises this area's index above a typical area's: each is at or better than the median among ${esc(among)}.</p>`;
+  }
+  const items = drivers.map((r) => `<li data-indicator="${esc(r.indicator)}">${esc(driverSentence(r))}</li>`).join('');
+  return `<h3>What stands out</h3>${intro}<ol class="drivers">${items}</ol>`;
+}
