@@ -398,7 +398,10 @@ async fn gdal_lists_the_collection_and_reads_the_tile_matrix_set() {
         .iter()
         .all(|t| common::has_command(t))
     {
-        common::skip_for_tool(TEST, "GDAL's ogrinfo, gdal_create or gdal_translate is not installed");
+        common::skip_for_tool(
+            TEST,
+            "GDAL's ogrinfo, gdal_create or gdal_translate is not installed",
+        );
         return;
     }
     let state = AppState::new(served(), ServerConfig::default());
