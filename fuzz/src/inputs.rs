@@ -270,7 +270,10 @@ pub fn within(data: &[u8]) {
             let Within::File(p) = &w else {
                 panic!("{w}: a file error without a file: {e}");
             };
-            names_file(&e.to_string(), &p.display().to_string());
+            // The file, or a part of it (a Shapefile's `.dbf` or `.shx`).
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            let stem = p.with_file_name(name.split('.').next().unwrap_or_default());
+            names_file(&e.to_string(), &stem.display().to_string());
         }
         Err(e @ SelectError::UnknownCodes(_)) => {
             let m = e.to_string();

@@ -225,10 +225,12 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let config = state.config().clone();
     // Tiles negotiate their own (cached) gzip; JSON is compressed on the fly.
-    let tiles = Router::new().route("/tiles/{z}/{x}/{y}", get(tile::tile)).route(
-        "/ogc/collections/{id}/tiles/{tms}/{m}/{row}/{col}",
-        get(ogc::tile),
-    );
+    let tiles = Router::new()
+        .route("/tiles/{z}/{x}/{y}", get(tile::tile))
+        .route(
+            "/ogc/collections/{id}/tiles/{tms}/{m}/{row}/{col}",
+            get(ogc::tile),
+        );
     let api = Router::new()
         .route("/tiles.json", get(tile::tilejson))
         .route("/catalog", get(tile::catalog))

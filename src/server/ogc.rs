@@ -436,13 +436,16 @@ fn tile_coord(served: &Served, m: &str, row: &str, col: &str) -> Result<TileCoor
     TileCoord::new(z, x, y).map_err(|e| ApiError::NotFound(e.to_string()))
 }
 
+/// Collection, tile matrix set, tile matrix, row and column.
+type TilePath = (String, String, String, String, String);
+
 /// `GET /ogc/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}`:
 /// the tile of `/tiles/{tileMatrix}/{tileCol}/{tileRow}.mvt`, from the same cache.
 pub async fn tile(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-    path: Result<Path<(String, String, String, String, String)>, PathRejection>,
+    path: Result<Path<TilePath>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let (id, tms, m, row, col) = path_param(path)?;
     check_collection(&id)?;
