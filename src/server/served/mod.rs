@@ -68,7 +68,7 @@ pub struct Served {
     /// The fields of every area, as tiles, exports and the API name them.
     pub schema: Schema,
     /// Place labels and ward outlines, built on first request.
-    pub places: super::places::PlacesCache,
+    pub(crate) places: super::places::PlacesCache,
 }
 
 fn union(a: Option<[f64; 4]>, b: [f64; 4]) -> [f64; 4] {
