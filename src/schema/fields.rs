@@ -29,7 +29,9 @@ impl Schema {
         let ds = &*scored.dataset;
         let summary = Some(ApiLevel::Summary);
         let mut f = vec![
-            Field::new("code", "Area code", Kind::Text, Of::Code).rollup(Rollup::Key),
+            Field::new("code", "Area code", Kind::Text, Of::Code)
+                .rollup(Rollup::Key)
+                .overview(),
             Field::new("name", "Area name", Kind::Text, Of::Name).rollup(Rollup::Key),
             Field::new("borough_code", "Borough code", Kind::Text, Of::BoroughCode)
                 .rollup(Rollup::Key),
@@ -45,21 +47,24 @@ impl Schema {
                 "Digital exclusion risk index",
                 Kind::Score,
                 Of::Index,
-            ),
+            )
+            .overview(),
             Field::new("rank", "Rank (1 = highest risk)", Kind::Rank, Of::Rank),
             Field::new(
                 "decile",
                 "Decile (10 = highest-risk tenth)",
                 Kind::Rank,
                 Of::Decile,
-            ),
+            )
+            .overview(),
             // Why an area has no index: the methodology's min_coverage.
             Field::new(
                 "index_status",
                 "Index status (ok, insufficient_data, out_of_scope)",
                 Kind::Category,
                 Of::IndexStatus,
-            ),
+            )
+            .overview(),
             Field::new(
                 "missing_inputs",
                 "Indicators with no value for the area (;-separated)",
