@@ -465,9 +465,11 @@ fn london_2021_every_area_is_in_every_zoom_of_the_layer() {
     let a = london_2021();
     let built = dxmap::ingest::embedded_default(&Default::default()).expect("embedded default");
     let n = built.dataset.areas.len() as u64;
-    let layer = a.vector_layers.as_array().expect("vector_layers").iter();
-    let lsoa = layer
-        .clone()
+    let lsoa = a
+        .vector_layers
+        .as_array()
+        .expect("vector_layers")
+        .iter()
         .find(|l| l["id"] == "lsoa")
         .expect("lsoa layer");
     let (lo, hi) = (
@@ -577,7 +579,8 @@ fn london_2021_overview_tiles_are_lean_and_detail_tiles_full() {
                 assert!(keys.contains(k), "{name}: detail tile lacks {k}");
             }
             assert!(
-                keys.iter().any(|k| k.starts_with("i_")) && keys.iter().any(|k| k.starts_with("c_")),
+                keys.iter().any(|k| k.starts_with("i_"))
+                    && keys.iter().any(|k| k.starts_with("c_")),
                 "{name}: detail tile lacks indicator or component scores: {keys:?}"
             );
         }

@@ -111,9 +111,7 @@ fn fill(
             stats.add(&gz);
             let (id, new) = seen.id(&gz);
             if new {
-                put_image
-                    .execute(params![id.to_string(), &gz])
-                    .map_err(q)?;
+                put_image.execute(params![id.to_string(), &gz]).map_err(q)?;
             }
             let tms_row = (1u32 << c.z) - 1 - c.y;
             put_map
