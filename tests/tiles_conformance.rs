@@ -2,7 +2,13 @@
 //! decoded by implementations dxmap did not write: Python
 //! `mapbox-vector-tile` (with shapely, through tests/tools/mvt_check.py) and
 //! GDAL's MVT driver (`ogrinfo`). Each part prints a skip line when its tool
-//! is absent, and the whole file skips without ../shared/data.
+//! is absent, and those parts skip without ../shared/data.
+//!
+//! Then the archive `dxmap export mbtiles` writes for the embedded London
+//! 2021 default (real open data, in the binary): no tile over
+//! [`MAX_TILE_BYTES`], every area in every zoom of the `lsoa` layer, and
+//! lean overview tiles (read back by `mapbox-vector-tile` through
+//! tests/tools/mvt_props.py) with every field from the detail zoom on.
 
 mod common;
 mod fixtures;
@@ -319,4 +325,266 @@ fn count_features(tile: &[u8]) -> usize {
         .iter()
         .map(|l| len_fields(l, 2).len())
         .sum()
+}
+
+// ------------------------------------------- the London 2021 default archive
+
+/// The embedded London 2021 default as `dxmap export mbtiles` writes it:
+/// every tile, uncompressed, by (z, x, y), and the archive's `vector_layers`.
+struct Archive {
+    tiles: std::collections::BTreeMap<(u8, u32, u32), Vec<u8>>,
+    vector_layers: Value,
+}
+
+/// Exported once by the built binary for all tests below.
+fn london_2021() -> &'static Archive {
+    static CELL: OnceLock<Archive> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let run = common::run_measured(
+            dir.path(),
+            &["export", "mbtiles", "--out", "london.mbtiles"],
+            std::time::Duration::from_secs(300),
+        );
+        assert_eq!(run.code, 0, "export failed: {}", run.stderr);
+        println!(
+            "exported the London 2021 default in {:?}, peak RSS {} MB: {}",
+            run.elapsed,
+            run.peak_rss >> 20,
+            run.stderr.trim()
+        );
+        let conn = rusqlite::Connection::open(dir.path().join("london.mbtiles")).expect("open");
+        let mut stmt = conn
+            .prepare("SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles")
+            .expect("query");
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, u8>(0)?,
+                    r.get::<_, u32>(1)?,
+                    r.get::<_, u32>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                ))
+            })
+            .expect("rows");
+        let mut tiles = std::collections::BTreeMap::new();
+        for row in rows {
+            let (z, x, tms, gz) = row.expect("row");
+            let mut mvt = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut mvt)
+                .expect("gunzip");
+            tiles.insert((z, x, (1u32 << z) - 1 - tms), mvt);
+        }
+        let json: String = conn
+            .query_row("SELECT value FROM metadata WHERE name = 'json'", [], |r| {
+                r.get(0)
+            })
+            .expect("json metadata");
+        let json: Value = serde_json::from_str(&json).expect("metadata json");
+        Archive {
+            tiles,
+            vector_layers: json["vector_layers"].clone(),
+        }
+    })
+}
+
+#[test]
+fn london_2021_archive_has_no_tile_over_500_kb() {
+    let a = london_2021();
+    let mut by_zoom = std::collections::BTreeMap::<u8, (usize, usize)>::new();
+    let mut over = Vec::new();
+    for (&(z, x, y), t) in &a.tiles {
+        let e = by_zoom.entry(z).or_default();
+        e.0 += 1;
+        e.1 += t.len();
+        if t.len() > MAX_TILE_BYTES {
+            over.push(format!("{z}/{x}/{y}: {} bytes", t.len()));
+        }
+    }
+    for (z, (n, b)) in &by_zoom {
+        println!("zoom {z}: {n} tiles, {b} bytes uncompressed");
+    }
+    assert!(
+        over.is_empty(),
+        "tiles over {MAX_TILE_BYTES} bytes: {over:?}"
+    );
+}
+
+/// Feature ids of the `lsoa` layer of a tile, read from the protobuf
+/// (layer field 1 = name, 2 = features; feature field 1 = id) without the
+/// encoder's crate.
+fn lsoa_ids(tile: &[u8]) -> Vec<u64> {
+    fn varint(b: &[u8], i: &mut usize) -> u64 {
+        let (mut v, mut s) = (0u64, 0);
+        loop {
+            let x = b[*i];
+            *i += 1;
+            v |= u64::from(x & 0x7f) << s;
+            if x & 0x80 == 0 {
+                return v;
+            }
+            s += 7;
+        }
+    }
+    /// (field number, bytes) of the length-delimited fields; varints as
+    /// (field, value) in the second list.
+    fn fields(b: &[u8]) -> (Vec<(u64, &[u8])>, Vec<(u64, u64)>) {
+        let (mut i, mut lens, mut ints) = (0, Vec::new(), Vec::new());
+        while i < b.len() {
+            let key = varint(b, &mut i);
+            match key & 7 {
+                0 => ints.push((key >> 3, varint(b, &mut i))),
+                2 => {
+                    let n = varint(b, &mut i) as usize;
+                    lens.push((key >> 3, &b[i..i + n]));
+                    i += n;
+                }
+                1 => i += 8,
+                5 => i += 4,
+                w => panic!("wire type {w}"),
+            }
+        }
+        (lens, ints)
+    }
+    let mut ids = Vec::new();
+    for (_, layer) in fields(tile).0.into_iter().filter(|(f, _)| *f == 3) {
+        let (lens, _) = fields(layer);
+        if !lens.iter().any(|(f, b)| *f == 1 && *b == b"lsoa") {
+            continue;
+        }
+        for (_, feat) in lens.into_iter().filter(|(f, _)| *f == 2) {
+            let (_, ints) = fields(feat);
+            ids.extend(ints.iter().filter(|(f, _)| *f == 1).map(|(_, v)| *v));
+        }
+    }
+    ids
+}
+
+#[test]
+fn london_2021_every_area_is_in_every_zoom_of_the_layer() {
+    let a = london_2021();
+    let built = dxmap::ingest::embedded_default(&Default::default()).expect("embedded default");
+    let n = built.dataset.areas.len() as u64;
+    let lsoa = a
+        .vector_layers
+        .as_array()
+        .expect("vector_layers")
+        .iter()
+        .find(|l| l["id"] == "lsoa")
+        .expect("lsoa layer");
+    let (lo, hi) = (
+        lsoa["minzoom"].as_u64().expect("minzoom") as u8,
+        lsoa["maxzoom"].as_u64().expect("maxzoom") as u8,
+    );
+    for z in lo..=hi {
+        let ids: BTreeSet<u64> = a
+            .tiles
+            .range((z, 0, 0)..(z + 1, 0, 0))
+            .flat_map(|(_, t)| lsoa_ids(t))
+            .collect();
+        let missing: Vec<u64> = (0..n).filter(|i| !ids.contains(i)).take(10).collect();
+        assert!(
+            missing.is_empty() && ids.len() as u64 == n,
+            "zoom {z}: {} of {n} areas; first missing ids {missing:?}",
+            ids.len()
+        );
+    }
+}
+
+#[test]
+fn london_2021_overview_tiles_are_lean_and_detail_tiles_full() {
+    let a = london_2021();
+    let lsoa = a
+        .vector_layers
+        .as_array()
+        .expect("vector_layers")
+        .iter()
+        .find(|l| l["id"] == "lsoa")
+        .expect("lsoa layer");
+    let all: BTreeSet<String> = lsoa["fields"]
+        .as_object()
+        .expect("fields")
+        .keys()
+        .cloned()
+        .collect();
+    let detail = dxmap::schema::DETAIL_MINZOOM;
+    // Every overview tile, and a sample of the detail zooms.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut written = 0;
+    for (i, (&(z, x, y), t)) in a.tiles.iter().enumerate() {
+        if z < 8 || (z >= detail && i % 25 != 0 && z != detail) {
+            continue;
+        }
+        let d = dir.path().join(z.to_string()).join(x.to_string());
+        std::fs::create_dir_all(&d).expect("mkdir");
+        std::fs::write(d.join(format!("{y}.mvt")), t).expect("write tile");
+        written += 1;
+    }
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/tools/mvt_props.py");
+    let out = match Command::new(common::python())
+        .arg(&script)
+        .arg(dir.path())
+        .arg("lsoa")
+        .output()
+    {
+        Ok(o) if o.status.code() == Some(3) => {
+            common::skip_for_tool(
+                "london_2021_overview_tiles_are_lean_and_detail_tiles_full",
+                String::from_utf8_lossy(&o.stderr).trim(),
+            );
+            return;
+        }
+        Ok(o) => o,
+        Err(e) => {
+            common::skip_for_tool(
+                "london_2021_overview_tiles_are_lean_and_detail_tiles_full",
+                &format!("no python ({e})"),
+            );
+            return;
+        }
+    };
+    assert!(
+        out.status.success(),
+        "mvt_props.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("report json");
+    let report = report.as_object().expect("report");
+    assert_eq!(report.len(), written);
+    let lean: BTreeSet<&str> = ["code", "index", "decile", "index_status"].into();
+    let mut full_tiles = 0;
+    for (name, t) in report {
+        let z: u8 = name.split('/').next().unwrap().parse().unwrap();
+        let keys: BTreeSet<&str> = t["keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .map(|k| k.as_str().expect("key"))
+            .collect();
+        if t["ids"].as_array().is_none_or(Vec::is_empty) {
+            continue;
+        }
+        if z < detail {
+            assert!(
+                keys.is_subset(&lean) && keys.contains("code") && keys.contains("index"),
+                "{name}: overview tile carries {keys:?}, want only {lean:?}"
+            );
+        } else {
+            // Every field of the layer appears at the detail zooms (a tile
+            // of several areas has each field on at least one of them).
+            if keys.len() == all.len() {
+                full_tiles += 1;
+            }
+            for k in ["code", "name", "borough_name", "index", "rank", "decile"] {
+                assert!(keys.contains(k), "{name}: detail tile lacks {k}");
+            }
+            assert!(
+                keys.iter().any(|k| k.starts_with("i_"))
+                    && keys.iter().any(|k| k.starts_with("c_")),
+                "{name}: detail tile lacks indicator or component scores: {keys:?}"
+            );
+        }
+    }
+    assert!(full_tiles > 0, "no detail tile carries every field {all:?}");
+    println!("mapbox_vector_tile: {} tiles' fields checked", report.len());
 }

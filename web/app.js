@@ -708,7 +708,10 @@ function setupHover() {
     }
     const a = codeIndex.get(code);
     const v = S.values && a !== undefined ? S.values[a] : Number(f.properties[S.layer]);
-    tip.innerHTML = `<strong>${esc(f.properties.name)}</strong><br>${esc(f.properties.borough_name ?? '')}<br>${esc(layerLabel(S.layer))}: ${esc(tipValue(v, a))}`;
+    // Overview tiles carry only code, index, decile and status: names come from /api/scores.
+    const name = a !== undefined ? scores.name[a] : code;
+    const borough = a !== undefined ? scores.borough_name[a] : '';
+    tip.innerHTML = `<strong>${esc(name)}</strong><br>${esc(borough ?? '')}<br>${esc(layerLabel(S.layer))}: ${esc(tipValue(v, a))}`;
     tip.style.left = Math.min(e.point.x + 14, map.getCanvas().clientWidth - 200) + 'px';
     tip.style.top = e.point.y + 14 + 'px';
     tip.hidden = false;

@@ -8,13 +8,12 @@
 //! attribution, type, `json` with `vector_layers`). The database is built in a
 //! temporary file beside the destination and renamed over it at the end.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use rusqlite::{Connection, params};
 
 use super::ExportError;
-use super::tiling::{Pyramid, TileExportOptions, TileStats, tile_metadata};
+use super::tiling::{Pyramid, TileExportOptions, TileHashes, TileStats, tile_metadata};
 use crate::atomic::write_atomic_path;
 use crate::score::ScoredDataset;
 
@@ -99,7 +98,7 @@ fn fill(
     .map_err(q)?;
 
     let mut stats = TileStats::default();
-    let mut seen: HashMap<Vec<u8>, u64> = HashMap::new();
+    let mut seen = TileHashes::default();
     {
         let mut put_map = conn
             .prepare("INSERT INTO map (zoom_level, tile_column, tile_row, tile_id) VALUES (?1, ?2, ?3, ?4)")
@@ -107,28 +106,21 @@ fn fill(
         let mut put_image = conn
             .prepare("INSERT INTO images (tile_id, tile_data) VALUES (?1, ?2)")
             .map_err(q)?;
-        for z in pyramid.zoom_range() {
-            for (c, gz) in pyramid.cut_zoom(z)? {
-                stats.add(&gz);
-                let next = seen.len() as u64;
-                let id = match seen.get(&gz) {
-                    Some(&id) => id,
-                    None => {
-                        put_image
-                            .execute(params![next.to_string(), &gz])
-                            .map_err(q)?;
-                        seen.insert(gz, next);
-                        next
-                    }
-                };
-                let tms_row = (1u32 << c.z) - 1 - c.y;
-                put_map
-                    .execute(params![c.z, c.x, tms_row, id.to_string()])
-                    .map_err(q)?;
+        // Each tile goes to SQLite as it is cut; only content hashes stay.
+        pyramid.for_each_tile(|c, gz| {
+            stats.add(&gz);
+            let (id, new) = seen.id(&gz);
+            if new {
+                put_image.execute(params![id.to_string(), &gz]).map_err(q)?;
             }
-        }
+            let tms_row = (1u32 << c.z) - 1 - c.y;
+            put_map
+                .execute(params![c.z, c.x, tms_row, id.to_string()])
+                .map_err(q)?;
+            Ok(())
+        })?;
     }
-    stats.unique = seen.len() as u64;
+    stats.unique = seen.len();
 
     let meta = tile_metadata(scored, pyramid);
     let [w, s, e, n] = pyramid.bounds();

@@ -1,19 +1,19 @@
 //! PMTiles v3 export through the `pmtiles` crate's writer.
 //!
 //! In: a [`ScoredDataset`] and [`TileExportOptions`]. Out: one PMTiles
-//! archive: gzip-compressed MVT tiles written in tile-id (Hilbert) order so the
-//! archive is clustered, identical tiles stored once, and JSON metadata with
+//! archive: gzip-compressed MVT tiles streamed to the writer as they are cut,
+//! in tile-id (Hilbert) order so the archive is clustered, identical tiles
+//! stored once, and JSON metadata with
 //! `vector_layers`, attribution and the methodology. Written through a
 //! temporary file renamed over the destination at the end.
 
-use std::collections::HashSet;
 use std::fs::File;
 use std::path::Path;
 
-use pmtiles::{Compression, PmTilesWriter, TileId, TileType};
+use pmtiles::{Compression, PmTilesWriter, TileType};
 
 use super::ExportError;
-use super::tiling::{Pyramid, TileExportOptions, TileStats, tile_metadata};
+use super::tiling::{Pyramid, TileExportOptions, TileHashes, TileStats, tile_metadata};
 use crate::atomic::write_atomic_path;
 use crate::score::ScoredDataset;
 
@@ -32,7 +32,7 @@ pub fn export_pmtiles(
     let [w, s, e, n] = pyramid.bounds();
     let (clon, clat, cz) = pyramid.center();
     let mut stats = TileStats::default();
-    let mut seen: HashSet<Vec<u8>> = HashSet::new();
+    let mut seen = TileHashes::default();
     write_atomic_path(path, |tmp| -> Result<(), ExportError> {
         let file = File::create(tmp)?;
         let mut writer = PmTilesWriter::new(TileType::Mvt)
@@ -46,25 +46,19 @@ pub fn export_pmtiles(
             .metadata(meta)
             .create(file)
             .map_err(pm)?;
-        for z in pyramid.zoom_range() {
-            let mut tiles = pyramid.cut_zoom(z)?;
-            // Hilbert order within a zoom makes the archive clustered.
-            tiles.sort_by_key(|(c, _)| {
-                pmtiles::TileCoord::new(c.z, c.x, c.y)
-                    .map(|t| TileId::from(t).value())
-                    .unwrap_or(u64::MAX)
-            });
-            for (c, gz) in &tiles {
-                let coord = pmtiles::TileCoord::new(c.z, c.x, c.y).map_err(pm)?;
-                writer.add_tile(coord, gz).map_err(pm)?;
-                stats.add(gz);
-            }
-            seen.extend(tiles.into_iter().map(|(_, gz)| gz));
-        }
+        // Tiles come in tile-id order, so the archive is clustered; each is
+        // written as it is cut (the writer de-duplicates by content hash).
+        pyramid.for_each_tile(|c, gz| {
+            let coord = pmtiles::TileCoord::new(c.z, c.x, c.y).map_err(pm)?;
+            writer.add_tile(coord, &gz).map_err(pm)?;
+            stats.add(&gz);
+            seen.id(&gz);
+            Ok(())
+        })?;
         writer.finalize().map_err(pm)?;
         Ok(())
     })
     .map_err(|e| e.at(path))?;
-    stats.unique = seen.len() as u64;
+    stats.unique = seen.len();
     Ok(stats)
 }

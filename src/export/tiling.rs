@@ -2,9 +2,11 @@
 //!
 //! In: a [`ScoredDataset`] and [`TileExportOptions`]. Out: a [`Pyramid`]: the
 //! prepared [`TileSet`], the candidate tiles of each zoom (as the tiles module
-//! lists them for the server, in a fixed order), and
-//! [`Pyramid::cut_zoom`], which cuts and gzips one zoom's tiles in parallel
-//! with rayon while keeping that order, dropping empty tiles.
+//! lists them for the server, in PMTiles tile-id order), and
+//! [`Pyramid::for_each_tile`], which cuts and gzips them in parallel with
+//! rayon, a batch at a time, and streams them in that order to the archive
+//! writer, dropping empty tiles; [`TileHashes`] counts distinct tiles by
+//! content hash without holding their bytes.
 
 use std::io::Write;
 
@@ -60,11 +62,24 @@ impl TileStats {
     }
 }
 
+/// Tiles cut in parallel at a time by [`Pyramid::for_each_tile`]: enough to
+/// keep every core busy, few enough that a batch of the largest tiles is a
+/// few megabytes.
+pub const BATCH: usize = 128;
+
+/// The PMTiles tile id (position on the Hilbert curve of all zooms) of `c`.
+pub fn tile_id(c: TileCoord) -> u64 {
+    pmtiles::TileCoord::new(c.z, c.x, c.y)
+        .map(|t| pmtiles::TileId::from(t).value())
+        .unwrap_or(u64::MAX)
+}
+
 /// A prepared tile set and the tiles to cut, per zoom.
 pub struct Pyramid {
     /// The prepared layers.
     pub tileset: TileSet,
-    /// Candidate tiles per zoom from `min_zoom` to `max_zoom`, sorted by (x, y).
+    /// Candidate tiles per zoom from `min_zoom` to `max_zoom`, in tile-id
+    /// ([`tile_id`]) order.
     pub zooms: Vec<Vec<TileCoord>>,
     /// Options in force.
     pub options: TileExportOptions,
@@ -86,9 +101,15 @@ impl Pyramid {
             ..TileOptions::default()
         };
         let tileset = TileSet::build(layers, tile_opts).map_err(ExportError::TileSet)?;
-        // The same candidate list the server's TileJSON is based on.
+        // The same candidate list the server's TileJSON is based on, in
+        // PMTiles tile-id (Hilbert) order: a PMTiles archive written in that
+        // order is clustered, and neighbouring tiles are cut together.
         let zooms = (options.min_zoom..=options.max_zoom)
-            .map(|z| candidate_tiles(&tileset, z))
+            .map(|z| {
+                let mut tiles = candidate_tiles(&tileset, z);
+                tiles.sort_by_cached_key(|c| tile_id(*c));
+                tiles
+            })
             .collect::<Vec<_>>();
         if let Some(pb) = &options.progress {
             pb.set_length(zooms.iter().map(|z| z.len() as u64).sum());
@@ -103,34 +124,62 @@ impl Pyramid {
     /// Cuts and gzips the candidate tiles of zoom `z` in parallel; returns the
     /// non-empty ones in candidate order.
     pub fn cut_zoom(&self, z: u8) -> Result<Vec<(TileCoord, Vec<u8>)>, ExportError> {
-        let Some(coords) = self
-            .zooms
-            .get(usize::from(z.saturating_sub(self.options.min_zoom)))
+        let Some(coords) = z
+            .checked_sub(self.options.min_zoom)
+            .and_then(|i| self.zooms.get(usize::from(i)))
         else {
             return Ok(Vec::new());
         };
-        if z < self.options.min_zoom {
-            return Ok(Vec::new());
-        }
-        let cut: Vec<Option<(TileCoord, Vec<u8>)>> = coords
+        let cut: Vec<Option<Vec<u8>>> = coords
             .par_iter()
-            .map(|&c| {
-                let tile = self.tileset.tile(c).map_err(|source| ExportError::Tile {
-                    z: c.z,
-                    x: c.x,
-                    y: c.y,
-                    source,
-                })?;
-                if let Some(pb) = &self.options.progress {
-                    pb.inc(1);
-                }
-                match tile {
-                    Some(bytes) if !bytes.is_empty() => Ok(Some((c, gzip(&bytes)?))),
-                    _ => Ok(None),
-                }
-            })
+            .map(|&c| self.cut(c))
             .collect::<Result<_, ExportError>>()?;
-        Ok(cut.into_iter().flatten().collect())
+        Ok(coords
+            .iter()
+            .zip(cut)
+            .filter_map(|(&c, gz)| Some((c, gz?)))
+            .collect())
+    }
+
+    /// Cuts and gzips every candidate tile, zoom by zoom in candidate order,
+    /// [`BATCH`] tiles at a time in parallel, and hands each non-empty one to
+    /// `write` in that order. Only one batch of tiles is held at once, so
+    /// memory does not grow with the size of a zoom.
+    pub fn for_each_tile(
+        &self,
+        mut write: impl FnMut(TileCoord, Vec<u8>) -> Result<(), ExportError>,
+    ) -> Result<(), ExportError> {
+        for coords in &self.zooms {
+            for batch in coords.chunks(BATCH) {
+                let cut: Vec<Option<Vec<u8>>> = batch
+                    .par_iter()
+                    .map(|&c| self.cut(c))
+                    .collect::<Result<_, ExportError>>()?;
+                for (&c, gz) in batch.iter().zip(cut) {
+                    if let Some(gz) = gz {
+                        write(c, gz)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One tile, gzipped; `None` when empty.
+    fn cut(&self, c: TileCoord) -> Result<Option<Vec<u8>>, ExportError> {
+        let tile = self.tileset.tile(c).map_err(|source| ExportError::Tile {
+            z: c.z,
+            x: c.x,
+            y: c.y,
+            source,
+        })?;
+        if let Some(pb) = &self.options.progress {
+            pb.inc(1);
+        }
+        match tile {
+            Some(bytes) if !bytes.is_empty() => Ok(Some(gzip(&bytes)?)),
+            _ => Ok(None),
+        }
     }
 
     /// The zooms to cut, ascending.
@@ -188,4 +237,32 @@ pub fn tile_metadata(scored: &ScoredDataset, pyramid: &Pyramid) -> Value {
         "methodology": scored.methodology.name,
         "vector_layers": pyramid.vector_layers(),
     })
+}
+
+/// Distinct tile contents seen so far, by 128-bit content hash (as the
+/// PMTiles writer de-duplicates), so de-duplication holds 16 bytes a tile
+/// rather than the tile.
+#[derive(Debug, Default)]
+pub struct TileHashes(std::collections::HashMap<u128, u64>);
+
+impl TileHashes {
+    /// The id of `gz`'s content and whether it is new: ids count up from 0
+    /// in order of first appearance.
+    pub fn id(&mut self, gz: &[u8]) -> (u64, bool) {
+        let next = self.0.len() as u64;
+        match self.0.entry(twox_hash::XxHash3_128::oneshot(gz)) {
+            std::collections::hash_map::Entry::Occupied(e) => (*e.get(), false),
+            std::collections::hash_map::Entry::Vacant(e) => (*e.insert(next), true),
+        }
+    }
+
+    /// Distinct contents seen.
+    pub fn len(&self) -> u64 {
+        self.0.len() as u64
+    }
+
+    /// True before the first tile.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }

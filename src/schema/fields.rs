@@ -32,7 +32,9 @@ impl Schema {
         let m = &scored.methodology;
         let risk = "higher risk";
         let mut f = vec![
-            Field::new("code", "Area code", Kind::Text, Of::Code).rollup(Rollup::Key),
+            Field::new("code", "Area code", Kind::Text, Of::Code)
+                .rollup(Rollup::Key)
+                .overview(),
             Field::new("name", "Area name", Kind::Text, Of::Name).rollup(Rollup::Key),
             Field::new("borough_code", "Borough code", Kind::Text, Of::BoroughCode)
                 .rollup(Rollup::Key),
@@ -49,7 +51,8 @@ impl Schema {
                 Kind::Score,
                 Of::Index,
             )
-            .describe(m.description.clone(), risk),
+            .describe(m.description.clone(), risk)
+            .overview(),
             Field::new("rank", "Rank (1 = highest risk)", Kind::Rank, Of::Rank),
             Field::new(
                 "decile",
@@ -57,14 +60,16 @@ impl Schema {
                 Kind::Rank,
                 Of::Decile,
             )
-            .describe("", risk),
+            .describe("", risk)
+            .overview(),
             // Why an area has no index: the methodology's min_coverage.
             Field::new(
                 "index_status",
                 "Index status (ok, insufficient_data, out_of_scope)",
                 Kind::Category,
                 Of::IndexStatus,
-            ),
+            )
+            .overview(),
             Field::new(
                 "missing_inputs",
                 "Indicators with no value for the area (;-separated)",

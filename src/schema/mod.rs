@@ -24,10 +24,11 @@ pub use fields::{cell_json, lsoa_count_field, unit_from_label};
 
 /// Lowest zoom of the `lsoa` tile layer: below it LSOAs are smaller than a pixel.
 pub const LSOA_MINZOOM: u8 = 8;
-/// First zoom at which `lsoa` tiles carry detail fields (indicator scores,
-/// key groups, ward, rank interval). Below it a tile holds thousands of
-/// areas and those fields would make it several times the size; the web map
-/// takes them from `/api/scores` there.
+/// First zoom at which `lsoa` tiles carry every tile field. Below it (the
+/// overview zooms, where a tile holds thousands of areas) they carry only
+/// the fields marked [`Field::overview`]: the code the page joins on, the
+/// index, decile and index status. The web map takes everything else from
+/// `/api/scores` there; GIS readers get the full set from this zoom on.
 pub const DETAIL_MINZOOM: u8 = 11;
 /// Decimal places of coordinates (about 0.1 m), as RFC 7946 suggests.
 pub const COORD_DECIMALS: u8 = 6;
@@ -298,7 +299,7 @@ impl Field {
             unit: kind.unit(),
             decimals: kind.decimals(),
             rollup,
-            tile_minzoom: Some(LSOA_MINZOOM),
+            tile_minzoom: Some(DETAIL_MINZOOM),
             api: Some(ApiLevel::Scores),
             of,
             description: String::new(),
@@ -318,6 +319,13 @@ impl Field {
 
     pub(crate) fn rollup(mut self, r: Rollup) -> Field {
         self.rollup = r;
+        self
+    }
+
+    /// In tiles from the layer's first zoom: one of the few fields the
+    /// overview zooms carry.
+    pub(crate) fn overview(mut self) -> Field {
+        self.tile_minzoom = Some(LSOA_MINZOOM);
         self
     }
 

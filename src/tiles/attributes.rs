@@ -3,7 +3,8 @@
 //! In: a [`ScoredDataset`]. Out: [`LayerData`] for the `lsoa` layer (one
 //! feature per area, feature id = position in `Dataset::areas`, the tile
 //! fields of its [`Schema`] as properties, each from the zoom the schema
-//! gives) and the `boroughs` and `wards` outline layers taken from
+//! gives: only the few overview fields below [`DETAIL_MINZOOM`]) and the
+//! `boroughs` and `wards` outline layers taken from
 //! `Dataset::layers`. Missing values are omitted rather than written as
 //! sentinels; values are rounded by the schema, so tiles stay small,
 //! byte-identical between runs and equal to the exports and the API.
@@ -96,8 +97,8 @@ fn lsoa_layer(scored: &ScoredDataset) -> LayerData {
     LayerData {
         name: "lsoa".into(),
         description: format!(
-            "{}: digital-exclusion risk scores per area (indicator scores i_*, key groups k_*, \
-             ward and rank interval from zoom {DETAIL_MINZOOM})",
+            "{}: digital-exclusion risk scores per area (code, index, decile and \
+             index_status at every zoom; every other field from zoom {DETAIL_MINZOOM})",
             ds.title
         ),
         minzoom: LSOA_MINZOOM,
@@ -269,7 +270,15 @@ mod tests {
     fn detail_properties_start_at_the_detail_zoom() {
         let layers = layers_from_scored(&scored());
         let z = &layers[0].property_minzoom;
+        // Overview tiles carry what the page joins and colours on; the rest
+        // (the page reads it from /api/scores there) from the detail zoom.
         for k in [
+            "name",
+            "borough_name",
+            "rank",
+            "c_demog",
+            "p_top",
+            "demo",
             "i_age",
             "k_older_share",
             "k_older_count",
@@ -279,17 +288,7 @@ mod tests {
         ] {
             assert_eq!(z.get(k), Some(&DETAIL_MINZOOM), "{k}");
         }
-        for k in [
-            "code",
-            "name",
-            "borough_name",
-            "index",
-            "rank",
-            "decile",
-            "c_demog",
-            "p_top",
-            "demo",
-        ] {
+        for k in ["code", "index", "decile", "index_status"] {
             assert_eq!(z.get(k), None, "{k} is at every zoom");
         }
         assert!(layers[1].property_minzoom.is_empty());

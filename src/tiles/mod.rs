@@ -268,8 +268,8 @@ impl TileSet {
         let mut infos = Vec::with_capacity(layers.len());
         let mut prepared = Vec::with_capacity(layers.len());
         let mut bounds = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
-        for (i, layer) in layers.iter().enumerate() {
-            if layers[..i].iter().any(|l| l.name == layer.name) {
+        for layer in layers {
+            if infos.iter().any(|l: &LayerInfo| l.name == layer.name) {
                 return Err(TileError::Other(format!(
                     "layer {}: the name is used twice",
                     layer.name
@@ -281,7 +281,7 @@ impl TileSet {
                     layer.name, layer.minzoom, layer.maxzoom
                 )));
             }
-            infos.push(LayerInfo::of(layer));
+            infos.push(LayerInfo::of(&layer));
             prepared.push(prepare_layer(layer, &options, &mut bounds)?);
         }
         if bounds[0] > bounds[2] {
@@ -421,20 +421,34 @@ fn project_ring(ls: &LineString<f64>, bounds: &mut [f64; 4]) -> Result<Option<Ve
     Ok((out.len() >= 3).then_some(out))
 }
 
+/// Prepares `layer`, consuming it: each feature's geometry is dropped once
+/// projected and its attributes are moved, not copied, so the layer is not
+/// held twice.
 fn prepare_layer(
-    layer: &LayerData,
+    layer: LayerData,
     options: &TileOptions,
     bounds: &mut [f64; 4],
 ) -> Result<PreparedLayer, TileError> {
+    let LayerData {
+        name,
+        minzoom,
+        maxzoom,
+        property_minzoom,
+        features,
+        ..
+    } = layer;
+    let n = features.len();
     // All rings of the layer in one list; polygons refer to them by index.
     let mut rings: Vec<Vec<Pt>> = Vec::new();
-    let mut shapes: Vec<Vec<Vec<usize>>> = Vec::with_capacity(layer.features.len());
-    let mut points = Vec::with_capacity(layer.features.len());
-    let mut bboxes = Vec::with_capacity(layer.features.len());
-    for f in &layer.features {
-        let err = |why: String| {
-            TileError::Other(format!("layer {}: feature {}: {why}", layer.name, f.id))
-        };
+    let mut shapes: Vec<Vec<Vec<usize>>> = Vec::with_capacity(n);
+    let mut points = Vec::with_capacity(n);
+    let mut bboxes = Vec::with_capacity(n);
+    let mut ids = Vec::with_capacity(n);
+    let mut keys: Vec<(String, u8)> = Vec::new();
+    let mut key_ids: BTreeMap<String, u16> = BTreeMap::new();
+    let mut props = Vec::with_capacity(n);
+    for f in features {
+        let err = |why: String| TileError::Other(format!("layer {name}: feature {}: {why}", f.id));
         let mut polys = Vec::new();
         let mut world = Vec::new();
         for (pi, poly) in f.geometry.0.iter().enumerate() {
@@ -443,20 +457,20 @@ fn prepare_layer(
             else {
                 continue;
             };
-            let mut ids = vec![rings.len()];
+            let mut ring_ids = vec![rings.len()];
             let mut holes = Vec::new();
             rings.push(ext.clone());
             for (hi, hole) in poly.interiors().iter().enumerate() {
                 if let Some(h) = project_ring(hole, bounds)
                     .map_err(|e| err(format!("polygon {pi}: hole {hi}: {e}")))?
                 {
-                    ids.push(rings.len());
+                    ring_ids.push(rings.len());
                     rings.push(h.clone());
                     holes.push(h);
                 }
             }
             world.push(to_polygon(ext, holes));
-            polys.push(ids);
+            polys.push(ring_ids);
         }
         let mp = MultiPolygon(world);
         let bbox = ring_bbox(polys.iter().flatten().flat_map(|&r| rings[r].iter()));
@@ -468,12 +482,31 @@ fn prepare_layer(
         shapes.push(polys);
         points.push(point);
         bboxes.push(bbox);
+        ids.push(f.id);
+
+        let mut p = Vec::with_capacity(f.properties.len());
+        for (k, v) in f.properties {
+            let i = match key_ids.get(k.as_str()) {
+                Some(&i) => i,
+                None => {
+                    let i = u16::try_from(keys.len()).map_err(|_| {
+                        TileError::Other(format!("layer {name}: more than 65536 property names"))
+                    })?;
+                    let z = property_minzoom.get(&k).copied().unwrap_or(0);
+                    keys.push((k.clone(), z));
+                    key_ids.insert(k, i);
+                    i
+                }
+            };
+            p.push((i, v));
+        }
+        props.push(p);
     }
 
     let (topo, ring_arcs) = topology::build(&rings);
     let arc_tree = simplify::arc_tree(&topo);
-    let lo = options.min_zoom.max(layer.minzoom);
-    let hi = options.max_zoom.min(layer.maxzoom);
+    let lo = options.min_zoom.max(minzoom);
+    let hi = options.max_zoom.min(maxzoom);
     let extent = f64::from(options.extent);
     let arcs_by_zoom: Vec<Vec<Vec<simplify::IPt>>> = (0..=options.max_zoom)
         .into_par_iter()
@@ -487,39 +520,13 @@ fn prepare_layer(
         })
         .collect();
 
-    let mut keys: Vec<(String, u8)> = Vec::new();
-    let mut key_ids: BTreeMap<&str, u16> = BTreeMap::new();
-    let mut props = Vec::with_capacity(layer.features.len());
-    for f in &layer.features {
-        let mut p = Vec::with_capacity(f.properties.len());
-        for (k, v) in &f.properties {
-            let i = match key_ids.get(k.as_str()) {
-                Some(&i) => i,
-                None => {
-                    let i = u16::try_from(keys.len()).map_err(|_| {
-                        TileError::Other(format!(
-                            "layer {}: more than 65536 property names",
-                            layer.name
-                        ))
-                    })?;
-                    let z = layer.property_minzoom.get(k).copied().unwrap_or(0);
-                    keys.push((k.clone(), z));
-                    key_ids.insert(k, i);
-                    i
-                }
-            };
-            p.push((i, v.clone()));
-        }
-        props.push(p);
-    }
-    let features = layer
-        .features
-        .iter()
+    let features = ids
+        .into_iter()
         .zip(shapes)
         .zip(points)
         .zip(props)
-        .map(|(((f, polys), point), properties)| Prepared {
-            id: f.id,
+        .map(|(((id, polys), point), properties)| Prepared {
+            id,
             properties,
             polygons: polys
                 .into_iter()
@@ -543,9 +550,9 @@ fn prepare_layer(
             .collect(),
     );
     Ok(PreparedLayer {
-        name: layer.name.clone(),
-        minzoom: layer.minzoom,
-        maxzoom: layer.maxzoom,
+        name,
+        minzoom,
+        maxzoom,
         keys,
         features,
         arcs_by_zoom,
