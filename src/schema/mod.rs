@@ -26,7 +26,7 @@ pub use fields::{cell_json, lsoa_count_field, unit_from_label};
 pub const LSOA_MINZOOM: u8 = 8;
 /// First zoom at which `lsoa` tiles carry every tile field. Below it (the
 /// overview zooms, where a tile holds thousands of areas) they carry only
-/// the fields marked [`Field::overview`]: the code the page joins on, the
+/// the fields `Schema::of` marks as overview ones: the code the page joins on, the
 /// index, decile and index status. The web map takes everything else from
 /// `/api/scores` there; GIS readers get the full set from this zoom on.
 pub const DETAIL_MINZOOM: u8 = 11;
