@@ -428,7 +428,8 @@ fn lsoa_ids(tile: &[u8]) -> Vec<u64> {
     }
     /// (field number, bytes) of the length-delimited fields; varints as
     /// (field, value) in the second list.
-    fn fields(b: &[u8]) -> (Vec<(u64, &[u8])>, Vec<(u64, u64)>) {
+    type Fields<'a> = (Vec<(u64, &'a [u8])>, Vec<(u64, u64)>);
+    fn fields(b: &[u8]) -> Fields<'_> {
         let (mut i, mut lens, mut ints) = (0, Vec::new(), Vec::new());
         while i < b.len() {
             let key = varint(b, &mut i);
