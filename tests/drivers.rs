@@ -178,7 +178,8 @@ fn the_api_gives_each_driver_its_value_and_the_scope_median() {
 
 #[test]
 fn the_csv_export_names_the_drivers() {
-    let table = export::table(&scored(), Level::Lsoa).unwrap();
+    let scored = scored();
+    let table = export::table(&scored, Level::Lsoa).unwrap();
     let mut csv = Vec::new();
     export::csv::write_csv(&table, &mut csv).unwrap();
     let text = String::from_utf8(csv).unwrap();

@@ -202,7 +202,8 @@ fn the_api_lists_each_need_with_its_groups() {
 
 #[test]
 fn the_csv_export_has_each_need_and_its_bound() {
-    let table = export::table(&scored(), Level::Lsoa).unwrap();
+    let scored = scored();
+    let table = export::table(&scored, Level::Lsoa).unwrap();
     let mut csv = Vec::new();
     export::csv::write_csv(&table, &mut csv).unwrap();
     let text = String::from_utf8(csv).unwrap();
