@@ -6,15 +6,10 @@
 // median of 6.0% for all areas." The numbers are the server's; nothing is
 // re-scored here.
 
-const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+import { esc, formatValue } from './format.js';
 
-/** A raw value for reading: shares as percentages, counts whole, other values to at most 2 decimals. */
-export function formatValue(x, kind) {
-  if (x === null || x === undefined || !Number.isFinite(x)) return 'no value';
-  if (kind === 'share') return (x * 100).toLocaleString('en-GB', { maximumFractionDigits: 1, minimumFractionDigits: 1 }) + '%';
-  if (kind === 'count') return Math.round(x).toLocaleString('en-GB');
-  return x.toLocaleString('en-GB', { maximumFractionDigits: Math.abs(x) < 10 ? 2 : 1 });
-}
+/** A driver's raw value or median, formatted as the panel's indicator table formats that field. */
+const show = (x, r) => formatValue({ kind: r.kind, unit: r.unit, decimals: r.decimals }, x);
 
 /**
  * One driver as a sentence. Higher-is-risk indicators are above the median
@@ -23,8 +18,8 @@ export function formatValue(x, kind) {
  */
 export function driverSentence(r) {
   const label = r.label ?? r.indicator;
-  const v = formatValue(r.raw, r.kind);
-  const m = formatValue(r.median, r.kind);
+  const v = show(r.raw, r);
+  const m = show(r.median, r);
   const among = r.compared_with ?? 'areas in scope';
   const lower = r.direction === 'lower_is_risk';
   const comparable = Number.isFinite(r.raw) && Number.isFinite(r.median) && r.median > 0 && r.raw >= 0;

@@ -4,7 +4,7 @@
 // area's likely needs, largest first. Groups overlap, so a need's head-count
 // is the largest group behind it, with the bound the server states.
 
-const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+import { esc } from './format.js';
 const people = (x) => (x === null || x === undefined || !Number.isFinite(x) ? 'no estimate' : Math.round(x).toLocaleString('en-GB'));
 
 /** A need's head-count in words: "at least 420 residents (the largest group behind it), at most 910". */

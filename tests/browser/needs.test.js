@@ -20,7 +20,7 @@ const D_AGED = { ...E_AGED, contribution: 0.5556, raw: 0.08 };
 
 test('drivers read as plain words, the right way round', () => {
   assert.equal(driverSentence(E_AGED), 'Share aged 75+ is 20.0%, 3.3 times the median of 6.0% for all areas.');
-  assert.equal(driverSentence(D_SPEED), 'Median download speed is 40, 50% below the median of 80 for all areas.');
+  assert.equal(driverSentence(D_SPEED), 'Median download speed is 40.00, 50% below the median of 80.00 for all areas.');
   assert.equal(driverSentence(D_AGED), 'Share aged 75+ is 8.0%, 33% above the median of 6.0% for all areas.');
   const html = driversHtml({ index: 5, drivers: [D_SPEED, D_AGED] });
   assert.ok(html.indexOf('download speed') < html.indexOf('aged 75+'), 'largest first');
@@ -64,7 +64,7 @@ test('the panel renders a hand-worked area\'s drivers as the API gives them', as
   await page.waitForFunction((c) => document.getElementById('panel').dataset.code === c, code);
   const items = await page.locator('#panel ol.drivers li').allTextContents();
   assert.deepEqual(items, [
-    'Median download speed is 40, 50% below the median of 80 for all areas.',
+    'Median download speed is 40.00, 50% below the median of 80.00 for all areas.',
     'Share aged 75+ is 8.0%, 33% above the median of 6.0% for all areas.',
   ]);
   assert.deepEqual(errors, []);

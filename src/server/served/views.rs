@@ -260,6 +260,8 @@ pub(super) fn area_detail(
                 "raw": raw(d.indicator),
                 "median": f.map_or(Value::Null, |f| cell_json(f, d.median.map(|m| Cell::Num(round(m, f.decimals))))),
                 "kind": f.map(|f| f.kind.as_str()),
+                "unit": f.map(|f| f.unit),
+                "decimals": f.map(|f| f.decimals),
                 "compared_with": compared_with(scored, i),
             })
         }).collect::<Vec<_>>()).unwrap_or_default(),
