@@ -18,9 +18,12 @@
 //!    GeoJSON, CSV, MBTiles and PMTiles; [`select`] cuts either down to the
 //!    areas of a `--within` selection, keeping the whole run's scores.
 //!
-//! The `dxmap` binary wires the stages together.
+//! Beside the stages: [`capped`] reads an input file (gzip or not) under a
+//! size cap, and [`progress`] is how a long run tells its caller how far it
+//! is. The `dxmap` binary wires the stages together.
 
 pub mod atomic;
+pub mod capped;
 pub mod dataset;
 pub mod export;
 pub mod file_checks;
@@ -28,6 +31,7 @@ pub mod index;
 pub mod ingest;
 pub mod methodology_file;
 pub mod places;
+pub mod progress;
 pub mod schema;
 pub mod score;
 pub mod select;

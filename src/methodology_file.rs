@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::ingest::{IngestError, gzip};
+use crate::capped::{self, ReadError};
 use crate::score::{Methodology, Persona, ScoreError, parse_personas};
 
 /// The largest methodology or persona file read. Real ones are a few
@@ -21,7 +21,7 @@ pub enum MethodologyFileError {
     /// The file could not be read, is over [`MAX_FILE_BYTES`] or is not
     /// UTF-8 (the message names the file).
     #[error(transparent)]
-    Read(#[from] IngestError),
+    Read(#[from] ReadError),
     /// The text does not parse or check (file, line and key in the message).
     #[error(transparent)]
     Score(#[from] ScoreError),
@@ -55,8 +55,8 @@ pub fn load_personas(path: &Path) -> Result<Vec<Persona>, MethodologyFileError> 
 
 /// The file's text, through ingest's capped reader (which also reads gzip).
 fn read_capped(path: &Path) -> Result<String, MethodologyFileError> {
-    let bytes = gzip::read_capped(path, MAX_FILE_BYTES)?;
-    Ok(gzip::utf8_text(path, bytes)?)
+    let bytes = capped::read_capped(path, MAX_FILE_BYTES)?;
+    Ok(capped::utf8_text(path, bytes)?)
 }
 
 #[cfg(test)]

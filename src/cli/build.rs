@@ -11,7 +11,7 @@ use anyhow::Context;
 use dxmap::dataset::{Dataset, Values};
 use dxmap::ingest::{self, BuildOptions, Project, boundaries::Crs};
 
-use super::common::{check_run_files, project_run_inputs};
+use super::common::{build_options, check_run_files, project_run_inputs};
 
 /// Arguments of `dxmap build`.
 #[derive(Debug, clap::Args)]
@@ -44,7 +44,7 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     check_run_files(&project_run_inputs(&project), &outputs)?;
     let opts = BuildOptions {
         crs: args.crs,
-        progress: !quiet,
+        ..build_options(quiet)
     };
     let out = ingest::build(&project, &opts)?;
     let mut stdout = std::io::stdout().lock();

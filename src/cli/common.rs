@@ -3,13 +3,15 @@
 //! that keep a run's outputs off its inputs (and off FIFOs and devices), and
 //! the one-line error message the binary prints.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
-use dxmap::dataset::Dataset;
+use dxmap::dataset::{self, Dataset};
 use dxmap::file_checks::{Input, check_input, check_output};
-use dxmap::ingest::{self, BuildOptions, Project};
+use dxmap::ingest::{BuildOptions, Progress, Project};
 use dxmap::score::{Methodology, parse_personas};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// The default methodology (the London variant of the dxmap digital exclusion
 /// risk index 2025, for the embedded LSOA 2021 default) and its key groups,
@@ -53,58 +55,26 @@ pub fn load_methodology_with_files(
     }
 }
 
-/// Where a run's dataset comes from: opened (a project file is parsed) but
-/// not yet read or built, so that its files can be checked first.
-pub enum DatasetSource {
-    /// A dataset artifact written by `dxmap build`.
-    Artifact(PathBuf),
-    /// A project file, built on the fly as `dxmap build` would.
-    Project(Box<Project>),
-    /// The embedded London default.
-    Embedded,
-}
+/// Where a run's dataset comes from ([`dxmap::dataset::DatasetSource`]),
+/// loaded with the CLI's progress bar unless quiet.
+pub struct DatasetSource(dataset::DatasetSource);
 
 impl DatasetSource {
     /// A project `.toml` (parsed now), an artifact, or with no path the
     /// embedded default.
     pub fn open(path: Option<&Path>) -> anyhow::Result<DatasetSource> {
-        Ok(match path {
-            Some(p) if p.extension().is_some_and(|e| e == "toml") => {
-                DatasetSource::Project(Box::new(Project::load(p)?))
-            }
-            Some(p) => DatasetSource::Artifact(p.to_path_buf()),
-            None => DatasetSource::Embedded,
-        })
+        Ok(DatasetSource(dataset::DatasetSource::open(path)?))
     }
 
     /// The files on disk it reads.
     pub fn inputs(&self) -> Vec<Input> {
-        match self {
-            DatasetSource::Artifact(p) => vec![Input::new("the dataset", p)],
-            DatasetSource::Project(project) => project_run_inputs(project),
-            DatasetSource::Embedded => Vec::new(),
-        }
+        self.0.inputs()
     }
 
     /// Reads or builds the dataset.
     pub fn load(self, quiet: bool) -> anyhow::Result<Dataset> {
-        let opts = BuildOptions {
-            progress: !quiet,
-            ..BuildOptions::default()
-        };
-        match self {
-            DatasetSource::Project(project) => {
-                let out = ingest::build(&project, &opts)
-                    .with_context(|| format!("building {}", project.path.display()))?;
-                Ok(out.dataset)
-            }
-            DatasetSource::Artifact(p) => {
-                Dataset::read(&p).with_context(|| format!("reading dataset {}", p.display()))
-            }
-            DatasetSource::Embedded => Ok(ingest::embedded_default(&opts)
-                .context("building the embedded London dataset")?
-                .dataset),
-        }
+        let doing = self.0.doing();
+        Ok(self.0.load(&build_options(quiet)).context(doing)?)
     }
 }
 
@@ -116,9 +86,51 @@ pub fn load_dataset(path: Option<&Path>, quiet: bool) -> anyhow::Result<Dataset>
 
 /// A project file and every file on disk it names, as inputs of a run.
 pub fn project_run_inputs(project: &Project) -> Vec<Input> {
-    let mut inputs = vec![Input::new("the project file", &project.path)];
-    inputs.extend(ingest::files::project_inputs(project));
-    inputs
+    dataset::project_inputs(project)
+}
+
+/// Build options: the build's steps drawn as a bar on standard error
+/// unless quiet.
+pub fn build_options(quiet: bool) -> BuildOptions {
+    BuildOptions {
+        progress: (!quiet).then(|| Arc::new(StepBar::new()) as Arc<dyn Progress>),
+        ..BuildOptions::default()
+    }
+}
+
+/// The build's steps as an indicatif bar on standard error.
+struct StepBar(ProgressBar);
+
+impl StepBar {
+    fn new() -> StepBar {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {msg}") {
+            bar.set_style(style);
+        }
+        StepBar(bar)
+    }
+}
+
+impl Progress for StepBar {
+    fn start(&self, steps: u64) {
+        self.0.set_length(steps);
+    }
+
+    fn step(&self, message: &str) {
+        // The first step starts at 0; each later one moves the bar on.
+        if self.0.position() > 0 || !self.0.message().is_empty() {
+            self.0.inc(1);
+        }
+        self.0.set_message(message.to_string());
+    }
+
+    fn advance(&self, n: u64) {
+        self.0.inc(n);
+    }
+
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
 }
 
 /// The checks every command makes before reading or writing anything:

@@ -7,10 +7,13 @@
 //! published output must carry. [`Dataset::write`] stores it as one artifact
 //! (atomically) and [`Dataset::read`] loads and verifies it, so `score`,
 //! `index`, `tiles`, `server` and `export` never parse source files again.
+//! [`load`] gets a run's dataset from an artifact, a project built on the
+//! fly or the embedded default, for the CLI and the server alike.
 
 mod artifact;
 mod error;
 mod label_point;
+mod load;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -21,6 +24,7 @@ use serde::{Deserialize, Serialize};
 pub use artifact::MAX_PAYLOAD_BYTES;
 pub use error::DatasetError;
 pub use label_point::label_point;
+pub use load::{DatasetSource, LoadError, load, project_inputs};
 
 /// A small-area code such as `E01000001` (LSOA 2011) or `E01033583`.
 ///

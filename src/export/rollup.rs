@@ -63,7 +63,7 @@ fn rank_and_decile(index: &[Option<f64>], codes: &[&str]) -> (Vec<Option<f64>>, 
     let mut decile = vec![None; m];
     for (r, &j) in order.iter().enumerate() {
         rank[j] = Some(r as f64 + 1.0);
-        decile[j] = Some((10 - r * 10 / ranked) as f64);
+        decile[j] = Some(f64::from(crate::score::decile(r as u32 + 1, ranked)));
     }
     (rank, decile)
 }
@@ -269,4 +269,25 @@ pub(crate) fn rollup<'a>(
         geometry,
         metadata,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roll_up_deciles_are_the_scoring_deciles_of_their_ranks() {
+        for n in 1..=37usize {
+            let index: Vec<Option<f64>> = (0..n).map(|i| Some(i as f64)).chain([None]).collect();
+            let codes: Vec<String> = (0..=n).map(|i| format!("C{i:02}")).collect();
+            let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
+            let (rank, decile) = rank_and_decile(&index, &codes);
+            assert_eq!((rank[n], decile[n]), (None, None));
+            for i in 0..n {
+                let r = rank[i].expect("ranked") as u32;
+                assert_eq!(r as usize, n - i, "highest index ranks first");
+                assert_eq!(decile[i], Some(f64::from(crate::score::decile(r, n))));
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@
 //! Out: the file's bytes (gunzipped when the name ends in `.gz`) and the path
 //! to show in messages. [`Files::Embedded`] lets the default London dataset be
 //! built without any file on disk. Tables on disk are read through the
-//! size-capped reader ([`crate::ingest::gzip`]) and refused when a line runs
+//! size-capped reader ([`crate::capped`]) and refused when a line runs
 //! past [`MAX_LINE_BYTES`], so a huge single-line file or a gzip bomb given as
 //! a table costs at most a few megabytes of memory; a field, quoted or not,
 //! is held to the same limit. [`project_inputs`] lists the files on disk a
@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use super::IngestError;
 use super::Project;
-use super::gzip::{DEFAULT_MAX_BYTES, io_error, open_capped};
+use crate::capped::{DEFAULT_MAX_BYTES, io_error, open_capped};
 use crate::file_checks::{Input, check_input, open_input};
 
 /// Longest line a table may have. A census table with a thousand columns has
@@ -98,7 +98,7 @@ impl Files {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(io_error(&path, e)),
+                Err(e) => return Err(io_error(&path, e).into()),
             };
             if let Some((line, message)) = shape.feed(&chunk[..n]) {
                 return Err(IngestError::Row {

@@ -8,11 +8,22 @@
 //! equal-area to well under 1% across a region the size of England, and only
 //! ratios of areas are used. Candidates come from an R-tree (rstar) of target
 //! bounding boxes; intersections from geo's boolean operations, in parallel.
+//! [`routes`] turns the overlaps into the [`Routes`] of an `interpolate`
+//! dataset: each source code to the areas it overlaps, with its share.
 
 use geo::{Area, BooleanOps, BoundingRect, MapCoords};
 use geo_types::{Coord, MultiPolygon};
 use rayon::prelude::*;
 use rstar::{AABB, RTree, primitives::GeomWithData, primitives::Rectangle};
+use std::collections::HashMap;
+
+use super::IngestError;
+use super::areas::load_boundaries;
+use super::boundaries::Crs;
+use super::files::Files;
+use super::geography::Routes;
+use super::project::SourceBoundarySpec;
+use crate::dataset::Area as BoundaryArea;
 
 /// One overlap of a target and a source polygon.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -88,6 +99,43 @@ pub fn overlaps(targets: &[&MultiPolygon<f64>], sources: &[&MultiPolygon<f64>]) 
         .collect();
     out.sort_by_key(|o| (o.target, o.source));
     out
+}
+
+/// Reads the source polygons of an `interpolate` dataset and routes each
+/// source code to the areas it overlaps: its share of the source's area,
+/// and the overlap's area as the weight for averaging values.
+pub(super) fn routes(
+    files: &Files,
+    sb: &SourceBoundarySpec,
+    areas: &[BoundaryArea],
+) -> Result<Routes, IngestError> {
+    let crs = sb.crs.as_deref().and_then(Crs::parse);
+    let src = load_boundaries(files, &sb.file, crs)?;
+    let src_file = files.display_path(&sb.file);
+    let mut src_codes = Vec::with_capacity(src.features.len());
+    for f in &src.features {
+        match f.properties.get(&sb.code) {
+            Some(c) => src_codes.push(c.trim().to_string()),
+            None => {
+                return Err(IngestError::Feature {
+                    file: src_file,
+                    feature: f.index,
+                    code: None,
+                    message: format!("no code property '{}'", sb.code),
+                });
+            }
+        }
+    }
+    let targets: Vec<_> = areas.iter().map(|a| &a.geometry).collect();
+    let sources: Vec<_> = src.features.iter().map(|f| &f.geometry).collect();
+    let mut to: HashMap<String, Vec<(usize, f64, f64)>> =
+        src_codes.iter().map(|c| (c.clone(), Vec::new())).collect();
+    for o in overlaps(&targets, &sources) {
+        if let Some(v) = to.get_mut(&src_codes[o.source]) {
+            v.push((o.target, o.area / o.source_area, o.area));
+        }
+    }
+    Ok(Routes { to })
 }
 
 #[cfg(test)]

@@ -6,14 +6,40 @@
 //! group is one n-ary union of all its polygons. A cascade of pairwise
 //! unions left dozens of micrometre-wide sliver holes per borough and split
 //! boroughs into parts along sliver gaps, which the map draws as stray
-//! outlines.
+//! outlines. [`outlines`] gives the layers a project asks for.
 
 use std::collections::BTreeMap;
 
 use geo_types::{MultiPolygon, Polygon};
 use rayon::prelude::*;
 
+use super::project::ProjectSpec;
 use crate::dataset::{Area, Layer, LayerFeature};
+
+/// The `boroughs` layer (when any area has a borough) and the `wards`
+/// layer (when the project names wards), unless `layers = false`.
+pub(super) fn outlines(spec: &ProjectSpec, areas: &[Area]) -> Vec<Layer> {
+    let mut out = Vec::new();
+    if !spec.layers {
+        return out;
+    }
+    if areas.iter().any(|a| !a.borough_code.is_empty()) {
+        out.push(dissolve("boroughs", areas, |a| {
+            Some((a.borough_code.clone(), a.borough_name.clone()))
+        }));
+    }
+    if let Some(w) = &spec.wards {
+        let mut wards = dissolve("wards", areas, |a| {
+            Some((
+                a.ward_code.clone()?,
+                a.ward_name.clone().unwrap_or_default(),
+            ))
+        });
+        wards.vintage = w.vintage();
+        out.push(wards);
+    }
+    out
+}
 
 /// Dissolves areas into one feature per key; areas whose key is `None` are left out.
 pub fn dissolve<F>(name: &str, areas: &[Area], key: F) -> Layer

@@ -1,26 +1,43 @@
 //! Ingest: boundary files and tables named in a project file in, one joined
-//! [`Dataset`](crate::dataset::Dataset) out.
+//! [`Dataset`](crate::dataset::Dataset) and a [`BuildReport`] out.
 //!
-//! (Contract stub: the ingest helpers fill it in.)
+//! A [`Project`] (parsed from TOML, its files on disk or embedded as
+//! [`Files`]) goes through [`build`]'s stages: the boundary file becomes the
+//! areas ([`boundaries`], reprojected through [`crs`] and repaired); each
+//! table is read ([`tables`]), routed to the areas (by code, a lookup,
+//! areal interpolation or points), checked ([`validate`]), aggregated and
+//! its coverage measured; then derived columns ([`derived`]) and outline
+//! layers. Errors are [`IngestError`]s that name the file and the row or
+//! feature; a [`Progress`] hears of each step.
 
+mod aggregate;
+mod areas;
 pub mod boundaries;
-mod error;
-
-pub use error::IngestError;
-pub mod build;
+mod build;
+mod coverage;
 pub mod crs;
 pub mod derived;
+mod embedded;
+mod error;
 pub mod files;
-pub mod geography;
-pub mod gzip;
-pub mod interpolate;
-pub mod layers;
-pub mod points;
+mod geography;
+mod interpolate;
+mod join;
+mod layers;
+mod points;
+mod policy;
+mod progress;
 pub mod project;
-pub mod repair;
+mod repair;
+mod report;
+mod route;
 pub mod tables;
 pub mod validate;
 
-pub use build::{BuildOptions, BuildOutput, BuildReport, Coverage, build, embedded_default};
+pub use build::{BuildOptions, BuildOutput, build};
+pub use embedded::{DEFAULT_PROJECT, embedded_default};
+pub use error::IngestError;
 pub use files::Files;
+pub use progress::Progress;
 pub use project::Project;
+pub use report::{BuildReport, Coverage};

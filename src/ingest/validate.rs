@@ -343,10 +343,10 @@ pub fn read_pairs(
             }),
         }
     }
-    match problems.len() {
-        0 => Ok(out),
-        1 => Err(problems.remove(0)),
-        _ => Err(IngestError::Many(problems)),
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(IngestError::one_or_many(problems))
     }
 }
 

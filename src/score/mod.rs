@@ -69,6 +69,8 @@ pub use personas::{
 pub use scope::{Groups, LONG_RUN, Segment, groups};
 pub use scored::ScoredDataset;
 pub use transform::{DEGENERATE_SCORE, imd_exponential, transform_column, transform_group};
+/// The decile formula, also what `crate::export` ranks roll-ups with.
+pub use weights::decile;
 /// Ranks and deciles within groups: also what `crate::select` ranks a selection with.
 pub use weights::ranks;
 

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 use super::AppState;
 use super::error::ServeError;
 use super::served::Served;
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, LoadError};
 use crate::score::{Methodology, ScoreOptions, ScoredDataset, score};
 use crate::tiles::TileOptions;
 
@@ -122,19 +122,14 @@ pub async fn reload(state: &AppState, reloader: &Arc<Reloader>) -> Result<(), Se
     }
 }
 
-/// Reads a dataset artifact, or builds one from a project `.toml`. A FIFO
-/// or device (as the artifact, the project or a file it names) is refused
-/// before it is opened, and an artifact's header before its payload is
-/// allocated ([`Dataset::read`]), so a wrong file never grows the server.
+/// Reads a dataset artifact, or builds one from a project `.toml`, through
+/// [`crate::dataset::load`] (which refuses a FIFO or device before opening
+/// it, so a wrong file never grows the server).
 pub fn load_dataset(path: &Path) -> Result<Dataset, ServeError> {
-    if path.extension().is_some_and(|e| e == "toml") {
-        let project = crate::ingest::Project::load(path)?;
-        crate::ingest::files::check_project_inputs(&project)?;
-        let out = crate::ingest::build(&project, &crate::ingest::BuildOptions::default())?;
-        Ok(out.dataset)
-    } else {
-        Ok(Dataset::read(path)?)
-    }
+    crate::dataset::load(Some(path), &crate::ingest::BuildOptions::default()).map_err(|e| match e {
+        LoadError::Build(e) => ServeError::Ingest(e),
+        LoadError::Read(e) => ServeError::Dataset(e),
+    })
 }
 
 fn mtime(path: &Path) -> Option<SystemTime> {

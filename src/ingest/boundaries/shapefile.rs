@@ -14,10 +14,10 @@ use ::shapefile::{PolygonRing, Shape};
 use geo_types::Coord;
 
 use super::{Boundaries, BoundaryOptions, Declared, RawFeature, feature_code, finish};
+use crate::capped::DEFAULT_MAX_BYTES;
 use crate::file_checks::{check_input, open_input};
 use crate::ingest::IngestError;
 use crate::ingest::boundaries::Crs;
-use crate::ingest::gzip::DEFAULT_MAX_BYTES;
 use crate::ingest::repair::RawPolygons;
 
 /// Reads a shapefile. Every part is checked to be a regular file before it

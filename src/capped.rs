@@ -5,16 +5,40 @@
 //! inflates more than [`MAX_GZIP_RATIO`] times is refused once past
 //! [`RATIO_GRACE_BYTES`], so a zip bomb stops after a few megabytes instead
 //! of at the cap.
+//!
+//! Shared by ingest (boundaries, tables, project files) and the methodology
+//! reader; its [`ReadError`] becomes an `ReadError` through `From`.
 
 use std::io::{self, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use flate2::read::MultiGzDecoder;
 
-use super::IngestError;
 use crate::file_checks::open_input;
+
+/// A file that could not be read, or that was refused. Display puts the
+/// file first ("file: message").
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file could not be opened or read.
+    #[error("{}: {source}", file.display())]
+    Io {
+        /// The file.
+        file: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// The file was refused (over a cap, a gzip bomb, corrupt gzip, not UTF-8).
+    #[error("{}: {message}", file.display())]
+    Refused {
+        /// The file.
+        file: PathBuf,
+        /// Why.
+        message: String,
+    },
+}
 
 /// Default cap on the decompressed size of one input file: 1 GiB (the
 /// England and Wales LSOA file is 32 MB).
@@ -64,16 +88,16 @@ pub fn is_gzip(bytes: &[u8]) -> bool {
 
 /// The error for `path` from an I/O error of a capped reader: the limit's
 /// message when a limit stopped it, else the I/O error itself.
-pub fn io_error(path: &Path, e: io::Error) -> IngestError {
+pub fn io_error(path: &Path, e: io::Error) -> ReadError {
     match e
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<ReadLimit>())
     {
-        Some(limit) => IngestError::File {
+        Some(limit) => ReadError::Refused {
             file: path.to_path_buf(),
             message: limit.to_string(),
         },
-        None => IngestError::Io {
+        None => ReadError::Io {
             file: path.to_path_buf(),
             source: e,
         },
@@ -85,8 +109,8 @@ pub fn io_error(path: &Path, e: io::Error) -> IngestError {
 /// a device) is refused before it is opened. Reading more than `cap` bytes of
 /// content, or a gzip stream inflating past [`MAX_GZIP_RATIO`], fails with a
 /// [`ReadLimit`] inside the I/O error. Also returns whether it is gzip.
-pub fn open_capped(path: &Path, cap: u64) -> Result<(Box<dyn Read + Send>, bool), IngestError> {
-    let io = |source| IngestError::Io {
+pub fn open_capped(path: &Path, cap: u64) -> Result<(Box<dyn Read + Send>, bool), ReadError> {
+    let io = |source| ReadError::Io {
         file: path.to_path_buf(),
         source,
     };
@@ -113,7 +137,7 @@ pub fn open_capped(path: &Path, cap: u64) -> Result<(Box<dyn Read + Send>, bool)
         Ok((Box::new(capped), true))
     } else {
         if len > cap {
-            return Err(IngestError::File {
+            return Err(ReadError::Refused {
                 file: path.to_path_buf(),
                 message: ReadLimit::Size { cap, gz: false }.to_string(),
             });
@@ -131,7 +155,7 @@ pub fn open_capped(path: &Path, cap: u64) -> Result<(Box<dyn Read + Send>, bool)
 
 /// Reads `path` into memory, decompressing it when it is gzip (by magic
 /// number, whatever its name), refusing more than `cap` bytes of content.
-pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, IngestError> {
+pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
     let (mut reader, _) = open_capped(path, cap)?;
     let mut out = Vec::new();
     reader
@@ -143,8 +167,8 @@ pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, IngestError> {
 
 /// `bytes` read from `path` as text, or an error naming the file and the
 /// first byte that is not UTF-8.
-pub fn utf8_text(path: &Path, bytes: Vec<u8>) -> Result<String, IngestError> {
-    String::from_utf8(bytes).map_err(|e| IngestError::File {
+pub fn utf8_text(path: &Path, bytes: Vec<u8>) -> Result<String, ReadError> {
+    String::from_utf8(bytes).map_err(|e| ReadError::Refused {
         file: path.to_path_buf(),
         message: format!("not UTF-8 text (at byte {})", e.utf8_error().valid_up_to()),
     })
