@@ -49,7 +49,12 @@ async fn get(app: &Router, uri: &str, gzip: bool) -> (StatusCode, axum::http::He
 
 async fn get_json(app: &Router, uri: &str) -> Value {
     let (status, _, body) = get(app, uri, false).await;
-    assert_eq!(status, StatusCode::OK, "{uri}: {}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{uri}: {}",
+        String::from_utf8_lossy(&body)
+    );
     serde_json::from_slice(&body).unwrap()
 }
 
@@ -83,19 +88,43 @@ async fn labels_lie_inside_their_borough_or_ward() {
             .map(|f| (f["properties"]["code"].as_str().unwrap(), f))
             .collect()
     };
-    assert_eq!(of_kind("borough").keys().copied().collect::<BTreeSet<_>>(), boroughs);
-    assert_eq!(of_kind("ward").keys().copied().collect::<BTreeSet<_>>(), wards.keys().copied().collect());
+    assert_eq!(
+        of_kind("borough").keys().copied().collect::<BTreeSet<_>>(),
+        boroughs
+    );
+    assert_eq!(
+        of_kind("ward").keys().copied().collect::<BTreeSet<_>>(),
+        wards.keys().copied().collect()
+    );
 
     for f in features {
         let p = &f["properties"];
-        let (lon, lat) = (f["geometry"]["coordinates"][0].as_f64().unwrap(), f["geometry"]["coordinates"][1].as_f64().unwrap());
+        let (lon, lat) = (
+            f["geometry"]["coordinates"][0].as_f64().unwrap(),
+            f["geometry"]["coordinates"][1].as_f64().unwrap(),
+        );
         let area = get_json(&app, &format!("/api/lookup?lon={lon}&lat={lat}")).await;
-        let unit = if p["kind"] == "borough" { &area["borough_code"] } else { &area["ward_code"] };
+        let unit = if p["kind"] == "borough" {
+            &area["borough_code"]
+        } else {
+            &area["ward_code"]
+        };
         assert_eq!(unit, &p["code"], "label of {p} falls in {}", area["code"]);
-        let b: Vec<f64> = p["bbox"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
-        assert!(b[0] <= lon && lon <= b[2] && b[1] <= lat && lat <= b[3], "{p}");
+        let b: Vec<f64> = p["bbox"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert!(
+            b[0] <= lon && lon <= b[2] && b[1] <= lat && lat <= b[3],
+            "{p}"
+        );
         if p["kind"] == "ward" {
-            assert_eq!(p["areas"].as_u64().unwrap() as usize, wards[p["code"].as_str().unwrap()]);
+            assert_eq!(
+                p["areas"].as_u64().unwrap() as usize,
+                wards[p["code"].as_str().unwrap()]
+            );
             assert!(!p["borough_name"].as_str().unwrap().is_empty(), "{p}");
         }
     }
@@ -111,9 +140,14 @@ async fn ward_outlines_are_gzipped_geojson_one_per_ward() {
     let (status, headers, body) = get(&app, "/api/places/wards", true).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers.get(header::CONTENT_ENCODING).unwrap(), "gzip");
-    assert_eq!(headers.get(header::CONTENT_TYPE).unwrap(), "application/json");
+    assert_eq!(
+        headers.get(header::CONTENT_TYPE).unwrap(),
+        "application/json"
+    );
     let mut text = String::new();
-    flate2::read::GzDecoder::new(&body[..]).read_to_string(&mut text).unwrap();
+    flate2::read::GzDecoder::new(&body[..])
+        .read_to_string(&mut text)
+        .unwrap();
     let j: Value = serde_json::from_str(&text).unwrap();
     let f = j["features"].as_array().unwrap();
     // 48 areas in wards of four: 12 wards, each a 4 × 1 strip of squares
@@ -130,13 +164,12 @@ async fn ward_outlines_are_gzipped_geojson_one_per_ward() {
 #[tokio::test]
 async fn basemap_setting_is_served_and_only_its_origin_is_allowed() {
     let plain = app(ServerConfig::default());
-    assert_eq!(get_json(&plain, "/api/places/basemap").await["basemap"], Value::Null);
-    let basemap = Basemap::parse(
-        "http://127.0.0.1:9/{z}/{x}/{y}.png",
-        Some("© Example"),
-        0.5,
-    )
-    .unwrap();
+    assert_eq!(
+        get_json(&plain, "/api/places/basemap").await["basemap"],
+        Value::Null
+    );
+    let basemap =
+        Basemap::parse("http://127.0.0.1:9/{z}/{x}/{y}.png", Some("© Example"), 0.5).unwrap();
     let with = app(ServerConfig {
         basemap: Some(basemap),
         ..ServerConfig::default()
@@ -159,7 +192,10 @@ async fn basemap_setting_is_served_and_only_its_origin_is_allowed() {
     assert!(!offline.contains("127.0.0.1:9"), "{offline}");
     let (_, h, _) = get(&with, "/", false).await;
     let v = csp(&h);
-    assert!(v.contains("img-src 'self' data: blob: http://127.0.0.1:9;"), "{v}");
+    assert!(
+        v.contains("img-src 'self' data: blob: http://127.0.0.1:9;"),
+        "{v}"
+    );
     assert!(v.contains("connect-src 'self' http://127.0.0.1:9;"), "{v}");
     // Nothing else changes.
     assert_eq!(v.replace(" http://127.0.0.1:9", ""), offline);
@@ -168,10 +204,21 @@ async fn basemap_setting_is_served_and_only_its_origin_is_allowed() {
 #[test]
 fn serve_refuses_a_bad_basemap() {
     for (args, says) in [
-        (vec!["--basemap", "https://tiles.example.org/tiles.png"], "neither a MapLibre style"),
-        (vec!["--basemap", "file:///tmp/style.json"], "not an http(s) URL"),
         (
-            vec!["--basemap", "https://t.example.org/{z}/{x}/{y}.png", "--basemap-opacity", "1.2"],
+            vec!["--basemap", "https://tiles.example.org/tiles.png"],
+            "neither a MapLibre style",
+        ),
+        (
+            vec!["--basemap", "file:///tmp/style.json"],
+            "not an http(s) URL",
+        ),
+        (
+            vec![
+                "--basemap",
+                "https://t.example.org/{z}/{x}/{y}.png",
+                "--basemap-opacity",
+                "1.2",
+            ],
             "--basemap-opacity 1.2",
         ),
         (vec!["--basemap-opacity", "0.5"], "--basemap"),

@@ -87,7 +87,10 @@ fn groups(ds: &Dataset, kind: PlaceKind) -> BTreeMap<String, Group> {
     for (i, a) in ds.areas.iter().enumerate() {
         let key = match kind {
             PlaceKind::Borough => Some((a.borough_code.as_str(), a.borough_name.as_str())),
-            PlaceKind::Ward => a.ward_code.as_deref().map(|c| (c, a.ward_name.as_deref().unwrap_or(c))),
+            PlaceKind::Ward => a
+                .ward_code
+                .as_deref()
+                .map(|c| (c, a.ward_name.as_deref().unwrap_or(c))),
         };
         let Some((code, name)) = key.filter(|(c, _)| !c.trim().is_empty()) else {
             continue;
@@ -128,7 +131,14 @@ fn group_bbox(areas: &[Area], members: &[usize]) -> Option<[f64; 4]> {
         .iter()
         .filter_map(|&i| areas[i].geometry.bounding_rect())
         .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
-        .reduce(|a, b| [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])])
+        .reduce(|a, b| {
+            [
+                a[0].min(b[0]),
+                a[1].min(b[1]),
+                a[2].max(b[2]),
+                a[3].max(b[3]),
+            ]
+        })
 }
 
 impl Places {
@@ -309,7 +319,11 @@ mod tests {
                 };
                 unit == &place.code && a.geometry.contains(&place.label)
             });
-            assert!(inside, "{} label {:?} is not inside it", place.code, place.label);
+            assert!(
+                inside,
+                "{} label {:?} is not inside it",
+                place.code, place.label
+            );
         }
         let a1 = &p.places[2];
         assert_eq!(a1.bbox, [0.0, 0.0, 0.02, 0.01]);
@@ -345,7 +359,10 @@ mod tests {
         let d = ds();
         let j = ward_outlines(&d, 1e-6);
         let f = j["features"].as_array().unwrap();
-        let codes: Vec<&str> = f.iter().map(|f| f["properties"]["code"].as_str().unwrap()).collect();
+        let codes: Vec<&str> = f
+            .iter()
+            .map(|f| f["properties"]["code"].as_str().unwrap())
+            .collect();
         assert_eq!(codes, ["A1", "A2", "B1"]);
         // A1's two squares dissolve into one rectangle: one ring of 5 positions.
         let rings = f[0]["geometry"]["coordinates"].as_array().unwrap();

@@ -74,7 +74,9 @@ impl Basemap {
             ));
         };
         if !(0.0..=1.0).contains(&opacity) {
-            return Err(format!("--basemap-opacity {opacity}: must be between 0 and 1"));
+            return Err(format!(
+                "--basemap-opacity {opacity}: must be between 0 and 1"
+            ));
         }
         Ok(Basemap {
             kind,
@@ -151,17 +153,37 @@ mod tests {
 
     #[test]
     fn basemap_urls_are_checked() {
-        let b = Basemap::parse("https://t.example.org/{z}/{x}/{y}.png", Some(" © OSM "), 0.6).unwrap();
-        assert_eq!((b.kind, b.attribution.as_str()), (BasemapKind::Raster, "© OSM"));
+        let b = Basemap::parse(
+            "https://t.example.org/{z}/{x}/{y}.png",
+            Some(" © OSM "),
+            0.6,
+        )
+        .unwrap();
+        assert_eq!(
+            (b.kind, b.attribution.as_str()),
+            (BasemapKind::Raster, "© OSM")
+        );
         let b = Basemap::parse("http://127.0.0.1:9000/style.json?key=1", None, 1.0).unwrap();
         assert_eq!(b.kind, BasemapKind::Style);
         for (url, opacity, says) in [
-            ("https://t.example.org/tiles.png", 0.5, "neither a MapLibre style"),
-            ("https://t.example.org/{z}/{x}.png", 0.5, "neither a MapLibre style"),
+            (
+                "https://t.example.org/tiles.png",
+                0.5,
+                "neither a MapLibre style",
+            ),
+            (
+                "https://t.example.org/{z}/{x}.png",
+                0.5,
+                "neither a MapLibre style",
+            ),
             ("ftp://t.example.org/s.json", 0.5, "not an http(s) URL"),
             ("https://x.org; script-src */s.json", 0.5, "no valid host"),
             ("https://t.example.org/s.json", 1.5, "--basemap-opacity 1.5"),
-            ("https://t.example.org/s.json", f64::NAN, "--basemap-opacity NaN"),
+            (
+                "https://t.example.org/s.json",
+                f64::NAN,
+                "--basemap-opacity NaN",
+            ),
         ] {
             let e = Basemap::parse(url, None, opacity).unwrap_err();
             assert!(e.contains(says), "{url}: {e}");
