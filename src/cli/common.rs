@@ -74,7 +74,7 @@ impl DatasetSource {
     /// Reads or builds the dataset.
     pub fn load(self, quiet: bool) -> anyhow::Result<Dataset> {
         let doing = self.0.doing();
-        Ok(self.0.load(&build_options(quiet)).context(doing)?)
+        self.0.load(&build_options(quiet)).context(doing)
     }
 }
 

@@ -38,6 +38,9 @@ pub use build::{BuildOptions, BuildOutput, build};
 pub use embedded::{DEFAULT_PROJECT, embedded_default};
 pub use error::IngestError;
 pub use files::Files;
+// Outline layers by any key of the areas: `places` dissolves wards with it
+// when a dataset has no ward layer.
+pub use layers::dissolve;
 pub use progress::Progress;
 pub use project::Project;
 pub use report::{BuildReport, Coverage};

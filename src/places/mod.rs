@@ -210,7 +210,7 @@ pub fn ward_outlines(ds: &Dataset, tolerance: f64) -> Value {
     let layer = match ds.layer("wards") {
         Some(l) => l,
         None => {
-            dissolved = crate::ingest::layers::dissolve("wards", &ds.areas, |a| {
+            dissolved = crate::ingest::dissolve("wards", &ds.areas, |a| {
                 let code = a.ward_code.clone()?;
                 let name = a.ward_name.clone().unwrap_or_else(|| code.clone());
                 Some((code, name))
