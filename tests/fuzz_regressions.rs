@@ -963,7 +963,7 @@ fn derived_nasty_inputs() {
     )
     .unwrap_err();
     assert!(
-        e.contains("fuzz-derived.toml: line 16: derived 'g': sum: column 'group' holds categories"),
+        e.contains("fuzz-derived.toml: line 18: derived 'g': sum: column 'group' holds categories"),
         "{e}"
     );
     assert!(e.contains("no column 'nope' is defined before it"), "{e}");

@@ -34,11 +34,13 @@ pub const DERIVED_HEAD: &str = r#"title = "Fuzz"
 [boundaries]
 file = "b.geojson"
 code = "code"
+name = "name"
 
 [[dataset]]
 name = "t"
 file = "t.csv"
 code = "code"
+vintage = "2021"
 column = [
   { id = "population", label = "Population", count = "population" },
   { id = "aged_65_plus", label = "Aged 65+", value = "aged" },
