@@ -221,6 +221,9 @@ function renderLegend(breaks, note, domain, gapOf) {
   const suffix = S.wards ? (field?.rollup === 'sum' ? ' (ward totals)' : ' (ward averages, population-weighted)') : '';
   const group = (meth.personas ?? []).find((p) => S.layer === `k_${p.id}_share` || S.layer === `k_${p.id}_count`);
   drawLegend($('legend'), { field, title: layerLabel(S.layer), suffix, breaks, values, domain, note, counts, groupId: group?.id });
+  // Which layer the legend now describes: key-group layers load their values
+  // first, so the legend can lag the layer picker.
+  $('legend').dataset.layer = S.layer;
 }
 
 // ---------- URL state ----------

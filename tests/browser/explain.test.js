@@ -232,7 +232,7 @@ test('no legend is degenerate; count layers are not captioned as risk; key group
     await page.locator(`input[name=scale][value=${scale}]`).check();
     for (const layer of layers) {
       await page.locator('#layer').selectOption(layer);
-      await page.waitForFunction((l) => window.dxmap.state.layer === l && document.getElementById('legend').textContent.length > 0, layer);
+      await page.waitForFunction((l) => window.dxmap.state.layer === l && document.getElementById('legend').dataset.layer === l, layer);
       const items = await page.locator('#legend li').allTextContents();
       assert.deepEqual(degenerate(items), [], `${layer} (${scale}): ${items.join(' | ')}`);
       const caption = await page.locator('#legend').textContent();
