@@ -284,46 +284,53 @@ fn gdal_reads_the_tiles() {
     println!("gdal: {checked} tiles read");
 }
 
-/// Number of features in the tile's single layer, from the protobuf
-/// (layer field 3, feature field 2), independently of the encoder.
+/// A protobuf varint at `*i`, advancing `*i`.
+fn varint(b: &[u8], i: &mut usize) -> u64 {
+    let (mut v, mut s) = (0u64, 0);
+    loop {
+        let x = b[*i];
+        *i += 1;
+        v |= u64::from(x & 0x7f) << s;
+        if x & 0x80 == 0 {
+            return v;
+        }
+        s += 7;
+    }
+}
+
+/// A protobuf message's length-delimited fields as (field number, bytes),
+/// and its varint fields as (field number, value).
+type Fields<'a> = (Vec<(u64, &'a [u8])>, Vec<(u64, u64)>);
+
+/// Splits a protobuf message into its fields (see [`Fields`]), independently
+/// of the encoder's crate.
+fn fields(b: &[u8]) -> Fields<'_> {
+    let (mut i, mut lens, mut ints) = (0, Vec::new(), Vec::new());
+    while i < b.len() {
+        let key = varint(b, &mut i);
+        match key & 7 {
+            0 => ints.push((key >> 3, varint(b, &mut i))),
+            2 => {
+                let n = varint(b, &mut i) as usize;
+                lens.push((key >> 3, &b[i..i + n]));
+                i += n;
+            }
+            1 => i += 8,
+            5 => i += 4,
+            w => panic!("wire type {w}"),
+        }
+    }
+    (lens, ints)
+}
+
+/// Number of features in the tile's layers, from the protobuf (layer field
+/// 3, feature field 2), independently of the encoder.
 fn count_features(tile: &[u8]) -> usize {
-    fn varint(b: &[u8], i: &mut usize) -> u64 {
-        let (mut v, mut s) = (0u64, 0);
-        loop {
-            let x = b[*i];
-            *i += 1;
-            v |= u64::from(x & 0x7f) << s;
-            if x & 0x80 == 0 {
-                return v;
-            }
-            s += 7;
-        }
-    }
-    fn len_fields(b: &[u8], want: u64) -> Vec<&[u8]> {
-        let (mut i, mut out) = (0, Vec::new());
-        while i < b.len() {
-            let key = varint(b, &mut i);
-            match key & 7 {
-                0 => {
-                    varint(b, &mut i);
-                }
-                2 => {
-                    let n = varint(b, &mut i) as usize;
-                    if key >> 3 == want {
-                        out.push(&b[i..i + n]);
-                    }
-                    i += n;
-                }
-                1 => i += 8,
-                5 => i += 4,
-                w => panic!("wire type {w}"),
-            }
-        }
-        out
-    }
-    len_fields(tile, 3)
+    let layers = fields(tile).0;
+    layers
         .iter()
-        .map(|l| len_fields(l, 2).len())
+        .filter(|(f, _)| *f == 3)
+        .map(|(_, l)| fields(l).0.iter().filter(|(f, _)| *f == 2).count())
         .sum()
 }
 
@@ -414,39 +421,6 @@ fn london_2021_archive_has_no_tile_over_500_kb() {
 /// (layer field 1 = name, 2 = features; feature field 1 = id) without the
 /// encoder's crate.
 fn lsoa_ids(tile: &[u8]) -> Vec<u64> {
-    fn varint(b: &[u8], i: &mut usize) -> u64 {
-        let (mut v, mut s) = (0u64, 0);
-        loop {
-            let x = b[*i];
-            *i += 1;
-            v |= u64::from(x & 0x7f) << s;
-            if x & 0x80 == 0 {
-                return v;
-            }
-            s += 7;
-        }
-    }
-    /// (field number, bytes) of the length-delimited fields; varints as
-    /// (field, value) in the second list.
-    type Fields<'a> = (Vec<(u64, &'a [u8])>, Vec<(u64, u64)>);
-    fn fields(b: &[u8]) -> Fields<'_> {
-        let (mut i, mut lens, mut ints) = (0, Vec::new(), Vec::new());
-        while i < b.len() {
-            let key = varint(b, &mut i);
-            match key & 7 {
-                0 => ints.push((key >> 3, varint(b, &mut i))),
-                2 => {
-                    let n = varint(b, &mut i) as usize;
-                    lens.push((key >> 3, &b[i..i + n]));
-                    i += n;
-                }
-                1 => i += 8,
-                5 => i += 4,
-                w => panic!("wire type {w}"),
-            }
-        }
-        (lens, ints)
-    }
     let mut ids = Vec::new();
     for (_, layer) in fields(tile).0.into_iter().filter(|(f, _)| *f == 3) {
         let (lens, _) = fields(layer);
