@@ -21,7 +21,8 @@ use dxmap::server::reload::{self, Reloader};
 use dxmap::server::{AppState, Limits, ServeError, Served, ServerConfig, router};
 use dxmap::tiles::{TileCoord, TileOptions};
 use serde_json::Value;
-use tower::ServiceExt;
+
+use common::oneshot::{Resp, get, send};
 
 const W: f64 = fixtures::GRID_W;
 const S: f64 = fixtures::GRID_S;
@@ -108,46 +109,6 @@ fn app_with(config: ServerConfig) -> (AppState, Router) {
 
 fn app() -> Router {
     app_with(config()).1
-}
-
-struct Resp {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "status {}: body is not JSON ({e}): {}",
-                self.status,
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-    fn header(&self, name: header::HeaderName) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-}
-
-async fn send(app: &Router, req: Request<Body>) -> Resp {
-    let res = app.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
-        .await
-        .unwrap()
-        .to_vec();
-    Resp {
-        status,
-        headers,
-        body,
-    }
-}
-
-async fn get(app: &Router, uri: &str) -> Resp {
-    send(app, Request::get(uri).body(Body::empty()).unwrap()).await
 }
 
 async fn get_with(app: &Router, uri: &str, headers: &[(&str, &str)]) -> Resp {

@@ -22,7 +22,8 @@ use dxmap::score::{Methodology, ScoreOptions, ScoredDataset};
 use dxmap::server::{AppState, Served, ServerConfig, router};
 use dxmap::tiles::TileOptions;
 use serde_json::{Value, json};
-use tower::ServiceExt;
+
+use common::oneshot::{Resp, get, send};
 
 const PERSONAS: &str = r#"
 [[persona]]
@@ -45,55 +46,12 @@ fn app() -> Router {
     router(AppState::new(served, ServerConfig::default()))
 }
 
-struct Resp {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "status {}: not JSON ({e}): {}",
-                self.status,
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-    fn header(&self, name: header::HeaderName) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-}
-
-async fn send(app: &Router, req: Request<Body>) -> Resp {
-    let res = app.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
-        .await
-        .unwrap()
-        .to_vec();
-    Resp {
-        status,
-        headers,
-        body,
-    }
-}
-
 async fn post(app: &Router, body: Value) -> Resp {
     let req = Request::post("/api/download")
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(body.to_string()))
         .unwrap();
     send(app, req).await
-}
-
-async fn get(app: &Router, uri: &str) -> Resp {
-    send(app, Request::get(uri).body(Body::empty()).unwrap()).await
 }
 
 /// Features by code.
@@ -175,9 +133,9 @@ async fn a_selection_download_is_the_export_of_the_selection() {
         "{}",
         String::from_utf8_lossy(&r.body)
     );
-    assert_eq!(r.header(header::CONTENT_TYPE), "application/geo+json");
+    assert_eq!(r.header_all(header::CONTENT_TYPE), "application/geo+json");
     assert_eq!(
-        r.header(header::CONTENT_DISPOSITION),
+        r.header_all(header::CONTENT_DISPOSITION),
         "attachment; filename=\"grid-test-selection-2026-01-31.geojson\""
     );
     let fc = r.json();
@@ -234,9 +192,9 @@ async fn a_selection_download_is_the_export_of_the_selection() {
         "{}",
         String::from_utf8_lossy(&r.body)
     );
-    assert_eq!(r.header(header::CONTENT_TYPE), "application/zip");
+    assert_eq!(r.header_all(header::CONTENT_TYPE), "application/zip");
     assert!(
-        r.header(header::CONTENT_DISPOSITION)
+        r.header_all(header::CONTENT_DISPOSITION)
             .ends_with("-2026-01-31-csv.zip\"")
     );
     let Some(z) = python_unzip(
@@ -295,7 +253,7 @@ async fn weights_polygons_and_the_whole_dataset() {
     let r = get(&app, "/api/download?format=geojson&generated=2026-02-01").await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(
-        r.header(header::CONTENT_DISPOSITION)
+        r.header_all(header::CONTENT_DISPOSITION)
             .contains("grid-test-2026-02-01.geojson")
     );
     let fc = r.json();

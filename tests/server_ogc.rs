@@ -14,12 +14,13 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{Request, StatusCode, header};
 use dxmap::score::{Methodology, ScoreOptions, ScoredDataset};
 use dxmap::server::{AppState, Served, ServerConfig, router};
 use dxmap::tiles::TileOptions;
 use serde_json::Value;
-use tower::ServiceExt;
+
+use common::oneshot::{Resp, send};
 
 const COLS: usize = 8;
 const ROWS: usize = 6;
@@ -37,33 +38,6 @@ fn app_with(config: ServerConfig) -> Router {
     router(AppState::new(served(), config))
 }
 
-struct Resp {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "{}: not JSON ({e}): {}",
-                self.status,
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-
-    fn header(&self, name: header::HeaderName) -> String {
-        self.headers
-            .get_all(name)
-            .iter()
-            .map(|v| v.to_str().unwrap().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-}
-
 async fn get_with(app: &Router, uri: &str, headers: &[(&str, &str)]) -> Resp {
     let mut b = Request::get(uri);
     if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
@@ -72,22 +46,7 @@ async fn get_with(app: &Router, uri: &str, headers: &[(&str, &str)]) -> Resp {
     for (k, v) in headers {
         b = b.header(*k, *v);
     }
-    let res = app
-        .clone()
-        .oneshot(b.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
-        .await
-        .unwrap()
-        .to_vec();
-    Resp {
-        status,
-        headers,
-        body,
-    }
+    send(app, b.body(Body::empty()).unwrap()).await
 }
 
 async fn get(app: &Router, uri: &str) -> Resp {
@@ -103,7 +62,11 @@ async fn doc(app: &Router, uri: &str) -> Value {
         "{uri}: {}",
         String::from_utf8_lossy(&r.body)
     );
-    assert_eq!(r.header(header::CONTENT_TYPE), "application/json", "{uri}");
+    assert_eq!(
+        r.header_all(header::CONTENT_TYPE),
+        "application/json",
+        "{uri}"
+    );
     r.json()
 }
 
@@ -274,15 +237,19 @@ async fn ogc_tiles_are_the_bytes_of_the_tiles_route() {
                     );
                     assert_eq!(a.status, b.status, "{ogc} {enc}");
                     assert_eq!(a.body, b.body, "{ogc} {enc}");
-                    assert_eq!(a.header(header::ETAG), b.header(header::ETAG), "{ogc}");
                     assert_eq!(
-                        a.header(header::CONTENT_TYPE),
-                        b.header(header::CONTENT_TYPE)
+                        a.header_all(header::ETAG),
+                        b.header_all(header::ETAG),
+                        "{ogc}"
+                    );
+                    assert_eq!(
+                        a.header_all(header::CONTENT_TYPE),
+                        b.header_all(header::CONTENT_TYPE)
                     );
                     if a.status == StatusCode::OK {
                         compared += 1;
                         // The same ETag answers 304 on either route.
-                        let etag = a.header(header::ETAG);
+                        let etag = a.header_all(header::ETAG);
                         let h = [("accept-encoding", enc), ("if-none-match", etag.as_str())];
                         let c = get_with(&app, &ogc, &h).await;
                         assert_eq!(c.status, StatusCode::NOT_MODIFIED, "{ogc}");
@@ -324,7 +291,11 @@ async fn out_of_range_tiles_and_unknown_ids_are_json_404s() {
     for uri in not_found {
         let r = get(&app, &uri).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{uri}");
-        assert_eq!(r.header(header::CONTENT_TYPE), "application/json", "{uri}");
+        assert_eq!(
+            r.header_all(header::CONTENT_TYPE),
+            "application/json",
+            "{uri}"
+        );
         assert!(r.json()["error"].is_string(), "{uri}");
     }
     for uri in [
@@ -344,7 +315,11 @@ async fn out_of_range_tiles_and_unknown_ids_are_json_404s() {
 async fn links_follow_the_host_and_vary_on_it_unless_a_public_url_is_set() {
     let app = app_with(ServerConfig::default());
     let r = get_with(&app, "/ogc/collections", &[("x-forwarded-proto", "https")]).await;
-    assert!(r.header(header::VARY).contains("Host"), "{:?}", r.headers);
+    assert!(
+        r.header_all(header::VARY).contains("Host"),
+        "{:?}",
+        r.headers
+    );
     let mut found = Vec::new();
     links(&r.json(), &mut found);
     for l in &found {
@@ -359,7 +334,11 @@ async fn links_follow_the_host_and_vary_on_it_unless_a_public_url_is_set() {
         ..ServerConfig::default()
     });
     let r = get(&app, "/ogc/collections/dxmap/tiles/WebMercatorQuad").await;
-    assert!(!r.header(header::VARY).contains("Host"), "{:?}", r.headers);
+    assert!(
+        !r.header_all(header::VARY).contains("Host"),
+        "{:?}",
+        r.headers
+    );
     let mut found = Vec::new();
     links(&r.json(), &mut found);
     assert!(!found.is_empty());

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod csv;
+pub mod oneshot;
 
 use std::path::{Path, PathBuf};
 #[cfg(unix)]
