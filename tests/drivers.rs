@@ -3,11 +3,11 @@
 //! by hand on five areas and two indicators, through scoring, the API's area
 //! detail and the CSV export.
 
+mod fixtures;
+
 use std::sync::Arc;
 
-use geo_types::{LineString, MultiPolygon, Polygon};
-
-use dxmap::dataset::{Area, Column, ColumnId, Dataset, LsoaCode, Measure, Source, Values};
+use dxmap::dataset::{Area, Dataset, LsoaCode, Measure};
 use dxmap::export::{self, Level};
 use dxmap::score::{Methodology, ScoreOptions, ScoredDataset};
 use dxmap::server::Served;
@@ -45,30 +45,6 @@ weight = 1
 direction = "lower_is_risk"
 "#;
 
-fn square(x: f64) -> MultiPolygon<f64> {
-    let ring = LineString::from(vec![
-        (x, 51.5),
-        (x + 0.01, 51.5),
-        (x + 0.01, 51.51),
-        (x, 51.51),
-        (x, 51.5),
-    ]);
-    MultiPolygon(vec![Polygon::new(ring, vec![])])
-}
-
-fn column(id: &str, values: Vec<Option<f64>>, measure: Measure) -> Column {
-    Column {
-        id: ColumnId(id.into()),
-        label: id.into(),
-        values: Values::Numeric(values),
-        source: Source {
-            dataset: "fixture".into(),
-            measure,
-            ..Source::default()
-        },
-    }
-}
-
 /// Areas A–E (codes E01000000–E01000004).
 ///
 /// | area | aged 75+ | score        | speed | score (lower is risk) |
@@ -92,7 +68,10 @@ fn scored() -> ScoredDataset {
             borough_name: "Alpha".into(),
             ward_code: None,
             ward_name: None,
-            geometry: square(-0.2 + i as f64 * 0.01),
+            geometry: {
+                let x = -0.2 + i as f64 * 0.01;
+                fixtures::rect(x, 51.5, x + 0.01, 51.51)
+            },
         })
         .collect();
     let rate = Measure::Rate {
@@ -102,9 +81,9 @@ fn scored() -> ScoredDataset {
         title: "Drivers fixture".into(),
         areas,
         columns: vec![
-            column("population", vec![Some(1500.0); 5], Measure::Count),
-            column("aged_75_plus", aged.map(Some).to_vec(), rate),
-            column("speed", speed.map(Some).to_vec(), Measure::Value),
+            fixtures::numeric_column("population", vec![Some(1500.0); 5], Measure::Count),
+            fixtures::numeric_column("aged_75_plus", aged.map(Some).to_vec(), rate),
+            fixtures::numeric_column("speed", speed.map(Some).to_vec(), Measure::Value),
         ],
         ..Dataset::default()
     };

@@ -3,11 +3,11 @@
 //! overlapping groups), with the bound largest ≤ need ≤ min(sum,
 //! population); through scoring, the API's area detail and the CSV export.
 
+mod fixtures;
+
 use std::sync::Arc;
 
-use geo_types::{LineString, MultiPolygon, Polygon};
-
-use dxmap::dataset::{Area, Column, ColumnId, Dataset, LsoaCode, Measure, Source, Values};
+use dxmap::dataset::{Area, Dataset, LsoaCode, Measure};
 use dxmap::export::{self, Level};
 use dxmap::score::{Methodology, ScoreOptions, ScoredDataset, parse_personas};
 use dxmap::server::Served;
@@ -84,30 +84,6 @@ reason = "Low income."
 source = "Ofcom, Affordability of communications services"
 "#;
 
-fn square(x: f64) -> MultiPolygon<f64> {
-    let ring = LineString::from(vec![
-        (x, 51.5),
-        (x + 0.01, 51.5),
-        (x + 0.01, 51.51),
-        (x, 51.51),
-        (x, 51.5),
-    ]);
-    MultiPolygon(vec![Polygon::new(ring, vec![])])
-}
-
-fn column(id: &str, values: Vec<Option<f64>>, measure: Measure) -> Column {
-    Column {
-        id: ColumnId(id.into()),
-        label: id.into(),
-        values: Values::Numeric(values),
-        source: Source {
-            dataset: "fixture".into(),
-            measure,
-            ..Source::default()
-        },
-    }
-}
-
 /// | area | population | 75+ | income | social rented | older | low income | renters |
 /// |------|-----------:|----:|-------:|--------------:|------:|-----------:|--------:|
 /// | 0    | 1000       | 0.1 | 0.3    | 0.5           | 100   | 300        | 500     |
@@ -126,7 +102,10 @@ fn scored() -> ScoredDataset {
             borough_name: "Alpha".into(),
             ward_code: None,
             ward_name: None,
-            geometry: square(-0.2 + i as f64 * 0.01),
+            geometry: {
+                let x = -0.2 + i as f64 * 0.01;
+                fixtures::rect(x, 51.5, x + 0.01, 51.51)
+            },
         })
         .collect();
     let rate = || Measure::Rate {
@@ -136,14 +115,14 @@ fn scored() -> ScoredDataset {
         title: "Needs fixture".into(),
         areas,
         columns: vec![
-            column(
+            fixtures::numeric_column(
                 "population",
                 vec![Some(1000.0), Some(2000.0)],
                 Measure::Count,
             ),
-            column("aged_75_plus", vec![Some(0.1), Some(0.2)], rate()),
-            column("income", vec![Some(0.3), Some(0.1)], rate()),
-            column("social_rented", vec![Some(0.5), None], rate()),
+            fixtures::numeric_column("aged_75_plus", vec![Some(0.1), Some(0.2)], rate()),
+            fixtures::numeric_column("income", vec![Some(0.3), Some(0.1)], rate()),
+            fixtures::numeric_column("social_rented", vec![Some(0.5), None], rate()),
         ],
         ..Dataset::default()
     };

@@ -30,41 +30,12 @@ const STEP: f64 = fixtures::GRID_STEP;
 const COLS: usize = 8;
 const ROWS: usize = 6;
 
-const METHODOLOGY: &str = r#"
-name = "Test DERI"
-description = "two components"
-scope = "all"
-transform = "minmax"
-missing = "skip"
-# Area E01000005 lacks its only deprivation input; with no coverage minimum
-# it keeps a partial index, which the area tests read.
-min_coverage = 0
-top_drivers = 2
-
-[index]
-combine = "weighted_mean"
-rescale = "none"
-
-[[component]]
-id = "demography"
-label = "Demography"
-weight = 1
-
-[[component.indicator]]
-id = "aged_65_plus"
-label = "Aged 65+"
-weight = 1
-
-[[component]]
-id = "deprivation"
-label = "Deprivation"
-weight = 1
-
-[[component.indicator]]
-id = "no_qualifications"
-label = "No qualifications"
-weight = 1
-"#;
+/// The fixture methodology with no coverage minimum: area E01000005 lacks
+/// its only deprivation input and keeps a partial index, which the area
+/// tests read.
+fn methodology_toml() -> String {
+    format!("min_coverage = 0\n{}", fixtures::METHODOLOGY)
+}
 
 /// A `cols` × ROWS grid of areas; the left half in borough 1, the right in 2.
 fn dataset(cols: usize, title: &str) -> Dataset {
@@ -81,7 +52,7 @@ reasoning = "Age predicts being offline."
 "#;
 
 fn methodology() -> Arc<Methodology> {
-    let mut m = Methodology::parse(METHODOLOGY, "test.toml").unwrap();
+    let mut m = Methodology::parse(&methodology_toml(), "test.toml").unwrap();
     m.personas = dxmap::score::parse_personas(PERSONAS, "personas.toml").unwrap();
     Arc::new(m)
 }
@@ -406,7 +377,7 @@ async fn area_detail_and_lookup() {
 #[tokio::test]
 async fn insufficient_data_areas_show_status_and_missing_inputs() {
     let mut m = Methodology::parse(
-        &METHODOLOGY.replace("min_coverage = 0\n", "min_coverage = 0.75\n"),
+        &methodology_toml().replace("min_coverage = 0\n", "min_coverage = 0.75\n"),
         "test.toml",
     )
     .unwrap();
