@@ -298,10 +298,12 @@ fn compared_with(scored: &ScoredDataset, i: usize) -> Option<String> {
     let a = scored.dataset.areas.get(i)?;
     Some(match &scored.methodology.scope {
         Scope::LocalAuthority => format!("areas in {}", a.borough_name),
+        // The median is over the dataset's areas of that nation, which on
+        // a London map are London's: "areas in England" would overstate it.
         Scope::Nation => match a.code.as_str().chars().next() {
-            Some('E') => "areas in England".into(),
-            Some('W') => "areas in Wales".into(),
-            _ => "areas in the same nation".into(),
+            Some('E') => "areas in England on this map".into(),
+            Some('W') => "areas in Wales on this map".into(),
+            _ => "areas of the same nation on this map".into(),
         },
         Scope::All => "all areas".into(),
         Scope::Custom(_) => "the areas in the methodology's scope".into(),
