@@ -61,8 +61,8 @@ fn a_build_tells_its_progress_each_step_and_when_it_is_over() {
         said,
         [
             "start 3",
-            "reading boundaries",
-            "joining tiny",
+            "reading boundaries and tables",
+            "joining 1 table",
             "dissolving boroughs and wards",
             "finish"
         ]

@@ -6,7 +6,8 @@
 //! [`Source`](crate::dataset::Source), `boroughs`/`wards` outline layers,
 //! attribution) and a [`BuildReport`] (per-table coverage, repairs,
 //! warnings). The stages: boundaries to areas ([`areas`](super::areas)),
-//! each table joined ([`join`](super::join): read, route, validate, apply
+//! read while every table is read and parsed, in parallel; each table
+//! joined, in parallel, its columns kept in project order ([`join`](super::join): read, route, validate, apply
 //! the policy, aggregate, coverage), derived columns, outline layers.
 //! Problems in tables are all collected; a table whose policy is `fail`
 //! stops the build with every problem listed, one under `warn` leaves the
@@ -15,6 +16,8 @@
 use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
+
+use rayon::prelude::*;
 
 use super::IngestError;
 use super::boundaries::Crs;
@@ -54,7 +57,7 @@ pub struct BuildOutput {
 /// Builds the dataset a project describes.
 pub fn build(project: &Project, opts: &BuildOptions) -> Result<BuildOutput, IngestError> {
     let steps = Steps(opts.progress.as_deref());
-    steps.start(project.spec.datasets.len() as u64 + 2);
+    steps.start(3);
     let out = run(project, opts, &steps);
     steps.finish();
     out
@@ -69,23 +72,52 @@ fn run(project: &Project, opts: &BuildOptions, steps: &Steps) -> Result<BuildOut
         clock = Instant::now();
     };
 
-    steps.step("reading boundaries");
-    let crs = match opts.crs {
-        Some(c) => Some(c),
-        None => project.boundary_crs()?,
-    };
-    let bounds = areas::load_boundaries(&project.files, &spec.boundaries.file, crs)?;
+    // The tables need no areas: they are read and parsed, in parallel,
+    // while the boundaries are (the two take about the same time).
+    steps.step("reading boundaries and tables");
+    let (bounds, tables) = rayon::join(
+        || -> Result<_, IngestError> {
+            let crs = match opts.crs {
+                Some(c) => Some(c),
+                None => project.boundary_crs()?,
+            };
+            areas::load_boundaries(&project.files, &spec.boundaries.file, crs)
+        },
+        || {
+            spec.datasets
+                .par_iter()
+                .map(|d| join::read(project, d.get_ref()))
+                .collect::<Vec<_>>()
+        },
+    );
+    let bounds = bounds?;
     report.repairs = bounds.repairs.clone();
     let mut areas = areas::make_areas(project, bounds, &mut report.warnings)?;
-    lap(&mut report, "boundaries".into());
+    lap(&mut report, "boundaries and tables".into());
 
     let codes: Vec<&str> = areas.iter().map(|a| a.code.as_str()).collect();
+    let n = spec.datasets.len();
+    steps.step(&format!(
+        "joining {n} table{}",
+        if n == 1 { "" } else { "s" }
+    ));
+    let joined: Vec<(Result<join::Joined, IngestError>, f64)> = spec
+        .datasets
+        .par_iter()
+        .zip(tables)
+        .map(|(d, table)| {
+            let span = d.span();
+            let d = d.get_ref();
+            let clock = Instant::now();
+            let j = table.and_then(|t| join::join(project, d, t, &span, &areas, &codes));
+            (j, clock.elapsed().as_secs_f64())
+        })
+        .collect();
     let mut columns = Vec::new();
     let mut failures = Vec::new();
     let mut attribution = spec.attribution.clone();
-    for d in &spec.datasets {
-        steps.step(&format!("joining {}", d.get_ref().name));
-        match join::join(project, d.get_ref(), &d.span(), &areas, &codes) {
+    for (d, (j, secs)) in spec.datasets.iter().zip(joined) {
+        match j {
             Ok(j) => {
                 report.coverage.push(j.coverage);
                 report.warnings.extend(j.warnings);
@@ -95,8 +127,12 @@ fn run(project: &Project, opts: &BuildOptions, steps: &Steps) -> Result<BuildOut
             Err(IngestError::Many(v)) => failures.extend(v),
             Err(e) => failures.push(e),
         }
-        lap(&mut report, format!("dataset {}", d.get_ref().name));
+        report
+            .timings
+            .push((format!("dataset {}", d.get_ref().name), secs));
     }
+    // The datasets' own times overlap; this is the time the joins took.
+    lap(&mut report, "joins".into());
     if !failures.is_empty() {
         return Err(IngestError::one_or_many(failures));
     }

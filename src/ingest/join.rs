@@ -2,7 +2,8 @@
 //!
 //! In: the project, one dataset's spec and the sorted areas. Out: a
 //! [`Joined`]: the dataset's columns, its [`Coverage`] and the warnings its
-//! `warn` policy left. The steps: read the table, choose the route
+//! `warn` policy left. The steps: read the table ([`read`], which the build
+//! runs for every table at once, beside the boundaries), choose the route
 //! ([`route`]), check and type the rows ([`validate`]), apply the policy
 //! ([`policy`]), route the rows to areas, aggregate ([`aggregate`]) and
 //! measure coverage ([`coverage`]).
@@ -26,17 +27,23 @@ pub(super) struct Joined {
     pub warnings: Vec<String>,
 }
 
-/// Reads, checks and joins one table.
+/// Reads and parses one dataset's table. Needs no areas, so the build reads
+/// every table while it reads the boundaries.
+pub(super) fn read(project: &Project, d: &DatasetSpec) -> Result<Table, IngestError> {
+    let files = &project.files;
+    Table::parse(&files.read_table(&d.file)?, &files.display_path(&d.file))
+}
+
+/// Checks and joins one table, as [`read`] gave it.
 pub(super) fn join(
     project: &Project,
     d: &DatasetSpec,
+    table: Table,
     span: &Range<usize>,
     areas: &[Area],
     codes: &[&str],
 ) -> Result<Joined, IngestError> {
-    let files = &project.files;
-    let path = files.display_path(&d.file);
-    let table = Table::parse(&files.read_table(&d.file)?, &path)?;
+    let path = project.files.display_path(&d.file);
     if table.is_empty() {
         return Err(IngestError::File {
             file: path,
