@@ -4,7 +4,7 @@
 # one input may take before libFuzzer stops, default 10; raise it when the
 # machine is busy, or a delayed unit ends the run), and keeps the
 # libFuzzer output in logs/<target>.log. Usage: ./run.sh [target...]
-# (default: all ten). Build first:
+# (default: all eleven). Build first:
 #   RUSTC_BOOTSTRAP=1 cargo fuzz build --sanitizer none
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -12,7 +12,7 @@ RUNS=${RUNS:-10000000}
 CAP=${CAP:-2400}
 TIMEOUT=${TIMEOUT:-10}
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(shapefile server_request server_raw mvt_encode geojson csv methodology_toml project_toml derived within)
+[ ${#targets[@]} -eq 0 ] && targets=(shapefile server_request server_raw mvt_encode geojson csv methodology_toml project_toml derived within basemap)
 [ -d corpus ] || ./seeds.sh
 mkdir -p logs
 for t in "${targets[@]}"; do

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 root=..
 c=corpus
-mkdir -p $c/geojson $c/csv $c/shapefile $c/methodology_toml $c/project_toml $c/server_request $c/server_raw $c/mvt_encode $c/derived $c/within
+mkdir -p $c/geojson $c/csv $c/shapefile $c/methodology_toml $c/project_toml $c/server_request $c/server_raw $c/mvt_encode $c/derived $c/within $c/basemap
 
 # geojson: a selector byte (CRS mode, skip_invalid) then the file.
 for sel in 0 1 2 16; do
@@ -113,3 +113,11 @@ open(f"{out}/polygon-shp", "wb").write(bytes([4, 0]) + struct.pack(">HH", len(sh
 PY
   rm -r "$tmp"
 fi
+
+# basemap: 8 bytes of opacity (f64, little-endian: 0.7 is
+# 66 66 66 66 66 66 e6 3f), the URL, a line break, the attribution.
+s=$c/basemap
+printf '\x66\x66\x66\x66\x66\x66\xe6\x3fhttps://tile.example.org/{z}/{x}/{y}.png\n\xc2\xa9 Example' > $s/raster
+printf '\x00\x00\x00\x00\x00\x00\xf0\x3fhttps://maps.example.com/styles/light.json?key=abc\nStyle' > $s/style
+printf '\x00\x00\x00\x00\x00\x00\xe0\x3fhttp://[::1]:8081/style.json\n' > $s/ipv6
+printf '\x00\x00\x00\x00\x00\x00\xe0\x3fhttps://a.example; script-src data:/style.json\n' > $s/inject

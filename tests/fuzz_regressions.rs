@@ -1088,3 +1088,56 @@ fn within_smoke() {
         inputs::within(input);
     }
 }
+
+fn basemap_bases() -> Vec<Vec<u8>> {
+    let flags = |opacity: f64, text: &str| [&opacity.to_le_bytes()[..], text.as_bytes()].concat();
+    vec![
+        flags(0.7, "https://tile.example.org/{z}/{x}/{y}.png\n© Example"),
+        flags(
+            1.0,
+            "https://maps.example.com/styles/light.json?key=abc\nStyle © them",
+        ),
+        flags(0.0, "http://[::1]:8081/style.json\n"),
+        flags(0.5, "HTTPS://Tiles.Example.ORG:8443/{z}/{x}/{y}.pbf"),
+        // Attempts to break out of a CSP source or the JSON.
+        flags(0.5, "https://a.example; script-src data:/style.json\n"),
+        flags(
+            0.5,
+            "https://a.example; frame-ancestors b.example/{z}/{x}/{y}.png\n",
+        ),
+        flags(
+            0.5,
+            "https://a.example/x.json; script-src 'unsafe-inline'\n\"},\"x\":1",
+        ),
+        flags(0.5, "https://a.example\t'self'/style.json"),
+        flags(0.5, "https://user@a.example/style.json"),
+        flags(0.5, "javascript://a.example/%0a/style.json"),
+        flags(0.5, "https:///style.json"),
+        flags(f64::NAN, "https://a.example/style.json"),
+        flags(-0.0, "https://a.example/style.json"),
+        flags(1.0000001, "https://a.example/style.json"),
+        flags(f64::INFINITY, "https://a.example/{z}/{x}/{y}.png"),
+    ]
+}
+
+/// The `basemap` fuzz target's checks on hand-made flags: refusals name
+/// the flag; accepted basemaps keep the page's CSP to its fixed directives.
+#[test]
+fn basemap_nasty_inputs() {
+    for input in basemap_bases() {
+        inputs::basemap(&input);
+    }
+}
+
+#[test]
+fn basemap_smoke() {
+    let tokens: &[&[u8]] = &[
+        b"{z}", b"{x}", b"{y}", b".json", b";", b" ", b"'", b"\"", b"\n", b"\r", b"/", b"?", b"#",
+        b"@", b":", b"[", b"]", b"\x00", b"\xff",
+    ];
+    let all = smoke_inputs(&basemap_bases(), tokens, 12);
+    assert!(all.len() > 150);
+    for input in &all {
+        inputs::basemap(input);
+    }
+}

@@ -10,6 +10,9 @@
 //! - [`within`]: a `--within` selection (inline codes, a codes file, a
 //!   GeoJSON, gzip or Shapefile polygon file) resolved against a 4 × 3 grid,
 //!   then cut from its scores as `export` and `serve` do.
+//! - [`basemap`]: `serve --basemap` flags (URL, attribution, opacity); an
+//!   accepted basemap is served over the grid, and the page's
+//!   Content-Security-Policy and `/api/places/basemap` are checked.
 
 #![allow(dead_code)]
 
@@ -23,6 +26,9 @@ use dxmap::ingest::derived::{derive, report_lines};
 use dxmap::ingest::project::Project;
 use dxmap::score::{Methodology, ScoreOptions, ScoredDataset};
 use dxmap::select::{SelectError, Within, resolve, restrict, within_ranks};
+use dxmap::server::csp::ContentSecurityPolicy;
+use dxmap::server::{AppState, Basemap, Served, ServerConfig, router};
+use dxmap::tiles::TileOptions;
 
 use crate::harness::fixtures::grid;
 use crate::harness::{METHODOLOGY, names_file, split_shapefile};
@@ -300,4 +306,106 @@ pub fn within(data: &[u8]) {
             assert!(m.starts_with(&format!("--within {w}: ")), "{m}");
         }
     }
+}
+
+/// `serve --basemap` flags: the first 8 bytes are the opacity (an `f64`,
+/// little-endian: NaN, infinities and negative zero included), the rest the
+/// URL and, after the first line break, the attribution. A refusal names
+/// the flag. An accepted basemap has an opacity in 0..=1 and is served over
+/// the grid: the page's `Content-Security-Policy` is present, has exactly
+/// the fixed directives in their order (a URL cannot add or cut one), and
+/// names the basemap's origin in `img-src` and `connect-src` only;
+/// `/api/places/basemap` gives back the URL and the trimmed attribution.
+pub fn basemap(data: &[u8]) {
+    let mut op = [0u8; 8];
+    for (o, b) in op.iter_mut().zip(data) {
+        *o = *b;
+    }
+    let opacity = f64::from_le_bytes(op);
+    let text = String::from_utf8_lossy(data.get(8..).unwrap_or(&[]));
+    let (url, attribution) = text.split_once('\n').unwrap_or((&text, ""));
+    let b = match Basemap::parse(url, Some(attribution), opacity) {
+        Err(e) => {
+            assert!(
+                e.starts_with("--basemap ") || e.starts_with("--basemap-opacity "),
+                "{e}"
+            );
+            return;
+        }
+        Ok(b) => b,
+    };
+    assert!((0.0..=1.0).contains(&b.opacity), "{}", b.opacity);
+    assert_eq!(b.url, url);
+    assert_eq!(b.attribution, attribution.trim());
+
+    let served =
+        Served::build(scored_grid().clone(), TileOptions::default(), 1 << 20).expect("served");
+    let config = ServerConfig {
+        basemap: Some(b.clone()),
+        ..ServerConfig::default()
+    };
+    let app = router(AppState::new(served, config));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let get = |path: &str| {
+        let req = axum::http::Request::get(path)
+            .body(axum::body::Body::empty())
+            .expect("request");
+        rt.block_on(async {
+            use tower::ServiceExt;
+            let res = app.clone().oneshot(req).await.expect("response");
+            let (parts, body) = res.into_parts();
+            let bytes = axum::body::to_bytes(body, 1 << 20).await.expect("body");
+            (parts, bytes)
+        })
+    };
+
+    let (page, _) = get("/");
+    assert_eq!(page.status, 200, "GET / with --basemap {url}");
+    let csp = page
+        .headers
+        .get(axum::http::header::CONTENT_SECURITY_POLICY)
+        .unwrap_or_else(|| panic!("no CSP on the page with --basemap {url}"))
+        .to_str()
+        .expect("CSP is ASCII");
+    let names = |v: &str| -> Vec<String> {
+        v.split("; ")
+            .map(|d| d.split(' ').next().unwrap_or("").to_string())
+            .collect()
+    };
+    let plain = ContentSecurityPolicy::new().header_value();
+    assert_eq!(names(csp), names(&plain), "{csp}");
+    for (with, without) in csp.split("; ").zip(plain.split("; ")) {
+        let name = without.split(' ').next().unwrap_or("");
+        if name == "img-src" || name == "connect-src" {
+            let extra: Vec<&str> = with
+                .strip_prefix(without)
+                .unwrap_or_else(|| panic!("{with} does not extend {without}"))
+                .split_whitespace()
+                .collect();
+            assert_eq!(extra.len(), 1, "{with}");
+            let origin = extra[0];
+            assert!(
+                origin.starts_with("http://") || origin.starts_with("https://"),
+                "{origin}"
+            );
+            assert!(
+                origin["https://".len() - 1..]
+                    .trim_start_matches('/')
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)),
+                "{origin}"
+            );
+        } else {
+            assert_eq!(with, without);
+        }
+    }
+
+    let (meta, body) = get("/api/places/basemap");
+    assert_eq!(meta.status, 200);
+    let v: serde_json::Value = serde_json::from_slice(&body).expect("basemap JSON");
+    assert_eq!(v["basemap"]["url"], url, "{v}");
+    assert_eq!(v["basemap"]["attribution"], b.attribution.as_str(), "{v}");
 }
