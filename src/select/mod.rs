@@ -26,6 +26,7 @@ use geo::{BoundingRect, Intersects};
 use geo_types::{MultiPolygon, Point, Rect};
 use rayon::prelude::*;
 
+use crate::capped::{read_capped, utf8_text};
 use crate::dataset::{Dataset, label_point};
 use crate::ingest::IngestError;
 use crate::ingest::boundaries::{BoundaryOptions, read_boundaries};
@@ -147,6 +148,10 @@ fn unknown_message(codes: &[UnknownCode]) -> String {
         .join("; ")
 }
 
+/// Largest `--within` codes file read: every LSOA, ward and authority code
+/// of England and Wales takes under 1 MB.
+pub const MAX_CODES_FILE_BYTES: u64 = 64 << 20;
+
 /// Resolves `within` against `dataset`: every code must be known, and at
 /// least one area must be picked.
 pub fn resolve(within: &Within, dataset: &Dataset) -> Result<Selection, SelectError> {
@@ -154,10 +159,10 @@ pub fn resolve(within: &Within, dataset: &Dataset) -> Result<Selection, SelectEr
         Within::Codes(codes) => by_codes(codes, dataset)?,
         Within::File(path) if is_polygon_file(path) => by_polygons(path, dataset)?,
         Within::File(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| IngestError::Io {
-                file: path.clone(),
-                source,
-            })?;
+            // Capped and checked (no FIFO or device) for library callers too,
+            // not only behind the CLI's input checks.
+            let bytes = read_capped(path, MAX_CODES_FILE_BYTES).map_err(IngestError::from)?;
+            let text = utf8_text(path, bytes).map_err(IngestError::from)?;
             by_codes(&split_codes(&text), dataset)?
         }
     };

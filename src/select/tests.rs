@@ -134,3 +134,34 @@ fn within_ranks_rank_the_selection_only() {
     assert_eq!(decile[1], None);
     assert_eq!(decile[2], Some(10));
 }
+
+/// A library caller's codes file goes through the same checks as the CLI's
+/// inputs: a FIFO is refused at once (not waited on) and a file over
+/// [`MAX_CODES_FILE_BYTES`] is refused without being read whole.
+#[cfg(unix)]
+#[test]
+fn a_codes_file_is_read_capped_and_never_a_fifo() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dataset();
+
+    let fifo = dir.path().join("codes.txt");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let e = resolve(&Within::File(fifo.clone()), &ds)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("codes.txt") && e.contains("FIFO"), "{e}");
+
+    let big = dir.path().join("big.txt");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(MAX_CODES_FILE_BYTES + 1).unwrap();
+    let e = resolve(&Within::File(big), &ds).unwrap_err().to_string();
+    assert!(e.contains("big.txt"), "{e}");
+
+    let ok = dir.path().join("ok.txt");
+    std::fs::write(&ok, "E08000036\n").unwrap();
+    assert_eq!(resolve(&Within::File(ok), &ds).unwrap().areas, [4, 5]);
+}
