@@ -5,13 +5,13 @@
 //! from the arcs simplified for the zoom, clips them to the buffered tile
 //! (polygon intersection),
 //! quantises, fixes the winding (exterior positive by the spec's formula,
-//! holes negative) and encodes with the `mvt` crate. The crate does not
+//! holes negative) and encodes with [`LayerWriter`], which does not
 //! validate, so every ring handed to it is already valid.
 
-use mvt::{GeomEncoder, GeomType};
 use rstar::AABB;
 
 use super::clip::{area2, clip_polygon, quantise};
+use super::mvt_layer::{LayerWriter, TagValue};
 use super::simplify::IPt;
 use super::topology::{Pt, assemble};
 use super::{PreparedLayer, PropValue, TileCoord, TileError, TileSet};
@@ -33,9 +33,6 @@ pub(crate) fn cut_layer(
     let extent = f64::from(opts.extent);
     let buffer = f64::from(opts.buffer);
     let n = f64::from(1u32 << coord.z);
-    let mut tile = mvt::Tile::new(opts.extent);
-    let err =
-        |layer: &str, e: mvt::Error| TileError::Other(format!("tile {coord}: layer {layer}: {e}"));
     let mut scratch: Vec<IPt> = Vec::new();
     let mut polyf: Vec<Vec<[f64; 2]>> = Vec::new();
     if coord.z < layer.minzoom || coord.z > layer.maxzoom {
@@ -71,12 +68,13 @@ pub(crate) fn cut_layer(
     let (ox, oy) = (f64::from(coord.x) * extent, f64::from(coord.y) * extent);
     let grid_to_tile = |p: &IPt| [p[0] as f64 * k - ox, p[1] as f64 * k - oy];
 
-    let mut out = tile.create_layer(&layer.name);
+    let mut out = LayerWriter::new(&layer.name, opts.extent, layer.keys.len());
+    let mut rings: Vec<Vec<[i32; 2]>> = Vec::new();
     for &fi in &hits {
         let Some(f) = layer.features.get(fi as usize) else {
             continue;
         };
-        let mut rings: Vec<Vec<[i32; 2]>> = Vec::new();
+        rings.clear();
         for poly in &f.polygons {
             polyf.clear();
             for refs in poly {
@@ -117,35 +115,28 @@ pub(crate) fn cut_layer(
             );
             rings.push(vec![[x, y], [x + 1, y], [x + 1, y + 1], [x, y + 1]]);
         }
-        let geom = encode_rings(&mut rings).map_err(|e| err(&layer.name, e))?;
-        let mut feat = out.into_feature(geom);
-        feat.set_id(f.id);
-        for (ki, v) in &f.properties {
-            let Some((k, minzoom)) = layer.keys.get(usize::from(*ki)) else {
-                continue;
-            };
+        start_rings_apart(&mut rings);
+        let tags = f.properties.iter().filter_map(|(ki, v)| {
+            let ki = usize::from(*ki);
+            let (k, minzoom) = layer.keys.get(ki)?;
             if coord.z < *minzoom {
-                continue;
+                return None;
             }
-            match v {
-                PropValue::Str(s) => feat.add_tag_string(k, s),
-                PropValue::Num(x) if x.is_finite() => feat.add_tag_double(k, *x),
-                PropValue::Num(_) => {}
-                PropValue::Int(i) => feat.add_tag_sint(k, *i),
-                PropValue::Bool(b) => feat.add_tag_bool(k, *b),
-            }
-        }
-        out = feat.into_layer();
+            let v = match v {
+                PropValue::Str(s) => TagValue::Str(s),
+                PropValue::Num(x) if x.is_finite() => TagValue::Double(*x),
+                PropValue::Num(_) => return None,
+                PropValue::Int(i) => TagValue::Sint(*i),
+                PropValue::Bool(b) => TagValue::Bool(*b),
+            };
+            Some((ki, k.as_str(), v))
+        });
+        out.add_polygon(f.id, &rings, tags);
     }
-    if out.num_features() > 0 {
-        tile.add_layer(out).map_err(|e| err(&layer.name, e))?;
-    }
-    if tile.num_layers() == 0 {
+    if out.len() == 0 {
         return Ok(None);
     }
-    tile.to_bytes()
-        .map(Some)
-        .map_err(|e| TileError::Other(format!("tile {coord}: {e}")))
+    Ok(Some(out.finish()))
 }
 
 /// Whether one more step of coarsening changes the arcs `layer` uses at `z`.
@@ -168,22 +159,14 @@ fn geometry_zoom(layer: &PreparedLayer, z: u8, coarsen: u8) -> u8 {
     gz
 }
 
-/// Encodes valid rings (exterior then holes, no closing point) as polygon
-/// geometry commands.
-fn encode_rings(rings: &mut [Vec<[i32; 2]>]) -> Result<mvt::GeomData, mvt::Error> {
-    let mut enc = GeomEncoder::<i32>::new(GeomType::Polygon);
+/// MVT drops a ring's MoveTo when it starts where the previous ring ended;
+/// such a ring starts one point later instead (rings have 3+ points).
+fn start_rings_apart(rings: &mut [Vec<[i32; 2]>]) {
     let mut last: Option<[i32; 2]> = None;
     for ring in rings.iter_mut() {
-        // The encoder drops a ring's MoveTo when it starts where the previous
-        // ring ended; start one point later instead (rings have 3+ points).
         if ring.first() == last.as_ref() {
             ring.rotate_left(1);
         }
-        for p in ring.iter() {
-            enc.add_point(p[0], p[1])?;
-        }
-        enc.complete_geom()?;
         last = ring.last().copied();
     }
-    enc.encode()
 }

@@ -15,6 +15,7 @@
 pub mod attributes;
 mod clip;
 mod encode;
+mod mvt_layer;
 mod project;
 mod simplify;
 #[cfg(test)]
