@@ -15,8 +15,8 @@ use crate::atomic::write_atomic;
 use crate::file_checks::open_input;
 
 const MAGIC: &[u8; 8] = b"DXMAPDS\0";
-/// 2: `Source::measure` and `Layer::vintage`.
-const VERSION: u32 = 2;
+/// 2: `Source::measure` and `Layer::vintage`. 3: `Source::unit`.
+const VERSION: u32 = 3;
 const HEADER: usize = 8 + 4 + 8 + 4;
 
 /// Largest payload read from an artifact: 1 GiB, the cap on each input
@@ -169,7 +169,7 @@ impl Dataset {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataset::{Area, Column, ColumnId, LsoaCode, Source, Values};
+    use crate::dataset::{Area, Column, ColumnId, LsoaCode, Source, Unit, Values};
     use geo_types::{MultiPolygon, polygon};
 
     fn tiny() -> Dataset {
@@ -190,7 +190,10 @@ mod tests {
                 id: ColumnId("x".into()),
                 label: "X".into(),
                 values: Values::Numeric(vec![Some(1.5)]),
-                source: Source::default(),
+                source: Source {
+                    unit: Some(Unit::Percent),
+                    ..Source::default()
+                },
             }],
             layers: vec![],
             attribution: vec!["a".into()],
@@ -248,6 +251,22 @@ mod tests {
         assert!(err.contains("bytes after the payload"), "{err}");
         std::fs::write(&p, &good).unwrap();
         assert_eq!(Dataset::read(&p).unwrap(), tiny());
+    }
+
+    #[test]
+    fn an_artifact_of_an_older_format_is_refused_with_a_rebuild_hint() {
+        // Version 2 had no `Source::unit`: postcard cannot skip a field, so
+        // its payload is not read as today's.
+        let mut bytes = tiny().to_bytes().unwrap();
+        bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
+        let err = Dataset::from_bytes(&bytes, Path::new("old.dxds"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("old.dxds")
+                && err.contains("format version 2, this dxmap reads version 3: rebuild it"),
+            "{err}"
+        );
     }
 
     #[cfg(unix)]
