@@ -9,7 +9,7 @@ import { esc, fmt, pct, formatValue, missingText } from './format.js';
 import { renderLegend as drawLegend, fixedDomain } from './legend.js';
 import { setupAbout } from './about.js';
 import { setupSearch } from './search.js';
-import { loadPlaces, setupPlaces, showWardVintage } from './places.js';
+import { loadPlaces, setupPlaces, showWardVintage, wardOutlineLayer, showWardOutlines } from './places.js';
 import { loadBasemap, withBasemap, showBasemap } from './basemap.js';
 import { setupDownloads } from './download.js';
 import { driversHtml } from './drivers.js';
@@ -662,7 +662,7 @@ function buildStyle(fill) {
       { id: 'lsoa-line', type: 'line', source: SRC, 'source-layer': 'lsoa', minzoom: 11, paint: { 'line-color': '#ffffff', 'line-width': 0.4, 'line-opacity': 0.6 } },
     ],
   };
-  if (layers.has('wards')) style.layers.push({ id: 'wards-line', type: 'line', source: SRC, 'source-layer': 'wards', minzoom: 10, layout: { visibility: 'none' }, paint: { 'line-color': '#333333', 'line-width': 0.8, 'line-dasharray': [2, 1] } });
+  if (layers.has('wards')) style.layers.push(wardOutlineLayer(SRC));
   if (layers.has('boroughs')) style.layers.push({ id: 'boroughs-line', type: 'line', source: SRC, 'source-layer': 'boroughs', paint: { 'line-color': '#1a1a1a', 'line-width': ['interpolate', ['linear'], ['zoom'], 9, 0.8, 13, 2] } });
   return style;
 }
@@ -806,7 +806,7 @@ async function main() {
   $('ward-view').checked = S.wards;
   $('ward-view').addEventListener('change', () => {
     S.wards = $('ward-view').checked;
-    if (map.getLayer('wards-line')) map.setLayoutProperty('wards-line', 'visibility', S.wards ? 'visible' : 'none');
+    showWardOutlines(map, S.wards);
     recolour(); writeHash();
   });
   $('reset-weights').addEventListener('click', () => { S.weights = structuredClone(S.defaults); buildWeights(); onWeightsChanged(); });
@@ -828,10 +828,10 @@ async function main() {
 
   await ensureKeyGroups();
   await loadedP;
-  placesP.then((p) => setupPlaces(map, p, { beforeLayer: 'boroughs-line', timings: dx.timings }));
+  placesP.then((p) => setupPlaces(map, p, { timings: dx.timings }));
   setupHover();
   setupRectangle();
-  if (S.wards && map.getLayer('wards-line')) map.setLayoutProperty('wards-line', 'visibility', 'visible');
+  showWardOutlines(map, S.wards);
   recolour();
   if (S.selBoroughs.size) await selectionChanged();
   map.on('moveend', writeHash);
