@@ -690,6 +690,19 @@ fn real_london_default_meta_gives_declared_units() {
         "dxmap-2025-london.toml",
         "personas-2025.toml",
     );
+    // Exports say the same in their metadata.
+    let t = export::table(&scored, Level::Lsoa).unwrap();
+    let sources = t.metadata["sources"].as_array().unwrap().clone();
+    let source_unit = |id: &str| {
+        sources
+            .iter()
+            .find(|s| s["column"] == id)
+            .unwrap_or_else(|| panic!("export metadata has no source {id}"))["unit"]
+            .clone()
+    };
+    assert_eq!(source_unit("income_score"), Kind::Share.unit());
+    assert_eq!(source_unit("gigabit_pct"), "percent");
+    assert_eq!(source_unit("imd_score"), "");
     let served = Served::build(scored, TileOptions::default(), 1 << 20).unwrap();
     let meta: Value = serde_json::from_slice(&served.meta_json).unwrap();
     let field = |name: &str| {

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::{ApiLevel, Cell, Field, Kind, Of, RAW_DECIMALS, Rollup, Schema};
-use crate::dataset::{Measure, Unit, Values};
+use crate::dataset::{Column, Measure, Unit, Values};
 use crate::score::ScoredDataset;
 
 /// The area-count field of ward and borough roll-ups.
@@ -239,22 +239,10 @@ impl Schema {
             if f.iter().any(|x| x.name == name) {
                 name = format!("v_{name}");
             }
-            let kind = match (&c.values, &c.source.measure, c.source.unit) {
-                (Values::Category(_), _, _) | (_, Measure::Category, _) => Kind::Category,
-                (_, Measure::Count, _) => Kind::Count,
-                (_, Measure::Rate { .. }, _) | (_, _, Some(Unit::Share)) => Kind::Share,
-                _ => Kind::Value,
-            };
+            let (kind, unit) = column_kind_unit(c);
             let mut x = Field::new(name, &c.label, kind, Of::Column(j)).api(None);
             x.tile_minzoom = None;
-            x.unit = match kind {
-                Kind::Count => "count",
-                Kind::Value => c
-                    .source
-                    .unit
-                    .map_or_else(|| unit_from_label(&c.label), column_unit),
-                k => k.unit(),
-            };
+            x.unit = unit;
             x.description = [c.source.vintage.as_str(), c.source.method.as_str()]
                 .iter()
                 .filter(|t| !t.is_empty())
@@ -334,6 +322,26 @@ impl Schema {
         }
         out
     }
+}
+
+/// The kind and unit of a source column: from what it measures and the
+/// unit its project file declares (the label only when it declares none).
+pub fn column_kind_unit(c: &Column) -> (Kind, &'static str) {
+    let kind = match (&c.values, &c.source.measure, c.source.unit) {
+        (Values::Category(_), _, _) | (_, Measure::Category, _) => Kind::Category,
+        (_, Measure::Count, _) => Kind::Count,
+        (_, Measure::Rate { .. }, _) | (_, _, Some(Unit::Share)) => Kind::Share,
+        _ => Kind::Value,
+    };
+    let unit = match kind {
+        Kind::Count => "count",
+        Kind::Value => c
+            .source
+            .unit
+            .map_or_else(|| unit_from_label(&c.label), column_unit),
+        k => k.unit(),
+    };
+    (kind, unit)
 }
 
 /// A declared unit as `/api/meta` names it (the names the page's
