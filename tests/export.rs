@@ -57,6 +57,7 @@ fn col(id: &str, values: Values, demonstration: bool) -> Column {
                     denominator: "population".into(),
                 },
             },
+            unit: None,
         },
     }
 }

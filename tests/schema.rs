@@ -676,3 +676,52 @@ fn real_london_default_fields_describe_themselves() {
     let json = schema.to_json();
     assert!(json[0].get("description").is_some() && json[0].get("higher").is_some());
 }
+
+/// The embedded London default: `/api/meta` gives each ready-made value
+/// column the unit its project line declares, not one guessed from the
+/// label: IoD2025's income and employment rates and the adult-skills
+/// indicator are proportions (their labels do not start "Share"), the
+/// Ofcom coverage percentages, and the IMD score has none.
+#[test]
+fn real_london_default_meta_gives_declared_units() {
+    let built = dxmap::ingest::embedded_default(&Default::default()).expect("embedded default");
+    let scored = london_scored(
+        built.dataset,
+        "dxmap-2025-london.toml",
+        "personas-2025.toml",
+    );
+    // Exports say the same in their metadata.
+    let t = export::table(&scored, Level::Lsoa).unwrap();
+    let sources = t.metadata["sources"].as_array().unwrap().clone();
+    let source_unit = |id: &str| {
+        sources
+            .iter()
+            .find(|s| s["column"] == id)
+            .unwrap_or_else(|| panic!("export metadata has no source {id}"))["unit"]
+            .clone()
+    };
+    assert_eq!(source_unit("income_score"), Kind::Share.unit());
+    assert_eq!(source_unit("gigabit_pct"), "percent");
+    assert_eq!(source_unit("imd_score"), "");
+    let served = Served::build(scored, TileOptions::default(), 1 << 20).unwrap();
+    let meta: Value = serde_json::from_slice(&served.meta_json).unwrap();
+    let field = |name: &str| {
+        meta["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap_or_else(|| panic!("/api/meta has no field {name}"))
+            .clone()
+    };
+    let share = Kind::Share.unit();
+    for name in ["income_score", "employment_score", "english_proficiency"] {
+        let f = field(name);
+        assert_eq!(f["kind"], "share", "{name}: {f}");
+        assert_eq!(f["unit"], share, "{name}: {f}");
+    }
+    assert_eq!(field("gigabit_pct")["unit"], "percent");
+    assert_eq!(field("no_gigabit_pct")["unit"], "percent");
+    assert_eq!(field("imd_score")["unit"], "");
+    assert_eq!(field("imd_score")["kind"], "value");
+}

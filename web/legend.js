@@ -3,8 +3,9 @@
 // breaks and the values drawn, and the counts of areas with insufficient
 // data, no data or outside a selection. Out: the legend's HTML (title, what
 // the layer is, its unit and direction, one row per colour class that holds
-// areas, then the gap classes with their counts). A layer whose values are
-// all equal gets one class, a flag "Yes" and "No", never "0% to 0%".
+// areas, then the gap classes that hold areas, with their counts). A layer
+// whose values are all equal gets one class, a flag "Yes" and "No", never
+// "0% to 0%".
 import * as M from './model.js';
 import { esc, formatValue, distinctDigits, niceCeil, unitText, isProportion, isPercent } from './format.js';
 
@@ -81,10 +82,17 @@ export function renderLegend(el, o) {
   const n = (k) => `${k.toLocaleString('en-GB')} area${k === 1 ? '' : 's'}`;
   const items = classes.map((c) => `<li><span class="swatch" style="background:${c.colour}"></span>${esc(c.label)}</li>`);
   const c = o.counts ?? {};
-  if (c.insufficient !== null && c.insufficient !== undefined) {
+  const known = (k) => k !== null && k !== undefined;
+  // A gap class with no areas is not listed. Insufficient data is listed only
+  // with a count (null: the layer has no such class); "No data" with an
+  // unknown count stays, as some areas may lack a value and the map would
+  // draw them in its colour.
+  if (known(c.insufficient) && c.insufficient > 0) {
     items.push(`<li class="gap"><span class="swatch" style="background:${M.INSUFFICIENT}"></span>Insufficient data (${n(c.insufficient)})</li>`);
   }
-  items.push(`<li class="gap"><span class="swatch" style="background:${M.MISSING}"></span>No data${c.missing !== null && c.missing !== undefined ? ` (${n(c.missing)})` : ''}</li>`);
+  if (!known(c.missing) || c.missing > 0) {
+    items.push(`<li class="gap"><span class="swatch" style="background:${M.MISSING}"></span>No data${known(c.missing) ? ` (${n(c.missing)})` : ''}</li>`);
+  }
   if (c.outside) items.push(`<li class="gap"><span class="swatch" style="background:${M.OUTSIDE}"></span>Outside the selection (${n(c.outside)})</li>`);
   const unit = unitText(o.field);
   const about = o.field?.description ? `<p class="hint legend-about">${esc(o.field.description)}</p>` : '';

@@ -1,15 +1,30 @@
 // Place names and ward outlines for finding one's way: fetches
-// /api/places/labels (a point inside each borough and ward) and, from zoom
-// 11, /api/places/wards (ward outlines), both from dxmap's own data so the
-// page needs nothing from elsewhere. Labels are HTML elements over the map,
-// not a MapLibre symbol layer: symbol layers need glyph PBFs, and no npm
-// package ships an openly licensed set small enough to embed. Only labels in
-// view are placed, larger places first, skipping any that would overlap.
+// /api/places/labels (a point inside each borough and ward) from dxmap's own
+// data, so the page needs nothing from elsewhere, and gives the style layer
+// that draws ward outlines from the vector tiles' `wards` layer (one line
+// layer for the ward view and for orientation, cut to the tiles in view, so
+// a build with thousands of wards never sends them all at once). Labels are
+// HTML elements over the map, not a MapLibre symbol layer: symbol layers
+// need glyph PBFs, and no npm package ships an openly licensed set small
+// enough to embed. Only labels in view are placed, larger places first,
+// skipping any that would overlap.
 
 /** Zooms at which each kind is labelled: [from, below]. */
 export const LABEL_ZOOMS = { borough: [0, 13], ward: [11, 24] };
-/** Zoom from which ward outlines are drawn. */
+/** Zoom from which ward outlines are drawn; in the ward view, from the tiles' first ward zoom. */
 export const WARD_OUTLINE_MINZOOM = 11;
+const WARD_VIEW_MINZOOM = 10;
+
+/** The style layer of ward outlines, from the `wards` layer of vector source `source`. */
+export function wardOutlineLayer(source) {
+  return { id: 'wards-line', type: 'line', source, 'source-layer': 'wards', minzoom: WARD_OUTLINE_MINZOOM,
+    paint: { 'line-color': '#333333', 'line-width': ['interpolate', ['linear'], ['zoom'], 10, 0.5, 15, 1.4], 'line-opacity': 0.75 } };
+}
+
+/** Draws ward outlines from a zoom lower in the ward view than otherwise. */
+export function showWardOutlines(map, wardView) {
+  if (map.getLayer('wards-line')) map.setLayerZoomRange('wards-line', wardView ? WARD_VIEW_MINZOOM : WARD_OUTLINE_MINZOOM, 24);
+}
 const FONTS = { borough: '700 13px system-ui, sans-serif', ward: '500 12px system-ui, sans-serif' };
 const GAP = 6; // px kept clear around each label
 
@@ -34,13 +49,9 @@ export function showWardVintage(vintage) {
   box.after(p);
 }
 
-/**
- * Draws the labels of `places` (the /api/places/labels body) over `map` and
- * the ward outlines from zoom 11, below `beforeLayer` when it exists.
- */
-export function setupPlaces(map, places, { beforeLayer, timings } = {}) {
+/** Draws the labels of `places` (the /api/places/labels body) over `map`. */
+export function setupPlaces(map, places, { timings } = {}) {
   if (timings) timings.places = stats;
-  addWardOutlines(map, beforeLayer);
   if (!places?.features?.length) return;
   const layer = document.createElement('div');
   layer.className = 'place-labels';
@@ -107,20 +118,4 @@ export function setupPlaces(map, places, { beforeLayer, timings } = {}) {
   map.on('moveend', layout);
   map.on('resize', layout);
   layout();
-}
-
-/** Adds the ward outline layer, fetching its GeoJSON the first time it is in view. */
-function addWardOutlines(map, beforeLayer) {
-  let added = false;
-  const add = () => {
-    if (added || map.getZoom() < WARD_OUTLINE_MINZOOM) return;
-    added = true;
-    map.off('zoomend', add);
-    map.addSource('places-wards', { type: 'geojson', data: new URL('/api/places/wards', location.href).href });
-    map.addLayer({ id: 'places-wards-line', type: 'line', source: 'places-wards', minzoom: WARD_OUTLINE_MINZOOM,
-      paint: { 'line-color': '#333333', 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 0.6, 15, 1.4], 'line-opacity': 0.75 } },
-    map.getLayer(beforeLayer) ? beforeLayer : undefined);
-  };
-  map.on('zoomend', add);
-  add();
 }

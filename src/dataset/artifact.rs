@@ -3,7 +3,8 @@
 //! Layout: `DXMAPDS\0` magic, format version (u32 LE), payload length (u64 LE),
 //! CRC-32 of the payload (u32 LE), payload. The checksum lets a server refuse a
 //! truncated or corrupt file on reload and keep serving the old one. Reading
-//! checks the header, version and declared length (at most
+//! checks the header, version (this one, or version 2 through [`v2`]) and
+//! declared length (at most
 //! [`MAX_PAYLOAD_BYTES`], and equal to what the file holds) before the
 //! payload is allocated.
 
@@ -14,9 +15,13 @@ use super::{Dataset, DatasetError};
 use crate::atomic::write_atomic;
 use crate::file_checks::open_input;
 
+mod v2;
+
 const MAGIC: &[u8; 8] = b"DXMAPDS\0";
-/// 2: `Source::measure` and `Layer::vintage`.
-const VERSION: u32 = 2;
+/// 2: `Source::measure` and `Layer::vintage`. 3: `Source::unit`.
+const VERSION: u32 = 3;
+/// The oldest version still read.
+const OLDEST: u32 = 2;
 const HEADER: usize = 8 + 4 + 8 + 4;
 
 /// Largest payload read from an artifact: 1 GiB, the cap on each input
@@ -26,6 +31,7 @@ pub const MAX_PAYLOAD_BYTES: u64 = 1 << 30;
 
 /// The fixed header, checked before the payload is read.
 struct Header {
+    version: u32,
     len: u64,
     crc: u32,
 }
@@ -42,9 +48,9 @@ impl Header {
             return Err(corrupt("not a dxmap dataset (bad magic)".into()));
         }
         let version = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes"));
-        if version != VERSION {
+        if !(OLDEST..=VERSION).contains(&version) {
             return Err(corrupt(format!(
-                "dataset format version {version}, this dxmap reads version {VERSION}: rebuild it"
+                "dataset format version {version}, this dxmap reads versions {OLDEST} to {VERSION}: rebuild it"
             )));
         }
         let len = u64::from_le_bytes(head[12..20].try_into().expect("8 bytes"));
@@ -64,7 +70,7 @@ impl Header {
                 "header says {len} payload bytes, file has {payload_len}: bytes after the payload"
             )));
         }
-        Ok(Header { len, crc })
+        Ok(Header { version, len, crc })
     }
 }
 
@@ -106,8 +112,11 @@ impl Dataset {
         if crc32fast::hash(payload) != header.crc {
             return Err(corrupt("checksum mismatch: the file is corrupt".into()));
         }
-        let ds: Dataset =
-            postcard::from_bytes(payload).map_err(|e| corrupt(format!("cannot decode: {e}")))?;
+        let ds: Dataset = match header.version {
+            2 => postcard::from_bytes::<v2::Dataset>(payload).map(Dataset::from),
+            _ => postcard::from_bytes(payload),
+        }
+        .map_err(|e| corrupt(format!("cannot decode: {e}")))?;
         ds.validate().map_err(|e| corrupt(e.to_string()))?;
         Ok(ds)
     }
@@ -169,7 +178,7 @@ impl Dataset {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataset::{Area, Column, ColumnId, LsoaCode, Source, Values};
+    use crate::dataset::{Area, Column, ColumnId, LsoaCode, Source, Unit, Values};
     use geo_types::{MultiPolygon, polygon};
 
     fn tiny() -> Dataset {
@@ -190,7 +199,10 @@ mod tests {
                 id: ColumnId("x".into()),
                 label: "X".into(),
                 values: Values::Numeric(vec![Some(1.5)]),
-                source: Source::default(),
+                source: Source {
+                    unit: Some(Unit::Percent),
+                    ..Source::default()
+                },
             }],
             layers: vec![],
             attribution: vec!["a".into()],
@@ -248,6 +260,34 @@ mod tests {
         assert!(err.contains("bytes after the payload"), "{err}");
         std::fs::write(&p, &good).unwrap();
         assert_eq!(Dataset::read(&p).unwrap(), tiny());
+    }
+
+    #[test]
+    fn a_version_2_artifact_is_read_with_no_declared_units() {
+        // As version 2 wrote it: no `Source::unit` in the payload.
+        let payload = postcard::to_stdvec(&v2::from_current(&tiny())).unwrap();
+        let mut bytes = tiny().to_bytes().unwrap()[..HEADER].to_vec();
+        bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
+        bytes[12..20].copy_from_slice(&(payload.len() as u64).to_le_bytes());
+        bytes[20..24].copy_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        bytes.extend_from_slice(&payload);
+        let old = Dataset::from_bytes(&bytes, Path::new("old.dxds")).unwrap();
+        let mut want = tiny();
+        want.columns[0].source.unit = None;
+        assert_eq!(old, want);
+        // Read as today's layout, the same bytes would not decode.
+        bytes[8..12].copy_from_slice(&VERSION.to_le_bytes());
+        assert!(Dataset::from_bytes(&bytes, Path::new("old.dxds")).is_err());
+        // Older still: refused, with the way out.
+        bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
+        let err = Dataset::from_bytes(&bytes, Path::new("old.dxds"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("old.dxds")
+                && err.contains("format version 1, this dxmap reads versions 2 to 3: rebuild it"),
+            "{err}"
+        );
     }
 
     #[cfg(unix)]

@@ -103,6 +103,49 @@ pub struct Source {
     /// What the values measure (from the project file's `count =`, `rate =`,
     /// `value =` or `category =`); it decides how the column rolls up.
     pub measure: Measure,
+    /// The unit the project file declares (`unit =`); `None` when it does
+    /// not, and then the schema reads one from the label.
+    pub unit: Option<Unit>,
+}
+
+/// The unit of a column's values, as a project file declares it: what the
+/// page, legends and exports print with a number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Unit {
+    /// A proportion 0–1 (`share`), shown as a percentage.
+    Share,
+    /// A percentage 0–100 (`percent`).
+    Percent,
+    /// A number of people or things (`count`).
+    Count,
+    /// A number with no unit to name (`none`): a score, a rank.
+    Unitless,
+}
+
+impl Unit {
+    /// The spellings a project file may use, for messages.
+    pub const SPELLINGS: &'static str = "share, percent, count or none";
+
+    /// The unit a project file's `unit =` names; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Unit> {
+        match s {
+            "share" => Some(Unit::Share),
+            "percent" => Some(Unit::Percent),
+            "count" => Some(Unit::Count),
+            "none" => Some(Unit::Unitless),
+            _ => None,
+        }
+    }
+
+    /// The project file's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Share => "share",
+            Unit::Percent => "percent",
+            Unit::Count => "count",
+            Unit::Unitless => "none",
+        }
+    }
 }
 
 /// What a column's values measure, recorded at ingest. Ward and borough

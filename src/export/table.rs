@@ -201,6 +201,7 @@ pub(crate) fn metadata(scored: &ScoredDataset, level: Level, rows: usize, rollup
                 "vintage": c.source.vintage,
                 "method": c.source.method,
                 "measure": c.source.measure.as_str(),
+                "unit": crate::schema::column_kind_unit(c).1,
                 "demonstration": c.source.demonstration,
             })
         })

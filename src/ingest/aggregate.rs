@@ -54,6 +54,8 @@ pub(super) fn columns(
                 method,
                 demonstration: d.demonstration,
                 measure: measure(kind),
+                // Checked with the project file.
+                unit: c.unit().ok().flatten(),
             },
         });
     }

@@ -27,8 +27,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::IngestError;
-use super::project::{Cols, Project, RateSpec};
-use crate::dataset::{Area, Column, ColumnId, Measure, Source, Values};
+use super::project::{Cols, Project, RateSpec, declared_unit};
+use crate::dataset::{Area, Column, ColumnId, Measure, Source, Unit, Values};
 
 /// A column computed from columns already joined, from any table: a rate
 /// whose numerator and denominator come from different datasets, a sum or a
@@ -54,6 +54,9 @@ pub struct DerivedSpec {
     pub vintage: Option<String>,
     /// Source description, put before the computed method.
     pub source: Option<String>,
+    /// The values' unit (`share`, `percent`, `count`, `none`); without it
+    /// the unit is read from the label.
+    pub unit: Option<String>,
 }
 
 /// One side of a difference: a column id or a constant.
@@ -110,6 +113,16 @@ fn derived_measure(kind: &DerivedKind, inputs: &[&Column]) -> Measure {
 }
 
 impl DerivedSpec {
+    /// The declared unit, checked: a rate's is a share.
+    pub fn unit(&self) -> Result<Option<Unit>, String> {
+        match self.kind() {
+            Some(DerivedKind::Rate(..)) => {
+                declared_unit(self.unit.as_deref(), "rate", Some(Unit::Share))
+            }
+            _ => declared_unit(self.unit.as_deref(), "derived column", None),
+        }
+    }
+
     /// The resolved kind; `None` unless exactly one kind is given and a
     /// difference names exactly two columns.
     pub fn kind(&self) -> Option<DerivedKind> {
@@ -188,6 +201,9 @@ pub(super) fn check(
                     }
                 }
             }
+        }
+        if let Err(m) = d.unit() {
+            problems.push(at(m));
         }
         if d.cap.is_some_and(|c| !c.is_finite()) {
             problems.push(at("cap: give a finite number".into()));
@@ -340,6 +356,8 @@ pub fn derive(
                 method,
                 demonstration: inputs.iter().any(|c| c.source.demonstration),
                 measure: derived_measure(&kind, &inputs),
+                // Checked with the project file.
+                unit: d.unit().ok().flatten(),
             },
             values: Values::Numeric(values),
         };

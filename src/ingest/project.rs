@@ -42,6 +42,7 @@ mod spec;
 pub use spec::{
     AreaLookupSpec, BoroughSpec, BoundarySpec, Cols, ColumnKind, ColumnSpec, DatasetSpec,
     GeographyKind, LookupSpec, Policy, ProjectSpec, RateSpec, SourceBoundarySpec, Unmatched,
+    declared_unit,
 };
 
 /// Largest project file read: they are a few kilobytes of TOML.
@@ -204,6 +205,9 @@ impl Project {
                 {
                     problems.push(at("count = \"*\" (count rows) is only for points".into()));
                 }
+                if let Err(m) = c.unit() {
+                    problems.push(at(m));
+                }
                 let numeric = !matches!(c.kind(), Some(ColumnKind::Category(_)));
                 if ids.insert(c.id.clone(), numeric).is_some() {
                     problems.push(at("duplicate column id".into()));
@@ -278,6 +282,37 @@ column = [
         assert!(
             e.starts_with("p.toml: line 16: dataset 'q': column 'grp'"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn a_declared_unit_is_checked_at_its_line() {
+        let text = GOOD.replace(
+            "category = \"GRP_LABEL\" }",
+            "category = \"GRP_LABEL\" },\n  { id = \"inc\", label = \"Income\", value = \"i\", unit = \"share\" },\n  { id = \"bad\", label = \"Bad\", value = \"b\", unit = \"furlongs\" },\n  { id = \"r\", label = \"R\", rate = { numerator = \"a\", denominator = \"b\" }, unit = \"percent\" }",
+        );
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(
+            e.contains("p.toml: line 18: dataset 'q': column 'bad': unknown unit 'furlongs' (use share, percent, count or none)"),
+            "{e}"
+        );
+        assert!(
+            e.contains("line 19: dataset 'q': column 'r': unit 'percent' does not fit a rate"),
+            "{e}"
+        );
+        assert!(!e.contains("'inc'"), "{e}");
+        let ok = text
+            .replace("unit = \"furlongs\"", "unit = \"none\"")
+            .replace("unit = \"percent\"", "unit = \"share\"");
+        let p = parse(&ok).unwrap();
+        let cols = &p.spec.datasets[0].get_ref().columns;
+        assert_eq!(
+            cols[2].get_ref().unit(),
+            Ok(Some(crate::dataset::Unit::Share))
+        );
+        assert_eq!(
+            cols[3].get_ref().unit(),
+            Ok(Some(crate::dataset::Unit::Unitless))
         );
     }
 

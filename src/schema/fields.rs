@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::{ApiLevel, Cell, Field, Kind, Of, RAW_DECIMALS, Rollup, Schema};
-use crate::dataset::{Measure, Values};
+use crate::dataset::{Column, Measure, Unit, Values};
 use crate::score::ScoredDataset;
 
 /// The area-count field of ward and borough roll-ups.
@@ -239,19 +239,10 @@ impl Schema {
             if f.iter().any(|x| x.name == name) {
                 name = format!("v_{name}");
             }
-            let kind = match (&c.values, &c.source.measure) {
-                (Values::Category(_), _) | (_, Measure::Category) => Kind::Category,
-                (_, Measure::Count) => Kind::Count,
-                (_, Measure::Rate { .. }) => Kind::Share,
-                _ => Kind::Value,
-            };
+            let (kind, unit) = column_kind_unit(c);
             let mut x = Field::new(name, &c.label, kind, Of::Column(j)).api(None);
             x.tile_minzoom = None;
-            x.unit = match kind {
-                Kind::Count => "count",
-                Kind::Value => unit_from_label(&c.label),
-                k => k.unit(),
-            };
+            x.unit = unit;
             x.description = [c.source.vintage.as_str(), c.source.method.as_str()]
                 .iter()
                 .filter(|t| !t.is_empty())
@@ -333,9 +324,41 @@ impl Schema {
     }
 }
 
-/// The unit of a ready-made value column, from the project file's label
-/// conventions: "… (%)" is a percentage (0–100), "Share …" a proportion
-/// (0–1); anything else has no unit the page could name.
+/// The kind and unit of a source column: from what it measures and the
+/// unit its project file declares (the label only when it declares none).
+pub fn column_kind_unit(c: &Column) -> (Kind, &'static str) {
+    let kind = match (&c.values, &c.source.measure, c.source.unit) {
+        (Values::Category(_), _, _) | (_, Measure::Category, _) => Kind::Category,
+        (_, Measure::Count, _) => Kind::Count,
+        (_, Measure::Rate { .. }, _) | (_, _, Some(Unit::Share)) => Kind::Share,
+        _ => Kind::Value,
+    };
+    let unit = match kind {
+        Kind::Count => "count",
+        Kind::Value => c
+            .source
+            .unit
+            .map_or_else(|| unit_from_label(&c.label), column_unit),
+        k => k.unit(),
+    };
+    (kind, unit)
+}
+
+/// A declared unit as `/api/meta` names it (the names the page's
+/// `format.js` reads).
+fn column_unit(u: Unit) -> &'static str {
+    match u {
+        Unit::Share => Kind::Share.unit(),
+        Unit::Percent => "percent",
+        Unit::Count => "count",
+        Unit::Unitless => "",
+    }
+}
+
+/// The unit of a ready-made value column that declares none (older project
+/// files), from the label's conventions: "… (%)" is a percentage (0–100),
+/// "Share …" a proportion (0–1); anything else has no unit the page could
+/// name.
 pub fn unit_from_label(label: &str) -> &'static str {
     let l = label.trim();
     if l.ends_with("(%)") {

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use crate::dataset::{Dataset, Values};
 use crate::score::ScoredDataset;
 
-pub use fields::{cell_json, lsoa_count_field, unit_from_label};
+pub use fields::{cell_json, column_kind_unit, lsoa_count_field, unit_from_label};
 
 /// Lowest zoom of the `lsoa` tile layer: below it LSOAs are smaller than a pixel.
 pub const LSOA_MINZOOM: u8 = 8;

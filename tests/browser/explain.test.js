@@ -283,3 +283,28 @@ test('the panel formats each indicator value from its field: rates as percentage
   assert.ok(checked > 0, 'some indicator is a rate or a percentage');
   await page.close();
 });
+
+test('the income rate, declared a share in the project file, reads as a percentage in the panel', async () => {
+  const { page } = await openMap(browser.context);
+  const meta = await api(BASE, '/api/meta');
+  const f = meta.fields.find((x) => x.name === 'income_score');
+  assert.ok(f, '/api/meta has the income rate');
+  assert.equal(f.kind, 'share', JSON.stringify(f));
+  const scores = await api(BASE, '/api/scores');
+  let area;
+  for (const code of scores.code.slice(0, 50)) {
+    area = await api(BASE, '/api/areas/' + code);
+    if (area.indicators.some((i) => i.raw_field === 'income_score' && i.raw !== null)) break;
+  }
+  const ind = area.indicators.find((i) => i.raw_field === 'income_score');
+  assert.ok(ind && ind.raw !== null, 'an area with an income rate');
+  await page.evaluate((c) => window.dxmap.openPanel(c), area.code);
+  await page.waitForFunction((c) => document.getElementById('panel').dataset.code === c, area.code);
+  // The row headed by exactly this label ("Older people in income
+  // deprivation" contains it too).
+  const cell = await page.evaluate((label) => [...document.querySelectorAll('#panel-body tr')]
+    .find((tr) => tr.querySelector('th')?.textContent.trim() === label)?.querySelector('td')?.textContent.trim(), ind.label);
+  assert.match(cell ?? '', /^\d+(\.\d+)?%$/, `${ind.label}: ${cell}`);
+  assert.ok(Math.abs(parseFloat(cell) - ind.raw * 100) < 0.06, `${cell} is ${ind.raw} as a percentage`);
+  await page.close();
+});

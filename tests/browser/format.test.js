@@ -67,3 +67,21 @@ test('the legend says what darker means, from the field', () => {
   assert.equal(L.darkerText(count), 'Darker = more residents in the group.');
   assert.equal(L.darkerText(score), 'Darker = higher risk.');
 });
+
+test('the legend lists a gap class only when areas fall in it', () => {
+  const values = [0.1, 0.2, 0.3, NaN];
+  const draw = (counts) => {
+    const el = { innerHTML: '' };
+    L.renderLegend(el, { field: share, title: 'T', breaks: M.decileBreaks(values), values, counts });
+    return el.innerHTML;
+  };
+  const none = draw({ insufficient: 0, missing: 0, outside: 0 });
+  assert.doesNotMatch(none, /Insufficient data|No data|0 areas/, none);
+  const some = draw({ insufficient: 2, missing: 1, outside: 0 });
+  assert.match(some, /Insufficient data \(2 areas\)/);
+  assert.match(some, /No data \(1 area\)/);
+  // Not counted: the "No data" colour is still explained, without a number.
+  const unknown = draw({ insufficient: null });
+  assert.match(unknown, /No data<\/li>/);
+  assert.doesNotMatch(unknown, /Insufficient data/);
+});

@@ -54,8 +54,15 @@ test('page loads without console errors and paints the choropleth', async () => 
   console.log(`painted pixels: ${px.painted} of ${px.total}, ${px.colours} distinct colours`);
   assert.ok(px.painted > px.total * 0.15, `only ${px.painted} of ${px.total} canvas pixels painted`);
   assert.ok(px.colours >= 8, `only ${px.colours} colours on the map`);
-  const legend = await page.locator('#legend li').count();
-  assert.equal(legend, 12, 'ten classes, insufficient data and no data in the legend');
+  // Ten classes, then a gap class only for a gap that holds areas: no
+  // "Insufficient data (0 areas)".
+  const sc = await api('/api/scores');
+  const insufficient = sc.index_status.filter((x) => x === 'insufficient_data').length;
+  const noData = sc.index.filter((v, i) => v === null && sc.index_status[i] !== 'insufficient_data').length;
+  const gaps = [insufficient, noData];
+  const legend = await page.locator('#legend li').allTextContents();
+  assert.equal(legend.length, 10 + gaps.filter((k) => k > 0).length, legend.join(' | '));
+  assert.ok(!legend.some((t) => /\(0 areas\)/.test(t)), legend.join(' | '));
   const meta = await api('/api/meta');
   const attribution = await page.locator('#attribution li').allTextContents();
   assert.deepEqual(attribution, meta.attribution);

@@ -81,8 +81,7 @@ test('borough labels at the default view; ward labels, outlines and vintage at s
   await page.evaluate((c) => window.dxmap.map.jumpTo({ center: c, zoom: 12.5 }), ward.geometry.coordinates);
   await settled(page);
   await page.waitForFunction(() => document.querySelectorAll('.place-label.ward').length > 0);
-  assert.ok(await page.evaluate(() => window.dxmap.map.getLayer('places-wards-line') !== undefined), 'ward outline layer');
-  await page.waitForFunction(() => window.dxmap.map.getSource('places-wards') && window.dxmap.map.isSourceLoaded('places-wards'));
+  await page.waitForFunction(() => window.dxmap.map.queryRenderedFeatures({ layers: ['wards-line'] }).length > 0);
   const t = await page.evaluate(() => window.dxmap.timings.places);
   const withLabels = await panFrameMs(page, 1000);
   await settled(page);
@@ -92,8 +91,42 @@ test('borough labels at the default view; ward labels, outlines and vintage at s
   const bytes = async (p) => { const b = Buffer.from(await (await fetch(BASE + p)).arrayBuffer()); return `${(b.length / 1024).toFixed(0)} KB (${(zlib.gzipSync(b).length / 1024).toFixed(0)} KB gzipped)`; };
   console.log(`place labels: ${t.shown} shown at zoom 12.5, layout ${t.lastLayoutMs.toFixed(2)} ms, per-frame move ${t.lastMoveMs.toFixed(2)} ms; `
     + `mean frame while panning ${withLabels.toFixed(1)} ms with labels, ${without.toFixed(1)} ms without; `
-    + `/api/places/labels ${await bytes('/api/places/labels')}, /api/places/wards ${await bytes('/api/places/wards')}`);
+    + `/api/places/labels ${await bytes('/api/places/labels')}`);
   await page.screenshot({ path: `${ARTIFACTS}/orient-wards.png` });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+/** The line layers that draw ward boundaries, and whether each has features drawn now. */
+const wardLines = (page) => page.evaluate(() => {
+  const map = window.dxmap.map;
+  return map.getStyle().layers
+    .filter((l) => l.type === 'line' && (l['source-layer'] === 'wards' || /ward/.test(l.source ?? '')))
+    .map((l) => ({ id: l.id, drawn: map.queryRenderedFeatures({ layers: [l.id] }).length > 0 }));
+});
+
+test('ward boundaries are drawn by one layer, from the tiles in view, in the ward view and out of it', async () => {
+  const { page, errors } = await openMap(browser.context);
+  const wardRequests = [];
+  page.on('request', (r) => { if (r.url().includes('/api/places/wards')) wardRequests.push(r.url()); });
+  const labels = await api('/api/places/labels');
+  const ward = labels.features.filter((f) => f.properties.kind === 'ward').sort((a, b) => b.properties.areas - a.properties.areas)[0];
+  assert.ok(ward, 'the data has wards');
+  const at = async (zoom, wardView) => {
+    if (await page.locator('#ward-view').isChecked() !== wardView) await page.locator('#ward-view').setChecked(wardView, { force: true });
+    await page.evaluate(([c, z]) => window.dxmap.map.jumpTo({ center: c, zoom: z }), [ward.geometry.coordinates, zoom]);
+    await settled(page);
+    return wardLines(page);
+  };
+  for (const wardView of [false, true]) {
+    const lines = await at(12, wardView);
+    assert.equal(lines.length, 1, `one ward line layer (ward view ${wardView}): ${JSON.stringify(lines)}`);
+    assert.ok(lines[0].drawn, `ward lines drawn at zoom 12 (ward view ${wardView})`);
+  }
+  // Below street zoom, outlines only where the map is coloured by ward.
+  assert.ok((await at(10.5, true))[0].drawn, 'ward view at zoom 10.5: outlines');
+  assert.ok(!(await at(10.5, false))[0].drawn, 'area view at zoom 10.5: no outlines');
+  assert.deepEqual(wardRequests, [], 'no request for every ward at once');
   assert.deepEqual(errors, []);
   await page.close();
 });

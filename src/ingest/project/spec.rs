@@ -6,6 +6,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::super::derived::DerivedSpec;
+use crate::dataset::Unit;
 
 /// One column name, or several whose values are summed.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -168,6 +169,29 @@ pub struct ColumnSpec {
     pub vintage: Option<String>,
     /// Overrides the dataset's source description for this column.
     pub source: Option<String>,
+    /// The values' unit: `share` (0–1), `percent` (0–100), `count` or
+    /// `none`. Without it a `value` column's unit is read from its label.
+    pub unit: Option<String>,
+}
+
+/// The unit a column declares (`None` when it declares none), checked
+/// against what the column is: a count is a count, a rate a share, and a
+/// label has no unit. `what` names the column's kind in the message.
+pub fn declared_unit(
+    unit: Option<&str>,
+    what: &str,
+    fits: Option<Unit>,
+) -> Result<Option<Unit>, String> {
+    let Some(s) = unit else { return Ok(None) };
+    let u =
+        Unit::parse(s).ok_or_else(|| format!("unknown unit '{s}' (use {})", Unit::SPELLINGS))?;
+    match fits {
+        Some(f) if f != u => Err(format!(
+            "unit '{s}' does not fit a {what}, whose unit is '{}'",
+            f.as_str()
+        )),
+        _ => Ok(Some(u)),
+    }
 }
 
 /// The kind of a column, resolved.
@@ -198,6 +222,19 @@ impl ColumnSpec {
         let mut given = kinds.into_iter().flatten();
         let first = given.next()?;
         given.next().is_none().then_some(first)
+    }
+
+    /// The declared unit, checked against the column's kind.
+    pub fn unit(&self) -> Result<Option<Unit>, String> {
+        let (what, fits) = match self.kind() {
+            Some(ColumnKind::Count(_)) => ("count", Some(Unit::Count)),
+            Some(ColumnKind::Rate(..)) => ("rate", Some(Unit::Share)),
+            Some(ColumnKind::Category(_)) if self.unit.is_some() => {
+                return Err("a category column has no unit".into());
+            }
+            _ => ("value", None),
+        };
+        declared_unit(self.unit.as_deref(), what, fits)
     }
 }
 
