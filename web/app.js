@@ -5,7 +5,7 @@
 // colour.js (classes and legend), controls.js (layer, scale, weights,
 // selection), panel.js (one area's detail) and table.js. All re-weighting
 // happens in the browser; state lives in the URL hash so a view can be shared.
-import { Map as MapLibreMap, NavigationControl } from '/vendor/maplibre-gl/maplibre-gl.mjs';
+import { Map as MapLibreMap, NavigationControl } from './vendor/maplibre-gl/maplibre-gl.mjs';
 import * as M from './model.js';
 import { esc, missingText } from './format.js';
 import { setupAbout } from './about.js';
@@ -13,9 +13,10 @@ import { setupSearch } from './search.js';
 import { loadPlaces, setupPlaces, showWardVintage, wardOutlineLayer, showWardOutlines } from './places.js';
 import { loadBasemap, withBasemap, showBasemap } from './basemap.js';
 import { setupDownloads } from './download.js';
+import { applyStaticMode } from './static.js';
 import {
   $, S, SRC, dx, map, meta, meth, scores, tilejson, codeIndex, boroughByCode, indicatorLabel, componentLabel,
-  setDocuments, setScores, setMap, getJson, setStatus, layerLabel, legendFormat, indicatorName, insufficientAt,
+  setDocuments, isStatic, tileUrls, setScores, setMap, getJson, setStatus, layerLabel, legendFormat, indicatorName, insufficientAt,
   insufficientCount, indexLayer, ensureKeyGroups, num, weightsDefault, writeHash,
 } from './state.js';
 import { recolour } from './colour.js';
@@ -30,7 +31,7 @@ function buildStyle(fill) {
     version: 8,
     sources: {
       [SRC]: {
-        type: 'vector', tiles: tilejson.tiles, minzoom: tilejson.minzoom ?? 0, maxzoom: tilejson.maxzoom ?? 14,
+        type: 'vector', tiles: tileUrls(tilejson.tiles), minzoom: tilejson.minzoom ?? 0, maxzoom: tilejson.maxzoom ?? 14,
         bounds: tilejson.bounds, promoteId: { lsoa: 'code' },
       },
     },
@@ -121,12 +122,13 @@ async function main() {
   const t0 = performance.now();
   // The map starts as soon as the small documents are in; the columnar scores
   // (the largest body) load meanwhile and are awaited before the first colouring.
-  const scoresP = getJson('/api/scores');
+  const scoresP = getJson('api/scores');
   scoresP.catch(() => {});
   const placesP = loadPlaces(getJson);
   const basemapP = loadBasemap(getJson);
-  setDocuments(...await Promise.all([getJson('/api/meta'), getJson('/api/methodology'), getJson('/tiles.json')]));
+  setDocuments(...await Promise.all([getJson('api/meta'), getJson('api/methodology'), getJson('tiles.json')]));
   setupAbout(meta, meth, insufficientCount);
+  if (isStatic()) applyStaticMode();
   $('demo-banner').hidden = !meta.demonstration;
   $('attribution').innerHTML = (meta.attribution ?? []).map((a) => `<li>${esc(a)}</li>`).join('');
   showWardVintage(meta.ward_vintage);

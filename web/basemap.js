@@ -5,7 +5,7 @@
 // (symbol layers), which go over them. The areas are drawn at the chosen
 // opacity. Without a basemap the style is left as it is and the page loads
 // nothing from elsewhere.
-import { AttributionControl } from '/vendor/maplibre-gl/maplibre-gl.mjs';
+import { AttributionControl } from './vendor/maplibre-gl/maplibre-gl.mjs';
 import { esc } from './format.js';
 
 const FILL_LAYER = 'lsoa-fill';
@@ -14,7 +14,7 @@ const FILL_LAYER = 'lsoa-fill';
 export async function loadBasemap(getJson) {
   let b;
   try {
-    b = (await getJson('/api/places/basemap')).basemap;
+    b = (await getJson('api/places/basemap')).basemap;
   } catch (e) {
     console.warn('basemap setting could not load:', e.message);
     return null;

@@ -123,7 +123,7 @@ export async function refreshSelectionScores() {
   if (!weightsDefault()) body.weights = { ...S.weights.components, ...S.weights.indicators };
   try {
     setStatus('Re-scoring the selection…');
-    const r = await getJson('/api/score', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const r = await getJson('api/score', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     S.selResult = new Map(r.areas.map((a) => [a.code, a]));
     setStatus('');
   } catch (e) {
@@ -180,7 +180,7 @@ export function setupRectangle() {
 export async function selectBbox(bbox) {
   S.lastBbox = bbox;
   try {
-    const r = await getJson('/api/areas?bbox=' + bbox.map((x) => x.toFixed(6)).join(','));
+    const r = await getJson('api/areas?bbox=' + bbox.map((x) => x.toFixed(6)).join(','));
     for (const a of r.areas) S.rectCodes.add(a.code);
     setStatus('');
   } catch (e) {

@@ -37,7 +37,7 @@ export function setupDownloads({ buttons, state, setStatus }) {
     button.disabled = true;
     setStatus(`Preparing the ${format === 'csv' ? 'CSV' : 'GeoJSON'} download…`);
     try {
-      const r = await fetch('/api/download', {
+      const r = await fetch('api/download', {
         method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(downloadRequest(format, state())),
       });
       if (!r.ok) {

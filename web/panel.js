@@ -34,7 +34,7 @@ export function insufficiencyHtml(d) {
 export async function openPanel(code, { focus = true, zoom = false } = {}) {
   let d;
   try {
-    d = await getJson('/api/areas/' + encodeURIComponent(code));
+    d = await getJson('api/areas/' + encodeURIComponent(code));
   } catch (e) {
     setStatus('Could not load area ' + code + ': ' + e.message);
     return;

@@ -32,7 +32,7 @@ const stats = { layouts: 0, lastLayoutMs: 0, lastMoveMs: 0, shown: 0 };
 
 /** Starts fetching the labels; resolves to the GeoJSON (null on failure). */
 export function loadPlaces(getJson) {
-  return getJson('/api/places/labels').catch((e) => {
+  return getJson('api/places/labels').catch((e) => {
     console.warn('place labels could not load:', e.message);
     return null;
   });

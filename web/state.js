@@ -52,6 +52,18 @@ export function setStatus(text) { $('status').textContent = text; }
 export let meta, meth, scores, tilejson, map;
 /** Sets the small API documents, then the scores, then the map, as main() gets them. */
 export function setDocuments(m, me, tj) { meta = m; meth = me; tilejson = tj; }
+
+/** True on a static copy of the map (`dxmap export site`): no server to
+ * re-score a selection, download or search areas by bounding box. */
+export const isStatic = () => meta?.static === true;
+
+/** Tile URL templates made absolute: a static site's TileJSON gives them
+ * relative to the page (its URL is not known when it is written). Joined by
+ * hand, since URL() would percent-encode the {z}/{x}/{y} braces. */
+export function tileUrls(tiles) {
+  const base = location.href.replace(/[?#].*$/, '').replace(/[^/]*$/, '');
+  return (tiles ?? []).map((t) => (/^[a-z][a-z0-9+.-]*:/i.test(t) ? t : base + t.replace(/^\.\//, '')));
+}
 export function setScores(s) { scores = s; }
 export function setMap(m) { map = m; }
 export let keyGroups = null; // columnar key-group estimates, fetched when a key-group layer is first shown
@@ -94,7 +106,7 @@ export function num(v) { return v === null || v === undefined ? NaN : Number(v);
 /** Key-group columns, fetched the first time a key-group layer is shown. */
 export async function ensureKeyGroups() {
   if (keyGroups || !/^[kn]_/.test(S.layer)) return;
-  keyGroups = await getJson('/api/key-groups');
+  keyGroups = await getJson('api/key-groups');
 }
 
 export function selectedCodes() {
