@@ -407,7 +407,8 @@ How to host it:
 
 What a static copy cannot do (it needs `dxmap serve`): re-weight the
 scores on the server (POST /api/score), download a selection
-(/api/download), or select areas by box or polygon (/api/areas?bbox=).
+(/api/download), select areas by box or polygon (/api/areas?bbox=), or
+look up the area under a click (/api/lookup).
 ";
 
 #[cfg(test)]
