@@ -6,6 +6,7 @@
 //! is not new or empty is refused and left as it was.
 
 mod common;
+mod fixtures;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,9 +14,11 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 
 use axum::Router;
-use dxmap::dataset::DatasetSource;
+use dxmap::dataset::{DatasetSource, LsoaCode};
 use dxmap::ingest::BuildOptions;
+use dxmap::progress::Progress;
 use dxmap::score::{Methodology, ScoreOptions, ScoredDataset, parse_personas};
+use dxmap::server::site::{SiteError, write_site};
 use dxmap::server::{AppState, Served, ServerConfig, router};
 use dxmap::tiles::TileOptions;
 use serde_json::Value;
@@ -392,4 +395,77 @@ fn a_static_server_finds_the_files_from_a_sub_path() {
         Some(true),
         "the static server did not answer every path"
     );
+}
+
+/// Counts what a run tells its progress.
+#[derive(Default)]
+struct Counted {
+    total: std::sync::atomic::AtomicU64,
+    done: std::sync::atomic::AtomicU64,
+    finished: std::sync::atomic::AtomicBool,
+}
+
+impl Progress for Counted {
+    fn start(&self, steps: u64) {
+        self.total.store(steps, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn step(&self, _: &str) {}
+    fn advance(&self, n: u64) {
+        self.done.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn finish(&self) {
+        self.finished
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+fn grid_served(last_code: Option<&str>) -> Served {
+    let mut ds = fixtures::grid(4, 3, "Grid");
+    if let (Some(code), Some(last)) = (last_code, ds.areas.last_mut()) {
+        last.code = LsoaCode::new(code);
+    }
+    let m = Methodology::parse(
+        &format!("min_coverage = 0\n{}", fixtures::METHODOLOGY),
+        "m.toml",
+    )
+    .unwrap();
+    let opts = ScoreOptions {
+        sensitivity_draws: Some(0),
+        ..ScoreOptions::default()
+    };
+    let scored = ScoredDataset::new(Arc::new(ds), Arc::new(m), &opts).unwrap();
+    Served::build(scored, TileOptions::default(), 0).unwrap()
+}
+
+/// The library call: progress hears of every file and candidate tile; an
+/// area code that cannot be a file name is an error naming it, and nothing
+/// is left behind, neither the site nor its temporary directory.
+#[test]
+fn the_library_reports_progress_and_leaves_nothing_on_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    let counted = Arc::new(Counted::default());
+    let stats = write_site(grid_served(None), &out, Some(counted.clone())).unwrap();
+    let total = counted.total.load(std::sync::atomic::Ordering::SeqCst);
+    // A step per file and per candidate tile, empty or not, all done.
+    assert!(total >= stats.files, "{total} steps for {stats:?}");
+    assert_eq!(
+        counted.done.load(std::sync::atomic::Ordering::SeqCst),
+        total
+    );
+    assert!(counted.finished.load(std::sync::atomic::Ordering::SeqCst));
+    let site = tree(&out);
+    assert_eq!(site.len() as u64, stats.files);
+    let areas = site.keys().filter(|k| k.starts_with("api/areas/")).count();
+    assert_eq!(areas, 4 * 3);
+
+    let bad = dir.path().join("bad");
+    let e = write_site(grid_served(Some("E99 x")), &bad, None).unwrap_err();
+    assert!(matches!(e, SiteError::AreaCode { .. }), "{e}");
+    assert!(e.to_string().starts_with("area E99 x: "), "{e}");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("site")]);
 }

@@ -237,15 +237,22 @@ pub fn write_site(
         .build()
         .map_err(|e| SiteError::Runtime(format!("starting the runtime: {e}")))?;
     let root = tmp.path().to_path_buf();
-    let result = rt.block_on(fetch_all(app, root.clone(), jobs, progress.clone()));
+    let result = rt
+        .block_on(fetch_all(app, root.clone(), jobs, progress.clone()))
+        .and_then(|mut stats| {
+            let readme_path = root.join("README.txt");
+            fs::write(&readme_path, &readme).map_err(io_at(&readme_path))?;
+            stats.files += 1;
+            stats.bytes += readme.len() as u64;
+            if let Some(p) = &progress {
+                p.advance(1);
+            }
+            Ok(stats)
+        });
     if let Some(p) = &progress {
         p.finish();
     }
-    let mut stats = result?;
-    let readme_path = root.join("README.txt");
-    fs::write(&readme_path, &readme).map_err(io_at(&readme_path))?;
-    stats.files += 1;
-    stats.bytes += readme.len() as u64;
+    let stats = result?;
     // A temporary directory is private to its owner; a site is for a web
     // server to read.
     #[cfg(unix)]
