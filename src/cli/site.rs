@@ -61,3 +61,39 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::export::Format;
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct T {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    #[test]
+    fn flags_parse_and_draws_default_to_serves() {
+        let t = T::try_parse_from(["x", "site", "--out", "dir", "--max-zoom", "12"]).unwrap();
+        assert_eq!(t.args.format, Format::Site);
+        assert_eq!(t.args.max_zoom, 12);
+        assert_eq!(t.args.sensitivity_draws, None);
+        let t = T::try_parse_from(["x", "site", "-o", "d", "--sensitivity-draws", "0"]).unwrap();
+        assert_eq!(t.args.sensitivity_draws, Some(0));
+        assert!(
+            T::try_parse_from(["x", "site"]).is_err(),
+            "--out is required"
+        );
+        let e = run(
+            T::try_parse_from(["x", "site", "-o", "d", "--level", "ward"])
+                .unwrap()
+                .args,
+            true,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("--level applies to geojson and csv"), "{e}");
+    }
+}
