@@ -93,9 +93,14 @@ pub fn project_run_inputs(project: &Project) -> Vec<Input> {
 /// unless quiet.
 pub fn build_options(quiet: bool) -> BuildOptions {
     BuildOptions {
-        progress: (!quiet).then(|| Arc::new(StepBar::new()) as Arc<dyn Progress>),
+        progress: progress_bar(quiet),
         ..BuildOptions::default()
     }
+}
+
+/// A run's progress drawn as a bar on standard error, or nothing when quiet.
+pub fn progress_bar(quiet: bool) -> Option<Arc<dyn Progress>> {
+    (!quiet).then(|| Arc::new(StepBar::new()) as Arc<dyn Progress>)
 }
 
 /// The build's steps as an indicatif bar on standard error.

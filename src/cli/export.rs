@@ -30,6 +30,9 @@ pub enum Format {
     Mbtiles,
     /// PMTiles v3 with gzip-compressed vector tiles.
     Pmtiles,
+    /// A directory of static files: the map page, its JSON and uncompressed
+    /// tiles, for any static web host (docs/EXPORTS.md).
+    Site,
 }
 
 /// Arguments of `dxmap export`.
@@ -38,7 +41,8 @@ pub struct Args {
     /// Output format.
     #[arg(value_enum)]
     pub format: Format,
-    /// Destination file (replaced atomically).
+    /// Destination file (replaced atomically); for `site`, a new or empty
+    /// directory.
     #[arg(long, short)]
     pub out: PathBuf,
     /// Dataset artifact written by `dxmap build`, or a project `.toml` to build
@@ -51,12 +55,13 @@ pub struct Args {
     /// Rows per LSOA, or rolled up to wards or boroughs (GeoJSON and CSV).
     #[arg(long, default_value = "lsoa", value_parser = parse_level)]
     pub level: Level,
-    /// Highest zoom to pre-generate (MBTiles and PMTiles).
+    /// Highest zoom to pre-generate (MBTiles, PMTiles and site).
     #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u8).range(0..=20))]
     pub max_zoom: u8,
-    /// Weight-sensitivity draws for the uncertainty columns (0 = none).
-    #[arg(long, default_value_t = 200)]
-    pub sensitivity_draws: u32,
+    /// Weight-sensitivity draws for the uncertainty columns (0 = none;
+    /// default 200, and for `site` 1000 as `dxmap serve` draws).
+    #[arg(long)]
+    pub sensitivity_draws: Option<u32>,
     #[command(flatten)]
     pub select: SelectArgs,
 }
@@ -67,6 +72,9 @@ fn parse_level(s: &str) -> Result<Level, String> {
 
 /// Runs `dxmap export`.
 pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
+    if args.format == Format::Site {
+        return super::site::run(args, quiet);
+    }
     let started = Instant::now();
     let source = DatasetSource::open(args.dataset.as_deref())?;
     let (methodology, methodology_files) =
@@ -76,7 +84,7 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     inputs.extend(args.select.inputs());
     check_run_files(&inputs, &[("--out", args.out.as_path())])?;
     let dataset = source.load(quiet)?;
-    let opts = args.select.options(args.sensitivity_draws);
+    let opts = args.select.options(args.sensitivity_draws.unwrap_or(200));
     let selection = args.select.resolve(&dataset)?;
     let scores = score::score(&dataset, &methodology, &opts).context("scoring")?;
     let scored = ScoredDataset {
@@ -106,6 +114,8 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
                 );
             }
         }
+        // Written by `super::site` before the dataset is loaded here.
+        Format::Site => anyhow::bail!("export site: dispatched twice"),
         Format::Mbtiles | Format::Pmtiles => {
             if args.level != Level::Lsoa {
                 anyhow::bail!("--level applies to geojson and csv; tiles always carry every layer");

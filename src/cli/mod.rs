@@ -6,6 +6,7 @@ mod common;
 mod export;
 mod score;
 mod serve;
+mod site;
 
 use std::process::ExitCode;
 
@@ -29,7 +30,7 @@ pub enum Command {
     Build(build::Args),
     /// Serve vector tiles, the JSON API and the web map.
     Serve(serve::Args),
-    /// Export scores as GeoJSON, CSV, MBTiles or PMTiles.
+    /// Export scores as GeoJSON, CSV, MBTiles or PMTiles, or the map as a static site.
     Export(export::Args),
     /// Score a dataset and write the areas of a selection as CSV or GeoJSON.
     Score(score::Args),

@@ -156,7 +156,7 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
             methodology: args.methodology,
             level: args.level,
             max_zoom: 14,
-            sensitivity_draws: args.sensitivity_draws,
+            sensitivity_draws: Some(args.sensitivity_draws),
             select: args.select,
         },
         quiet,

@@ -102,6 +102,15 @@ static EMBEDDED: LazyLock<HashMap<String, Prepared>> = LazyLock::new(|| {
     out
 });
 
+/// The paths of the embedded page and MapLibre files (`/index.html`,
+/// `/app.js`, `/vendor/maplibre-gl/…`), sorted: what a static copy of the
+/// page must hold (`dxmap export site`).
+pub fn embedded_paths() -> Vec<String> {
+    let mut paths: Vec<String> = EMBEDDED.keys().cloned().collect();
+    paths.sort();
+    paths
+}
+
 /// Serves the web map's static files.
 pub struct StaticFiles {
     web_dir: Option<PathBuf>,

@@ -25,6 +25,7 @@ pub mod ogc;
 mod places;
 pub mod reload;
 pub mod served;
+pub mod site;
 mod tile;
 
 use std::future::Future;
