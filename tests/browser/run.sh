@@ -31,6 +31,8 @@ if [ -z "${DXMAP_URL:-}" ]; then
   if [ -z "${DXMAP_BIN:-}" ]; then
     (cd "$ROOT" && cargo build --release --quiet --bin dxmap)
   fi
+  # The static-site test (site.test.js) runs the same binary.
+  export DXMAP_BIN="$BIN"
   PORT=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
   export DXMAP_URL="http://127.0.0.1:$PORT"
   ARGS=(${DXMAP_SERVE_ARGS:-})
