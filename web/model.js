@@ -114,37 +114,60 @@ export function sameWeights(a, b) {
   return true;
 }
 
-/** Re-weighted index for every area from the columnar /api/scores body. NaN = missing. */
+/**
+ * Re-weighted index for every area from the columnar /api/scores body, by
+ * the methodology's own rules (methodology/README.md, "Coverage and
+ * insufficient data"): the weighted mean of the components present, each
+ * the weighted mean of its indicators present; an area whose present
+ * inputs carry less than `min_coverage` of the (re-weighted) index weight,
+ * or of any weighted component's, or that lacks any input under
+ * `missing = "exclude_area"`, has no index: NaN, as the server gives none.
+ * So moving a slider never gives an insufficient-data area a partial score.
+ */
 export function reweight(methodology, scores, weights) {
   const n = scores.code.length;
+  const m = methodology.min_coverage ?? 0.75;
+  const exclude = methodology.missing === 'exclude_area';
+  const EPS = 1e-9;
   const num = new Float64Array(n);
   const den = new Float64Array(n);
+  const ok = new Uint8Array(n).fill(1);
+  const cov = new Float64Array(n);
+  let total = 0;
+  for (const c of methodology.components) total += Math.max(weights.components[c.id] ?? 0, 0);
   for (const c of methodology.components) {
     const wc = weights.components[c.id] ?? 0;
     if (wc <= 0) continue;
     const cn = new Float64Array(n);
     const cd = new Float64Array(n);
+    let sum = 0;
     for (const ind of c.indicators) {
       const wi = weights.indicators[ind.id] ?? 0;
+      if (wi <= 0) continue;
+      sum += wi;
       const col = scores['i_' + ind.id];
-      if (wi <= 0 || !col) continue;
       for (let a = 0; a < n; a++) {
-        const v = col[a];
+        const v = col ? col[a] : null;
         if (v !== null && v !== undefined && Number.isFinite(v)) {
           cn[a] += wi * v;
           cd[a] += wi;
-        }
+        } else if (exclude) ok[a] = 0;
       }
     }
     for (let a = 0; a < n; a++) {
-      if (cd[a] > 0) {
+      const cc = sum > 0 ? cd[a] / sum : 0;
+      cov[a] += (wc / total) * cc;
+      // A component needs its coverage (and some input) to have a score; the
+      // area needs every weighted component's coverage to reach m.
+      if (cc < m - EPS) ok[a] = 0;
+      if (cc > 0 && cc >= m - EPS) {
         num[a] += (wc * cn[a]) / cd[a];
         den[a] += wc;
       }
     }
   }
   const out = new Float64Array(n);
-  for (let a = 0; a < n; a++) out[a] = den[a] > 0 ? num[a] / den[a] : NaN;
+  for (let a = 0; a < n; a++) out[a] = ok[a] && den[a] > 0 && cov[a] >= m - EPS ? num[a] / den[a] : NaN;
   return out;
 }
 

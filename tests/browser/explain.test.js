@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { BASE, ARTIFACTS, launch, openMap } from './helpers.js';
+import * as M from '../../web/model.js';
 
 const require = createRequire(import.meta.url);
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -307,4 +308,37 @@ test('the income rate, declared a share in the project file, reads as a percenta
   assert.match(cell ?? '', /^\d+(\.\d+)?%$/, `${ind.label}: ${cell}`);
   assert.ok(Math.abs(parseFloat(cell) - ind.raw * 100) < 0.06, `${cell} is ${ind.raw} as a percentage`);
   await page.close();
+});
+
+// ---------- one scoring: the page's re-weighting agrees with the server ----------
+
+/** The page's re-weighting (web/model.js) at the methodology's own weights
+ * against the server's index: an index exactly where the server gives one,
+ * the same value to the 4 decimals /api/scores carries. */
+async function compareScoring(base) {
+  const [meth, scores] = await Promise.all([api(base, '/api/methodology'), api(base, '/api/scores')]);
+  const mine = M.reweight(meth, scores, M.defaultWeights(meth));
+  let insufficient = 0;
+  let worst = 0;
+  for (let a = 0; a < scores.code.length; a++) {
+    const theirs = scores.index[a];
+    if (theirs === null) {
+      insufficient += 1;
+      assert.ok(Number.isNaN(mine[a]), `${base}: ${scores.code[a]}: the server gives no index, the page gave ${mine[a]}`);
+    } else {
+      assert.ok(Number.isFinite(mine[a]), `${base}: ${scores.code[a]}: the server gives ${theirs}, the page none`);
+      worst = Math.max(worst, Math.abs(mine[a] - theirs));
+    }
+  }
+  assert.ok(worst < 1e-3, `${base}: largest index difference ${worst}`);
+  console.log(`# ${base}: ${scores.code.length} areas, ${insufficient} insufficient data, largest index difference ${worst.toExponential(2)}`);
+  return { insufficient };
+}
+
+test('the page re-weights as the server scores: no partial score for an insufficient-data area', async (t) => {
+  await compareScoring(BASE);
+  fixture ??= await startFixture();
+  if (!fixture) { t.skip('no dxmap binary (set DXMAP_BIN or build --release)'); return; }
+  const { insufficient } = await compareScoring(fixture.base);
+  assert.ok(insufficient >= 1, 'the fixture holds an insufficient-data area');
 });

@@ -6,7 +6,11 @@ import assert from 'node:assert/strict';
 import * as M from '../../web/model.js';
 import { createExpression, isExpression } from '../../web/node_modules/@maplibre/maplibre-gl-style-spec/dist/index.mjs';
 
+// min_coverage 0: any present input makes a score (the methodology's
+// `skip` without a coverage floor); the coverage rule has its own test.
 const meth = {
+  min_coverage: 0,
+  missing: 'skip',
   components: [
     { id: 'a', weight: 2, indicators: [{ id: 'x', weight: 1 }, { id: 'y', weight: 3 }] },
     { id: 'b', weight: 1, indicators: [{ id: 'z', weight: 1 }] },
@@ -43,6 +47,29 @@ test('re-weighting is the weighted mean of component weighted means, skipping mi
   const onlyB = M.reweight(meth, scores, { components: { a: 0, b: 1, c: 0 }, indicators: { x: 1, y: 3, z: 1, u: 1, v: 0 } });
   assert.equal(onlyB[0], 1);
   assert.ok(Number.isNaN(onlyB[1]));
+});
+
+test('re-weighting applies min_coverage and exclude_area as the server does: no partial scores', () => {
+  // The same areas as above, at min_coverage 0.75. p is complete but for x
+  // (component a: 3/4 of its weight present, just enough); q lacks x and z:
+  // component b has none of its weight, so q is insufficient data.
+  const strict = { ...meth, min_coverage: 0.75 };
+  const scores = { code: ['p', 'q', 's'], i_x: [null, null, 1], i_y: [6, 4, 2], i_z: [1, null, 3], i_u: [8, 2, 4], i_v: [9, 9, null] };
+  const w = M.defaultWeights(strict);
+  const out = M.reweight(strict, scores, w);
+  assert.ok(Math.abs(out[0] - (2 * 6 + 1 * 1 + 0.5 * 8) / 3.5) < 1e-12, `p: ${out[0]}`);
+  assert.ok(Number.isNaN(out[1]), 'q: component b has no input: insufficient, not a partial score');
+  assert.ok(Math.abs(out[2] - (2 * (1 + 3 * 2) / 4 + 1 * 3 + 0.5 * 4) / 3.5) < 1e-12, `s: ${out[2]} (v missing but weight 0)`);
+  // Weighting x up to 3 (y stays 3) leaves p with half of component a: insufficient.
+  const heavier = M.reweight(strict, scores, { ...w, indicators: { ...w.indicators, x: 3 } });
+  assert.ok(Number.isNaN(heavier[0]), 'p: half of component a present is under 0.75');
+  // Switching component b off makes q's coverage (2/2.5 = 0.8 of the index, a at 0.75) enough.
+  const noB = M.reweight(strict, scores, { ...w, components: { ...w.components, b: 0 } });
+  assert.ok(Math.abs(noB[1] - (2 * 4 + 0.5 * 2) / 2.5) < 1e-12, `q without b: ${noB[1]}`);
+  // exclude_area: any missing input of positive weight leaves the area without an index.
+  const ex = M.reweight({ ...meth, missing: 'exclude_area' }, scores, w);
+  assert.ok(Number.isNaN(ex[0]) && Number.isNaN(ex[1]), 'p and q each lack an input');
+  assert.ok(Number.isFinite(ex[2]), 's lacks only the zero-weight v');
 });
 
 test('the fixed class expression colours by feature-state class, else by its fallback', () => {
