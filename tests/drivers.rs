@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use dxmap::dataset::{Area, Dataset, LsoaCode, Measure};
 use dxmap::export::{self, Level};
-use dxmap::score::{Methodology, ScoreOptions, ScoredDataset};
+use dxmap::score::{Methodology, Scope, ScoreOptions, ScoredDataset};
 use dxmap::server::Served;
 use dxmap::tiles::TileOptions;
 
@@ -58,6 +58,10 @@ direction = "lower_is_risk"
 /// Medians: aged 75+ score 2.222 (raw 0.06, area C), speed score 3.333
 /// (raw 80, area B).
 fn scored() -> ScoredDataset {
+    scored_with(&ScoreOptions::default())
+}
+
+fn scored_with(opts: &ScoreOptions) -> ScoredDataset {
     let aged = [0.02, 0.04, 0.06, 0.08, 0.20];
     let speed = [100.0, 80.0, 60.0, 40.0, 90.0];
     let areas = (0..5)
@@ -88,7 +92,7 @@ fn scored() -> ScoredDataset {
         ..Dataset::default()
     };
     let m = Methodology::parse(METHODOLOGY, "drivers.toml").unwrap();
-    ScoredDataset::new(Arc::new(dataset), Arc::new(m), &ScoreOptions::default()).unwrap()
+    ScoredDataset::new(Arc::new(dataset), Arc::new(m), opts).unwrap()
 }
 
 #[test]
@@ -153,6 +157,22 @@ fn the_api_gives_each_driver_its_value_and_the_scope_median() {
     assert_eq!(aged["median"], 0.06);
     assert_eq!(aged["kind"], "share");
     assert_eq!(served.area_detail(1)["drivers"], serde_json::json!([]));
+}
+
+/// A run's `--scope` (here `local_authority` over a methodology that says
+/// `all`) is the scope everything reports: the drivers compare with the
+/// area's authority, and the methodology in force says so.
+#[test]
+fn a_scope_override_is_the_scope_the_drivers_and_api_name() {
+    let opts = ScoreOptions {
+        scope: Some(Scope::LocalAuthority),
+        ..ScoreOptions::default()
+    };
+    let s = scored_with(&opts);
+    assert_eq!(s.methodology.scope, Scope::LocalAuthority);
+    let served = Served::build(s, TileOptions::default(), 1 << 20).unwrap();
+    let d = served.area_detail(3);
+    assert_eq!(d["drivers"][0]["compared_with"], "areas in Alpha", "{d}");
 }
 
 #[test]

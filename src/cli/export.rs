@@ -89,7 +89,7 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     let scores = score::score(&dataset, &methodology, &opts).context("scoring")?;
     let scored = ScoredDataset {
         dataset: Arc::new(dataset),
-        methodology: Arc::new(methodology),
+        methodology: Arc::new(methodology.in_force(&opts)),
         scores,
     };
     let out = &args.out;

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ScoreError;
 use super::personas::Persona;
-use super::{ComponentId, IndicatorId, Scope};
+use super::{ComponentId, IndicatorId, Scope, ScoreOptions};
 use crate::dataset::Dataset;
 
 /// `min_coverage` of a methodology file that does not set it: an area's
@@ -248,6 +248,17 @@ impl Default for Methodology {
 }
 
 impl Methodology {
+    /// The methodology as a run with `opts` uses it: its scope replaced by
+    /// the run's `--scope`, so what reports the scope (the API, the drivers'
+    /// "compared with", downloads' metadata) names the one the scores used.
+    pub fn in_force(&self, opts: &ScoreOptions) -> Methodology {
+        let mut m = self.clone();
+        if let Some(scope) = &opts.scope {
+            m.scope = scope.clone();
+        }
+        m
+    }
+
     /// Parses methodology TOML; `file` names it in errors. A `personas` key is
     /// checked but not followed: the caller reads that file (see
     /// [`Methodology::persona_file`] and `dxmap::methodology_file::load`).

@@ -14,7 +14,8 @@ use crate::dataset::Dataset;
 pub struct ScoredDataset {
     /// The joined data.
     pub dataset: Arc<Dataset>,
-    /// The methodology in force.
+    /// The methodology in force (with a run's `--scope`, see
+    /// [`Methodology::in_force`]).
     pub methodology: Arc<Methodology>,
     /// Its results.
     pub scores: Scores,
@@ -28,6 +29,10 @@ impl ScoredDataset {
         opts: &ScoreOptions,
     ) -> Result<ScoredDataset, ScoreError> {
         let scores = score(&dataset, &methodology, opts)?;
+        let methodology = match opts.scope {
+            Some(_) => Arc::new(methodology.in_force(opts)),
+            None => methodology,
+        };
         Ok(ScoredDataset {
             dataset,
             methodology,

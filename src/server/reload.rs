@@ -69,6 +69,7 @@ impl Reloader {
         cache_bytes: usize,
     ) -> Reloader {
         let p = path.clone();
+        let in_force = Arc::new(methodology.in_force(&options));
         let f = move |ds: Arc<Dataset>| -> Result<ScoredDataset, ServeError> {
             let scores =
                 score(&ds, &methodology, &options).map_err(|source| ServeError::Score {
@@ -77,7 +78,7 @@ impl Reloader {
                 })?;
             Ok(ScoredDataset {
                 dataset: ds,
-                methodology: methodology.clone(),
+                methodology: in_force.clone(),
                 scores,
             })
         };
