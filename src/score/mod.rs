@@ -29,7 +29,7 @@
 //! checks every output against it bit for bit.
 //!
 //! One step per file: [`methodology`](Methodology) (TOML), `scope` (groups),
-//! `transform` (0–10), `weights` (combination, ranks), `drivers`,
+//! `transform` (0–10), `weights` (combination), `rank` (ranks, deciles), `drivers`,
 //! `sensitivity`, `personas` (key groups and their needs), `needs` (need
 //! head-counts per area), `error`; `parse` reads the TOML, `check`
 //! checks it against a dataset, and `scored` keeps dataset, methodology and
@@ -43,6 +43,7 @@ mod methodology;
 mod needs;
 mod parse;
 mod personas;
+mod rank;
 mod scope;
 mod scored;
 mod sensitivity;
@@ -70,9 +71,9 @@ pub use scope::{Groups, LONG_RUN, Segment, groups};
 pub use scored::ScoredDataset;
 pub use transform::{DEGENERATE_SCORE, imd_exponential, transform_column, transform_group};
 /// The decile formula, also what `crate::export` ranks roll-ups with.
-pub use weights::decile;
+pub use rank::decile;
 /// Ranks and deciles within groups: also what `crate::select` ranks a selection with.
-pub use weights::ranks;
+pub use rank::ranks;
 
 /// Identifier of an indicator, e.g. `aged_65_plus`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -406,7 +407,7 @@ pub fn score(
         },
         || {
             weights::rescale(index.dense_mut(), &groups, methodology.index_rescale);
-            weights::ranks(index.dense(), &groups)
+            rank::ranks(index.dense(), &groups)
         },
     );
 
