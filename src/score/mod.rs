@@ -39,6 +39,7 @@ mod check;
 mod column;
 mod drivers;
 mod error;
+mod medians;
 mod methodology;
 mod needs;
 mod parse;
@@ -391,7 +392,7 @@ pub fn score(
             sums,
         },
     ) = rayon::join(
-        || drivers::medians(&cols, &raws, &groups),
+        || medians::medians(&cols, &raws, &groups),
         || weights::combine_columns(methodology, &cols, &iw, &cw, n),
     );
     let status = area_status(index.dense(), coverage.dense_mut(), &groups);
@@ -399,7 +400,7 @@ pub fn score(
     // keep the other cores busy meanwhile.
     let (drivers, (rank, decile)) = rayon::join(
         || {
-            let typical = drivers::Typical {
+            let typical = medians::Typical {
                 medians: &medians,
                 group_of: &groups.group_of,
             };
