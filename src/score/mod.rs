@@ -43,6 +43,7 @@ mod medians;
 mod methodology;
 mod needs;
 mod parse;
+mod persona_file;
 mod personas;
 mod rank;
 mod scope;
@@ -65,9 +66,8 @@ pub use methodology::{
     MissingPolicy, Origin, SensitivitySettings, Transform,
 };
 pub use needs::{NeedCount, NeedGroup};
-pub use personas::{
-    Availability, Estimate, NeedType, Persona, PersonaNeed, need_types, parse_personas,
-};
+pub use persona_file::parse_personas;
+pub use personas::{Availability, Estimate, NeedType, Persona, PersonaNeed, need_types};
 pub use scope::{Groups, LONG_RUN, Segment, groups};
 pub use scored::ScoredDataset;
 pub use transform::{DEGENERATE_SCORE, imd_exponential, transform_column, transform_group};
