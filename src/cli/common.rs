@@ -4,7 +4,6 @@
 //! the one-line error message the binary prints.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::Context;
 use dxmap::dataset::{self, Dataset};
