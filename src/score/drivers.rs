@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use super::medians::Typical;
 use super::methodology::{Methodology, MissingPolicy};
-use super::weights::{CHUNK, ChunkSums, Sums, chunk_of, mask, present_mask, threshold};
+use super::weights::{CHUNK, ChunkSums, Sums, chunk_of, combine, mask, present_mask, threshold};
 use super::{Driver, Drivers};
 
 /// Most drivers the column-wise selection of [`drivers`] keeps; more take
@@ -294,58 +294,11 @@ pub fn top_drivers(
 
 /// The largest positive values of `row` into `slot` (its length is the
 /// number kept), largest first, ties to the earlier position; returns how
-/// many. Branch-free compare-and-select for up to 8 slots (the branches of
-/// an insertion list mispredict on every other value); NaN, which no
-/// comparison orders, takes the insertion list.
+/// many. An insertion list: this is the path for more than
+/// [`FAST_TOP`] drivers or a NaN contribution, which the column-wise
+/// selection of [`chunk_drivers`] leaves to it.
 fn select_top(row: &[f64], slot: &mut [Driver]) -> u8 {
     let top = slot.len();
-    if (1..=8).contains(&top) && !row.iter().any(|v| v.is_nan()) {
-        let mut val = [f64::NEG_INFINITY; 8];
-        let mut ind = [0usize; 8];
-        for (j, &v) in row.iter().enumerate() {
-            // Kept only when it beats the last slot (-inf while empty).
-            if v <= 0.0 || v <= val[top - 1] {
-                continue;
-            }
-            // Insert before the first smaller value: position q takes its
-            // left neighbour where v beats that, else v where v beats it.
-            for q in (0..top).rev() {
-                let (left_v, left_i) = if q > 0 {
-                    (val[q - 1], ind[q - 1])
-                } else {
-                    (f64::INFINITY, 0)
-                };
-                let shift = v > left_v;
-                let here = v > val[q];
-                val[q] = if shift {
-                    left_v
-                } else if here {
-                    v
-                } else {
-                    val[q]
-                };
-                ind[q] = if shift {
-                    left_i
-                } else if here {
-                    j
-                } else {
-                    ind[q]
-                };
-            }
-        }
-        let mut k = 0;
-        for (s, (&v, &i)) in slot.iter_mut().zip(val.iter().zip(&ind)) {
-            if v > 0.0 {
-                *s = Driver {
-                    indicator: i,
-                    contribution: v,
-                    median: None,
-                };
-                k += 1;
-            }
-        }
-        return k as u8;
-    }
     let mut k = 0usize;
     for (j, &v) in row.iter().enumerate() {
         if v <= 0.0 {
@@ -396,32 +349,20 @@ impl Pattern<'_> {
                 den[self.comp_of[j]] += iw[j];
             }
         }
-        // As combine: a component has a score where den > 0 and meets t,
-        // the index where some such component has weight, no weighted one
-        // falls short and the coverage meets t.
-        let t = self.t;
-        let scored = |d: f64| d > 0.0 && d >= t;
-        let (mut iden, mut cov, mut short) = (0.0, 0.0, false);
-        for (d, w) in den.iter().zip(cw) {
-            cov += w * d;
-            if scored(*d) {
-                iden += w;
-            } else if *w > 0.0 && *d < t {
-                short = true;
-            }
-        }
-        if iden.is_nan() || iden <= 0.0 || short || cov < t {
+        // Which components are scored and whether the area has an index:
+        // combine's rule, applied to the present weights alone.
+        let mut scored = vec![None; self.ncomp];
+        if combine(&den, &den, cw, self.t, &mut scored).is_none() {
             return false;
         }
-        let cden: f64 = den
+        let cden = scored
             .iter()
             .zip(cw)
-            .filter(|(d, _)| scored(**d))
-            .map(|(_, w)| w)
-            .sum();
+            .filter(|(s, _)| s.is_some())
+            .fold(0.0, |acc, (_, w)| acc + w);
         for (j, f) in out.iter_mut().enumerate() {
             let c = self.comp_of[j];
-            *f = (present[j] && scored(den[c])).then(|| factor(cw[c] / cden, iw[j], den[c]));
+            *f = (present[j] && scored[c].is_some()).then(|| factor(cw[c] / cden, iw[j], den[c]));
         }
         true
     }

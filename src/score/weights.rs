@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use super::column::ScoreColumn;
 use super::methodology::{IndexRescale, Methodology, MissingPolicy};
 use super::scope::Groups;
-use super::transform::DEGENERATE_SCORE;
+use super::transform::{DEGENERATE_SCORE, minmax};
 
 /// Indicator scores laid out row-major (area × indicator) for fast re-weighting.
 #[derive(Clone, Debug)]
@@ -113,12 +113,15 @@ impl Prepared {
         if self.policy == MissingPolicy::ExcludeArea && row.iter().any(Option::is_none) {
             return None;
         }
-        let mut num = [0.0f64; 16];
-        let mut den = [0.0f64; 16];
+        // On the stack for the usual few components.
+        let (mut num16, mut den16) = ([0.0f64; 16], [0.0f64; 16]);
+        let (mut num_heap, mut den_heap) = (Vec::new(), Vec::new());
         let (num, den) = if self.ncomp <= 16 {
-            (&mut num[..self.ncomp], &mut den[..self.ncomp])
+            (&mut num16[..self.ncomp], &mut den16[..self.ncomp])
         } else {
-            return self.area_slow(a, iw, cw, comp);
+            num_heap.resize(self.ncomp, 0.0);
+            den_heap.resize(self.ncomp, 0.0);
+            (&mut num_heap[..], &mut den_heap[..])
         };
         for (j, s) in row.iter().enumerate() {
             if let Some(s) = s {
@@ -129,26 +132,19 @@ impl Prepared {
         }
         combine(num, den, cw, threshold(self.min_coverage), comp)
     }
-
-    fn area_slow(&self, a: usize, iw: &[f64], cw: &[f64], comp: &mut [Option<f64>]) -> Option<f64> {
-        let row = &self.scores[a * self.k..(a + 1) * self.k];
-        let mut num = vec![0.0; self.ncomp];
-        let mut den = vec![0.0; self.ncomp];
-        for (j, s) in row.iter().enumerate() {
-            if let Some(s) = s {
-                num[self.comp_of[j]] += iw[j] * s;
-                den[self.comp_of[j]] += iw[j];
-            }
-        }
-        combine(&num, &den, cw, threshold(self.min_coverage), comp)
-    }
 }
 
 /// Components and index from the per-component sums: a component has a
 /// score where its present weight `den` is above zero and meets `t`; the
 /// index needs some weighted component scored, none below `t`, and the
 /// whole coverage at `t` or above.
-fn combine(num: &[f64], den: &[f64], cw: &[f64], t: f64, comp: &mut [Option<f64>]) -> Option<f64> {
+pub(super) fn combine(
+    num: &[f64],
+    den: &[f64],
+    cw: &[f64],
+    t: f64,
+    comp: &mut [Option<f64>],
+) -> Option<f64> {
     let (mut inum, mut iden, mut cov, mut short) = (0.0, 0.0, 0.0, false);
     for c in 0..num.len() {
         cov += cw[c] * den[c];
@@ -411,7 +407,7 @@ pub fn rescale(index: &mut [f64], groups: &Groups, how: IndexRescale) {
             let v = index[i];
             if !v.is_nan() {
                 index[i] = if hi > lo {
-                    (10.0 * (v - lo) / (hi - lo)).clamp(0.0, 10.0)
+                    minmax(v, (lo, hi), true)
                 } else {
                     DEGENERATE_SCORE
                 };
