@@ -19,6 +19,7 @@ use dxmap::dataset::{
 };
 use dxmap::export::tiling::{Pyramid, TileExportOptions};
 use dxmap::export::{self, Level};
+use dxmap::progress::Progress;
 use dxmap::score::{
     Availability, ComponentId, ComponentScore, IndicatorId, IndicatorScore, Methodology, PersonaId,
     PersonaScore, ScoredDataset, Scores, Sensitivity,
@@ -593,6 +594,81 @@ fn failed_exports_leave_the_destination_and_no_temporary_file() {
     assert!(export::pmtiles::export_pmtiles(&scored, opts, &target).is_err());
     assert_eq!(std::fs::read(target.join("keep.txt")).unwrap(), b"keep");
     no_temp_files(dir.path());
+}
+
+/// Writes down what a tile export tells it: the total, the tiles cut, and
+/// how often it heard the run was over.
+#[derive(Default)]
+struct TileCount {
+    total: std::sync::atomic::AtomicU64,
+    cut: std::sync::atomic::AtomicU64,
+    finished: std::sync::atomic::AtomicU64,
+}
+
+impl Progress for TileCount {
+    fn start(&self, steps: u64) {
+        self.total.store(steps, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn step(&self, _: &str) {}
+    fn advance(&self, n: u64) {
+        self.cut.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn finish(&self) {
+        self.finished
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_tile_export_tells_its_progress_each_tile_and_when_it_is_over() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let scored = grid();
+    let max_zoom = 8;
+    let candidates: u64 = Pyramid::new(
+        &scored,
+        TileExportOptions {
+            max_zoom,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .zooms
+    .iter()
+    .map(|z| z.len() as u64)
+    .sum();
+    assert!(candidates > 0);
+    let dir = tempfile::tempdir().unwrap();
+    let taken = dir.path().join("taken");
+    std::fs::create_dir(&taken).unwrap();
+    // (file, PMTiles rather than MBTiles, written): "taken" is a directory,
+    // which the export refuses before cutting a tile.
+    let runs = [
+        ("t.mbtiles", false, true),
+        ("t.pmtiles", true, true),
+        ("taken", false, false),
+        ("taken", true, false),
+    ];
+    for (name, pm, ok) in runs {
+        let count = Arc::new(TileCount::default());
+        let opts = TileExportOptions {
+            max_zoom,
+            progress: Some(count.clone()),
+            ..Default::default()
+        };
+        let path = dir.path().join(name);
+        let written = if pm {
+            export::pmtiles::export_pmtiles(&scored, opts, &path).map(|_| ())
+        } else {
+            export::mbtiles::export_mbtiles(&scored, opts, &path).map(|_| ())
+        };
+        assert_eq!(written.is_ok(), ok, "{name}");
+        // Told every candidate, each one cut when the export works, and
+        // that the run is over once, whether it worked or not.
+        assert_eq!(count.total.load(SeqCst), candidates, "{name}");
+        let cut = if ok { candidates } else { 0 };
+        assert_eq!(count.cut.load(SeqCst), cut, "{name}");
+        assert_eq!(count.finished.load(SeqCst), 1, "{name}");
+    }
 }
 
 // ---------------------------------------------------------------- tiles

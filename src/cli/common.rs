@@ -9,9 +9,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use dxmap::dataset::{self, Dataset};
 use dxmap::file_checks::{Input, check_input, check_output};
-use dxmap::ingest::{BuildOptions, Progress, Project};
+use dxmap::ingest::{BuildOptions, Project};
+use dxmap::progress::Progress;
 use dxmap::score::{Methodology, parse_personas};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::progress::Bar;
 
 /// The default methodology (the London variant of the dxmap digital exclusion
 /// risk index 2025, for the embedded LSOA 2021 default) and its key groups,
@@ -98,44 +100,9 @@ pub fn build_options(quiet: bool) -> BuildOptions {
     }
 }
 
-/// A run's progress drawn as a bar on standard error, or nothing when quiet.
+/// A run's steps drawn as a bar on standard error, or nothing when quiet.
 pub fn progress_bar(quiet: bool) -> Option<Arc<dyn Progress>> {
-    (!quiet).then(|| Arc::new(StepBar::new()) as Arc<dyn Progress>)
-}
-
-/// The build's steps as an indicatif bar on standard error.
-struct StepBar(ProgressBar);
-
-impl StepBar {
-    fn new() -> StepBar {
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {msg}") {
-            bar.set_style(style);
-        }
-        StepBar(bar)
-    }
-}
-
-impl Progress for StepBar {
-    fn start(&self, steps: u64) {
-        self.0.set_length(steps);
-    }
-
-    fn step(&self, message: &str) {
-        // The first step starts at 0; each later one moves the bar on.
-        if self.0.position() > 0 || !self.0.message().is_empty() {
-            self.0.inc(1);
-        }
-        self.0.set_message(message.to_string());
-    }
-
-    fn advance(&self, n: u64) {
-        self.0.inc(n);
-    }
-
-    fn finish(&self) {
-        self.0.finish_and_clear();
-    }
+    (!quiet).then(Bar::steps)
 }
 
 /// The checks every command makes before reading or writing anything:

@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::ValueEnum;
-use indicatif::{ProgressBar, ProgressStyle};
 
 use dxmap::export::tiling::TileExportOptions;
 use dxmap::export::{self, Level};
@@ -17,6 +16,7 @@ use dxmap::score::{self, ScoredDataset};
 use dxmap::select;
 
 use super::common::{DatasetSource, check_run_files, load_methodology_with_files};
+use super::progress::Bar;
 use super::score::SelectArgs;
 
 /// Output formats.
@@ -120,21 +120,10 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
             if args.level != Level::Lsoa {
                 anyhow::bail!("--level applies to geojson and csv; tiles always carry every layer");
             }
-            let pb = if quiet {
-                ProgressBar::hidden()
-            } else {
-                let pb = ProgressBar::new(0);
-                pb.set_style(
-                    ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} tiles")
-                        .unwrap_or_else(|_| ProgressStyle::default_bar())
-                        .progress_chars("=> "),
-                );
-                pb
-            };
             let topts = TileExportOptions {
                 min_zoom: 0,
                 max_zoom: args.max_zoom,
-                progress: Some(pb.clone()),
+                progress: (!quiet).then(Bar::tiles),
             };
             let scored = match &selection {
                 Some(sel) => select::restrict(&scored, sel),
@@ -145,7 +134,6 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
             } else {
                 export::pmtiles::export_pmtiles(&scored, topts, out)?
             };
-            pb.finish_and_clear();
             if !quiet {
                 eprintln!(
                     "wrote {}: {} tiles ({} distinct), {} bytes, largest {} bytes, z0-{} in {:.2?}",

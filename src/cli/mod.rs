@@ -4,6 +4,7 @@
 mod build;
 mod common;
 mod export;
+mod progress;
 mod score;
 mod serve;
 mod site;

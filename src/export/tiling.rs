@@ -6,29 +6,44 @@
 //! [`Pyramid::for_each_tile`], which cuts and gzips them in parallel with
 //! rayon, a batch at a time, and streams them in that order to the archive
 //! writer, dropping empty tiles; [`TileHashes`] counts distinct tiles by
-//! content hash without holding their bytes.
+//! content hash without holding their bytes. A caller's [`Progress`] hears
+//! the number of candidate tiles, each one cut, and the end of the run
+//! (when the pyramid is dropped, finished or failed).
 
+use std::fmt;
 use std::io::Write;
+use std::sync::Arc;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use super::{ExportError, GENERATOR};
+use crate::progress::Progress;
 use crate::score::ScoredDataset;
 use crate::tiles::{TileCoord, TileOptions, TileSet, attributes, candidate_tiles};
 
 /// Options of a tile export.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct TileExportOptions {
     /// Lowest zoom written.
     pub min_zoom: u8,
     /// Highest zoom written (default 14).
     pub max_zoom: u8,
-    /// Progress bar advanced once per candidate tile (hidden when `None`).
-    pub progress: Option<ProgressBar>,
+    /// Told the number of candidate tiles, then advanced once per tile cut
+    /// (the CLI draws a bar).
+    pub progress: Option<Arc<dyn Progress>>,
+}
+
+impl fmt::Debug for TileExportOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TileExportOptions")
+            .field("min_zoom", &self.min_zoom)
+            .field("max_zoom", &self.max_zoom)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
 }
 
 impl Default for TileExportOptions {
@@ -111,8 +126,8 @@ impl Pyramid {
                 tiles
             })
             .collect::<Vec<_>>();
-        if let Some(pb) = &options.progress {
-            pb.set_length(zooms.iter().map(|z| z.len() as u64).sum());
+        if let Some(p) = &options.progress {
+            p.start(zooms.iter().map(|z| z.len() as u64).sum());
         }
         Ok(Pyramid {
             tileset,
@@ -173,8 +188,8 @@ impl Pyramid {
             y: c.y,
             source,
         })?;
-        if let Some(pb) = &self.options.progress {
-            pb.inc(1);
+        if let Some(p) = &self.options.progress {
+            p.advance(1);
         }
         match tile {
             Some(bytes) if !bytes.is_empty() => Ok(Some(gzip(&bytes)?)),
@@ -208,6 +223,16 @@ impl Pyramid {
     /// `vector_layers` as in TileJSON 3.0.0.
     pub fn vector_layers(&self) -> Value {
         crate::tiles::vector_layers(&self.tileset, self.options.min_zoom, self.options.max_zoom)
+    }
+}
+
+impl Drop for Pyramid {
+    /// The run is over, however it ended: an export that fails part way
+    /// still tells its progress so.
+    fn drop(&mut self) {
+        if let Some(p) = &self.options.progress {
+            p.finish();
+        }
     }
 }
 

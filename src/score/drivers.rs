@@ -12,7 +12,7 @@
 //! adds to this area's index. Only positive contributions are kept, largest
 //! first, ties to the earlier indicator, each with the group's median raw
 //! value for the words "2.3× the median in scope". The medians are one
-//! selection per indicator per group ([`medians`]); the per-area work is the
+//! selection per indicator per group (`medians.rs`); the per-area work is the
 //! column-wise selection of [`drivers`] from the weight sums of
 //! [`combine_columns`](super::weights::combine_columns), or row by row
 //! ([`top_drivers`]) for more than eight drivers or a NaN contribution.
@@ -20,9 +20,9 @@
 use multiversion::multiversion;
 use rayon::prelude::*;
 
+use super::medians::Typical;
 use super::methodology::{Methodology, MissingPolicy};
-use super::scope::Groups;
-use super::weights::{CHUNK, ChunkSums, Sums, chunk_of, mask, present_mask, threshold};
+use super::weights::{CHUNK, ChunkSums, Sums, chunk_of, combine, mask, present_mask, threshold};
 use super::{Driver, Drivers};
 
 /// Most drivers the column-wise selection of [`drivers`] keeps; more take
@@ -41,115 +41,6 @@ fn factor(share: f64, w: f64, den: f64) -> f64 {
 #[inline]
 fn contribution(factor: f64, score: f64, median: f64) -> f64 {
     factor * (score - median)
-}
-
-/// Each indicator's median score and median raw value within each scope
-/// group, over the group's areas with a score (NaN where none has one; the
-/// mean of the two middle values for an even count).
-#[derive(Clone, Debug, Default)]
-pub struct Medians {
-    groups: usize,
-    /// `score[j * groups + g]`.
-    score: Vec<f64>,
-    /// `raw[j * groups + g]`.
-    raw: Vec<f64>,
-}
-
-impl Medians {
-    /// Indicator `j`'s median score in each group.
-    fn scores(&self, j: usize) -> &[f64] {
-        self.score
-            .get(j * self.groups..(j + 1) * self.groups)
-            .unwrap_or_default()
-    }
-
-    /// Indicator `j`'s median raw value in group `g` (`None` outside every
-    /// group or where no area of the group has a score).
-    pub fn raw(&self, j: usize, g: Option<u32>) -> Option<f64> {
-        let g = usize::try_from(g?).ok()?;
-        if g >= self.groups {
-            return None;
-        }
-        self.raw
-            .get(j * self.groups + g)
-            .copied()
-            .filter(|v| !v.is_nan())
-    }
-}
-
-/// The medians of every indicator (`columns`: scores, `raws`: raw values,
-/// both aligned with the areas), indicators in parallel.
-pub fn medians(columns: &[&[f64]], raws: &[&[Option<f64>]], groups: &Groups) -> Medians {
-    let ng = groups.groups.len();
-    let per: Vec<(Vec<f64>, Vec<f64>)> = columns
-        .par_iter()
-        .zip(raws.par_iter())
-        .map(|(col, raw)| {
-            let (mut s, mut r) = (Vec::new(), Vec::new());
-            let mut out = (Vec::with_capacity(ng), Vec::with_capacity(ng));
-            for g in &groups.groups {
-                s.clear();
-                r.clear();
-                for &i in g {
-                    let v = col.get(i).copied().unwrap_or(f64::NAN);
-                    if !v.is_nan() {
-                        s.push(v);
-                        r.push(raw.get(i).copied().flatten().unwrap_or(f64::NAN));
-                    }
-                }
-                out.0.push(median(&mut s));
-                out.1.push(median(&mut r));
-            }
-            out
-        })
-        .collect();
-    let mut m = Medians {
-        groups: ng,
-        ..Medians::default()
-    };
-    for (s, r) in per {
-        m.score.extend(s);
-        m.raw.extend(r);
-    }
-    m
-}
-
-/// The median of `v` in `f64::total_cmp` order (NaN when empty), reordering
-/// it: one selection, then the largest of the lower half for an even count.
-fn median(v: &mut [f64]) -> f64 {
-    let n = v.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    let (lower, hi, _) = v.select_nth_unstable_by(n / 2, f64::total_cmp);
-    let hi = *hi;
-    if n % 2 == 1 {
-        return hi;
-    }
-    let lo = lower.iter().copied().max_by(f64::total_cmp).unwrap_or(hi);
-    0.5 * (lo + hi)
-}
-
-/// The medians and the group of each area: what a driver is measured against.
-#[derive(Clone, Copy)]
-pub struct Typical<'a> {
-    /// From [`medians`].
-    pub medians: &'a Medians,
-    /// Each area's scope group.
-    pub group_of: &'a [Option<u32>],
-}
-
-impl Typical<'_> {
-    /// Fills in each used slot's median raw value, for areas `a0..`.
-    fn label(&self, a0: usize, used: &[u8], slots: &mut [Driver]) {
-        let top = slots.len() / used.len().max(1);
-        for (i, (u, slot)) in used.iter().zip(slots.chunks_mut(top.max(1))).enumerate() {
-            let g = self.group_of.get(a0 + i).copied().flatten();
-            for d in &mut slot[..usize::from(*u).min(top)] {
-                d.median = self.medians.raw(d.indicator, g);
-            }
-        }
-    }
 }
 
 /// The `top_drivers` largest positive contributions of each area, as
@@ -403,58 +294,11 @@ pub fn top_drivers(
 
 /// The largest positive values of `row` into `slot` (its length is the
 /// number kept), largest first, ties to the earlier position; returns how
-/// many. Branch-free compare-and-select for up to 8 slots (the branches of
-/// an insertion list mispredict on every other value); NaN, which no
-/// comparison orders, takes the insertion list.
+/// many. An insertion list: this is the path for more than
+/// [`FAST_TOP`] drivers or a NaN contribution, which the column-wise
+/// selection of [`chunk_drivers`] leaves to it.
 fn select_top(row: &[f64], slot: &mut [Driver]) -> u8 {
     let top = slot.len();
-    if (1..=8).contains(&top) && !row.iter().any(|v| v.is_nan()) {
-        let mut val = [f64::NEG_INFINITY; 8];
-        let mut ind = [0usize; 8];
-        for (j, &v) in row.iter().enumerate() {
-            // Kept only when it beats the last slot (-inf while empty).
-            if v <= 0.0 || v <= val[top - 1] {
-                continue;
-            }
-            // Insert before the first smaller value: position q takes its
-            // left neighbour where v beats that, else v where v beats it.
-            for q in (0..top).rev() {
-                let (left_v, left_i) = if q > 0 {
-                    (val[q - 1], ind[q - 1])
-                } else {
-                    (f64::INFINITY, 0)
-                };
-                let shift = v > left_v;
-                let here = v > val[q];
-                val[q] = if shift {
-                    left_v
-                } else if here {
-                    v
-                } else {
-                    val[q]
-                };
-                ind[q] = if shift {
-                    left_i
-                } else if here {
-                    j
-                } else {
-                    ind[q]
-                };
-            }
-        }
-        let mut k = 0;
-        for (s, (&v, &i)) in slot.iter_mut().zip(val.iter().zip(&ind)) {
-            if v > 0.0 {
-                *s = Driver {
-                    indicator: i,
-                    contribution: v,
-                    median: None,
-                };
-                k += 1;
-            }
-        }
-        return k as u8;
-    }
     let mut k = 0usize;
     for (j, &v) in row.iter().enumerate() {
         if v <= 0.0 {
@@ -505,32 +349,20 @@ impl Pattern<'_> {
                 den[self.comp_of[j]] += iw[j];
             }
         }
-        // As combine: a component has a score where den > 0 and meets t,
-        // the index where some such component has weight, no weighted one
-        // falls short and the coverage meets t.
-        let t = self.t;
-        let scored = |d: f64| d > 0.0 && d >= t;
-        let (mut iden, mut cov, mut short) = (0.0, 0.0, false);
-        for (d, w) in den.iter().zip(cw) {
-            cov += w * d;
-            if scored(*d) {
-                iden += w;
-            } else if *w > 0.0 && *d < t {
-                short = true;
-            }
-        }
-        if iden.is_nan() || iden <= 0.0 || short || cov < t {
+        // Which components are scored and whether the area has an index:
+        // combine's rule, applied to the present weights alone.
+        let mut scored = vec![None; self.ncomp];
+        if combine(&den, &den, cw, self.t, &mut scored).is_none() {
             return false;
         }
-        let cden: f64 = den
+        let cden = scored
             .iter()
             .zip(cw)
-            .filter(|(d, _)| scored(**d))
-            .map(|(_, w)| w)
-            .sum();
+            .filter(|(s, _)| s.is_some())
+            .fold(0.0, |acc, (_, w)| acc + w);
         for (j, f) in out.iter_mut().enumerate() {
             let c = self.comp_of[j];
-            *f = (present[j] && scored(den[c])).then(|| factor(cw[c] / cden, iw[j], den[c]));
+            *f = (present[j] && scored[c].is_some()).then(|| factor(cw[c] / cden, iw[j], den[c]));
         }
         true
     }

@@ -29,22 +29,27 @@
 //! checks every output against it bit for bit.
 //!
 //! One step per file: [`methodology`](Methodology) (TOML), `scope` (groups),
-//! `transform` (0–10), `weights` (combination, ranks), `drivers`,
-//! `sensitivity`, `personas` (key groups and their needs), `needs` (need
-//! head-counts per area), `error`; `parse` reads the TOML, `check`
-//! checks it against a dataset, and `scored` keeps dataset, methodology and
-//! scores together.
+//! `transform` (0–10), `weights` (combination), `rank` (ranks, deciles),
+//! `medians` (the typical area drivers are measured against), `drivers`,
+//! `sensitivity`, `personas` (key groups and their needs; `persona_file`
+//! reads them), `needs` (need head-counts per area), `scores` (what scoring
+//! gives), `error`; `parse` reads the TOML, `check` checks it against a
+//! dataset, and `scored` keeps dataset, methodology and scores together.
 
 mod check;
 mod column;
 mod drivers;
 mod error;
+mod medians;
 mod methodology;
 mod needs;
 mod parse;
+mod persona_file;
 mod personas;
+mod rank;
 mod scope;
 mod scored;
+mod scores;
 mod sensitivity;
 mod transform;
 mod weights;
@@ -63,16 +68,18 @@ pub use methodology::{
     MissingPolicy, Origin, SensitivitySettings, Transform,
 };
 pub use needs::{NeedCount, NeedGroup};
-pub use personas::{
-    Availability, Estimate, NeedType, Persona, PersonaNeed, need_types, parse_personas,
-};
+pub use persona_file::parse_personas;
+pub use personas::{Availability, Estimate, NeedType, Persona, PersonaNeed, need_types};
+/// The decile formula, also what `crate::export` ranks roll-ups with.
+pub use rank::decile;
+/// Ranks and deciles within groups: also what `crate::select` ranks a selection with.
+pub use rank::ranks;
 pub use scope::{Groups, LONG_RUN, Segment, groups};
 pub use scored::ScoredDataset;
+pub use scores::{
+    ComponentScore, Driver, Drivers, IndexStatus, IndicatorScore, PersonaScore, Scores, Sensitivity,
+};
 pub use transform::{DEGENERATE_SCORE, imd_exponential, transform_column, transform_group};
-/// The decile formula, also what `crate::export` ranks roll-ups with.
-pub use weights::decile;
-/// Ranks and deciles within groups: also what `crate::select` ranks a selection with.
-pub use weights::ranks;
 
 /// Identifier of an indicator, e.g. `aged_65_plus`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -116,226 +123,6 @@ pub struct ScoreOptions {
     /// Run the weight-sensitivity analysis with this many draws (band and
     /// seed come from the methodology's `[sensitivity]` table).
     pub sensitivity_draws: Option<u32>,
-}
-
-/// Scores of one indicator for every area (aligned with `Dataset::areas`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct IndicatorScore {
-    /// Indicator id.
-    pub id: IndicatorId,
-    /// Label.
-    pub label: String,
-    /// The component it belongs to.
-    pub component: ComponentId,
-    /// Its weight within the component, normalised to sum to 1.
-    pub weight: f64,
-    /// The dataset column it reads (its raw values are
-    /// [`ScoredDataset::raw`]: not copied here, as re-scoring would pay for
-    /// the copy every time).
-    pub column: String,
-    /// The transformed score, 0–10 where 10 is highest risk.
-    pub score: ScoreColumn,
-}
-
-/// Scores of one component for every area.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ComponentScore {
-    /// Component id.
-    pub id: ComponentId,
-    /// Label.
-    pub label: String,
-    /// Its weight in the index, normalised to sum to 1.
-    pub weight: f64,
-    /// 0–10, 10 is highest risk.
-    pub score: ScoreColumn,
-}
-
-/// One indicator that raises an area's index above a typical area's in its
-/// scope group (see `drivers.rs` and methodology/README.md).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Driver {
-    /// The indicator, as its position in [`Scores::indicators`] (a number, not
-    /// an id string, so that re-scoring allocates nothing per area).
-    pub indicator: usize,
-    /// Index points it adds relative to the scope median: its effective
-    /// weight × (the area's score − the scope group's median score); always
-    /// positive.
-    pub contribution: f64,
-    /// The scope group's median raw value of the indicator, to set the
-    /// area's raw value against.
-    #[serde(default)]
-    pub median: Option<f64>,
-}
-
-/// The top drivers of every area, stored flat (a fixed number of slots per
-/// area) rather than one vector per area.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Drivers {
-    /// Slots per area.
-    top: usize,
-    /// Drivers used in each area's slots.
-    used: Vec<u8>,
-    /// `top` slots per area.
-    slots: Vec<Driver>,
-}
-
-impl Drivers {
-    /// Number of areas.
-    pub fn len(&self) -> usize {
-        self.used.len()
-    }
-
-    /// True when there are no areas.
-    pub fn is_empty(&self) -> bool {
-        self.used.is_empty()
-    }
-
-    /// Drivers of area `a`, largest contribution first; `None` past the end.
-    pub fn get(&self, a: usize) -> Option<&[Driver]> {
-        let used = usize::from(*self.used.get(a)?);
-        self.slots.get(a * self.top..a * self.top + used)
-    }
-
-    /// Every area's drivers, in area order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = &[Driver]> + '_ {
-        (0..self.len()).map(|a| self.get(a).unwrap_or(&[]))
-    }
-}
-
-impl From<Vec<Vec<Driver>>> for Drivers {
-    /// Drivers per area (at most 255 each).
-    fn from(per_area: Vec<Vec<Driver>>) -> Drivers {
-        let top = per_area.iter().map(Vec::len).max().unwrap_or(0).min(255);
-        let mut d = Drivers {
-            top,
-            used: Vec::with_capacity(per_area.len()),
-            slots: vec![Driver::default(); top * per_area.len()],
-        };
-        for (a, v) in per_area.iter().enumerate() {
-            let k = v.len().min(top);
-            d.slots[a * top..a * top + k].copy_from_slice(&v[..k]);
-            d.used.push(k as u8);
-        }
-        d
-    }
-}
-
-/// Weight-sensitivity results per area.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Sensitivity {
-    /// Number of random weight draws.
-    pub draws: u32,
-    /// 5th percentile of the area's rank over the draws (1 = highest risk).
-    pub rank_p05: Vec<Option<f64>>,
-    /// 95th percentile of the rank.
-    pub rank_p95: Vec<Option<f64>>,
-    /// Probability of being in the top (highest-risk) decile.
-    pub p_top_decile: Vec<Option<f64>>,
-}
-
-/// Estimated residents of one key group per area.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PersonaScore {
-    /// Key-group id.
-    pub id: PersonaId,
-    /// Label.
-    pub label: String,
-    /// Whether the dataset holds the group's inputs; when not, which
-    /// columns are missing and why (then every share and count is `None`).
-    pub availability: Availability,
-    /// Estimated count of residents.
-    pub count: Vec<Option<f64>>,
-    /// Estimated share of residents, 0–1.
-    pub share: Vec<Option<f64>>,
-}
-
-/// Whether an area has an index.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IndexStatus {
-    /// The area has an index, rank and decile.
-    #[default]
-    Ok,
-    /// In scope, but too little of its input is present for an index (below
-    /// `min_coverage`, or any input missing under `missing =
-    /// "exclude_area"`, or nothing at all): no index, rank or decile.
-    InsufficientData,
-    /// Outside the run's custom scope: not scored.
-    OutOfScope,
-}
-
-impl IndexStatus {
-    /// The spelling in the API and exports: `ok`, `insufficient_data`,
-    /// `out_of_scope`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IndexStatus::Ok => "ok",
-            IndexStatus::InsufficientData => "insufficient_data",
-            IndexStatus::OutOfScope => "out_of_scope",
-        }
-    }
-}
-
-/// Everything scoring produces, aligned with `Dataset::areas`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Scores {
-    /// Indicator scores.
-    pub indicators: Vec<IndicatorScore>,
-    /// Component scores.
-    pub components: Vec<ComponentScore>,
-    /// The index, 0–10.
-    pub index: ScoreColumn,
-    /// Rank within scope, 1 = highest risk.
-    pub rank: Vec<Option<u32>>,
-    /// Decile within scope, 10 = highest-risk tenth.
-    pub decile: Vec<Option<u8>>,
-    /// Share of the index weight present, 0–1: Σ over the area's indicators
-    /// with a score of (component weight × indicator weight), both
-    /// normalised; `None` outside the scope.
-    #[serde(default)]
-    pub coverage: ScoreColumn,
-    /// Whether each area has an index, and if not why (see
-    /// [`Scores::status_of`]).
-    #[serde(default)]
-    pub status: Vec<IndexStatus>,
-    /// Top drivers per area, largest contribution first: what raises the
-    /// area's index above a typical area's in its scope group.
-    pub drivers: Drivers,
-    /// Sensitivity, when requested.
-    pub sensitivity: Option<Sensitivity>,
-    /// Key-group estimates.
-    pub personas: Vec<PersonaScore>,
-}
-
-impl Scores {
-    /// The status of area `a`. Scores made without statuses (by hand, or
-    /// read from an older file) answer from the index: `Ok` where there is
-    /// one, else `InsufficientData`.
-    pub fn status_of(&self, a: usize) -> IndexStatus {
-        match self.status.get(a) {
-            Some(s) => *s,
-            None if self.index.get(a).is_some() => IndexStatus::Ok,
-            None => IndexStatus::InsufficientData,
-        }
-    }
-
-    /// The indicators area `a` has no score for, in methodology order
-    /// (none outside the scope, where nothing is scored): worked out on
-    /// demand from the score columns, so scoring stores nothing per area.
-    pub fn missing_inputs(&self, a: usize) -> impl Iterator<Item = &IndicatorId> + '_ {
-        let in_scope = self.status_of(a) != IndexStatus::OutOfScope;
-        self.indicators
-            .iter()
-            .filter(move |ind| in_scope && ind.score.get(a).is_none())
-            .map(|ind| &ind.id)
-    }
-
-    /// [`Scores::missing_inputs`] joined with `;` (empty when none), as the
-    /// exports write it.
-    pub fn missing_inputs_joined(&self, a: usize) -> String {
-        let ids: Vec<&str> = self.missing_inputs(a).map(|id| id.0.as_str()).collect();
-        ids.join(";")
-    }
 }
 
 /// Scores the dataset: see the module docs for the stages.
@@ -390,7 +177,7 @@ pub fn score(
             sums,
         },
     ) = rayon::join(
-        || drivers::medians(&cols, &raws, &groups),
+        || medians::medians(&cols, &raws, &groups),
         || weights::combine_columns(methodology, &cols, &iw, &cw, n),
     );
     let status = area_status(index.dense(), coverage.dense_mut(), &groups);
@@ -398,7 +185,7 @@ pub fn score(
     // keep the other cores busy meanwhile.
     let (drivers, (rank, decile)) = rayon::join(
         || {
-            let typical = drivers::Typical {
+            let typical = medians::Typical {
                 medians: &medians,
                 group_of: &groups.group_of,
             };
@@ -406,7 +193,7 @@ pub fn score(
         },
         || {
             weights::rescale(index.dense_mut(), &groups, methodology.index_rescale);
-            weights::ranks(index.dense(), &groups)
+            rank::ranks(index.dense(), &groups)
         },
     );
 

@@ -15,8 +15,9 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::Sensitivity;
+use super::rank::{RankScratch, decile, rank_into};
 use super::scope::Groups;
-use super::weights::{Prepared, RankScratch, decile, rank_into};
+use super::weights::Prepared;
 
 /// Runs `draws` perturbed re-weightings.
 pub fn sensitivity(

@@ -97,7 +97,7 @@ fn reference_ranks(index: &[Option<f64>], groups: &Groups) -> (Vec<Option<u32>>,
         v.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         for (r, &(_, i)) in v.iter().enumerate() {
             rank[i] = Some(r as u32 + 1);
-            decile[i] = Some(weights::decile(r as u32 + 1, v.len()));
+            decile[i] = Some(rank::decile(r as u32 + 1, v.len()));
         }
     }
     (rank, decile)
@@ -408,7 +408,7 @@ fn radix_ranks_order_by_index_then_position() {
         .collect();
     let groups = Groups::new(vec![(0..n).collect()], n);
     let dense = ScoreColumn::from(index);
-    let (rank, decile) = weights::ranks(dense.dense(), &groups);
+    let (rank, decile) = rank::ranks(dense.dense(), &groups);
     assert_eq!(
         (rank.clone(), decile),
         reference_ranks(&dense.to_vec(), &groups)

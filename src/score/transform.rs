@@ -62,9 +62,7 @@ pub fn transform_group(
             // indicator is exactly 10 − s.
             let (rlo, rhi) = if sign > 0.0 { (lo, hi) } else { (-hi, -lo) };
             for &(i, v) in &present {
-                let s = 10.0 * (sign * v - rlo) / (rhi - rlo);
-                let s = if sign > 0.0 { s } else { 10.0 - s };
-                out[i] = Some(s.clamp(0.0, 10.0));
+                out[i] = Some(minmax(sign * v, (rlo, rhi), sign > 0.0));
             }
         }
         Transform::RankPercentile | Transform::Exponential => {
@@ -206,10 +204,11 @@ fn minmax_run(values: &[Option<f64>], range: (f64, f64), up: bool, out: &mut Vec
 }
 
 /// The min–max score of raw value `v` in a group of raw range `(rlo,
-/// rhi)`, written as transform_group computes it, with sign · (sign · v) = v
-/// (negation is exact).
+/// rhi)`, mirrored (10 − s) unless `up`: the one min–max formula, also of
+/// [`transform_group`] (which passes sign · (sign · v) = v, negation being
+/// exact) and of the index rescaling (`weights::rescale`).
 #[inline(always)]
-fn minmax(v: f64, (rlo, rhi): (f64, f64), up: bool) -> f64 {
+pub(super) fn minmax(v: f64, (rlo, rhi): (f64, f64), up: bool) -> f64 {
     let s = 10.0 * (v - rlo) / (rhi - rlo);
     (if up { s } else { 10.0 - s }).clamp(0.0, 10.0)
 }

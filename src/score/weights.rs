@@ -1,5 +1,5 @@
-//! Weighting and combination: indicator scores in, component scores, the
-//! index, ranks and deciles out.
+//! Weighting and combination: indicator scores in, component scores and
+//! the index out (ranks and deciles are `rank.rs`).
 //!
 //! Weights are relative (normalised by their sum, as GMCA's DERI tool since
 //! v1.2). A component is the weighted mean of its indicator scores; the index
@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use super::column::ScoreColumn;
 use super::methodology::{IndexRescale, Methodology, MissingPolicy};
 use super::scope::Groups;
-use super::transform::DEGENERATE_SCORE;
+use super::transform::{DEGENERATE_SCORE, minmax};
 
 /// Indicator scores laid out row-major (area × indicator) for fast re-weighting.
 #[derive(Clone, Debug)]
@@ -113,12 +113,15 @@ impl Prepared {
         if self.policy == MissingPolicy::ExcludeArea && row.iter().any(Option::is_none) {
             return None;
         }
-        let mut num = [0.0f64; 16];
-        let mut den = [0.0f64; 16];
+        // On the stack for the usual few components.
+        let (mut num16, mut den16) = ([0.0f64; 16], [0.0f64; 16]);
+        let (mut num_heap, mut den_heap) = (Vec::new(), Vec::new());
         let (num, den) = if self.ncomp <= 16 {
-            (&mut num[..self.ncomp], &mut den[..self.ncomp])
+            (&mut num16[..self.ncomp], &mut den16[..self.ncomp])
         } else {
-            return self.area_slow(a, iw, cw, comp);
+            num_heap.resize(self.ncomp, 0.0);
+            den_heap.resize(self.ncomp, 0.0);
+            (&mut num_heap[..], &mut den_heap[..])
         };
         for (j, s) in row.iter().enumerate() {
             if let Some(s) = s {
@@ -129,26 +132,19 @@ impl Prepared {
         }
         combine(num, den, cw, threshold(self.min_coverage), comp)
     }
-
-    fn area_slow(&self, a: usize, iw: &[f64], cw: &[f64], comp: &mut [Option<f64>]) -> Option<f64> {
-        let row = &self.scores[a * self.k..(a + 1) * self.k];
-        let mut num = vec![0.0; self.ncomp];
-        let mut den = vec![0.0; self.ncomp];
-        for (j, s) in row.iter().enumerate() {
-            if let Some(s) = s {
-                num[self.comp_of[j]] += iw[j] * s;
-                den[self.comp_of[j]] += iw[j];
-            }
-        }
-        combine(&num, &den, cw, threshold(self.min_coverage), comp)
-    }
 }
 
 /// Components and index from the per-component sums: a component has a
 /// score where its present weight `den` is above zero and meets `t`; the
 /// index needs some weighted component scored, none below `t`, and the
 /// whole coverage at `t` or above.
-fn combine(num: &[f64], den: &[f64], cw: &[f64], t: f64, comp: &mut [Option<f64>]) -> Option<f64> {
+pub(super) fn combine(
+    num: &[f64],
+    den: &[f64],
+    cw: &[f64],
+    t: f64,
+    comp: &mut [Option<f64>],
+) -> Option<f64> {
     let (mut inum, mut iden, mut cov, mut short) = (0.0, 0.0, 0.0, false);
     for c in 0..num.len() {
         cov += cw[c] * den[c];
@@ -411,123 +407,13 @@ pub fn rescale(index: &mut [f64], groups: &Groups, how: IndexRescale) {
             let v = index[i];
             if !v.is_nan() {
                 index[i] = if hi > lo {
-                    (10.0 * (v - lo) / (hi - lo)).clamp(0.0, 10.0)
+                    minmax(v, (lo, hi), true)
                 } else {
                     DEGENERATE_SCORE
                 };
             }
         }
     }
-}
-
-/// Decile of a rank among `n` ranked areas: 10 for the highest-risk tenth.
-pub fn decile(rank: u32, n: usize) -> u8 {
-    let r = u64::from(rank.max(1)) - 1;
-    (10 - (r * 10 / n.max(1) as u64).min(9)) as u8
-}
-
-/// Ranks within each group (1 = highest index; ties go to the lower code,
-/// that is the earlier area) of a dense index (NaN: unranked), written into
-/// `rank` (0 = unranked); returns the number ranked in each group.
-pub fn rank_into(
-    index: &[f64],
-    groups: &Groups,
-    rank: &mut [u32],
-    scratch: &mut RankScratch,
-) -> Vec<usize> {
-    rank.fill(0);
-    let mut counts = Vec::with_capacity(groups.groups.len());
-    for g in &groups.groups {
-        scratch.keys.clear();
-        scratch.keys.extend(g.iter().filter_map(|&i| {
-            let v = *index.get(i)?;
-            (!v.is_nan()).then(|| (desc_key(v), i))
-        }));
-        // Members come in ascending position, so a stable sort on the key
-        // alone leaves ties with the lower code first.
-        sort_by_key_stable(&mut scratch.keys, &mut scratch.tmp);
-        for (r, &(_, i)) in scratch.keys.iter().enumerate() {
-            if let Some(x) = rank.get_mut(i) {
-                *x = r as u32 + 1;
-            }
-        }
-        counts.push(scratch.keys.len());
-    }
-    counts
-}
-
-/// Reusable buffers of [`rank_into`].
-#[derive(Debug, Default)]
-pub struct RankScratch {
-    keys: Vec<(u64, usize)>,
-    tmp: Vec<(u64, usize)>,
-}
-
-/// A key whose ascending order is `f64::total_cmp`'s descending order.
-fn desc_key(v: f64) -> u64 {
-    let b = v.to_bits();
-    // total_cmp's order as unsigned: flip every bit of negatives, the sign
-    // bit of the rest.
-    let asc = if b >> 63 == 1 { !b } else { b | (1 << 63) };
-    !asc
-}
-
-/// Stable sort by the key: LSD radix (11-bit digits, skipping digits that
-/// all keys share) for large groups, an unstable sort of the pairs for small
-/// ones.
-fn sort_by_key_stable(keys: &mut Vec<(u64, usize)>, tmp: &mut Vec<(u64, usize)>) {
-    const BITS: usize = 11;
-    const DIGITS: usize = 64usize.div_ceil(BITS);
-    const MASK: u64 = (1 << BITS) - 1;
-    if keys.len() < 1024 {
-        // Positions are distinct, so ordering whole pairs is the stable
-        // order by key, and needs no scratch buffer.
-        keys.sort_unstable();
-        return;
-    }
-    let mut hist = vec![0usize; DIGITS << BITS];
-    for &(k, _) in keys.iter() {
-        for d in 0..DIGITS {
-            hist[(d << BITS) | ((k >> (BITS * d)) & MASK) as usize] += 1;
-        }
-    }
-    let n = keys.len();
-    tmp.clear();
-    tmp.resize(n, (0, 0));
-    for (d, h) in hist.chunks_mut(1 << BITS).enumerate() {
-        if h.contains(&n) {
-            continue;
-        }
-        // Counts to starting offsets, in place.
-        let mut sum = 0;
-        for c in h.iter_mut() {
-            let x = *c;
-            *c = sum;
-            sum += x;
-        }
-        for &e in keys.iter() {
-            let b = ((e.0 >> (BITS * d)) & MASK) as usize;
-            tmp[h[b]] = e;
-            h[b] += 1;
-        }
-        std::mem::swap(keys, tmp);
-    }
-}
-
-/// Ranks and deciles within scope, of a dense index (NaN: unranked).
-pub fn ranks(index: &[f64], groups: &Groups) -> (Vec<Option<u32>>, Vec<Option<u8>>) {
-    let mut rank = vec![0u32; index.len()];
-    let counts = rank_into(index, groups, &mut rank, &mut RankScratch::default());
-    let mut deciles = vec![None; index.len()];
-    let mut ranks = vec![None; index.len()];
-    for (i, &r) in rank.iter().enumerate() {
-        if r > 0 {
-            let g = groups.group_of[i].map_or(0, |g| g as usize);
-            ranks[i] = Some(r);
-            deciles[i] = Some(decile(r, counts[g]));
-        }
-    }
-    (ranks, deciles)
 }
 
 /// Normalised copies of the weights: indicator weights sum to 1 within each
@@ -549,21 +435,4 @@ pub fn normalised(m: &Methodology) -> (Vec<f64>, Vec<f64>) {
         );
     }
     (iw, cw)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn deciles_cover_one_to_ten() {
-        let n = 25;
-        let d: Vec<u8> = (1..=n as u32).map(|r| decile(r, n)).collect();
-        assert_eq!(d[0], 10);
-        assert_eq!(d[n - 1], 1);
-        assert!(d.windows(2).all(|w| w[0] >= w[1]));
-        assert_eq!(decile(1, 1), 10);
-        // exactly a tenth of 100 areas is in the top decile
-        assert_eq!((1..=100).filter(|&r| decile(r, 100) == 10).count(), 10);
-    }
 }

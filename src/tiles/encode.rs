@@ -12,9 +12,10 @@ use rstar::AABB;
 
 use super::clip::{area2, clip_polygon, quantise};
 use super::mvt_layer::{LayerWriter, TagValue};
+use super::prepare::PreparedLayer;
 use super::simplify::IPt;
 use super::topology::{Pt, assemble};
-use super::{PreparedLayer, PropValue, TileCoord, TileError, TileSet};
+use super::{PropValue, TileCoord, TileError, TileSet};
 
 /// Encodes one layer of `coord` as a single-layer tile, using arcs
 /// simplified `coarsen` zooms lower than the tile's (0 normally). `None`

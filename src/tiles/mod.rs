@@ -1,11 +1,11 @@
 //! Vector tiles: layers of WGS84 polygons with attributes in, Mapbox Vector
 //! Tile 2.1 bytes out.
 //!
-//! [`TileSet::build`] does the heavy work once: it projects every ring to Web
-//! Mercator, extracts the arcs that neighbouring polygons share
-//! (`topology`), simplifies each arc once per zoom with its ends fixed (so
-//! neighbours keep identical edges: no slivers, no gaps) and indexes feature
-//! bounding boxes in an R-tree. [`TileSet::tile`] then only selects, clips to
+//! [`TileSet::build`] does the heavy work once (`prepare`): it projects
+//! every ring to Web Mercator, extracts the arcs that neighbouring polygons
+//! share (`topology`), simplifies each arc once per zoom with its ends fixed
+//! (so neighbours keep identical edges: no slivers, no gaps) and indexes
+//! feature bounding boxes in an R-tree. [`TileSet::tile`] then only selects, clips to
 //! the buffered tile (`clip`), quantises and encodes (`encode`). Rings
 //! follow the spec's winding, degenerate rings are dropped, and a polygon
 //! that collapses at a low zoom is kept as a one-unit square at its
@@ -16,6 +16,7 @@ pub mod attributes;
 mod clip;
 mod encode;
 mod mvt_layer;
+mod prepare;
 mod project;
 mod simplify;
 #[cfg(test)]
@@ -28,21 +29,12 @@ pub use tilejson::{candidate_tiles, tile_range, tilejson, vector_layers};
 use std::collections::BTreeMap;
 use std::fmt;
 
-use geo_types::{Coord, LineString, MultiPolygon, Polygon};
-use rayon::prelude::*;
-use rstar::RTree;
-use rstar::primitives::{GeomWithData, Rectangle};
+use geo_types::MultiPolygon;
 
-use crate::dataset::label_point;
-
-use topology::{ArcRef, Pt};
+use prepare::{PreparedLayer, prepare_layer};
 
 /// Largest tile we aim to serve; [`TileSet::tile`] coarsens geometry above it.
 pub const MAX_TILE_BYTES: usize = 500 * 1024;
-
-/// Simplification tolerance, in tile extent units at the tile's own zoom
-/// (4096 units per tile: about a fifth of a 256-pixel tile's pixel).
-const TOLERANCE_UNITS_4096: f64 = 3.0;
 
 /// Errors from tile coordinates or encoding.
 #[derive(Debug, thiserror::Error)]
@@ -217,33 +209,6 @@ impl TileOptions {
     }
 }
 
-/// A feature ready for cutting: rings as arcs, attributes, index data.
-struct Prepared {
-    id: u64,
-    /// Attributes as (index into [`PreparedLayer::keys`], value).
-    properties: Vec<(u16, PropValue)>,
-    /// Polygons; each is its exterior ring then its holes, as arc lists.
-    polygons: Vec<Vec<Vec<ArcRef>>>,
-    /// Representative point inside the polygon (world units).
-    point: Option<Pt>,
-}
-
-/// One layer's topology, per-zoom arcs and index.
-struct PreparedLayer {
-    name: String,
-    minzoom: u8,
-    maxzoom: u8,
-    /// Property names, each stored once, with the first zoom it appears at.
-    keys: Vec<(String, u8)>,
-    features: Vec<Prepared>,
-    /// Arcs simplified and snapped to zoom z's global grid (tile units), at
-    /// index z (empty outside the layer's zooms).
-    arcs_by_zoom: Vec<Vec<Vec<simplify::IPt>>>,
-    tree: RTree<GeomWithData<Rectangle<Pt>, u32>>,
-    /// World-unit bounding box of each feature (None without geometry).
-    bboxes: Vec<Option<[f64; 4]>>,
-}
-
 /// Prepared layers from which any tile can be cut quickly.
 pub struct TileSet {
     layers: Vec<LayerInfo>,
@@ -397,185 +362,4 @@ impl LayerInfo {
             field_minzoom,
         }
     }
-}
-
-/// Projects a WGS84 ring to an open ring in world units without repeated
-/// points; `None` when fewer than three points remain.
-fn project_ring(ls: &LineString<f64>, bounds: &mut [f64; 4]) -> Result<Option<Vec<Pt>>, String> {
-    let mut out: Vec<Pt> = Vec::with_capacity(ls.0.len());
-    for (i, c) in ls.0.iter().enumerate() {
-        if !c.x.is_finite() || !c.y.is_finite() {
-            return Err(format!("point {i} is not finite"));
-        }
-        bounds[0] = bounds[0].min(c.x);
-        bounds[1] = bounds[1].min(c.y);
-        bounds[2] = bounds[2].max(c.x);
-        bounds[3] = bounds[3].max(c.y);
-        let p = project::to_world(c.x, c.y);
-        if out.last() != Some(&p) {
-            out.push(p);
-        }
-    }
-    while out.len() > 1 && out.first() == out.last() {
-        out.pop();
-    }
-    Ok((out.len() >= 3).then_some(out))
-}
-
-/// Prepares `layer`, consuming it: each feature's geometry is dropped once
-/// projected and its attributes are moved, not copied, so the layer is not
-/// held twice.
-fn prepare_layer(
-    layer: LayerData,
-    options: &TileOptions,
-    bounds: &mut [f64; 4],
-) -> Result<PreparedLayer, TileError> {
-    let LayerData {
-        name,
-        minzoom,
-        maxzoom,
-        property_minzoom,
-        features,
-        ..
-    } = layer;
-    let n = features.len();
-    // All rings of the layer in one list; polygons refer to them by index.
-    let mut rings: Vec<Vec<Pt>> = Vec::new();
-    let mut shapes: Vec<Vec<Vec<usize>>> = Vec::with_capacity(n);
-    let mut points = Vec::with_capacity(n);
-    let mut bboxes = Vec::with_capacity(n);
-    let mut ids = Vec::with_capacity(n);
-    let mut keys: Vec<(String, u8)> = Vec::new();
-    let mut key_ids: BTreeMap<String, u16> = BTreeMap::new();
-    let mut props = Vec::with_capacity(n);
-    for f in features {
-        let err = |why: String| TileError::Other(format!("layer {name}: feature {}: {why}", f.id));
-        let mut polys = Vec::new();
-        let mut world = Vec::new();
-        for (pi, poly) in f.geometry.0.iter().enumerate() {
-            let Some(ext) = project_ring(poly.exterior(), bounds)
-                .map_err(|e| err(format!("polygon {pi}: exterior: {e}")))?
-            else {
-                continue;
-            };
-            let mut ring_ids = vec![rings.len()];
-            let mut holes = Vec::new();
-            rings.push(ext.clone());
-            for (hi, hole) in poly.interiors().iter().enumerate() {
-                if let Some(h) = project_ring(hole, bounds)
-                    .map_err(|e| err(format!("polygon {pi}: hole {hi}: {e}")))?
-                {
-                    ring_ids.push(rings.len());
-                    rings.push(h.clone());
-                    holes.push(h);
-                }
-            }
-            world.push(to_polygon(ext, holes));
-            polys.push(ring_ids);
-        }
-        let mp = MultiPolygon(world);
-        let bbox = ring_bbox(polys.iter().flatten().flat_map(|&r| rings[r].iter()));
-        // A point inside the widest part; the bounding-box centre when the
-        // geometry is too thin to have one.
-        let point = label_point(&mp)
-            .map(|p| [p.x(), p.y()])
-            .or(bbox.map(|b| [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0]));
-        shapes.push(polys);
-        points.push(point);
-        bboxes.push(bbox);
-        ids.push(f.id);
-
-        let mut p = Vec::with_capacity(f.properties.len());
-        for (k, v) in f.properties {
-            let i = match key_ids.get(k.as_str()) {
-                Some(&i) => i,
-                None => {
-                    let i = u16::try_from(keys.len()).map_err(|_| {
-                        TileError::Other(format!("layer {name}: more than 65536 property names"))
-                    })?;
-                    let z = property_minzoom.get(&k).copied().unwrap_or(0);
-                    keys.push((k.clone(), z));
-                    key_ids.insert(k, i);
-                    i
-                }
-            };
-            p.push((i, v));
-        }
-        props.push(p);
-    }
-
-    let (topo, ring_arcs) = topology::build(&rings);
-    let arc_tree = simplify::arc_tree(&topo);
-    let lo = options.min_zoom.max(minzoom);
-    let hi = options.max_zoom.min(maxzoom);
-    let extent = f64::from(options.extent);
-    let arcs_by_zoom: Vec<Vec<Vec<simplify::IPt>>> = (0..=options.max_zoom)
-        .into_par_iter()
-        .map(|z| {
-            if z < lo || z > hi {
-                return Vec::new();
-            }
-            let scale = extent * f64::from(1u32 << z);
-            let tol = TOLERANCE_UNITS_4096 * extent / 4096.0 / scale;
-            simplify::zoom_arcs(&topo, &arc_tree, tol, scale)
-        })
-        .collect();
-
-    let features = ids
-        .into_iter()
-        .zip(shapes)
-        .zip(points)
-        .zip(props)
-        .map(|(((id, polys), point), properties)| Prepared {
-            id,
-            properties,
-            polygons: polys
-                .into_iter()
-                .map(|ids| ids.into_iter().map(|r| ring_arcs[r].clone()).collect())
-                .collect(),
-            point,
-        })
-        .collect();
-    let tree = RTree::bulk_load(
-        bboxes
-            .iter()
-            .enumerate()
-            .filter_map(|(i, b)| {
-                b.map(|b| {
-                    GeomWithData::new(
-                        Rectangle::from_corners([b[0], b[1]], [b[2], b[3]]),
-                        i as u32,
-                    )
-                })
-            })
-            .collect(),
-    );
-    Ok(PreparedLayer {
-        name,
-        minzoom,
-        maxzoom,
-        keys,
-        features,
-        arcs_by_zoom,
-        tree,
-        bboxes,
-    })
-}
-
-fn to_polygon(ext: Vec<Pt>, holes: Vec<Vec<Pt>>) -> Polygon<f64> {
-    let ls = |r: Vec<Pt>| LineString(r.into_iter().map(|p| Coord { x: p[0], y: p[1] }).collect());
-    Polygon::new(ls(ext), holes.into_iter().map(ls).collect())
-}
-
-fn ring_bbox<'a>(pts: impl Iterator<Item = &'a Pt>) -> Option<[f64; 4]> {
-    let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
-    let mut any = false;
-    for p in pts {
-        any = true;
-        b[0] = b[0].min(p[0]);
-        b[1] = b[1].min(p[1]);
-        b[2] = b[2].max(p[0]);
-        b[3] = b[3].max(p[1]);
-    }
-    any.then_some(b)
 }

@@ -1,0 +1,121 @@
+//! The typical area of each scope group, which drivers are measured
+//! against. In: the indicator score columns, their raw values and the scope
+//! groups. Out: [`Medians`], each indicator's median score and median raw
+//! value per group (one selection per indicator per group, indicators in
+//! parallel), and [`Typical`], which pairs them with each area's group and
+//! labels a driver with its group's median raw value ("2.3× the median in
+//! scope").
+
+use rayon::prelude::*;
+
+use super::Driver;
+use super::scope::Groups;
+
+/// Each indicator's median score and median raw value within each scope
+/// group, over the group's areas with a score (NaN where none has one; the
+/// mean of the two middle values for an even count).
+#[derive(Clone, Debug, Default)]
+pub struct Medians {
+    groups: usize,
+    /// `score[j * groups + g]`.
+    score: Vec<f64>,
+    /// `raw[j * groups + g]`.
+    raw: Vec<f64>,
+}
+
+impl Medians {
+    /// Indicator `j`'s median score in each group.
+    pub(super) fn scores(&self, j: usize) -> &[f64] {
+        self.score
+            .get(j * self.groups..(j + 1) * self.groups)
+            .unwrap_or_default()
+    }
+
+    /// Indicator `j`'s median raw value in group `g` (`None` outside every
+    /// group or where no area of the group has a score).
+    pub fn raw(&self, j: usize, g: Option<u32>) -> Option<f64> {
+        let g = usize::try_from(g?).ok()?;
+        if g >= self.groups {
+            return None;
+        }
+        self.raw
+            .get(j * self.groups + g)
+            .copied()
+            .filter(|v| !v.is_nan())
+    }
+}
+
+/// The medians of every indicator (`columns`: scores, `raws`: raw values,
+/// both aligned with the areas), indicators in parallel.
+pub fn medians(columns: &[&[f64]], raws: &[&[Option<f64>]], groups: &Groups) -> Medians {
+    let ng = groups.groups.len();
+    let per: Vec<(Vec<f64>, Vec<f64>)> = columns
+        .par_iter()
+        .zip(raws.par_iter())
+        .map(|(col, raw)| {
+            let (mut s, mut r) = (Vec::new(), Vec::new());
+            let mut out = (Vec::with_capacity(ng), Vec::with_capacity(ng));
+            for g in &groups.groups {
+                s.clear();
+                r.clear();
+                for &i in g {
+                    let v = col.get(i).copied().unwrap_or(f64::NAN);
+                    if !v.is_nan() {
+                        s.push(v);
+                        r.push(raw.get(i).copied().flatten().unwrap_or(f64::NAN));
+                    }
+                }
+                out.0.push(median(&mut s));
+                out.1.push(median(&mut r));
+            }
+            out
+        })
+        .collect();
+    let mut m = Medians {
+        groups: ng,
+        ..Medians::default()
+    };
+    for (s, r) in per {
+        m.score.extend(s);
+        m.raw.extend(r);
+    }
+    m
+}
+
+/// The median of `v` in `f64::total_cmp` order (NaN when empty), reordering
+/// it: one selection, then the largest of the lower half for an even count.
+fn median(v: &mut [f64]) -> f64 {
+    let n = v.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let (lower, hi, _) = v.select_nth_unstable_by(n / 2, f64::total_cmp);
+    let hi = *hi;
+    if n % 2 == 1 {
+        return hi;
+    }
+    let lo = lower.iter().copied().max_by(f64::total_cmp).unwrap_or(hi);
+    0.5 * (lo + hi)
+}
+
+/// The medians and the group of each area: what a driver is measured against.
+#[derive(Clone, Copy)]
+pub struct Typical<'a> {
+    /// From [`medians`].
+    pub medians: &'a Medians,
+    /// Each area's scope group.
+    pub group_of: &'a [Option<u32>],
+}
+
+impl Typical<'_> {
+    /// Fills in each used slot's median raw value, for areas `a0..`.
+    pub(super) fn label(&self, a0: usize, used: &[u8], slots: &mut [Driver]) {
+        let top = slots.len() / used.len().max(1);
+        for (i, (u, slot)) in used.iter().zip(slots.chunks_mut(top.max(1))).enumerate() {
+            let g = self.group_of.get(a0 + i).copied().flatten();
+            for d in &mut slot[..usize::from(*u).min(top)] {
+                d.median = self.medians.raw(d.indicator, g);
+            }
+        }
+    }
+}
