@@ -3,7 +3,7 @@
 //! project and its files, the methodology and its persona file), or a FIFO
 //! or device, is refused before the dataset is read or built.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -12,7 +12,7 @@ use clap::ValueEnum;
 
 use dxmap::export::tiling::TileExportOptions;
 use dxmap::export::{self, Level};
-use dxmap::score::{self, ScoredDataset};
+use dxmap::score::{self, Methodology, ScoredDataset};
 use dxmap::select;
 
 use super::common::{DatasetSource, check_run_files, load_methodology_with_files};
@@ -70,19 +70,31 @@ fn parse_level(s: &str) -> Result<Level, String> {
     s.parse()
 }
 
+impl Args {
+    /// The run's dataset source and methodology, after checking every file
+    /// they name and the `--within` file against `outputs` (no output may
+    /// be an input).
+    pub(super) fn open(
+        &self,
+        outputs: &[(&str, &Path)],
+    ) -> anyhow::Result<(DatasetSource, Methodology)> {
+        let source = DatasetSource::open(self.dataset.as_deref())?;
+        let (methodology, files) = load_methodology_with_files(self.methodology.as_deref())?;
+        let mut inputs = source.inputs();
+        inputs.extend(files);
+        inputs.extend(self.select.inputs());
+        check_run_files(&inputs, outputs)?;
+        Ok((source, methodology))
+    }
+}
+
 /// Runs `dxmap export`.
 pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     if args.format == Format::Site {
         return super::site::run(args, quiet);
     }
     let started = Instant::now();
-    let source = DatasetSource::open(args.dataset.as_deref())?;
-    let (methodology, methodology_files) =
-        load_methodology_with_files(args.methodology.as_deref())?;
-    let mut inputs = source.inputs();
-    inputs.extend(methodology_files);
-    inputs.extend(args.select.inputs());
-    check_run_files(&inputs, &[("--out", args.out.as_path())])?;
+    let (source, methodology) = args.open(&[("--out", args.out.as_path())])?;
     let dataset = source.load(quiet)?;
     let opts = args.select.options(args.sensitivity_draws.unwrap_or(200));
     let selection = args.select.resolve(&dataset)?;

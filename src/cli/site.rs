@@ -14,7 +14,7 @@ use dxmap::server::Served;
 use dxmap::server::site::{check_destination, write_site};
 use dxmap::tiles::TileOptions;
 
-use super::common::{DatasetSource, check_run_files, load_methodology_with_files, progress_bar};
+use super::common::progress_bar;
 use super::export::Args;
 
 /// Sensitivity draws when none are given: as many as `dxmap serve` makes,
@@ -27,13 +27,7 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     if args.level != Level::Lsoa {
         anyhow::bail!("--level applies to geojson and csv; a site always carries every layer");
     }
-    let source = DatasetSource::open(args.dataset.as_deref())?;
-    let (methodology, methodology_files) =
-        load_methodology_with_files(args.methodology.as_deref())?;
-    let mut inputs = source.inputs();
-    inputs.extend(methodology_files);
-    inputs.extend(args.select.inputs());
-    check_run_files(&inputs, &[])?;
+    let (source, methodology) = args.open(&[])?;
     check_destination(&args.out)?;
 
     let dataset = Arc::new(source.load(quiet)?);
