@@ -985,3 +985,35 @@ fn raw_request_lines_never_get_a_5xx() {
     assert!(requests.len() >= 400);
     assert!(statuses.contains_key(&200) && statuses.contains_key(&400));
 }
+
+/// A client that shuts its sending side as soon as its request is out (an
+/// HTTP/1.0 tool, `nc -N`, the `server_raw` harness) still gets its answer:
+/// hyper dropped such requests unanswered until `half_close` was set.
+#[test]
+fn a_client_that_half_closes_still_gets_its_answer() {
+    let server = raw::RawServer::new();
+    for req in [
+        &b"GET /healthz HTTP/1.0\r\nHost: x\r\n\r\n"[..],
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /api/meta HTTP/1.0\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n",
+    ] {
+        let mut s = TcpStream::connect(server.addr()).unwrap();
+        s.write_all(req).unwrap();
+        s.shutdown(std::net::Shutdown::Write).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        let answers = raw::parse_answers(&out).unwrap();
+        assert_eq!(
+            answers.iter().map(|a| a.status).collect::<Vec<_>>(),
+            [200],
+            "{}",
+            String::from_utf8_lossy(req)
+        );
+        assert!(
+            !answers[0].body.is_empty(),
+            "{}",
+            String::from_utf8_lossy(req)
+        );
+    }
+}

@@ -163,8 +163,8 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// Splits the bytes a server sent into answers: status line, headers, and a
-/// body framed by `content-length` or chunks (a HEAD answer's declared
-/// length may have no body behind it: what is there is taken).
+/// body framed by `content-length`, chunks or the close (a HEAD answer's
+/// declared length may have no body behind it: what is there is taken).
 pub fn parse_answers(mut b: &[u8]) -> Result<Vec<Answer>, String> {
     let mut answers = Vec::new();
     while !b.is_empty() {
@@ -216,6 +216,11 @@ pub fn parse_answers(mut b: &[u8]) -> Result<Vec<Answer>, String> {
             let n = n.min(b.len());
             body.extend_from_slice(&b[..n]);
             b = &b[n..];
+        } else if !(status == 204 || status == 304 || (100..200).contains(&status)) {
+            // Neither length nor chunks: the body runs to the close (an
+            // HTTP/1.0 answer streamed through compression, RFC 9112 6.3).
+            body.extend_from_slice(b);
+            b = &[];
         }
         answers.push(Answer {
             status,

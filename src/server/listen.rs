@@ -84,6 +84,10 @@ where
     builder
         .http1()
         .timer(TokioTimer::new())
+        // A client may shut its sending side once its request is out (an
+        // HTTP/1.0 tool, `nc -N`): it still gets its answer. The write
+        // timeout and the connection caps still bound such a connection.
+        .half_close(true)
         .header_read_timeout(limits.header_read_timeout)
         // hyper refuses smaller buffers; the header byte limit proper is
         // checked per request (431) by the router's guard. This buffer also
