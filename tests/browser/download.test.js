@@ -5,10 +5,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { BASE, launch, openMap, unzip } from './helpers.js';
+import { BASE, launch, openMap, unzip, api } from './helpers.js';
 
 let browser;
-const api = async (p, init) => { const r = await fetch(BASE + p, init); assert.equal(r.status, 200, p); return r.json(); };
 
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });

@@ -12,13 +12,12 @@ import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { BASE, ARTIFACTS, launch, openMap } from './helpers.js';
+import { BASE, ARTIFACTS, launch, openMap, api } from './helpers.js';
 import * as M from '../../web/model.js';
 
 const require = createRequire(import.meta.url);
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const api = async (base, p) => { const r = await fetch(base + p); assert.equal(r.status, 200, p); return r.json(); };
 let browser;
 
 before(async () => { browser = await launch(); });
@@ -155,7 +154,7 @@ test('an area with insufficient data says so, and why, in the tooltip, the panel
   const o = await openFixture(t);
   if (!o) return;
   const { page, errors } = o;
-  const area = await api(fixture.base, '/api/areas/E01000002');
+  const area = await api('/api/areas/E01000002', { base: fixture.base });
   assert.equal(area.index_status, 'insufficient_data', 'the fixture has an insufficient area');
   // The legend has the class, with its own colour and its count.
   const legend = await page.locator('#legend li').allTextContents();
@@ -198,8 +197,8 @@ test('a rate reads as a percentage and a percentage keeps its sign, from the sch
 
 test('About this map names the index, its method and its data vintages; Escape closes it and focus returns', async () => {
   const { page, errors } = await openMap(browser.context);
-  const meta = await api(BASE, '/api/meta');
-  const meth = await api(BASE, '/api/methodology');
+  const meta = await api('/api/meta');
+  const meth = await api('/api/methodology');
   // The title comes from the methodology and dataset, not the file title alone.
   assert.equal((await page.locator('h1').textContent()).trim(), meth.name);
   assert.ok((await page.title()).includes(meth.name));
@@ -226,8 +225,8 @@ test('About this map names the index, its method and its data vintages; Escape c
 
 test('no legend is degenerate; count layers are not captioned as risk; key groups are one click from their definition', async () => {
   const { page } = await openMap(browser.context);
-  const fields = new Map((await api(BASE, '/api/meta')).fields.map((f) => [f.name, f]));
-  const meth = await api(BASE, '/api/methodology');
+  const fields = new Map((await api('/api/meta')).fields.map((f) => [f.name, f]));
+  const meth = await api('/api/methodology');
   const layers = await page.locator('#layer option').evaluateAll((os) => os.map((o) => o.value));
   for (const scale of ['decile', 'fixed']) {
     await page.locator(`input[name=scale][value=${scale}]`).check();
@@ -244,7 +243,7 @@ test('no legend is degenerate; count layers are not captioned as risk; key group
   }
   // The index's fixed scale runs to its highest value, not to 10.
   await page.locator('#layer').selectOption('index');
-  const top = Math.max(...(await api(BASE, '/api/scores')).index.filter(Number.isFinite));
+  const top = Math.max(...(await api('/api/scores')).index.filter(Number.isFinite));
   const last = (await page.locator('#legend ol li:not(.gap)').allTextContents()).at(-1);
   const hi = Number(last.split(' to ').at(-1));
   assert.ok(hi >= top && hi < top * 1.5 + 0.5, `fixed scale ends at ${hi}, highest index ${top}`);
@@ -264,10 +263,10 @@ test('no legend is degenerate; count layers are not captioned as risk; key group
 
 test('the panel formats each indicator value from its field: rates as percentages, percentages with %', async () => {
   const { page } = await openMap(browser.context);
-  const meta = await api(BASE, '/api/meta');
-  const scores = await api(BASE, '/api/scores');
+  const meta = await api('/api/meta');
+  const scores = await api('/api/scores');
   const code = scores.code[Math.floor(scores.code.length / 2)];
-  const area = await api(BASE, '/api/areas/' + code);
+  const area = await api('/api/areas/' + code);
   await page.evaluate((c) => window.dxmap.openPanel(c), code);
   await page.waitForFunction((c) => document.getElementById('panel').dataset.code === c, code);
   const fields = new Map(meta.fields.map((f) => [f.name, f]));
@@ -287,14 +286,14 @@ test('the panel formats each indicator value from its field: rates as percentage
 
 test('the income rate, declared a share in the project file, reads as a percentage in the panel', async () => {
   const { page } = await openMap(browser.context);
-  const meta = await api(BASE, '/api/meta');
+  const meta = await api('/api/meta');
   const f = meta.fields.find((x) => x.name === 'income_score');
   assert.ok(f, '/api/meta has the income rate');
   assert.equal(f.kind, 'share', JSON.stringify(f));
-  const scores = await api(BASE, '/api/scores');
+  const scores = await api('/api/scores');
   let area;
   for (const code of scores.code.slice(0, 50)) {
-    area = await api(BASE, '/api/areas/' + code);
+    area = await api('/api/areas/' + code);
     if (area.indicators.some((i) => i.raw_field === 'income_score' && i.raw !== null)) break;
   }
   const ind = area.indicators.find((i) => i.raw_field === 'income_score');
@@ -316,7 +315,7 @@ test('the income rate, declared a share in the project file, reads as a percenta
  * against the server's index: an index exactly where the server gives one,
  * the same value to the 4 decimals /api/scores carries. */
 async function compareScoring(base) {
-  const [meth, scores] = await Promise.all([api(base, '/api/methodology'), api(base, '/api/scores')]);
+  const [meth, scores] = await Promise.all([api('/api/methodology', { base }), api('/api/scores', { base })]);
   const mine = M.reweight(meth, scores, M.defaultWeights(meth));
   let insufficient = 0;
   let worst = 0;

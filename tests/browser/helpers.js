@@ -8,6 +8,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BASE = process.env.DXMAP_URL ?? 'http://127.0.0.1:8080';
+
+/** GET (or `init`'s method) `path` of the server at `base` (default
+ * DXMAP_URL); fails the test unless the answer is 200; the JSON body. */
+export async function api(path, { base = BASE, ...init } = {}) {
+  const r = await fetch(base + path, init);
+  if (r.status !== 200) throw new Error(`${path}: HTTP ${r.status}`);
+  return r.json();
+}
 export const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../artifacts');
 fs.mkdirSync(ARTIFACTS, { recursive: true });
 

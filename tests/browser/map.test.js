@@ -4,13 +4,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { BASE, ARTIFACTS, launch, openMap, paintedPixels, pixelsAt, blend, dist, unzip } from './helpers.js';
+import { BASE, ARTIFACTS, launch, openMap, paintedPixels, pixelsAt, blend, dist, unzip, api } from './helpers.js';
 import * as M from '../../web/model.js';
 
 const require = createRequire(import.meta.url);
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 let browser;
-const api = async (p, init) => { const r = await fetch(BASE + p, init); assert.equal(r.status, 200, p); return r.json(); };
 
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });

@@ -3,11 +3,10 @@
 // areas of tests/drivers.rs and on a real area of the running server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, ARTIFACTS, launch, openMap } from './helpers.js';
+import { BASE, ARTIFACTS, launch, openMap, api } from './helpers.js';
 import { driverSentence, driversHtml } from '../../web/drivers.js';
 
 let browser;
-const api = async (p) => { const r = await fetch(BASE + p); assert.equal(r.status, 200, p); return r.json(); };
 
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });

@@ -12,14 +12,13 @@ import zlib from 'node:zlib';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { BASE, ARTIFACTS, launch, openMap } from './helpers.js';
+import { BASE, ARTIFACTS, launch, openMap, api } from './helpers.js';
 import { searchEntries, searchMatches } from '../../web/search.js';
 
 const require = createRequire(import.meta.url);
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 let browser;
-const api = async (p, base = BASE) => { const r = await fetch(base + p); assert.equal(r.status, 200, p); return r.json(); };
 
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
@@ -212,7 +211,7 @@ test('--basemap with a raster template: the page loads its tiles with no CSP vio
       if (server.exitCode !== null) throw new Error(`dxmap serve exited: ${log}`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    const setting = await api('/api/places/basemap', base);
+    const setting = await api('/api/places/basemap', { base });
     assert.equal(setting.basemap.kind, 'raster');
     const { page, errors, headers } = await openMap(browser.context, '', undefined, base);
     assert.match(headers['content-security-policy'], new RegExp(`img-src 'self' data: blob: ${tileOrigin};`));
