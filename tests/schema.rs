@@ -4,6 +4,7 @@
 //! (the roll-up of a column follows from what it measures, not its name).
 
 mod common;
+mod fixtures;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -49,15 +50,6 @@ weight = 1
 id = "no_qualifications"
 label = "No qualifications"
 weight = 1
-"#;
-
-const PERSONAS: &str = r#"
-[[persona]]
-id = "older"
-label = "Older residents"
-description = "Aged 65 and over."
-share = ["aged_65_plus"]
-reasoning = "Age predicts being offline."
 "#;
 
 fn square(x: f64) -> MultiPolygon<f64> {
@@ -137,7 +129,7 @@ fn dataset() -> Dataset {
 
 fn scored() -> ScoredDataset {
     let mut m = Methodology::parse(METHODOLOGY, "test.toml").unwrap();
-    m.personas = dxmap::score::parse_personas(PERSONAS, "personas.toml").unwrap();
+    m.personas = dxmap::score::parse_personas(fixtures::PERSONAS, "personas.toml").unwrap();
     let opts = ScoreOptions {
         sensitivity_draws: Some(20),
         ..ScoreOptions::default()

@@ -42,18 +42,9 @@ fn dataset(cols: usize, title: &str) -> Dataset {
     fixtures::grid(cols, ROWS, title)
 }
 
-const PERSONAS: &str = r#"
-[[persona]]
-id = "older"
-label = "Older residents"
-description = "Aged 65 and over."
-share = ["aged_65_plus"]
-reasoning = "Age predicts being offline."
-"#;
-
 fn methodology() -> Arc<Methodology> {
     let mut m = Methodology::parse(&methodology_toml(), "test.toml").unwrap();
-    m.personas = dxmap::score::parse_personas(PERSONAS, "personas.toml").unwrap();
+    m.personas = dxmap::score::parse_personas(fixtures::PERSONAS, "personas.toml").unwrap();
     Arc::new(m)
 }
 
@@ -381,7 +372,7 @@ async fn insufficient_data_areas_show_status_and_missing_inputs() {
         "test.toml",
     )
     .unwrap();
-    m.personas = dxmap::score::parse_personas(PERSONAS, "personas.toml").unwrap();
+    m.personas = dxmap::score::parse_personas(fixtures::PERSONAS, "personas.toml").unwrap();
     let scored = ScoredDataset::new(
         Arc::new(dataset(COLS, "Grid")),
         Arc::new(m),

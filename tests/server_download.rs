@@ -25,18 +25,9 @@ use serde_json::{Value, json};
 
 use common::oneshot::{Resp, get, send};
 
-const PERSONAS: &str = r#"
-[[persona]]
-id = "older"
-label = "Older residents"
-description = "Aged 65 and over."
-share = ["aged_65_plus"]
-reasoning = "Age predicts being offline."
-"#;
-
 fn scored() -> ScoredDataset {
     let mut m = Methodology::parse(fixtures::METHODOLOGY, "test.toml").unwrap();
-    m.personas = dxmap::score::parse_personas(PERSONAS, "personas.toml").unwrap();
+    m.personas = dxmap::score::parse_personas(fixtures::PERSONAS, "personas.toml").unwrap();
     let ds = fixtures::grid(8, 6, "Grid Test");
     ScoredDataset::new(Arc::new(ds), Arc::new(m), &ScoreOptions::default()).unwrap()
 }
