@@ -31,7 +31,7 @@ use crate::progress::Progress;
 use crate::tiles::candidate_tiles;
 
 /// The JSON bodies the page reads, besides one per area (`web/*.js`).
-pub const API_PATHS: [&str; 8] = [
+pub const API_PATHS: [&str; 7] = [
     "/api/meta",
     "/api/methodology",
     "/api/scores",
@@ -39,14 +39,14 @@ pub const API_PATHS: [&str; 8] = [
     "/api/places/labels",
     "/api/places/wards",
     "/api/places/basemap",
-    "/tiles.json",
 ];
 
 /// The tile template of the site's `tiles.json`, relative to the page.
 pub const TILE_TEMPLATE: &str = "tiles/{z}/{x}/{y}.mvt";
 
-/// The `Host` the site's requests carry, so the absolute tile URL the
-/// router writes into `tiles.json` can be found and made relative.
+/// The `Host` the site's requests carry (the router needs one; no body the
+/// site writes names it: `tiles.json` is written from
+/// [`Served::tilejson`] with a relative template, not fetched).
 const HOST: &str = "site.dxmap.invalid";
 
 /// Requests in flight at once: enough to keep every core cutting tiles.
@@ -170,8 +170,6 @@ enum Kind {
     File,
     /// A tile: a 204 (empty) writes nothing.
     Tile,
-    /// `tiles.json`: its tile URL made relative.
-    TileJson,
 }
 
 /// Writes the site of `served` to `out` (see the module docs). `progress`
@@ -183,20 +181,17 @@ pub fn write_site(
 ) -> Result<SiteStats, SiteError> {
     check_destination(out)?;
     served.meta_json = static_meta(&served.meta_json);
-    let readme = readme(&served);
+    // Written beside the fetched files, as the README is.
+    let written = [
+        ("tiles.json", served.tilejson(TILE_TEMPLATE).to_string()),
+        ("README.txt", readme(&served)),
+    ];
 
     let mut jobs: Vec<(String, Kind)> = assets::embedded_paths()
         .into_iter()
         .map(|p| (p, Kind::File))
         .collect();
-    jobs.extend(API_PATHS.iter().map(|p| {
-        let kind = if *p == "/tiles.json" {
-            Kind::TileJson
-        } else {
-            Kind::File
-        };
-        (p.to_string(), kind)
-    }));
+    jobs.extend(API_PATHS.iter().map(|p| (p.to_string(), Kind::File)));
     for area in &served.dataset().areas {
         let code = area.code.as_str();
         if !file_safe(code) {
@@ -228,7 +223,7 @@ pub fn write_site(
         .tempdir_in(parent)
         .map_err(io_at(parent))?;
     if let Some(p) = &progress {
-        p.start(jobs.len() as u64 + 1);
+        p.start((jobs.len() + written.len()) as u64);
     }
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -240,12 +235,14 @@ pub fn write_site(
     let result = rt
         .block_on(fetch_all(app, root.clone(), jobs, progress.clone()))
         .and_then(|mut stats| {
-            let readme_path = root.join("README.txt");
-            fs::write(&readme_path, &readme).map_err(io_at(&readme_path))?;
-            stats.files += 1;
-            stats.bytes += readme.len() as u64;
-            if let Some(p) = &progress {
-                p.advance(1);
+            for (name, text) in &written {
+                let path = root.join(name);
+                fs::write(&path, text).map_err(io_at(&path))?;
+                stats.files += 1;
+                stats.bytes += text.len() as u64;
+                if let Some(p) = &progress {
+                    p.advance(1);
+                }
             }
             Ok(stats)
         });
@@ -334,31 +331,12 @@ async fn fetch_one(
             body: text,
         });
     }
-    let body = if kind == Kind::TileJson {
-        relative_tilejson(&path, &body)?
-    } else {
-        body
-    };
     let file = root.join(path.trim_start_matches('/'));
     if let Some(dir) = file.parent() {
         tokio::fs::create_dir_all(dir).await.map_err(io_at(dir))?;
     }
     tokio::fs::write(&file, &body).await.map_err(io_at(&file))?;
     Ok(Some((kind, body.len() as u64)))
-}
-
-/// `tiles.json` with the router's absolute tile URL made relative.
-fn relative_tilejson(path: &str, body: &[u8]) -> Result<Bytes, SiteError> {
-    let text = String::from_utf8_lossy(body);
-    let absolute = format!("\"http://{HOST}/tiles/{{z}}/{{x}}/{{y}}.mvt\"");
-    let relative = text.replace(&absolute, &format!("\"{TILE_TEMPLATE}\""));
-    if relative == text || relative.contains(HOST) {
-        return Err(SiteError::Runtime(format!(
-            "GET {path}: the tile URL was not where it was expected: {}",
-            &text[..text.len().min(200)]
-        )));
-    }
-    Ok(Bytes::from(relative))
 }
 
 /// The site's `README.txt`: what it is, its data, methodology and

@@ -213,21 +213,10 @@ pub async fn tilejson(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let served = state.served();
     let base = base_url(&state, &headers)?;
-    let ds = served.dataset();
-    let mut body = crate::tiles::tilejson(
-        &served.tiles,
-        &format!("{base}/tiles/{{z}}/{{x}}/{{y}}.mvt"),
-        &ds.title,
-        &ds.attribution.join("; "),
-    );
-    if let Value::Object(m) = &mut body {
-        m.insert(
-            "description".into(),
-            json!(format!("{}: {}", ds.title, served.scored.methodology.name)),
-        );
-    }
+    let body = state
+        .served()
+        .tilejson(&format!("{base}/tiles/{{z}}/{{x}}/{{y}}.mvt"));
     let mut res = json_response(body.to_string(), Some(&state.config().tile_cache_control));
     vary_on_host(&state, &mut res);
     Ok(res)

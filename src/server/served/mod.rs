@@ -238,6 +238,22 @@ impl Served {
         })
     }
 
+    /// TileJSON 3.0.0 for this generation, its tiles at `tile_url` (a
+    /// `{z}/{x}/{y}` template: absolute for `GET /tiles.json`, relative to
+    /// the page in a static site).
+    pub fn tilejson(&self, tile_url: &str) -> Value {
+        let ds = self.dataset();
+        let mut body =
+            crate::tiles::tilejson(&self.tiles, tile_url, &ds.title, &ds.attribution.join("; "));
+        if let Value::Object(m) = &mut body {
+            m.insert(
+                "description".into(),
+                json!(format!("{}: {}", ds.title, self.scored.methodology.name)),
+            );
+        }
+        body
+    }
+
     /// The dataset.
     pub fn dataset(&self) -> &Dataset {
         &self.scored.dataset
