@@ -1219,3 +1219,30 @@ async fn a_request_body_sent_too_slowly_gets_408() {
     .unwrap();
     stop_real(tx, server).await;
 }
+
+/// A tile is compressed once, by one rule: the server's gzip body is the
+/// exported archive's stored tile, byte for byte (before, the server used
+/// gzip level 4 and the exports level 6, so the two differed).
+#[tokio::test]
+async fn served_gzip_tiles_are_the_exported_archive_tiles() {
+    use dxmap::export::tiling::{Pyramid, TileExportOptions};
+    let app = app();
+    let scored = scored(dataset(COLS, "Grid"));
+    let pyramid = Pyramid::new(
+        &scored,
+        TileExportOptions {
+            max_zoom: 12,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let tiles = pyramid.cut_zoom(12).unwrap();
+    assert!(!tiles.is_empty());
+    for (c, stored) in tiles {
+        let uri = format!("/tiles/{}/{}/{}.mvt", c.z, c.x, c.y);
+        let gz = get_with(&app, &uri, &[("accept-encoding", "gzip")]).await;
+        assert_eq!(gz.status, StatusCode::OK, "{uri}");
+        assert_eq!(gz.header(header::CONTENT_ENCODING), Some("gzip"), "{uri}");
+        assert_eq!(gz.body, stored, "{uri}: served and exported gzip bytes");
+    }
+}

@@ -11,11 +11,8 @@
 //! (when the pyramid is dropped, finished or failed).
 
 use std::fmt;
-use std::io::Write;
 use std::sync::Arc;
 
-use flate2::Compression;
-use flate2::write::GzEncoder;
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
@@ -192,7 +189,7 @@ impl Pyramid {
             p.advance(1);
         }
         match tile {
-            Some(bytes) if !bytes.is_empty() => Ok(Some(gzip(&bytes)?)),
+            Some(bytes) if !bytes.is_empty() => Ok(Some(crate::tiles::gzip(&bytes)?)),
             _ => Ok(None),
         }
     }
@@ -234,16 +231,6 @@ impl Drop for Pyramid {
             p.finish();
         }
     }
-}
-
-/// Deterministic gzip (no name, no timestamp).
-pub fn gzip(bytes: &[u8]) -> Result<Vec<u8>, ExportError> {
-    let mut enc = GzEncoder::new(
-        Vec::with_capacity(bytes.len() / 2 + 64),
-        Compression::default(),
-    );
-    enc.write_all(bytes)?;
-    Ok(enc.finish()?)
 }
 
 /// The metadata shared by MBTiles and PMTiles (TileJSON-like).

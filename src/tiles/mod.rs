@@ -15,6 +15,7 @@
 pub mod attributes;
 mod clip;
 mod encode;
+mod gzip;
 mod mvt_layer;
 mod prepare;
 mod project;
@@ -24,6 +25,7 @@ mod tests;
 mod tilejson;
 mod topology;
 
+pub use gzip::{TILE_GZIP_LEVEL, gzip};
 pub use tilejson::{candidate_tiles, tile_range, tilejson, vector_layers};
 
 use std::collections::BTreeMap;

@@ -5,7 +5,6 @@
 //! the rare client without gzip.
 
 use std::hash::{DefaultHasher, Hasher};
-use std::io::Write;
 
 use axum::body::Bytes;
 
@@ -22,19 +21,10 @@ pub struct EncodedTile {
     pub etag_gzip: String,
 }
 
-/// Gzip level for tiles: level 6 costs about twice the time of the whole
-/// cut for the biggest tiles, for files a few per cent smaller.
-const TILE_GZIP_LEVEL: u32 = 4;
-
 impl EncodedTile {
     /// Compresses once and computes both ETags.
     pub fn new(raw: Vec<u8>) -> std::io::Result<EncodedTile> {
-        let mut enc = flate2::write::GzEncoder::new(
-            Vec::with_capacity(raw.len() / 2),
-            flate2::Compression::new(TILE_GZIP_LEVEL),
-        );
-        enc.write_all(&raw)?;
-        let gzip = enc.finish()?;
+        let gzip = crate::tiles::gzip(&raw)?;
         let tag = content_tag(&raw);
         Ok(EncodedTile {
             etag_raw: format!("\"{tag}\""),
