@@ -85,7 +85,7 @@ export function setupSearch({ map, meta, scores, places, openArea }) {
   };
   function render() {
     hits = searchMatches(entries, input.value);
-    list.innerHTML = '';
+    list.replaceChildren();
     active = -1;
     input.removeAttribute('aria-activedescendant');
     if (input.value.trim().length < MIN_CHARS) { hint.textContent = hintText; close(); return; }
