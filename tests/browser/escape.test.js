@@ -4,8 +4,10 @@
 // indicator labels, methodology text, attribution and basemap attribution
 // hold `<img onerror>`, `<script>` and `&amp;`. The panel, the table, the
 // search results, the legend, the tooltip, About and the controls must show
-// them literally, and no element may be injected. DXMAP_WEB=DIR serves the
-// page from DIR (`dxmap serve --web`) instead of the binary's own copy.
+// them literally, no element may be injected, and, under Trusted Types, the
+// page may pass no string to innerHTML or any other HTML sink. DXMAP_WEB=DIR
+// serves the page from DIR (`dxmap serve --web`) instead of the binary's own
+// copy, to try a page edit without a rebuild.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -99,10 +101,11 @@ label = "No gigabit broadband"
 weight = 1
 `;
 
-// A 1×1 opaque PNG, the basemap's every tile.
+// The basemap: a host that never resolves, its every tile a 1×1 opaque PNG
+// answered by the browser context.
+const BASEMAP_HOST = 'http://basemap.test';
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
-const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
-const freePort = async () => { const s = http.createServer(); const p = await listen(s); await new Promise((r) => s.close(r)); return p; };
+const freePort = () => new Promise((resolve) => { const s = http.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); }); });
 
 let browser;
 let fixture = null;
@@ -110,8 +113,6 @@ let fixture = null;
 async function startFixture() {
   const bin = process.env.DXMAP_BIN || path.join(process.env.CARGO_TARGET_DIR || path.join(ROOT, 'target'), 'release/dxmap');
   if (!fs.existsSync(bin)) return null;
-  const tiles = http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'image/png', 'access-control-allow-origin': '*' }); res.end(PNG); });
-  const tilePort = await listen(tiles);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dxmap-escape-'));
   fs.writeFileSync(path.join(dir, 'areas.geojson'), geojson());
   fs.writeFileSync(path.join(dir, 'data.csv'), DATA_CSV);
@@ -121,13 +122,13 @@ async function startFixture() {
   const port = await freePort();
   const web = process.env.DXMAP_WEB ? ['--web', path.resolve(process.env.DXMAP_WEB)] : [];
   const proc = spawn(bin, ['serve', '--dataset', 'fixture.toml', '--methodology', 'method.toml', '--addr', `127.0.0.1:${port}`,
-    '--no-prewarm', '--draws', '0', '--quiet', '--basemap', `http://127.0.0.1:${tilePort}/{z}/{x}/{y}.png`, '--basemap-attribution', BASEMAP, ...web],
+    '--no-prewarm', '--draws', '0', '--quiet', '--basemap', `${BASEMAP_HOST}/{z}/{x}/{y}.png`, '--basemap-attribution', BASEMAP, ...web],
   { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   proc.stdout.on('data', (b) => { log += b; });
   proc.stderr.on('data', (b) => { log += b; });
   const base = `http://127.0.0.1:${port}`;
-  fixture = { proc, dir, base, tiles };
+  fixture = { proc, dir, base };
   for (let i = 0; i < 300; i++) {
     if (proc.exitCode !== null) throw new Error(`fixture server exited: ${log}`);
     try { if ((await fetch(base + '/healthz')).ok) return fixture; } catch { /* not up yet */ }
@@ -136,17 +137,46 @@ async function startFixture() {
   throw new Error(`fixture server not up: ${log}`);
 }
 
-before(async () => { browser = await launch(); });
+// Trusted Types make every HTML sink (innerHTML, outerHTML,
+// insertAdjacentHTML, document.write, DOMParser …) call the default policy
+// below, which lets the value through and records the sink: the page itself
+// should pass no string to any of them. Scripts and worker URLs pass
+// unrecorded (MapLibre starts its worker from a URL).
+const TRUSTED_TYPES = "require-trusted-types-for 'script'";
+function recordHtmlSinks() {
+  window.__htmlSinks = [];
+  window.trustedTypes.createPolicy('default', {
+    createHTML: (s, _type, sink) => { window.__htmlSinks.push(sink); return s; },
+    createScript: (s) => s,
+    createScriptURL: (s) => s,
+  });
+}
+// MapLibre's attribution control parses its customAttribution (escaped by
+// the page) with DOMParser to sanitise it: the one HTML sink expected.
+const MAPLIBRE_SANITISER = 'DOMParser parseFromString';
+
+before(async () => {
+  browser = await launch();
+  await browser.context.addInitScript(recordHtmlSinks);
+  await browser.context.route(`${BASEMAP_HOST}/**`, (route) => route.fulfill({ contentType: 'image/png', headers: { 'access-control-allow-origin': '*' }, body: PNG }));
+  await browser.context.route((url) => url.pathname === '/', async (route) => {
+    const r = await route.fetch();
+    const headers = r.headers();
+    headers['content-security-policy'] = `${headers['content-security-policy']}; ${TRUSTED_TYPES}`;
+    await route.fulfill({ response: r, headers });
+  });
+});
 after(async () => {
   await browser?.close();
-  if (fixture) { fixture.proc.kill(); fixture.tiles.close(); fs.rmSync(fixture.dir, { recursive: true, force: true }); }
+  if (fixture) { fixture.proc.kill(); fs.rmSync(fixture.dir, { recursive: true, force: true }); }
 });
 
-/** The elements an injection would have made, and whether a handler ran. */
-const injected = (page) => page.evaluate(() => ({
+/** The elements an injection would have made, whether a handler ran, and the HTML sinks the page used. */
+const injected = (page) => page.evaluate((allowed) => ({
   elements: [...document.querySelectorAll('[id^=inj]')].map((e) => e.outerHTML),
   pwned: window.__pwned ?? null,
-}));
+  htmlSinks: window.__htmlSinks.filter((s) => s !== allowed),
+}), MAPLIBRE_SANITISER);
 
 test('markup in names, labels and attributions is shown as text and injects nothing', async (t) => {
   if (!(await startFixture())) { t.skip('no dxmap binary (set DXMAP_BIN or build --release)'); return; }
@@ -155,7 +185,7 @@ test('markup in names, labels and attributions is shown as text and injects noth
   assert.equal(area.name, AREA, 'the server keeps the name as written');
   assert.equal(area.ward_name, WARD);
   assert.equal(area.borough_name, BOROUGH);
-  const { page, errors } = await openMap(browser.context, '', undefined, base);
+  const { page, errors, headers } = await openMap(browser.context, '', undefined, base);
   assert.equal(await page.evaluate(() => window.dxmap.ready), true, `the map is ready: ${errors.join('; ')}`);
   const text = (sel) => page.locator(sel).textContent();
   const has = async (sel, ...wanted) => { const s = await text(sel); for (const w of wanted) assert.ok(s.includes(w), `${sel} shows ${w} literally: ${s}`); };
@@ -213,7 +243,8 @@ test('markup in names, labels and attributions is shown as text and injects noth
   await page.screenshot({ path: `${ARTIFACTS}/escape-about.png` });
   await page.keyboard.press('Escape');
 
-  assert.deepEqual(await injected(page), { elements: [], pwned: null });
+  assert.deepEqual(await injected(page), { elements: [], pwned: null, htmlSinks: [] });
+  assert.match(headers['content-security-policy'], /require-trusted-types-for/, 'the page ran under Trusted Types');
   assert.deepEqual(errors, []);
   await page.close();
 });
