@@ -3,8 +3,9 @@
 // (its style, the hover tooltip, Enter to open the area at the centre) and
 // wires the page's modules: state.js (view state, data, URL hash),
 // colour.js (classes and legend), controls.js (layer, scale, weights,
-// selection), panel.js (one area's detail) and table.js. All re-weighting
-// happens in the browser; state lives in the URL hash so a view can be shared.
+// selection), panel.js (one area's detail) and table.js; every element is
+// built with dom.js, never from HTML strings. All re-weighting happens in
+// the browser; state lives in the URL hash so a view can be shared.
 import { Map as MapLibreMap, NavigationControl } from './vendor/maplibre-gl/maplibre-gl.mjs';
 import * as M from './model.js';
 import { missingText } from './format.js';

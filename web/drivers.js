@@ -1,10 +1,10 @@
 // The panel's drivers in plain words. In: an area's `drivers` from
 // /api/areas/{code} (each with the area's raw value, the median raw value of
 // its scope group, the indicator's direction and the kind of value). Out:
-// the panel's section saying what raises the area's index most compared with a typical
-// area in its scope group, e.g. "Share aged 75+ is 20.0%, 3.3 times the
-// median of 6.0% for all areas." The numbers are the server's; nothing is
-// re-scored here.
+// the panel's section (built with dom.js) saying what raises the area's
+// index most compared with a typical area in its scope group, e.g. "Share
+// aged 75+ is 20.0%, 3.3 times the median of 6.0% for all areas." The
+// numbers are the server's; nothing is re-scored here.
 
 import { formatValue } from './format.js';
 import { h, frag } from './dom.js';

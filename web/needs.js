@@ -1,8 +1,9 @@
 // The panel's types of need. In: an area's `needs` from /api/areas/{code}
 // (each need type with its head-count, the upper bound, and the key groups
-// behind it with their head-counts and cited reasons). Out: the panel's section listing the
-// area's likely needs, largest first. Groups overlap, so a need's head-count
-// is the largest group behind it, with the bound the server states.
+// behind it with their head-counts and cited reasons). Out: the panel's
+// section (built with dom.js) listing the area's likely needs, largest
+// first. Groups overlap, so a need's head-count is the largest group behind
+// it, with the bound the server states.
 
 import { h, frag } from './dom.js';
 const people = (x) => (x === null || x === undefined || !Number.isFinite(x) ? 'no estimate' : Math.round(x).toLocaleString('en-GB'));

@@ -33,14 +33,14 @@ export function insufficiencyNote(d) {
 }
 
 const th = (label) => h('th', { scope: 'row' }, label);
-const num = (...c) => h('td', { class: 'num' }, ...c);
+const tdNum = (value) => h('td', { class: 'num' }, value);
 const head = (...cols) => h('thead', null, h('tr', null, cols.map(([label, cls]) => h('th', { class: cls }, label))));
 
 /** A component's row: score, a bar of it, weight. */
 function componentRow(c) {
   const width = Math.max(0, Math.min(100, (c.score ?? 0) * 10));
-  return h('tr', null, th(c.label), num(fmt(c.score)),
-    h('td', { class: 'barcell' }, h('div', { class: 'bar', style: { width: `${width}%` }, 'aria-hidden': 'true' })), num(fmt(c.weight, 2)));
+  return h('tr', null, th(c.label), tdNum(fmt(c.score)),
+    h('td', { class: 'barcell' }, h('div', { class: 'bar', style: { width: `${width}%` }, 'aria-hidden': 'true' })), tdNum(fmt(c.weight, 2)));
 }
 
 /** An indicator's row: raw value, score, and where the value sits in the range of all areas. */
@@ -53,7 +53,7 @@ function indicatorRow(i) {
   const missing = i.raw === null || i.raw === undefined;
   const range = at !== null && h('div', { class: 'range', role: 'img', 'aria-label': `${rawFmt(i.raw)} within the range ${rawFmt(i.min)} to ${rawFmt(i.max)}` },
     h('i', { style: { left: `${at.toFixed(1)}%` } }));
-  return h('tr', null, th(i.label), num(missing ? h('span', { class: 'meta' }, 'no value') : rawFmt(i.raw)), num(fmt(i.score)),
+  return h('tr', null, th(i.label), tdNum(missing ? h('span', { class: 'meta' }, 'no value') : rawFmt(i.raw)), tdNum(fmt(i.score)),
     h('td', null, range, h('span', { class: 'meta range-text' }, `${rawFmt(i.min)} – ${rawFmt(i.max)}`)));
 }
 
@@ -62,8 +62,8 @@ function personaRow(p) {
   if (p.availability?.status === 'unavailable') {
     return h('tr', null, th(p.label), h('td', { colspan: '2', class: 'meta' }, `Not estimated: the data lack ${(p.availability.missing_columns ?? []).join(', ') || 'its inputs'}`));
   }
-  return h('tr', null, h('th', { scope: 'row' }, h('button', { type: 'button', class: 'link', 'data-about-group': p.id, title: 'What is this group?' }, p.label)),
-    num(formatValue({ kind: 'count' }, p.count)), num(pct(p.share)));
+  return h('tr', null, th(h('button', { type: 'button', class: 'link', 'data-about-group': p.id, title: 'What is this group?' }, p.label)),
+    tdNum(formatValue({ kind: 'count' }, p.count)), tdNum(pct(p.share)));
 }
 
 function sourceItem(s) {
@@ -90,7 +90,7 @@ export async function openPanel(code, { focus = true, zoom = false } = {}) {
   S.area = d.code;
   map.setFeatureState({ source: SRC, sourceLayer: 'lsoa', id: d.code }, { picked: true });
   const a = codeIndex.get(d.code);
-  const row = (label, value, rest) => h('tr', null, th(label), num(value), h('td', null, rest));
+  const row = (label, value, rest) => h('tr', null, th(label), tdNum(value), h('td', null, rest));
   let reweighted = null;
   if (!weightsDefault() && a !== undefined) {
     const v = M.reweight(meth, scores, S.weights);
