@@ -7,7 +7,8 @@
 // is made, when its data date from and what to be careful of. The dialog
 // opens from the header button (or at a key group's definition), closes with
 // Escape or its button, and gives focus back to where it was.
-import { esc, listText } from './format.js';
+import { listText } from './format.js';
+import { h, replace } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
 const pct = (w) => `${Math.round(w * 1000) / 10}%`;
@@ -32,54 +33,63 @@ export function vintages(sources) {
   return [...by.values()].map((g) => ({ ...g, sources: [...g.sources] }));
 }
 
-function methodHtml(meth) {
-  const rows = meth.components.map((c) => {
-    const inds = c.indicators.map((i) => `<li>${esc(i.label)} <span class="meta">(${pct(i.weight)} of the component)</span></li>`).join('');
-    return `<li><strong>${esc(c.label)}</strong>: ${pct(c.weight)} of the index<ul>${inds}</ul></li>`;
-  }).join('');
+function method(meth) {
+  const rows = meth.components.map((c) => h('li', null, h('strong', null, c.label), `: ${pct(c.weight)} of the index`,
+    h('ul', null, c.indicators.map((i) => h('li', null, i.label, ' ', h('span', { class: 'meta' }, `(${pct(i.weight)} of the component)`))))));
   const missing = {
     skip: 'an indicator with no value is left out and the others in its component carry its weight',
     exclude_area: 'an area must have every input to get an index',
-  }[meth.missing] ?? `missing values: ${esc(meth.missing)}`;
-  return `<p>Each indicator is scored 0 to 10 across the areas in scope (${esc(meth.scope)}; 10 = the highest risk among them).
-    A component is the weighted mean of its indicators' scores, and the index the weighted mean of the components:</p>
-    <ul class="about-method">${rows}</ul>
-    <p>Missing values: ${esc(missing)}.</p>`;
+  }[meth.missing] ?? `missing values: ${meth.missing}`;
+  return [
+    h('p', null, `Each indicator is scored 0 to 10 across the areas in scope (${meth.scope ?? ''}; 10 = the highest risk among them). `
+      + "A component is the weighted mean of its indicators' scores, and the index the weighted mean of the components:"),
+    h('ul', { class: 'about-method' }, rows),
+    h('p', null, `Missing values: ${missing}.`),
+  ];
 }
 
-function caveatsHtml(meta, meth, insufficient) {
+function caveats(meta, meth, insufficient) {
+  const item = (title, text, attrs = null) => h('li', attrs, h('strong', null, title), ' ', text);
   const out = [];
   if (meth.min_coverage > 0) {
-    out.push(`<li><strong>Insufficient data.</strong> An area needs at least ${pct(meth.min_coverage)} of the index weight present for an index. ${insufficient === null || insufficient === undefined ? '' : `${insufficient.toLocaleString('en-GB')} area${insufficient === 1 ? ' has' : 's have'} too little and no index:`} the map shows them in their own colour and the area's details list the missing inputs.</li>`);
+    const count = insufficient === null || insufficient === undefined ? ''
+      : `${insufficient.toLocaleString('en-GB')} area${insufficient === 1 ? ' has' : 's have'} too little and no index:`;
+    out.push(item('Insufficient data.', `An area needs at least ${pct(meth.min_coverage)} of the index weight present for an index. ${count} the map shows them in their own colour and the area's details list the missing inputs.`));
   }
-  if (meta.ward_vintage) out.push(`<li><strong>Wards are a best fit.</strong> Each small area is assigned whole to one ward (${esc(meta.ward_vintage)}); ward figures are sums or population-weighted means of those areas, not exact ward statistics.</li>`);
-  out.push('<li><strong>Relative, not absolute.</strong> Scores rank areas against each other; a low score is lower risk than elsewhere, not no risk.</li>');
-  out.push('<li><strong>Key-group figures are estimates</strong> from census tables, not counts of people who are offline.</li>');
-  if (meta.demonstration) out.push('<li class="warn"><strong>Demonstration data.</strong> Some values on this map are synthetic and must not be used for decisions.</li>');
-  return `<ul>${out.join('')}</ul>`;
+  if (meta.ward_vintage) out.push(item('Wards are a best fit.', `Each small area is assigned whole to one ward (${meta.ward_vintage}); ward figures are sums or population-weighted means of those areas, not exact ward statistics.`));
+  out.push(item('Relative, not absolute.', 'Scores rank areas against each other; a low score is lower risk than elsewhere, not no risk.'));
+  out.push(item('Key-group figures are estimates', 'from census tables, not counts of people who are offline.'));
+  if (meta.demonstration) out.push(item('Demonstration data.', 'Some values on this map are synthetic and must not be used for decisions.', { class: 'warn' }));
+  return h('ul', null, out);
 }
 
-function groupsHtml(meth) {
+function groups(meth) {
   const ps = meth.personas ?? [];
-  if (!ps.length) return '<p class="meta">This methodology defines no key groups.</p>';
-  return `<dl class="about-groups">${ps.map((p) => `<dt id="about-group-${esc(p.id)}" tabindex="-1">${esc(p.label)}</dt>
-    <dd>${esc(p.description)}${p.reasoning ? `<br><span class="meta">Why: ${esc(p.reasoning)}</span>` : ''}</dd>`).join('')}</dl>`;
+  if (!ps.length) return h('p', { class: 'meta' }, 'This methodology defines no key groups.');
+  return h('dl', { class: 'about-groups' }, ps.map((p) => [
+    h('dt', { id: `about-group-${p.id}`, tabindex: '-1' }, p.label),
+    h('dd', null, p.description, p.reasoning && [h('br'), h('span', { class: 'meta' }, `Why: ${p.reasoning}`)]),
+  ]));
 }
 
-/** The dialog's body. */
-export function aboutHtml(meta, meth, insufficient) {
-  const vs = vintages(meta.sources);
-  const data = vs.map((g) => `<li><strong>${esc(g.vintage)}</strong>: ${esc(listText(g.labels))}${g.sources.length ? ` <span class="meta">(${esc(g.sources.join('; '))})</span>` : ''}${g.demonstration ? ' <strong>demonstration data</strong>' : ''}</li>`).join('');
-  return `<h2 id="about-title">About this map</h2>
-    <h3>What the index is</h3>
-    <p><strong>${esc(meth.name)}</strong>. ${esc(meth.description)}</p>
-    <p>It estimates the risk that residents of each small area (${esc(meta.geography)}) are digitally excluded, from open data about who lives there and the broadband they can get. A higher index means higher risk relative to the other areas.</p>
-    <h3>Method</h3>${methodHtml(meth)}
-    <h3>Data and vintages</h3>
-    <ul class="about-data"><li><strong>Boundaries</strong>: ${esc(meta.geography)}${meta.ward_vintage ? `; wards: ${esc(meta.ward_vintage)}` : ''}</li>${data}</ul>
-    <h3>Caveats</h3>${caveatsHtml(meta, meth, insufficient)}
-    <h3 id="about-groups">Key groups</h3>${groupsHtml(meth)}
-    <h3>Sources</h3><ul class="meta">${(meta.attribution ?? []).map((a) => `<li>${esc(a)}</li>`).join('')}</ul>`;
+/** The dialog's body, as nodes. */
+export function aboutBody(meta, meth, insufficient) {
+  const data = vintages(meta.sources).map((g) => h('li', null, h('strong', null, g.vintage), `: ${listText(g.labels)}`,
+    g.sources.length > 0 && [' ', h('span', { class: 'meta' }, `(${g.sources.join('; ')})`)],
+    g.demonstration && [' ', h('strong', null, 'demonstration data')]));
+  return [
+    h('h2', { id: 'about-title' }, 'About this map'),
+    h('h3', null, 'What the index is'),
+    h('p', null, h('strong', null, meth.name), `. ${meth.description ?? ''}`),
+    h('p', null, `It estimates the risk that residents of each small area (${meta.geography ?? ''}) are digitally excluded, from open data about who lives there and the broadband they can get. A higher index means higher risk relative to the other areas.`),
+    h('h3', null, 'Method'), method(meth),
+    h('h3', null, 'Data and vintages'),
+    h('ul', { class: 'about-data' },
+      h('li', null, h('strong', null, 'Boundaries'), `: ${meta.geography ?? ''}`, meta.ward_vintage && `; wards: ${meta.ward_vintage}`), data),
+    h('h3', null, 'Caveats'), caveats(meta, meth, insufficient),
+    h('h3', { id: 'about-groups' }, 'Key groups'), groups(meth),
+    h('h3', null, 'Sources'), h('ul', { class: 'meta' }, (meta.attribution ?? []).map((a) => h('li', null, a))),
+  ];
 }
 
 let dialog = null;
@@ -101,8 +111,8 @@ export function setupAbout(meta, meth, insufficient) {
   dialog.setAttribute('aria-labelledby', 'about-title');
   document.body.append(dialog);
   const render = () => {
-    dialog.innerHTML = `<button type="button" class="close" id="about-close" aria-label="Close About this map">×</button>${aboutHtml(meta, meth, insufficient())}`;
-    dialog.querySelector('#about-close').addEventListener('click', closeAbout);
+    replace(dialog, h('button', { type: 'button', class: 'close', id: 'about-close', 'aria-label': 'Close About this map', onclick: closeAbout }, '×'),
+      aboutBody(meta, meth, insufficient()));
   };
   // Escape closes a modal dialog natively; focus goes back on every close.
   dialog.addEventListener('close', () => {

@@ -3,11 +3,13 @@
 // (its style, the hover tooltip, Enter to open the area at the centre) and
 // wires the page's modules: state.js (view state, data, URL hash),
 // colour.js (classes and legend), controls.js (layer, scale, weights,
-// selection), panel.js (one area's detail) and table.js. All re-weighting
-// happens in the browser; state lives in the URL hash so a view can be shared.
+// selection), panel.js (one area's detail) and table.js; every element is
+// built with dom.js, never from HTML strings. All re-weighting happens in
+// the browser; state lives in the URL hash so a view can be shared.
 import { Map as MapLibreMap, NavigationControl } from './vendor/maplibre-gl/maplibre-gl.mjs';
 import * as M from './model.js';
-import { esc, missingText } from './format.js';
+import { missingText } from './format.js';
+import { h, replace } from './dom.js';
 import { setupAbout } from './about.js';
 import { setupSearch } from './search.js';
 import { loadPlaces, setupPlaces, showWardVintage, wardOutlineLayer, showWardOutlines } from './places.js';
@@ -93,7 +95,7 @@ function setupHover() {
     // Overview tiles carry only code, index, decile and status: names come from /api/scores.
     const name = a !== undefined ? scores.name[a] : code;
     const borough = a !== undefined ? scores.borough_name[a] : '';
-    tip.innerHTML = `<strong>${esc(name)}</strong><br>${esc(borough ?? '')}<br>${esc(layerLabel(S.layer))}: ${esc(tipValue(v, a))}`;
+    replace(tip, h('strong', null, name), h('br'), borough, h('br'), `${layerLabel(S.layer)}: ${tipValue(v, a)}`);
     tip.style.left = Math.min(e.point.x + 14, map.getCanvas().clientWidth - 200) + 'px';
     tip.style.top = e.point.y + 14 + 'px';
     tip.hidden = false;
@@ -130,20 +132,20 @@ async function main() {
   setupAbout(meta, meth, insufficientCount);
   if (isStatic()) applyStaticMode();
   $('demo-banner').hidden = !meta.demonstration;
-  $('attribution').innerHTML = (meta.attribution ?? []).map((a) => `<li>${esc(a)}</li>`).join('');
+  replace($('attribution'), (meta.attribution ?? []).map((a) => h('li', null, a)));
   showWardVintage(meta.ward_vintage);
   for (const b of meta.boroughs ?? []) boroughByCode.set(b.code, b);
   for (const c of meth.components) { componentLabel.set(c.id, c.label); for (const i of c.indicators) indicatorLabel.set(i.id, i.label); }
   S.defaults = M.defaultWeights(meth);
   S.weights = structuredClone(S.defaults);
 
-  const h = M.decodeState(location.hash);
-  if (h.layer) S.layer = h.layer;
-  if (h.scale === 'fixed') S.scale = 'fixed';
-  if (h.weights) for (const k of ['components', 'indicators']) for (const [id, w] of Object.entries(h.weights[k])) if (id in S.weights[k]) S.weights[k][id] = w;
-  for (const b of h.boroughs ?? []) S.selBoroughs.add(b);
-  if (h.norm === 'selection') S.norm = 'selection';
-  if (h.wards) S.wards = true;
+  const shared = M.decodeState(location.hash);
+  if (shared.layer) S.layer = shared.layer;
+  if (shared.scale === 'fixed') S.scale = 'fixed';
+  if (shared.weights) for (const k of ['components', 'indicators']) for (const [id, w] of Object.entries(shared.weights[k])) if (id in S.weights[k]) S.weights[k][id] = w;
+  for (const b of shared.boroughs ?? []) S.selBoroughs.add(b);
+  if (shared.norm === 'selection') S.norm = 'selection';
+  if (shared.wards) S.wards = true;
 
   // The scores (requested with the page) give the first paint's deciles, so
   // the map starts with its final colour expression and never re-lays out.
@@ -153,8 +155,8 @@ async function main() {
   const firstFill = M.classColour(M.propertyColour('index', M.decileBreaks(Float64Array.from(scores.index, num))));
 
   // A shared view wins; otherwise fit the data's bounds to the screen.
-  const view = h.view ?? meta.center ?? [(meta.bounds[0] + meta.bounds[2]) / 2, (meta.bounds[1] + meta.bounds[3]) / 2, 9];
-  const fit = !h.view && meta.bounds ? { bounds: [[meta.bounds[0], meta.bounds[1]], [meta.bounds[2], meta.bounds[3]]], fitBoundsOptions: { padding: 10 } } : {};
+  const view = shared.view ?? meta.center ?? [(meta.bounds[0] + meta.bounds[2]) / 2, (meta.bounds[1] + meta.bounds[3]) / 2, 9];
+  const fit = !shared.view && meta.bounds ? { bounds: [[meta.bounds[0], meta.bounds[1]], [meta.bounds[2], meta.bounds[3]]], fitBoundsOptions: { padding: 10 } } : {};
   const basemap = await basemapP;
   setMap(new MapLibreMap({
     container: 'map', style: withBasemap(buildStyle(firstFill), basemap), center: [view[0], view[1]], zoom: view[2], ...fit,
@@ -225,7 +227,7 @@ async function main() {
   setStatus('');
   // Deciles of tile-only layers need loaded tiles: recolour once they are in.
   if (S.fromTiles) recolour();
-  if (h.area) await openPanel(h.area, { focus: false });
+  if (shared.area) await openPanel(shared.area, { focus: false });
   dx.ready = true;
   document.body.dataset.ready = 'true';
 }

@@ -6,7 +6,7 @@
 // opacity. Without a basemap the style is left as it is and the page loads
 // nothing from elsewhere.
 import { AttributionControl } from './vendor/maplibre-gl/maplibre-gl.mjs';
-import { esc } from './format.js';
+import { escapeHtml } from './dom.js';
 
 const FILL_LAYER = 'lsoa-fill';
 
@@ -66,5 +66,5 @@ export function showBasemap(map, b) {
   li.textContent = b.failed ?? `Basemap: ${b.attribution || b.url}`;
   list?.append(li);
   // The control also lists the attributions a basemap style's sources carry.
-  if (!b.failed) map.addControl(new AttributionControl({ compact: true, customAttribution: b.attribution ? esc(b.attribution) : undefined }), 'bottom-right');
+  if (!b.failed) map.addControl(new AttributionControl({ compact: true, customAttribution: b.attribution ? escapeHtml(b.attribution) : undefined }), 'bottom-right');
 }

@@ -2,7 +2,8 @@
 // borough list and zoom picker, and the selection (boroughs and a rectangle
 // drawn on the map) with its re-scoring by the server (POST /api/score).
 // Each change recolours the map and rewrites the URL hash.
-import { esc, fmt } from './format.js';
+import { fmt } from './format.js';
+import { h, replace } from './dom.js';
 import { needLayers } from './needs.js';
 import { recolour } from './colour.js';
 import { $, S, SRC, map, meta, meth, boroughByCode, getJson, setStatus, layerLabel, ensureKeyGroups, selectedCodes, weightsDefault, writeHash } from './state.js';
@@ -36,26 +37,24 @@ export function buildLayerSelect() {
 }
 
 export function buildWeights() {
-  const box = $('weights');
-  box.innerHTML = '';
+  const box = replace($('weights'));
   // Sliders are multipliers of the methodology's weight (×1 = as published),
   // so components and indicators of any weight scale share one 0–4 range.
   const slider = (kind, id, label, cls) => {
     const base = S.defaults[kind][id];
     const mult = base > 0 ? S.weights[kind][id] / base : S.weights[kind][id];
-    const row = document.createElement('div');
-    row.className = 'weight ' + cls;
     const inputId = `w-${kind[0]}-${id}`;
-    row.innerHTML = `<label for="${inputId}">${esc(label)}</label><input type="range" id="${inputId}" min="0" max="4" step="0.05" value="${mult}" aria-valuetext="${fmt(mult, 2)} times the published weight"><output for="${inputId}">×${fmt(mult, 2)}</output>`;
-    const input = row.querySelector('input');
+    const valueText = (m) => `${fmt(m, 2)} times the published weight`;
+    const input = h('input', { type: 'range', id: inputId, min: 0, max: 4, step: 0.05, value: mult, 'aria-valuetext': valueText(mult) });
+    const output = h('output', { for: inputId }, '×' + fmt(mult, 2));
     input.addEventListener('input', () => {
       const m = Number(input.value);
       S.weights[kind][id] = base > 0 ? base * m : m;
-      input.setAttribute('aria-valuetext', `${fmt(m, 2)} times the published weight`);
-      row.querySelector('output').textContent = '×' + fmt(m, 2);
+      input.setAttribute('aria-valuetext', valueText(m));
+      output.textContent = '×' + fmt(m, 2);
       onWeightsChanged();
     });
-    box.append(row);
+    box.append(h('div', { class: 'weight ' + cls }, h('label', { for: inputId }, label), input, output));
   };
   for (const c of meth.components) {
     slider('components', c.id, c.label, 'comp');
@@ -80,15 +79,13 @@ export function buildBoroughs() {
   const tb = $('table-borough');
   for (const b of meta.boroughs ?? []) {
     const id = 'b-' + b.code;
-    const l = document.createElement('label');
-    l.innerHTML = `<input type="checkbox" id="${esc(id)}" value="${esc(b.code)}"> ${esc(b.name)}`;
-    const cb = l.querySelector('input');
+    const cb = h('input', { type: 'checkbox', id, value: b.code });
     cb.checked = S.selBoroughs.has(b.code);
     cb.addEventListener('change', () => {
       if (cb.checked) S.selBoroughs.add(b.code); else S.selBoroughs.delete(b.code);
       selectionChanged();
     });
-    list.append(l);
+    list.append(h('label', null, cb, ' ', b.name));
     zoom.append(new Option(b.name, b.code));
     tb.append(new Option(b.name, b.code));
   }

@@ -1,12 +1,13 @@
 // The panel's drivers in plain words. In: an area's `drivers` from
 // /api/areas/{code} (each with the area's raw value, the median raw value of
 // its scope group, the indicator's direction and the kind of value). Out:
-// HTML saying what raises the area's index most compared with a typical
-// area in its scope group, e.g. "Share aged 75+ is 20.0%, 3.3 times the
-// median of 6.0% for all areas." The numbers are the server's; nothing is
-// re-scored here.
+// the panel's section (built with dom.js) saying what raises the area's
+// index most compared with a typical area in its scope group, e.g. "Share
+// aged 75+ is 20.0%, 3.3 times the median of 6.0% for all areas." The
+// numbers are the server's; nothing is re-scored here.
 
-import { esc, formatValue } from './format.js';
+import { formatValue } from './format.js';
+import { h, frag } from './dom.js';
 
 /** A driver's raw value or median, formatted as the panel's indicator table formats that field. */
 const show = (x, r) => formatValue({ kind: r.kind, unit: r.unit, decimals: r.decimals }, x);
@@ -38,17 +39,18 @@ export function driverSentence(r) {
   return `${label} is ${v}, ${how} the median of ${m} for ${among}.`;
 }
 
-/** The panel's drivers section for an area detail `d`. */
-export function driversHtml(d) {
+/** The panel's drivers section for an area detail `d`: a heading and what stands out, as a fragment. */
+export function driversSection(d) {
   const drivers = d.drivers ?? [];
   const among = drivers[0]?.compared_with ?? 'areas in scope';
-  const intro = `<p class="meta">What raises this area's risk index most compared with a typical area (the median) among ${esc(among)}, largest effect first.</p>`;
+  const title = h('h3', null, 'What stands out');
   if (d.index === null || d.index === undefined) {
-    return `<h3>What stands out</h3><p class="meta">No index for this area, so nothing is compared.</p>`;
+    return frag(title, h('p', { class: 'meta' }, 'No index for this area, so nothing is compared.'));
   }
   if (!drivers.length) {
-    return `<h3>What stands out</h3><p class="meta">No indicator raises this area's index above a typical area's: each is at or better than the median among ${esc(among)}.</p>`;
+    return frag(title, h('p', { class: 'meta' }, `No indicator raises this area's index above a typical area's: each is at or better than the median among ${among}.`));
   }
-  const items = drivers.map((r) => `<li data-indicator="${esc(r.indicator)}">${esc(driverSentence(r))}</li>`).join('');
-  return `<h3>What stands out</h3>${intro}<ol class="drivers">${items}</ol>`;
+  return frag(title,
+    h('p', { class: 'meta' }, `What raises this area's risk index most compared with a typical area (the median) among ${among}, largest effect first.`),
+    h('ol', { class: 'drivers' }, drivers.map((r) => h('li', { 'data-indicator': r.indicator }, driverSentence(r)))));
 }

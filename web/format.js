@@ -5,9 +5,6 @@
 // head-count as a whole number with separators), never the field's name. No
 // DOM here, so node can import this file in tests.
 
-/** HTML-escapes text for innerHTML. */
-export const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
-
 /** What the page shows for a value that is missing. */
 export const DASH = '–';
 

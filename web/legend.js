@@ -1,13 +1,14 @@
 // The map legend. In: the shown layer's field from /api/meta `fields`
 // (label, kind, unit, description, what a higher value means), the class
 // breaks and the values drawn, and the counts of areas with insufficient
-// data, no data or outside a selection. Out: the legend's HTML (title, what
+// data, no data or outside a selection. Out: the legend's elements (title, what
 // the layer is, its unit and direction, one row per colour class that holds
 // areas, then the gap classes that hold areas, with their counts). A layer
 // whose values are all equal gets one class, a flag "Yes" and "No", never
 // "0% to 0%".
 import * as M from './model.js';
-import { esc, formatValue, distinctDigits, niceCeil, unitText, isProportion, isPercent } from './format.js';
+import { h, replace } from './dom.js';
+import { formatValue, distinctDigits, niceCeil, unitText, isProportion, isPercent } from './format.js';
 
 /** Lowest and highest finite value (null when there is none). */
 export function extent(values) {
@@ -80,23 +81,22 @@ export function darkerText(field) {
 export function renderLegend(el, o) {
   const classes = legendClasses(o.field, o.breaks, o.values, o.domain);
   const n = (k) => `${k.toLocaleString('en-GB')} area${k === 1 ? '' : 's'}`;
-  const items = classes.map((c) => `<li><span class="swatch" style="background:${c.colour}"></span>${esc(c.label)}</li>`);
+  const item = (colour, label, cls = null) => h('li', { class: cls }, h('span', { class: 'swatch', style: { background: colour } }), label);
+  const items = classes.map((c) => item(c.colour, c.label));
   const c = o.counts ?? {};
   const known = (k) => k !== null && k !== undefined;
   // A gap class with no areas is not listed. Insufficient data is listed only
   // with a count (null: the layer has no such class); "No data" with an
   // unknown count stays, as some areas may lack a value and the map would
   // draw them in its colour.
-  if (known(c.insufficient) && c.insufficient > 0) {
-    items.push(`<li class="gap"><span class="swatch" style="background:${M.INSUFFICIENT}"></span>Insufficient data (${n(c.insufficient)})</li>`);
-  }
-  if (!known(c.missing) || c.missing > 0) {
-    items.push(`<li class="gap"><span class="swatch" style="background:${M.MISSING}"></span>No data${known(c.missing) ? ` (${n(c.missing)})` : ''}</li>`);
-  }
-  if (c.outside) items.push(`<li class="gap"><span class="swatch" style="background:${M.OUTSIDE}"></span>Outside the selection (${n(c.outside)})</li>`);
+  if (known(c.insufficient) && c.insufficient > 0) items.push(item(M.INSUFFICIENT, `Insufficient data (${n(c.insufficient)})`, 'gap'));
+  if (!known(c.missing) || c.missing > 0) items.push(item(M.MISSING, `No data${known(c.missing) ? ` (${n(c.missing)})` : ''}`, 'gap'));
+  if (c.outside) items.push(item(M.OUTSIDE, `Outside the selection (${n(c.outside)})`, 'gap'));
   const unit = unitText(o.field);
-  const about = o.field?.description ? `<p class="hint legend-about">${esc(o.field.description)}</p>` : '';
-  const group = o.groupId ? `<button type="button" class="link" data-about-group="${esc(o.groupId)}">What is this group?</button>` : '';
-  el.innerHTML = `<p class="hint"><strong>${esc(o.title)}</strong>${esc(o.suffix ?? '')}</p>${about}`
-    + `<p class="hint">${unit ? `Unit: ${esc(unit)}. ` : ''}${esc(darkerText(o.field))} ${esc(o.note ?? '')}</p>${group}<ol>${items.join('')}</ol>`;
+  replace(el,
+    h('p', { class: 'hint' }, h('strong', null, o.title), o.suffix),
+    o.field?.description && h('p', { class: 'hint legend-about' }, o.field.description),
+    h('p', { class: 'hint' }, `${unit ? `Unit: ${unit}. ` : ''}${darkerText(o.field)} ${o.note ?? ''}`),
+    o.groupId && h('button', { type: 'button', class: 'link', 'data-about-group': o.groupId }, 'What is this group?'),
+    h('ol', null, items));
 }

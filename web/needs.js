@@ -1,10 +1,11 @@
 // The panel's types of need. In: an area's `needs` from /api/areas/{code}
 // (each need type with its head-count, the upper bound, and the key groups
-// behind it with their head-counts and cited reasons). Out: HTML listing the
-// area's likely needs, largest first. Groups overlap, so a need's head-count
-// is the largest group behind it, with the bound the server states.
+// behind it with their head-counts and cited reasons). Out: the panel's
+// section (built with dom.js) listing the area's likely needs, largest
+// first. Groups overlap, so a need's head-count is the largest group behind
+// it, with the bound the server states.
 
-import { esc } from './format.js';
+import { h, frag } from './dom.js';
 const people = (x) => (x === null || x === undefined || !Number.isFinite(x) ? 'no estimate' : Math.round(x).toLocaleString('en-GB'));
 
 /** A need's head-count in words: "at least 420 residents (the largest group behind it), at most 910". */
@@ -15,19 +16,18 @@ export function needCountWords(n) {
   return `${about}, at most ${people(n.upper)}`;
 }
 
-/** The panel's needs section for an area detail `d`. */
-export function needsHtml(d) {
+/** The panel's needs section for an area detail `d`, as a fragment; null when it has none. */
+export function needsSection(d) {
   const needs = (d.needs ?? []).filter((n) => n.groups?.length);
-  if (!needs.length) return '';
+  if (!needs.length) return null;
   const sorted = [...needs].sort((a, b) => (b.count ?? -1) - (a.count ?? -1));
-  const items = sorted.map((n) => {
-    const groups = n.groups.map((g) => `<li>${esc(g.label)}: ${people(g.count)} <span class="meta">— ${esc(g.reason)} Source: ${esc(g.source)}.</span></li>`).join('');
-    return `<li data-need="${esc(n.id)}"><strong>${esc(n.label)}</strong>: ${esc(needCountWords(n))}.
-      <span class="meta">${esc(n.description)}</span><ul>${groups}</ul></li>`;
-  }).join('');
-  return `<h3>Likely needs</h3>
-    <p class="meta">Types of support residents here may need, from the key groups behind each. Groups overlap, so a need's head-count is the largest group behind it, not their sum.</p>
-    <ul class="needs">${items}</ul>`;
+  const group = (g) => h('li', null, `${g.label ?? ''}: ${people(g.count)} `, h('span', { class: 'meta' }, `— ${g.reason ?? ''} Source: ${g.source ?? ''}.`));
+  const items = sorted.map((n) => h('li', { 'data-need': n.id }, h('strong', null, n.label), `: ${needCountWords(n)}. `,
+    h('span', { class: 'meta' }, n.description), h('ul', null, n.groups.map(group))));
+  return frag(
+    h('h3', null, 'Likely needs'),
+    h('p', { class: 'meta' }, "Types of support residents here may need, from the key groups behind each. Groups overlap, so a need's head-count is the largest group behind it, not their sum."),
+    h('ul', { class: 'needs' }, items));
 }
 
 /** The map layers of the need types in /api/methodology `needs`: `n_<id>_count`. */

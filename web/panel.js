@@ -4,9 +4,10 @@
 // uncertainty and sources; opening it picks and shows the area, closing it
 // gives focus back. Also the phone's controls drawer, which the panel closes.
 import * as M from './model.js';
-import { esc, fmt, pct, formatValue, missingText } from './format.js';
-import { driversHtml } from './drivers.js';
-import { needsHtml } from './needs.js';
+import { fmt, pct, formatValue, missingText } from './format.js';
+import { h, replace } from './dom.js';
+import { driversSection } from './drivers.js';
+import { needsSection } from './needs.js';
 import { $, S, SRC, map, meth, scores, codeIndex, boroughByCode, getJson, setStatus, fieldOf, indicatorName, weightsDefault, writeHash } from './state.js';
 
 export function areaBounds(code) {
@@ -21,14 +22,59 @@ export function focusArea(code) {
 }
 
 // ---------- panel ----------
-/** Why an area has no index, and what it lacks ("" when it has one). */
-export function insufficiencyHtml(d) {
+/** Why an area has no index, and what it lacks (null when it has one and lacks nothing). */
+export function insufficiencyNote(d) {
   const ids = typeof d.missing_inputs === 'string' ? d.missing_inputs.split(';').filter(Boolean) : [];
   if (d.index_status !== 'insufficient_data') {
-    return ids.length ? `<p class="meta" data-field="missing_inputs">Scored without ${esc(ids.map(indicatorName).join(', '))} (no value for this area).</p>` : '';
+    return ids.length ? h('p', { class: 'meta', 'data-field': 'missing_inputs' }, `Scored without ${ids.map(indicatorName).join(', ')} (no value for this area).`) : null;
   }
   const cov = Number.isFinite(d.coverage) ? ` Only ${pct(d.coverage)} of the index weight has a value; the methodology needs ${pct(meth.min_coverage)}.` : '';
-  return `<p class="warn" data-field="insufficiency">${esc(missingText(d.index_status, d.missing_inputs, indicatorName))}.${esc(cov)}</p>`;
+  return h('p', { class: 'warn', 'data-field': 'insufficiency' }, `${missingText(d.index_status, d.missing_inputs, indicatorName)}.${cov}`);
+}
+
+const th = (label) => h('th', { scope: 'row' }, label);
+const tdNum = (value) => h('td', { class: 'num' }, value);
+const head = (...cols) => h('thead', null, h('tr', null, cols.map(([label, cls]) => h('th', { class: cls }, label))));
+
+/** A component's row: score, a bar of it, weight. */
+function componentRow(c) {
+  const width = Math.max(0, Math.min(100, (c.score ?? 0) * 10));
+  return h('tr', null, th(c.label), tdNum(fmt(c.score)),
+    h('td', { class: 'barcell' }, h('div', { class: 'bar', style: { width: `${width}%` }, 'aria-hidden': 'true' })), tdNum(fmt(c.weight, 2)));
+}
+
+/** An indicator's row: raw value, score, and where the value sits in the range of all areas. */
+function indicatorRow(i) {
+  const span = i.max - i.min;
+  const at = i.raw !== null && i.raw !== undefined && span > 0 ? ((i.raw - i.min) / span) * 100 : null;
+  // The raw column's kind and unit (from /api/meta) decide its format.
+  const rawField = fieldOf(i.raw_field) ?? { kind: 'value' };
+  const rawFmt = (x) => formatValue(rawField, x);
+  const missing = i.raw === null || i.raw === undefined;
+  const range = at !== null && h('div', { class: 'range', role: 'img', 'aria-label': `${rawFmt(i.raw)} within the range ${rawFmt(i.min)} to ${rawFmt(i.max)}` },
+    h('i', { style: { left: `${at.toFixed(1)}%` } }));
+  return h('tr', null, th(i.label), tdNum(missing ? h('span', { class: 'meta' }, 'no value') : rawFmt(i.raw)), tdNum(fmt(i.score)),
+    h('td', null, range, h('span', { class: 'meta range-text' }, `${rawFmt(i.min)} – ${rawFmt(i.max)}`)));
+}
+
+/** A key group's row: its estimated residents and share, or why it has none. */
+function personaRow(p) {
+  if (p.availability?.status === 'unavailable') {
+    return h('tr', null, th(p.label), h('td', { colspan: '2', class: 'meta' }, `Not estimated: the data lack ${(p.availability.missing_columns ?? []).join(', ') || 'its inputs'}`));
+  }
+  return h('tr', null, th(h('button', { type: 'button', class: 'link', 'data-about-group': p.id, title: 'What is this group?' }, p.label)),
+    tdNum(formatValue({ kind: 'count' }, p.count)), tdNum(pct(p.share)));
+}
+
+function sourceItem(s) {
+  return h('li', null, `${s.column ?? ''}: ${s.dataset ?? ''}`, s.vintage && `, ${s.vintage}`, s.method && [' ', h('span', { class: 'meta' }, `(${s.method})`)],
+    s.demonstration && [' ', h('strong', null, 'demonstration data')]);
+}
+
+function sensitivity(d) {
+  if (!d.sensitivity) return h('p', { class: 'meta' }, 'No uncertainty estimate for this area.');
+  return h('p', null, 'Rank likely between ', h('strong', null, fmt(d.rank_p05, 0)), ' and ', h('strong', null, fmt(d.rank_p95, 0)),
+    ' (5th–95th percentile over weight and data perturbations); probability of being in the top-risk decile ', h('strong', null, pct(d.p_top)), '.');
 }
 
 export async function openPanel(code, { focus = true, zoom = false } = {}) {
@@ -44,47 +90,37 @@ export async function openPanel(code, { focus = true, zoom = false } = {}) {
   S.area = d.code;
   map.setFeatureState({ source: SRC, sourceLayer: 'lsoa', id: d.code }, { picked: true });
   const a = codeIndex.get(d.code);
-  let reweighted = '';
+  const row = (label, value, rest) => h('tr', null, th(label), tdNum(value), h('td', null, rest));
+  let reweighted = null;
   if (!weightsDefault() && a !== undefined) {
     const v = M.reweight(meth, scores, S.weights);
     const rd = M.rankAndDecile(v);
-    reweighted = `<tr><th scope="row">Re-weighted index (your weights)</th><td class="num">${fmt(v[a])}</td><td>rank ${rd.rank[a] ?? '–'}, decile ${rd.decile[a] ?? '–'}</td></tr>`;
+    reweighted = row('Re-weighted index (your weights)', fmt(v[a]), `rank ${rd.rank[a] ?? '–'}, decile ${rd.decile[a] ?? '–'}`);
   }
   const sr = S.selResult?.get(d.code);
-  const selRow = sr ? `<tr><th scope="row">Index within the selection</th><td class="num">${fmt(sr.index)}</td><td>rank ${sr.rank} of ${S.selResult.size}, decile ${sr.decile}</td></tr>` : '';
-  const comps = d.components.map((c) => `<tr><th scope="row">${esc(c.label)}</th><td class="num">${fmt(c.score)}</td><td class="barcell"><div class="bar" style="width:${Math.max(0, Math.min(100, (c.score ?? 0) * 10))}%" aria-hidden="true"></div></td><td class="num">${fmt(c.weight, 2)}</td></tr>`).join('');
-  const inds = d.indicators.map((i) => {
-    const span = i.max - i.min;
-    const at = i.raw !== null && i.raw !== undefined && span > 0 ? ((i.raw - i.min) / span) * 100 : null;
-    // The raw column's kind and unit (from /api/meta) decide its format.
-    const rawField = fieldOf(i.raw_field) ?? { kind: 'value' };
-    const rawFmt = (x) => formatValue(rawField, x);
-    const missing = i.raw === null || i.raw === undefined;
-    return `<tr><th scope="row">${esc(i.label)}</th><td class="num">${missing ? '<span class="meta">no value</span>' : rawFmt(i.raw)}</td><td class="num">${fmt(i.score)}</td><td>${at === null ? '' : `<div class="range" role="img" aria-label="${esc(rawFmt(i.raw))} within the range ${esc(rawFmt(i.min))} to ${esc(rawFmt(i.max))}"><i style="left:${at.toFixed(1)}%"></i></div>`}<span class="meta range-text">${rawFmt(i.min)} – ${rawFmt(i.max)}</span></td></tr>`;
-  }).join('');
-  const personas = (d.personas ?? []).map((p) => (p.availability?.status === 'unavailable'
-    ? `<tr><th scope="row">${esc(p.label)}</th><td colspan="2" class="meta">Not estimated: the data lack ${esc((p.availability.missing_columns ?? []).join(', ') || 'its inputs')}</td></tr>`
-    : `<tr><th scope="row"><button type="button" class="link" data-about-group="${esc(p.id)}" title="What is this group?">${esc(p.label)}</button></th><td class="num">${formatValue({ kind: 'count' }, p.count)}</td><td class="num">${pct(p.share)}</td></tr>`)).join('');
-  const sens = d.sensitivity ? `<p>Rank likely between <strong>${fmt(d.rank_p05, 0)}</strong> and <strong>${fmt(d.rank_p95, 0)}</strong> (5th–95th percentile over weight and data perturbations); probability of being in the top-risk decile <strong>${pct(d.p_top)}</strong>.</p>` : '<p class="meta">No uncertainty estimate for this area.</p>';
-  const sources = (d.sources ?? []).map((s) => `<li>${esc(s.column)}: ${esc(s.dataset)}${s.vintage ? ', ' + esc(s.vintage) : ''}${s.method ? ` <span class="meta">(${esc(s.method)})</span>` : ''}${s.demonstration ? ' <strong>demonstration data</strong>' : ''}</li>`).join('');
-  $('panel-body').innerHTML = `
-    <h2 id="panel-title" tabindex="-1">${esc(d.name)}</h2>
-    <p class="meta">${esc(d.code)} · ward: ${esc(d.ward_name ?? '–')}${d.ward_code ? ' (' + esc(d.ward_code) + ')' : ''} · borough: ${esc(d.borough_name)} (${esc(d.borough_code)})</p>
-    ${d.demo ? '<p class="banner">Some values for this area are demonstration data.</p>' : ''}
-    <table><tbody>
-      <tr><th scope="row">Risk index</th><td class="num" data-field="index">${fmt(d.index)}</td><td>${d.index_status === 'insufficient_data' ? 'no index: insufficient data' : `rank <span data-field="rank">${d.rank ?? '–'}</span> of ${scores.code.length}, decile <span data-field="decile">${d.decile ?? '–'}</span>`}</td></tr>
-      ${reweighted}${selRow}
-    </tbody></table>
-    ${insufficiencyHtml(d)}
-    <h3>Components</h3>
-    <table><thead><tr><th>Component</th><th class="num">Score</th><th><span class="sr-only">Bar</span></th><th class="num">Weight</th></tr></thead><tbody>${comps}</tbody></table>
-    <h3>Indicators against the range of all areas</h3>
-    <table><thead><tr><th>Indicator</th><th class="num">Value</th><th class="num">Score</th><th>Lowest – highest</th></tr></thead><tbody>${inds}</tbody></table>
-    ${driversHtml(d)}
-    ${needsHtml(d)}
-    <h3>Key groups (estimates)</h3>${personas ? `<table><thead><tr><th>Group</th><th class="num">Residents</th><th class="num">Share</th></tr></thead><tbody>${personas}</tbody></table>` : '<p class="meta">None.</p>'}
-    <h3>Uncertainty</h3>${sens}
-    <h3>Data sources</h3><ul class="meta">${sources}</ul>`;
+  const selRow = sr ? row('Index within the selection', fmt(sr.index), `rank ${sr.rank} of ${S.selResult.size}, decile ${sr.decile}`) : null;
+  const rank = d.index_status === 'insufficient_data' ? 'no index: insufficient data'
+    : ['rank ', h('span', { 'data-field': 'rank' }, d.rank ?? '–'), ` of ${scores.code.length}, decile `, h('span', { 'data-field': 'decile' }, d.decile ?? '–')];
+  const personas = (d.personas ?? []).map(personaRow);
+  replace($('panel-body'),
+    h('h2', { id: 'panel-title', tabindex: '-1' }, d.name),
+    h('p', { class: 'meta' }, `${d.code} · ward: ${d.ward_name ?? '–'}${d.ward_code ? ` (${d.ward_code})` : ''} · borough: ${d.borough_name ?? ''} (${d.borough_code ?? ''})`),
+    d.demo && h('p', { class: 'banner' }, 'Some values for this area are demonstration data.'),
+    h('table', null, h('tbody', null,
+      h('tr', null, th('Risk index'), h('td', { class: 'num', 'data-field': 'index' }, fmt(d.index)), h('td', null, rank)),
+      reweighted, selRow)),
+    insufficiencyNote(d),
+    h('h3', null, 'Components'),
+    h('table', null, head(['Component'], ['Score', 'num'], [h('span', { class: 'sr-only' }, 'Bar')], ['Weight', 'num']),
+      h('tbody', null, d.components.map(componentRow))),
+    h('h3', null, 'Indicators against the range of all areas'),
+    h('table', null, head(['Indicator'], ['Value', 'num'], ['Score', 'num'], ['Lowest – highest']), h('tbody', null, d.indicators.map(indicatorRow))),
+    driversSection(d),
+    needsSection(d),
+    h('h3', null, 'Key groups (estimates)'),
+    personas.length ? h('table', null, head(['Group'], ['Residents', 'num'], ['Share', 'num']), h('tbody', null, personas)) : h('p', { class: 'meta' }, 'None.'),
+    h('h3', null, 'Uncertainty'), sensitivity(d),
+    h('h3', null, 'Data sources'), h('ul', { class: 'meta' }, (d.sources ?? []).map(sourceItem)));
   const panel = $('panel');
   if (panel.hidden) panelOpener = document.activeElement;
   panel.hidden = false;

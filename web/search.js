@@ -2,6 +2,7 @@
 // #search input) with a listbox of results (#search-results), driven by the
 // keyboard (arrows, Enter, Escape) or the pointer. Choosing a borough or a
 // ward fits the map to it; choosing an area opens its panel.
+import { h, replace } from './dom.js';
 
 const KIND_ORDER = { borough: 0, ward: 1, area: 2 };
 const KIND_LABEL = { borough: 'borough', ward: 'ward', area: 'area' };
@@ -85,28 +86,17 @@ export function setupSearch({ map, meta, scores, places, openArea }) {
   };
   function render() {
     hits = searchMatches(entries, input.value);
-    list.innerHTML = '';
+    replace(list);
     active = -1;
     input.removeAttribute('aria-activedescendant');
     if (input.value.trim().length < MIN_CHARS) { hint.textContent = hintText; close(); return; }
     hint.textContent = hits.length ? `${hits.length}${hits.length === LIMIT ? ' or more' : ''} matches; arrow keys to move, Enter to choose.` : 'No matching borough, ward or area.';
     hits.forEach((e, i) => {
-      const li = document.createElement('li');
-      li.id = `search-opt-${i}`;
-      li.setAttribute('role', 'option');
-      li.setAttribute('aria-selected', 'false');
-      li.dataset.kind = e.kind;
-      li.dataset.code = e.code;
-      const name = document.createElement('span');
-      name.textContent = e.kind === 'area' ? `${e.name} (${e.code})` : e.name;
-      const kind = document.createElement('span');
-      kind.className = 'kind';
-      kind.textContent = ` · ${KIND_LABEL[e.kind]}${e.within ? ', ' + e.within : ''}`;
-      li.append(name, kind);
       // Keep focus in the box when an option is clicked.
-      li.addEventListener('mousedown', (ev) => ev.preventDefault());
-      li.addEventListener('click', () => choose(e));
-      list.append(li);
+      list.append(h('li', { id: `search-opt-${i}`, role: 'option', 'aria-selected': 'false', 'data-kind': e.kind, 'data-code': e.code,
+        onmousedown: (ev) => ev.preventDefault(), onclick: () => choose(e) },
+      h('span', null, e.kind === 'area' ? `${e.name} (${e.code})` : e.name),
+      h('span', { class: 'kind' }, ` · ${KIND_LABEL[e.kind]}${e.within ? ', ' + e.within : ''}`)));
     });
     list.hidden = !hits.length;
     input.setAttribute('aria-expanded', String(hits.length > 0));

@@ -2,7 +2,7 @@
 // value of the layer shown, rank and decile, filtered by borough and text,
 // sorted by any column, first 500 rows; a name opens the area's panel.
 import * as M from './model.js';
-import { esc } from './format.js';
+import { h, replace } from './dom.js';
 import { focusArea, setDrawer } from './panel.js';
 import { $, S, map, scores, boroughNameOf, fieldOf, layerLabel, legendFormat, londonValues } from './state.js';
 
@@ -45,16 +45,17 @@ export function renderTable() {
   const shown = rows.slice(0, LIMIT);
   const head = cols.map(([k, label, numeric]) => {
     const sort = k === key ? (dir > 0 ? 'ascending' : 'descending') : 'none';
-    return `<th scope="col" aria-sort="${sort}"${numeric ? ' class="num"' : ''}><button type="button" data-sort="${k}">${esc(label)}${k === key ? (dir > 0 ? ' ▲' : ' ▼') : ''}</button></th>`;
-  }).join('');
-  const body = shown.map((r) => `<tr data-code="${esc(r.code)}">${cols.map(([k, , numeric]) => {
+    return h('th', { scope: 'col', 'aria-sort': sort, class: numeric && 'num' },
+      h('button', { type: 'button', 'data-sort': k }, label, k === key && (dir > 0 ? ' ▲' : ' ▼')));
+  });
+  const body = shown.map((r) => h('tr', { 'data-code': r.code }, cols.map(([k, , numeric]) => {
     let v = r[k];
-    if (k === 'name') return `<td><button type="button" class="link" data-open="${esc(r.code)}">${esc(v)}</button></td>`;
+    if (k === 'name') return h('td', null, h('button', { type: 'button', class: 'link', 'data-open': r.code }, v));
     if (typeof v === 'number') v = k === 'value' ? legendFormat(v) : k === 'population' ? Math.round(v).toLocaleString('en-GB') : v;
     if (typeof r[k] === 'number' && !Number.isFinite(r[k])) v = '–';
-    return `<td${numeric ? ' class="num"' : ''}>${esc(v ?? '–')}</td>`;
-  }).join('')}</tr>`).join('');
-  table.innerHTML = `<thead><tr>${head}</tr></thead><tbody>${body}</tbody>`;
+    return h('td', { class: numeric && 'num' }, v ?? '–');
+  })));
+  replace(table, h('thead', null, h('tr', null, head)), h('tbody', null, body));
   $('table-caption').textContent = `${rows.length} ${S.wards && S.values ? 'wards' : 'areas'}${rows.length > LIMIT ? `, first ${LIMIT} shown (filter by borough, or download CSV for all)` : ''}. Sorted by ${cols.find(([k]) => k === key)[1]}, ${dir > 0 ? 'ascending' : 'descending'}.`;
 }
 

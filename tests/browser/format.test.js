@@ -6,6 +6,9 @@ import assert from 'node:assert/strict';
 import * as F from '../../web/format.js';
 import * as L from '../../web/legend.js';
 import * as M from '../../web/model.js';
+import { installFakeDocument, fakeDocument, html } from './fakedom.js';
+
+installFakeDocument();
 
 const share = { name: 'idaopi_rate', kind: 'share', unit: 'proportion 0–1', decimals: 9 };
 const percent = { name: 'no_gigabit_pct', kind: 'value', unit: 'percent', decimals: 9 };
@@ -71,9 +74,9 @@ test('the legend says what darker means, from the field', () => {
 test('the legend lists a gap class only when areas fall in it', () => {
   const values = [0.1, 0.2, 0.3, NaN];
   const draw = (counts) => {
-    const el = { innerHTML: '' };
+    const el = fakeDocument.createElement('div');
     L.renderLegend(el, { field: share, title: 'T', breaks: M.decileBreaks(values), values, counts });
-    return el.innerHTML;
+    return html(el);
   };
   const none = draw({ insufficient: 0, missing: 0, outside: 0 });
   assert.doesNotMatch(none, /Insufficient data|No data|0 areas/, none);
