@@ -40,6 +40,21 @@ pub(crate) fn clip_polygon(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec
     if minx >= lo && miny >= lo && maxx <= hi && maxy <= hi {
         return vec![rings.to_vec()];
     }
+    // No edge comes near the window: it lies wholly inside the polygon or
+    // wholly outside it (or in a hole). At street zooms most tiles of a
+    // large rural area are so, and the boolean operation is the dearest
+    // step of a tile.
+    if rings.iter().all(|r| ring_misses_window(r, lo, hi)) {
+        let centre = [(lo + hi) / 2.0, (lo + hi) / 2.0];
+        // The window as geo's intersection gives it (the same first point
+        // and direction), so a tile is the same bytes whichever path its
+        // features took, and identical interior tiles stay de-duplicated.
+        return if covers(rings, centre) {
+            vec![vec![vec![[lo, hi], [lo, lo], [hi, lo], [hi, hi]]]]
+        } else {
+            Vec::new()
+        };
+    }
     // Far-reaching rings are first cut to a box three windows wide, so the
     // boolean operation sees only nearby vertices, over a range where its
     // integer snapping keeps detail (a ring spanning the world beside one a
@@ -84,6 +99,52 @@ pub(crate) fn clip_polygon(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec
                 .collect()
         })
         .collect()
+}
+
+/// Which sides of the square `[lo, hi]²` a point lies beyond, one bit per
+/// side (Cohen–Sutherland); 0 inside or on the border.
+fn outcode(p: [f64; 2], lo: f64, hi: f64) -> u8 {
+    u8::from(p[0] < lo)
+        | u8::from(p[0] > hi) << 1
+        | u8::from(p[1] < lo) << 2
+        | u8::from(p[1] > hi) << 3
+}
+
+/// Whether every edge of an open ring lies beyond one side of the square,
+/// so none can touch it. (A diagonal edge that passes a corner without
+/// touching is not recognised: such rings take the general path.)
+fn ring_misses_window(ring: &[[f64; 2]], lo: f64, hi: f64) -> bool {
+    let Some(&last) = ring.last() else {
+        return true;
+    };
+    let mut prev = outcode(last, lo, hi);
+    ring.iter().all(|&p| {
+        let code = outcode(p, lo, hi);
+        let apart = prev & code != 0;
+        prev = code;
+        apart
+    })
+}
+
+/// Even–odd point in polygon over every ring (exterior and holes), for a
+/// point on no edge.
+fn covers(rings: &[Vec<[f64; 2]>], p: [f64; 2]) -> bool {
+    let mut inside = false;
+    for ring in rings {
+        let Some(&last) = ring.last() else {
+            continue;
+        };
+        let mut a = last;
+        for &b in ring {
+            if (a[1] > p[1]) != (b[1] > p[1])
+                && p[0] < a[0] + (p[1] - a[1]) / (b[1] - a[1]) * (b[0] - a[0])
+            {
+                inside = !inside;
+            }
+            a = b;
+        }
+    }
+    inside
 }
 
 /// Sutherland–Hodgman: an open ring cut to the square `[lo, hi]²`. Parts
@@ -253,6 +314,29 @@ mod tests {
         assert_eq!(total, 2 * 2 * 10 * 50);
     }
 
+    /// The parts geo's intersection gives, as `clip_polygon`'s general path
+    /// returns them.
+    fn general_path(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec<Vec<[f64; 2]>>> {
+        let ls =
+            |r: &Vec<[f64; 2]>| LineString(r.iter().map(|p| Coord { x: p[0], y: p[1] }).collect());
+        let poly = Polygon::new(ls(&rings[0]), rings[1..].iter().map(ls).collect());
+        let window = Rect::new(Coord { x: lo, y: lo }, Coord { x: hi, y: hi }).to_polygon();
+        let open = |l: &LineString<f64>| -> Vec<[f64; 2]> {
+            let mut v: Vec<[f64; 2]> = l.0.iter().map(|c| [c.x, c.y]).collect();
+            v.pop();
+            v
+        };
+        poly.intersection(&window)
+            .0
+            .iter()
+            .map(|p| {
+                std::iter::once(open(p.exterior()))
+                    .chain(p.interiors().iter().map(open))
+                    .collect()
+            })
+            .collect()
+    }
+
     /// The window's intersection with `rings` by geo alone, no box cut.
     fn plain_area(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> f64 {
         use geo::Area;
@@ -280,6 +364,85 @@ mod tests {
             .iter()
             .map(|p| ring_area(&p[0]) - p[1..].iter().map(|r| ring_area(r)).sum::<f64>())
             .sum()
+    }
+
+    #[test]
+    fn a_window_no_edge_touches_is_all_or_nothing_as_geo_says() {
+        let big = vec![
+            [-500.0, -500.0],
+            [600.0, -500.0],
+            [600.0, 600.0],
+            [-500.0, 600.0],
+        ];
+        let hole_apart = vec![
+            [300.0, 300.0],
+            [300.0, 400.0],
+            [400.0, 400.0],
+            [400.0, 300.0],
+        ];
+        let hole_around = vec![
+            [-50.0, -50.0],
+            [-50.0, 150.0],
+            [150.0, 150.0],
+            [150.0, -50.0],
+        ];
+        // A C whose gap holds the window: its edges pass above, below and
+        // to the left, none touching.
+        let c_shape = vec![
+            [-200.0, -200.0],
+            [300.0, -200.0],
+            [300.0, -10.0],
+            [-10.0, -10.0],
+            [-10.0, 110.0],
+            [300.0, 110.0],
+            [300.0, 300.0],
+            [-200.0, 300.0],
+        ];
+        let cases: Vec<(Vec<Vec<[f64; 2]>>, f64)> = vec![
+            (vec![big.clone()], 10_000.0),
+            (vec![big.clone(), hole_apart], 10_000.0),
+            (vec![big, hole_around], 0.0),
+            (vec![c_shape], 0.0),
+        ];
+        for (i, (rings, want)) in cases.iter().enumerate() {
+            assert!(
+                rings.iter().all(|r| ring_misses_window(r, 0.0, 100.0)),
+                "case {i}"
+            );
+            let parts = clip_polygon(rings, 0.0, 100.0);
+            let got = parts_area(&parts);
+            assert_eq!(got, *want, "case {i}");
+            let geo = plain_area(rings, 0.0, 100.0);
+            assert!(
+                (got - geo).abs() < 1e-6,
+                "case {i}: {got} against geo's {geo}"
+            );
+            for part in &parts {
+                assert_eq!(area2(&quantise(&part[0])).abs(), 2 * 100 * 100, "case {i}");
+                assert_eq!(
+                    part,
+                    &general_path(rings, 0.0, 100.0)[0],
+                    "case {i}: geo's ring"
+                );
+            }
+        }
+        // An edge through the window, a point on its border, or a diagonal
+        // edge past a corner takes the general path.
+        assert!(!ring_misses_window(
+            &[[-10.0, 50.0], [110.0, 50.0], [110.0, 200.0]],
+            0.0,
+            100.0
+        ));
+        assert!(!ring_misses_window(
+            &[[0.0, 50.0], [-10.0, 60.0], [-10.0, 40.0]],
+            0.0,
+            100.0
+        ));
+        assert!(!ring_misses_window(
+            &[[-10.0, 0.0], [0.0, -10.0], [-10.0, -10.0]],
+            0.0,
+            100.0
+        ));
     }
 
     #[test]
