@@ -43,18 +43,25 @@ pub(crate) mod sub {
     pub const DICTIONARY: u8 = 6;
 }
 
-/// The encodings byte: logical technique 1 (3 bits), logical technique 2
-/// (3 bits), physical technique (2 bits).
+/// Logical technique: delta.
+const DELTA: u8 = 1;
+/// Logical technique: componentwise delta (vertices).
+const COMPONENTWISE_DELTA: u8 = 2;
+/// Physical technique: varint.
+const VARINT: u8 = 2;
+
+/// The encodings byte: logical technique 1 (top 3 bits), logical technique
+/// 2 (next 3, always none here), physical technique (low 2 bits).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Encoding {
     /// Raw bytes (booleans, doubles, string bytes).
-    Raw = 0b000_000_00,
+    Raw = 0,
     /// Varints.
-    Varint = 0b000_000_10,
+    Varint = VARINT as isize,
     /// Zigzag deltas of consecutive values, as varints.
-    DeltaVarint = 0b001_000_10,
+    DeltaVarint = ((DELTA << 5) | VARINT) as isize,
     /// Zigzag deltas of x and y separately, as varints (vertices).
-    ComponentwiseDeltaVarint = 0b010_000_10,
+    ComponentwiseDeltaVarint = ((COMPONENTWISE_DELTA << 5) | VARINT) as isize,
 }
 
 /// Appends `v` as a LEB128 varint.
