@@ -56,13 +56,19 @@ impl<'a> MltLayerWriter<'a> {
     /// Adds a polygon feature: `rings` valid (3+ distinct points, no
     /// closing point, exterior first, exteriors positive by the MVT
     /// formula), `tags` as (caller key index, key, value). Fails, naming
-    /// the key, when a key's values are of types one column cannot hold.
+    /// the key, when a key's values are of types one column cannot hold,
+    /// and on a feature with no ring (an MLT polygon needs one).
     pub(crate) fn add_polygon(
         &mut self,
         id: u64,
         rings: &[Vec<[i32; 2]>],
         tags: impl IntoIterator<Item = (usize, &'a str, TagValue<'a>)>,
     ) -> Result<(), String> {
+        // Checked first, so a refused feature leaves every column aligned.
+        polygon_commands(rings, &mut self.commands);
+        if self.commands.is_empty() {
+            return Err(format!("feature {id}: no ring to encode"));
+        }
         let n = self.ids.len();
         for (ki, key, value) in tags {
             let col = match self.key_column.get(ki).copied() {
@@ -81,7 +87,6 @@ impl<'a> MltLayerWriter<'a> {
         for c in &mut self.columns {
             c.fill_to(n + 1);
         }
-        polygon_commands(rings, &mut self.commands);
         self.geometry.push(&self.commands);
         self.ids.push(id);
         Ok(())

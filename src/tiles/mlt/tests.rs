@@ -345,3 +345,25 @@ fn many_features_use_dictionaries_and_long_ids() {
         assert_eq!(props[1].1, Val::Int(i as i64 - 150));
     }
 }
+
+#[test]
+fn a_feature_without_rings_is_refused_and_leaves_the_layer_whole() {
+    let mut w = MltLayerWriter::new("lsoa", 4096, 1);
+    let e = w
+        .add_polygon(7, &[], [(0, "code", TagValue::Str("E01"))])
+        .unwrap_err();
+    assert_eq!(e, "feature 7: no ring to encode");
+    assert_eq!(w.len(), 0);
+    w.add_polygon(
+        8,
+        &[vec![[0, 0], [4, 0], [4, 4]]],
+        [(0, "code", TagValue::Str("E02"))],
+    )
+    .unwrap();
+    let (_, _, features) = &read_tile(&w.finish())[0];
+    assert_eq!(features.len(), 1);
+    assert_eq!(
+        features[0].2,
+        [("code".to_string(), Val::Str("E02".into()))]
+    );
+}
