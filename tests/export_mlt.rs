@@ -6,10 +6,14 @@
 //! byte-identically twice. Uses the embedded London default.
 
 mod common;
+mod fixtures;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use dxmap::export::tiling::TileExportOptions;
+use dxmap::score::{Methodology, ScoreOptions, ScoredDataset};
+use dxmap::tiles::TileEncoding;
 use serde_json::Value;
 
 fn root() -> PathBuf {
@@ -149,4 +153,37 @@ fn mlt_is_refused_for_formats_that_cannot_hold_it() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("expected mvt or mlt"));
+}
+
+#[test]
+fn the_library_refuses_mlt_in_mbtiles_and_writes_nothing() {
+    let m = Methodology::parse(fixtures::METHODOLOGY, "test.toml").unwrap();
+    let ds = fixtures::grid(4, 3, "Grid");
+    let scored = ScoredDataset::new(
+        std::sync::Arc::new(ds),
+        std::sync::Arc::new(m),
+        &ScoreOptions::default(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("grid.mbtiles");
+    let opts = TileExportOptions {
+        max_zoom: 8,
+        encoding: TileEncoding::Mlt,
+        ..Default::default()
+    };
+    let err = dxmap::export::mbtiles::export_mbtiles(&scored, opts.clone(), &path).unwrap_err();
+    assert!(
+        err.to_string().contains("MBTiles holds MVT tiles only"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    // The same options write a PMTiles archive.
+    let pm = dir.path().join("grid.pmtiles");
+    let stats = dxmap::export::pmtiles::export_pmtiles(&scored, opts, &pm).unwrap();
+    assert!(stats.tiles > 0);
 }
