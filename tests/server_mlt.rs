@@ -147,3 +147,15 @@ async fn mlt_follows_the_mvt_rules_for_empty_and_bad_tiles() {
         assert!(r.json()["error"].is_string(), "{uri}: JSON error");
     }
 }
+
+#[tokio::test]
+async fn the_catalog_names_the_mlt_template() {
+    let app = app();
+    let c = get_with(&app, "/catalog", &[("host", "maps.example.test")])
+        .await
+        .json();
+    assert_eq!(
+        c["tiles"]["dxmap"]["tiles_mlt"],
+        "http://maps.example.test/tiles/{z}/{x}/{y}.mlt"
+    );
+}

@@ -291,6 +291,7 @@ pub async fn catalog(
                 "content_encoding": "gzip (when accepted)",
                 "tilejson": format!("{base}/tiles.json"),
                 "tiles": format!("{base}/tiles/{{z}}/{{x}}/{{y}}.mvt"),
+                "tiles_mlt": format!("{base}/tiles/{{z}}/{{x}}/{{y}}.mlt"),
                 "layers": layers,
             }
         }
