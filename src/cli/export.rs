@@ -14,6 +14,7 @@ use dxmap::export::tiling::TileExportOptions;
 use dxmap::export::{self, Level};
 use dxmap::score::{self, Methodology, ScoredDataset};
 use dxmap::select;
+use dxmap::tiles::TileEncoding;
 
 use super::common::{DatasetSource, check_run_files, load_methodology_with_files};
 use super::progress::Bar;
@@ -28,7 +29,8 @@ pub enum Format {
     Csv,
     /// MBTiles (SQLite) with gzip-compressed vector tiles.
     Mbtiles,
-    /// PMTiles v3 with gzip-compressed vector tiles.
+    /// PMTiles v3 with gzip-compressed vector tiles (MVT, or MLT with
+    /// `--encoding mlt`).
     Pmtiles,
     /// A directory of static files: the map page, its JSON and uncompressed
     /// tiles, for any static web host (docs/EXPORTS.md).
@@ -58,6 +60,11 @@ pub struct Args {
     /// Highest zoom to pre-generate (MBTiles, PMTiles and site).
     #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u8).range(0..=20))]
     pub max_zoom: u8,
+    /// Tile encoding of a PMTiles archive: `mvt` (Mapbox Vector Tiles) or
+    /// `mlt` (MapLibre Tiles, columnar; MapLibre GL JS reads them with
+    /// `encoding: "mlt"`).
+    #[arg(long, default_value = "mvt", value_parser = parse_encoding)]
+    pub encoding: TileEncoding,
     /// Weight-sensitivity draws for the uncertainty columns (0 = none;
     /// default 200, and for `site` 1000 as `dxmap serve` draws).
     #[arg(long)]
@@ -67,6 +74,10 @@ pub struct Args {
 }
 
 fn parse_level(s: &str) -> Result<Level, String> {
+    s.parse()
+}
+
+fn parse_encoding(s: &str) -> Result<TileEncoding, String> {
     s.parse()
 }
 
@@ -90,6 +101,13 @@ impl Args {
 
 /// Runs `dxmap export`.
 pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
+    if args.encoding != TileEncoding::Mvt && args.format != Format::Pmtiles {
+        anyhow::bail!(
+            "--encoding {} applies to pmtiles only (MBTiles, the site and GeoJSON/CSV \
+             carry no MapLibre Tiles)",
+            args.encoding
+        );
+    }
     if args.format == Format::Site {
         return super::site::run(args, quiet);
     }
@@ -135,6 +153,7 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
             let topts = TileExportOptions {
                 min_zoom: 0,
                 max_zoom: args.max_zoom,
+                encoding: args.encoding,
                 progress: (!quiet).then(Bar::tiles),
             };
             let scored = match &selection {

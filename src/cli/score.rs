@@ -156,6 +156,7 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
             methodology: args.methodology,
             level: args.level,
             max_zoom: 14,
+            encoding: Default::default(),
             sensitivity_draws: Some(args.sensitivity_draws),
             select: args.select,
         },

@@ -16,6 +16,7 @@ use super::ExportError;
 use super::tiling::{Pyramid, TileExportOptions, TileHashes, TileStats, tile_metadata};
 use crate::atomic::write_atomic_path;
 use crate::score::ScoredDataset;
+use crate::tiles::TileEncoding;
 
 /// Writes the tile pyramid of `scored` to `path` as MBTiles, atomically.
 pub fn export_mbtiles(
@@ -23,6 +24,14 @@ pub fn export_mbtiles(
     options: TileExportOptions,
     path: &Path,
 ) -> Result<TileStats, ExportError> {
+    if options.encoding != TileEncoding::Mvt {
+        // MBTiles 1.3 names no format for MapLibre Tiles.
+        return Err(ExportError::Options(format!(
+            "{}: MBTiles holds MVT tiles only; write {} tiles to PMTiles",
+            path.display(),
+            options.encoding
+        )));
+    }
     let pyramid = Pyramid::new(scored, options)?;
     let mut stats = TileStats::default();
     write_atomic_path(path, |tmp| -> Result<(), ExportError> {

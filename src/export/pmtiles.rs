@@ -1,7 +1,8 @@
 //! PMTiles v3 export through the `pmtiles` crate's writer.
 //!
 //! In: a [`ScoredDataset`] and [`TileExportOptions`]. Out: one PMTiles
-//! archive: gzip-compressed MVT tiles streamed to the writer as they are cut,
+//! archive: gzip-compressed MVT tiles (or MLT tiles, tile type 6, with
+//! [`TileEncoding::Mlt`]) streamed to the writer as they are cut,
 //! in tile-id (Hilbert) order so the archive is clustered, identical tiles
 //! stored once, and JSON metadata with
 //! `vector_layers`, attribution and the methodology. Written through a
@@ -16,6 +17,7 @@ use super::ExportError;
 use super::tiling::{Pyramid, TileExportOptions, TileHashes, TileStats, tile_metadata};
 use crate::atomic::write_atomic_path;
 use crate::score::ScoredDataset;
+use crate::tiles::TileEncoding;
 
 /// Writes the tile pyramid of `scored` to `path` as PMTiles v3, atomically.
 pub fn export_pmtiles(
@@ -35,7 +37,11 @@ pub fn export_pmtiles(
     let mut seen = TileHashes::default();
     write_atomic_path(path, |tmp| -> Result<(), ExportError> {
         let file = File::create(tmp)?;
-        let mut writer = PmTilesWriter::new(TileType::Mvt)
+        let tile_type = match pyramid.options.encoding {
+            TileEncoding::Mvt => TileType::Mvt,
+            TileEncoding::Mlt => TileType::Mlt,
+        };
+        let mut writer = PmTilesWriter::new(tile_type)
             .precompressed(Compression::Gzip)
             .internal_compression(Compression::Gzip)
             .min_zoom(pyramid.options.min_zoom)

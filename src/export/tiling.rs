@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use super::{ExportError, GENERATOR};
 use crate::progress::Progress;
 use crate::score::ScoredDataset;
-use crate::tiles::{TileCoord, TileOptions, TileSet, attributes, candidate_tiles};
+use crate::tiles::{TileCoord, TileEncoding, TileOptions, TileSet, attributes, candidate_tiles};
 
 /// Options of a tile export.
 #[derive(Clone)]
@@ -28,6 +28,8 @@ pub struct TileExportOptions {
     pub min_zoom: u8,
     /// Highest zoom written (default 14).
     pub max_zoom: u8,
+    /// Tile encoding (default MVT; MLT is written to PMTiles only).
+    pub encoding: TileEncoding,
     /// Told the number of candidate tiles, then advanced once per tile cut
     /// (the CLI draws a bar).
     pub progress: Option<Arc<dyn Progress>>,
@@ -38,6 +40,7 @@ impl fmt::Debug for TileExportOptions {
         f.debug_struct("TileExportOptions")
             .field("min_zoom", &self.min_zoom)
             .field("max_zoom", &self.max_zoom)
+            .field("encoding", &self.encoding)
             .field("progress", &self.progress.is_some())
             .finish()
     }
@@ -48,6 +51,7 @@ impl Default for TileExportOptions {
         TileExportOptions {
             min_zoom: 0,
             max_zoom: 14,
+            encoding: TileEncoding::Mvt,
             progress: None,
         }
     }
@@ -179,12 +183,15 @@ impl Pyramid {
 
     /// One tile, gzipped; `None` when empty.
     fn cut(&self, c: TileCoord) -> Result<Option<Vec<u8>>, ExportError> {
-        let tile = self.tileset.tile(c).map_err(|source| ExportError::Tile {
-            z: c.z,
-            x: c.x,
-            y: c.y,
-            source,
-        })?;
+        let tile = self
+            .tileset
+            .tile_as(c, self.options.encoding)
+            .map_err(|source| ExportError::Tile {
+                z: c.z,
+                x: c.x,
+                y: c.y,
+                source,
+            })?;
         if let Some(p) = &self.options.progress {
             p.advance(1);
         }

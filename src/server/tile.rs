@@ -1,7 +1,8 @@
-//! Tile routes: `/tiles/{z}/{x}/{y}.mvt`, `/tiles.json` and `/catalog`.
+//! Tile routes: `/tiles/{z}/{x}/{y}.mvt` (and the same tiles MapLibre
+//! Tile-encoded at `.mlt`), `/tiles.json` and `/catalog`.
 //!
 //! A tile is encoded once per generation, gzipped once, and cached with both
-//! encodings and their strong ETags; the response picks the encoding from
+//! content encodings and their strong ETags; the response picks the encoding from
 //! `Accept-Encoding`, answers `If-None-Match` with 304 and empty tiles with 204.
 
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use super::AppState;
 use super::error::ApiError;
 use super::handlers::path_param;
 use super::served::{CachedTile, Served};
-use crate::tiles::TileCoord;
+use crate::tiles::{TileCoord, TileEncoding};
 
 /// MIME type of Mapbox Vector Tiles.
 pub const MVT_TYPE: &str = "application/vnd.mapbox-vector-tile";
@@ -33,12 +34,22 @@ fn parse_u32(s: &str, what: &str) -> Result<u32, ApiError> {
         .map_err(|_| ApiError::BadRequest(format!("{what} '{s}' is too large")))
 }
 
-/// Parses and checks a tile address against the pyramid and the served zooms.
-fn parse_coord(z: &str, x: &str, y: &str, served: &Served) -> Result<TileCoord, ApiError> {
-    let Some(y) = y.strip_suffix(".mvt") else {
-        return Err(ApiError::NotFound(
-            "tiles are at /tiles/{z}/{x}/{y}.mvt".into(),
-        ));
+/// Parses and checks a tile address against the pyramid and the served
+/// zooms; the extension (`.mvt` or `.mlt`) picks the encoding.
+fn parse_coord(
+    z: &str,
+    x: &str,
+    y: &str,
+    served: &Served,
+) -> Result<(TileCoord, TileEncoding), ApiError> {
+    let (y, encoding) = match (y.strip_suffix(".mvt"), y.strip_suffix(".mlt")) {
+        (Some(y), _) => (y, TileEncoding::Mvt),
+        (_, Some(y)) => (y, TileEncoding::Mlt),
+        _ => {
+            return Err(ApiError::NotFound(
+                "tiles are at /tiles/{z}/{x}/{y}.mvt (or .mlt for MapLibre Tiles)".into(),
+            ));
+        }
     };
     let (z, x, y) = (parse_u32(z, "z")?, parse_u32(x, "x")?, parse_u32(y, "y")?);
     let opts = served.tiles.options();
@@ -48,7 +59,8 @@ fn parse_coord(z: &str, x: &str, y: &str, served: &Served) -> Result<TileCoord, 
             opts.min_zoom, opts.max_zoom
         )));
     }
-    TileCoord::new(z, x, y).map_err(|e| ApiError::BadRequest(e.to_string()))
+    let coord = TileCoord::new(z, x, y).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    Ok((coord, encoding))
 }
 
 /// True when `Accept-Encoding` allows gzip (q > 0 for `gzip` or `*`).
@@ -89,13 +101,18 @@ async fn fetch(
     state: &AppState,
     served: &Arc<Served>,
     coord: TileCoord,
+    encoding: TileEncoding,
 ) -> Result<CachedTile, ApiError> {
-    if let Some(t) = served.cache.get(coord) {
+    let cache = match encoding {
+        TileEncoding::Mvt => &served.cache,
+        TileEncoding::Mlt => &served.mlt_cache,
+    };
+    if let Some(t) = cache.get(coord) {
         state.metrics().tile_hits.fetch_add(1, Ordering::Relaxed);
         return Ok(t);
     }
     let s = served.clone();
-    let (tile, made) = tokio::task::spawn_blocking(move || s.cut(coord))
+    let (tile, made) = tokio::task::spawn_blocking(move || s.cut_as(coord, encoding))
         .await
         .map_err(|e| ApiError::Internal(format!("tile task: {e}")))?;
     let counter = if made {
@@ -107,7 +124,7 @@ async fn fetch(
     tile.map_err(ApiError::Internal)
 }
 
-/// `GET /tiles/{z}/{x}/{y}.mvt`.
+/// `GET /tiles/{z}/{x}/{y}.mvt` and `.mlt`.
 pub async fn tile(
     State(state): State<AppState>,
     zxy: Result<Path<(String, String, String)>, PathRejection>,
@@ -115,8 +132,8 @@ pub async fn tile(
 ) -> Result<Response, ApiError> {
     let (z, x, y) = path_param(zxy)?;
     let served = state.served();
-    let coord = parse_coord(&z, &x, &y, &served)?;
-    tile_response(&state, &served, coord, &headers).await
+    let (coord, encoding) = parse_coord(&z, &x, &y, &served)?;
+    tile_response_as(&state, &served, coord, encoding, &headers).await
 }
 
 /// The response for a checked tile address (shared with the OGC API tile
@@ -128,9 +145,20 @@ pub(super) async fn tile_response(
     coord: TileCoord,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
+    tile_response_as(state, served, coord, TileEncoding::Mvt, headers).await
+}
+
+/// [`tile_response`] in either tile encoding.
+async fn tile_response_as(
+    state: &AppState,
+    served: &Arc<Served>,
+    coord: TileCoord,
+    encoding: TileEncoding,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let cache_control = HeaderValue::from_str(&state.config().tile_cache_control)
         .unwrap_or(HeaderValue::from_static("no-cache"));
-    let Some(t) = fetch(state, served, coord).await? else {
+    let Some(t) = fetch(state, served, coord, encoding).await? else {
         return Ok((
             StatusCode::NO_CONTENT,
             [(header::CACHE_CONTROL, cache_control)],
@@ -154,7 +182,10 @@ pub(super) async fn tile_response(
             .fetch_add(body.len() as u64, Ordering::Relaxed);
         let mut r = Response::new(Body::from(body));
         let h = r.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT_TYPE));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(encoding.content_type()),
+        );
         if gzip {
             h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         }
@@ -260,6 +291,7 @@ pub async fn catalog(
                 "content_encoding": "gzip (when accepted)",
                 "tilejson": format!("{base}/tiles.json"),
                 "tiles": format!("{base}/tiles/{{z}}/{{x}}/{{y}}.mvt"),
+                "tiles_mlt": format!("{base}/tiles/{{z}}/{{x}}/{{y}}.mlt"),
                 "layers": layers,
             }
         }

@@ -5,13 +5,15 @@
 //! from the arcs simplified for the zoom, clips them to the buffered tile
 //! (polygon intersection),
 //! quantises, fixes the winding (exterior positive by the spec's formula,
-//! holes negative) and encodes with [`LayerWriter`], which does not
-//! validate, so every ring handed to it is already valid.
+//! holes negative) and encodes with a [`LayerEncoder`] (the MVT or the MLT
+//! writer), which does not validate, so every ring handed to it is already
+//! valid.
 
 use rstar::AABB;
 
 use super::clip::{area2, clip_polygon, quantise};
-use super::mvt_layer::{LayerWriter, TagValue};
+use super::layer_encoder::LayerEncoder;
+use super::mvt_layer::TagValue;
 use super::prepare::PreparedLayer;
 use super::simplify::IPt;
 use super::topology::{Pt, assemble};
@@ -24,10 +26,10 @@ use super::{PropValue, TileCoord, TileError, TileSet};
 /// A tile of several layers is the concatenation of its single-layer tiles
 /// (a protobuf repeated field), so [`TileSet::tile`] can size and coarsen
 /// each layer on its own.
-pub(crate) fn cut_layer(
+pub(crate) fn cut_layer<'a, W: LayerEncoder<'a>>(
     set: &TileSet,
     coord: TileCoord,
-    layer: &PreparedLayer,
+    layer: &'a PreparedLayer,
     coarsen: u8,
 ) -> Result<Option<Vec<u8>>, TileError> {
     let opts = &set.options;
@@ -69,7 +71,7 @@ pub(crate) fn cut_layer(
     let (ox, oy) = (f64::from(coord.x) * extent, f64::from(coord.y) * extent);
     let grid_to_tile = |p: &IPt| [p[0] as f64 * k - ox, p[1] as f64 * k - oy];
 
-    let mut out = LayerWriter::new(&layer.name, opts.extent, layer.keys.len());
+    let mut out = W::new(&layer.name, opts.extent, layer.keys.len());
     let mut rings: Vec<Vec<[i32; 2]>> = Vec::new();
     for &fi in &hits {
         let Some(f) = layer.features.get(fi as usize) else {
@@ -132,7 +134,8 @@ pub(crate) fn cut_layer(
             };
             Some((ki, k.as_str(), v))
         });
-        out.add_polygon(f.id, &rings, tags);
+        out.add_polygon(f.id, &rings, tags)
+            .map_err(|e| TileError::Other(format!("tile {coord}: layer {}: {e}", layer.name)))?;
     }
     if out.len() == 0 {
         return Ok(None);

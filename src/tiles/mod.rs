@@ -1,13 +1,14 @@
 //! Vector tiles: layers of WGS84 polygons with attributes in, Mapbox Vector
-//! Tile 2.1 bytes out.
+//! Tile 2.1 bytes (or MapLibre Tile bytes, [`TileEncoding::Mlt`]) out.
 //!
 //! [`TileSet::build`] does the heavy work once (`prepare`): it projects
 //! every ring to Web Mercator, extracts the arcs that neighbouring polygons
 //! share (`topology`), simplifies each arc once per zoom with its ends fixed
 //! (so neighbours keep identical edges: no slivers, no gaps) and indexes
 //! feature bounding boxes in an R-tree. [`TileSet::tile`] then only selects, clips to
-//! the buffered tile (`clip`), quantises and encodes (`encode`). Rings
-//! follow the spec's winding, degenerate rings are dropped, and a polygon
+//! the buffered tile (`clip`), quantises and encodes (`encode`, through
+//! the MVT writer `mvt_layer` or the MLT writer `mlt`). Rings follow the
+//! spec's winding, degenerate rings are dropped, and a polygon
 //! that collapses at a low zoom is kept as a one-unit square at its
 //! representative point, so a choropleth is never missing an area.
 //! [`tilejson`] and [`tile_range`] serve the server and the exporters.
@@ -16,6 +17,8 @@ pub mod attributes;
 mod clip;
 mod encode;
 mod gzip;
+mod layer_encoder;
+mod mlt;
 mod mvt_layer;
 mod prepare;
 mod project;
@@ -26,6 +29,7 @@ mod tilejson;
 mod topology;
 
 pub use gzip::{TILE_GZIP_LEVEL, gzip};
+pub use layer_encoder::TileEncoding;
 pub use tilejson::{candidate_tiles, tile_range, tilejson, vector_layers};
 
 use std::collections::BTreeMap;
@@ -267,6 +271,16 @@ impl TileSet {
     ///
     /// Zooms outside `min_zoom..=max_zoom` are [`TileError::OutOfRange`].
     pub fn tile(&self, coord: TileCoord) -> Result<Option<Vec<u8>>, TileError> {
+        self.tile_as(coord, TileEncoding::Mvt)
+    }
+
+    /// Encodes one tile in `encoding` (as [`TileSet::tile`]); the size limit
+    /// applies to the bytes of that encoding.
+    pub fn tile_as(
+        &self,
+        coord: TileCoord,
+        encoding: TileEncoding,
+    ) -> Result<Option<Vec<u8>>, TileError> {
         let TileCoord { z, x, y } = coord;
         if z < self.options.min_zoom || z > self.options.max_zoom {
             return Err(TileError::OutOfRange {
@@ -287,8 +301,17 @@ impl TileSet {
                 why: "x and y must be below 2^z".into(),
             });
         }
-        let cut =
-            |i: usize, coarsen: u8| encode::cut_layer(self, coord, &self.prepared[i], coarsen);
+        let cut = |i: usize, coarsen: u8| {
+            let layer = &self.prepared[i];
+            match encoding {
+                TileEncoding::Mvt => {
+                    encode::cut_layer::<mvt_layer::LayerWriter>(self, coord, layer, coarsen)
+                }
+                TileEncoding::Mlt => {
+                    encode::cut_layer::<mlt::MltLayerWriter>(self, coord, layer, coarsen)
+                }
+            }
+        };
         let mut coarsen = vec![0u8; self.prepared.len()];
         let mut parts = (0..self.prepared.len())
             .map(|i| cut(i, 0))

@@ -214,7 +214,7 @@ fn varint_len(v: u64) -> usize {
 /// last of the previous one loses its MoveTo, which callers avoid by
 /// rotating the ring); a point continuing a horizontal or vertical run in
 /// the same direction replaces the middle one.
-fn polygon_commands(rings: &[Vec<[i32; 2]>], out: &mut Vec<u32>) {
+pub(crate) fn polygon_commands(rings: &[Vec<[i32; 2]>], out: &mut Vec<u32>) {
     const MOVE_TO: u32 = 1;
     const LINE_TO: u32 = 2;
     const CLOSE_PATH: u32 = 7;

@@ -1,6 +1,6 @@
 //! Tile bytes as served: gzip-compressed once, with strong ETags.
 //!
-//! In: one encoded MVT. Out: an [`EncodedTile`] holding the gzip copy and
+//! In: one encoded tile (MVT or MLT). Out: an [`EncodedTile`] holding the gzip copy and
 //! the ETags of both encodings ([`content_tag`]), inflated again only for
 //! the rare client without gzip.
 

@@ -30,7 +30,7 @@ use crate::index::AreaIndex;
 use crate::schema::{ApiLevel, COORD_DECIMALS, Schema, round};
 use crate::score::ScoredDataset;
 use crate::tiles::attributes::layers_from_scored;
-use crate::tiles::{LayerInfo, TileCoord, TileOptions, TileSet};
+use crate::tiles::{LayerInfo, TileCoord, TileEncoding, TileOptions, TileSet};
 
 /// Everything one server generation serves.
 #[derive(Debug)]
@@ -43,6 +43,8 @@ pub struct Served {
     pub tiles: TileSet,
     /// Encoded tiles, cleared with the generation on reload.
     pub cache: TileCache,
+    /// MLT-encoded tiles, with a budget of their own (empty until asked for).
+    pub mlt_cache: TileCache,
     /// Vector layer descriptions (TileJSON `vector_layers`, `/catalog`).
     pub layers: Vec<LayerInfo>,
     /// Feature count per layer, in `layers` order.
@@ -99,10 +101,23 @@ impl Served {
     /// (once, however many callers ask at the same time). Blocking: call it
     /// off the async threads. The flag says whether this call cut it.
     pub fn cut(&self, coord: TileCoord) -> (Result<CachedTile, String>, bool) {
-        self.cache.get_or_make(coord, || {
+        self.cut_as(coord, TileEncoding::Mvt)
+    }
+
+    /// [`Served::cut`] in either encoding, each with its own cache.
+    pub fn cut_as(
+        &self,
+        coord: TileCoord,
+        encoding: TileEncoding,
+    ) -> (Result<CachedTile, String>, bool) {
+        let cache = match encoding {
+            TileEncoding::Mvt => &self.cache,
+            TileEncoding::Mlt => &self.mlt_cache,
+        };
+        cache.get_or_make(coord, || {
             let raw = self
                 .tiles
-                .tile(coord)
+                .tile_as(coord, encoding)
                 .map_err(|e| format!("tile {coord}: {e}"))?;
             match raw {
                 Some(raw) if !raw.is_empty() => EncodedTile::new(raw)
@@ -217,10 +232,12 @@ impl Served {
 
         let scores_json = views::scores_json(&scored, &schema);
         let cache = TileCache::new(cache_bytes);
+        let mlt_cache = TileCache::new(cache_bytes);
         Ok(Served {
             index,
             tiles,
             cache,
+            mlt_cache,
             layers,
             feature_counts,
             bounds,
