@@ -184,3 +184,34 @@ async fn areas_outside_a_custom_scope_have_no_group() {
     let d = json(&app, "/api/areas/E01000009").await;
     assert!(d["scope_group"].is_null(), "outside the scope");
 }
+#[tokio::test]
+async fn sources_carry_each_columns_unit_from_the_schema() {
+    let app = app("\"all\"");
+    let meta = json(&app, "/api/meta").await;
+    let unit_of = |column: &str| {
+        meta["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == column)
+            .map(|f| f["unit"].clone())
+            .unwrap_or_else(|| panic!("no field {column}"))
+    };
+    let detail = json(&app, "/api/areas/E01000001").await;
+    for body in [&meta, &detail] {
+        let sources = body["sources"].as_array().unwrap();
+        assert!(!sources.is_empty());
+        for s in sources {
+            let column = s["column"].as_str().unwrap();
+            assert!(s["unit"].is_string(), "{column}: {s}");
+            assert_eq!(s["unit"], unit_of(column), "{column}");
+        }
+    }
+    // A rate column is a share: a unit the page can name, not "".
+    let meta_sources = meta["sources"].as_array().unwrap();
+    let rate = meta_sources.iter().find(|s| s["column"] == "aged_65_plus");
+    assert!(
+        rate.is_some_and(|s| s["unit"].as_str().is_some_and(|u| !u.is_empty())),
+        "{rate:?}"
+    );
+}

@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
+use crate::export::table::source_json;
 use crate::schema::{ApiLevel, Cell, Kind, Of, Schema, cell_json, round, ward_vintage};
 use crate::score::{Groups, Scope, ScoredDataset, need_types};
 
@@ -66,15 +67,6 @@ pub(super) fn meta_json(
         "boroughs": boroughs,
         "fields": schema.to_json(),
         "sources": sources,
-    })
-}
-
-/// A column's provenance, as `/api/meta` `sources` and area details list it.
-fn source_json(c: &crate::dataset::Column) -> Value {
-    json!({
-        "column": c.id.as_str(), "label": c.label, "dataset": c.source.dataset,
-        "file": c.source.file, "vintage": c.source.vintage, "method": c.source.method,
-        "measure": c.source.measure.as_str(), "demonstration": c.source.demonstration,
     })
 }
 
