@@ -3,11 +3,10 @@
 // indicators against their range, drivers, types of need, key groups,
 // uncertainty and sources; opening it picks and shows the area, closing it
 // gives focus back. Also the phone's controls drawer, which the panel closes.
-import * as M from './model.js';
 import { esc, fmt, pct, formatValue, missingText } from './format.js';
 import { driversHtml } from './drivers.js';
 import { needsHtml } from './needs.js';
-import { $, S, SRC, map, meth, scores, codeIndex, boroughByCode, getJson, setStatus, fieldOf, indicatorName, weightsDefault, writeHash } from './state.js';
+import { $, S, SRC, map, meth, scores, codeIndex, boroughByCode, getJson, setStatus, fieldOf, indicatorName, weightsDefault, writeHash, ensureExact, reweightedIndex, rankInScope } from './state.js';
 
 export function areaBounds(code) {
   let w = Infinity, s = Infinity, e = -Infinity, n = -Infinity;
@@ -46,9 +45,10 @@ export async function openPanel(code, { focus = true, zoom = false } = {}) {
   const a = codeIndex.get(d.code);
   let reweighted = '';
   if (!weightsDefault() && a !== undefined) {
-    const v = M.reweight(meth, scores, S.weights);
-    const rd = M.rankAndDecile(v);
-    reweighted = `<tr><th scope="row">Re-weighted index (your weights)</th><td class="num">${fmt(v[a])}</td><td>rank ${rd.rank[a] ?? '–'}, decile ${rd.decile[a] ?? '–'}</td></tr>`;
+    await ensureExact();
+    const v = reweightedIndex();
+    const rd = rankInScope(v);
+    reweighted = `<tr><th scope="row">Re-weighted index (your weights)</th><td class="num">${fmt(v[a])}</td><td data-field="reweighted-rank">rank ${rd.rank[a] ?? '–'}${rd.of[a] ? ` of ${rd.of[a].toLocaleString('en-GB')} (${esc(rd.groupName(a) ?? '')})` : ''}, decile ${rd.decile[a] ?? '–'}</td></tr>`;
   }
   const sr = S.selResult?.get(d.code);
   const selRow = sr ? `<tr><th scope="row">Index within the selection</th><td class="num">${fmt(sr.index)}</td><td>rank ${sr.rank} of ${S.selResult.size}, decile ${sr.decile}</td></tr>` : '';
@@ -72,7 +72,7 @@ export async function openPanel(code, { focus = true, zoom = false } = {}) {
     <p class="meta">${esc(d.code)} · ward: ${esc(d.ward_name ?? '–')}${d.ward_code ? ' (' + esc(d.ward_code) + ')' : ''} · borough: ${esc(d.borough_name)} (${esc(d.borough_code)})</p>
     ${d.demo ? '<p class="banner">Some values for this area are demonstration data.</p>' : ''}
     <table><tbody>
-      <tr><th scope="row">Risk index</th><td class="num" data-field="index">${fmt(d.index)}</td><td>${d.index_status === 'insufficient_data' ? 'no index: insufficient data' : `rank <span data-field="rank">${d.rank ?? '–'}</span> of ${scores.code.length}, decile <span data-field="decile">${d.decile ?? '–'}</span>`}</td></tr>
+      <tr><th scope="row">Risk index</th><td class="num" data-field="index">${fmt(d.index)}</td><td>${d.index_status === 'insufficient_data' ? 'no index: insufficient data' : `rank <span data-field="rank">${d.rank ?? '–'}</span> of ${(d.scope_group?.ranked ?? scores.code.length).toLocaleString('en-GB')}${d.scope_group?.name ? ` (${esc(d.scope_group.name)})` : ''}, decile <span data-field="decile">${d.decile ?? '–'}</span>`}</td></tr>
       ${reweighted}${selRow}
     </tbody></table>
     ${insufficiencyHtml(d)}

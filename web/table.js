@@ -4,7 +4,7 @@
 import * as M from './model.js';
 import { esc } from './format.js';
 import { focusArea, setDrawer } from './panel.js';
-import { $, S, map, scores, boroughNameOf, fieldOf, layerLabel, legendFormat, londonValues } from './state.js';
+import { $, S, map, scores, boroughNameOf, fieldOf, layerLabel, legendFormat, londonValues, rankInScope } from './state.js';
 
 // ---------- table view ----------
 export let tableSort = { key: 'value', dir: -1 };
@@ -24,7 +24,7 @@ export function renderTable() {
     rows = wr.wards.filter((w) => (!tb || w.borough === tb) && (!q || `${w.name} ${w.code}`.toLowerCase().includes(q)))
       .map((w) => ({ code: w.name, borough: boroughNameOf(w.borough), areas: w.areas, population: w.population, value: w.value }));
   } else {
-    const rd = M.rankAndDecile(values);
+    const rd = rankInScope(values);
     cols = [['name', 'Area'], ['code', 'Code'], ['borough', 'Borough'], ['ward', 'Ward'], ['value', valueLabel, true], ['rank', 'Rank', true], ['decile', 'Decile', true]];
     rows = [];
     scores.code.forEach((c, a) => {
