@@ -4,7 +4,7 @@
 import * as M from './model.js';
 import { esc } from './format.js';
 import { focusArea, setDrawer } from './panel.js';
-import { $, S, map, scores, boroughNameOf, fieldOf, layerLabel, legendFormat, londonValues, rankInScope } from './state.js';
+import { $, S, map, scores, boroughNameOf, fieldOf, layerLabel, legendFormat, londonValues, rankInScope, isStatic } from './state.js';
 
 // ---------- table view ----------
 export let tableSort = { key: 'value', dir: -1 };
@@ -55,7 +55,7 @@ export function renderTable() {
     return `<td${numeric ? ' class="num"' : ''}>${esc(v ?? '–')}</td>`;
   }).join('')}</tr>`).join('');
   table.innerHTML = `<thead><tr>${head}</tr></thead><tbody>${body}</tbody>`;
-  $('table-caption').textContent = `${rows.length} ${S.wards && S.values ? 'wards' : 'areas'}${rows.length > LIMIT ? `, first ${LIMIT} shown (filter by borough, or download CSV for all)` : ''}. Sorted by ${cols.find(([k]) => k === key)[1]}, ${dir > 0 ? 'ascending' : 'descending'}.`;
+  $('table-caption').textContent = `${rows.length} ${S.wards && S.values ? 'wards' : 'areas'}${rows.length > LIMIT ? `, first ${LIMIT} shown (filter by borough or by name${isStatic() ? '' : ', or download CSV for all'})` : ''}. Sorted by ${cols.find(([k]) => k === key)[1]}, ${dir > 0 ? 'ascending' : 'descending'}.`;
 }
 
 export function setupTable() {
