@@ -215,3 +215,30 @@ async fn sources_carry_each_columns_unit_from_the_schema() {
         "{rate:?}"
     );
 }
+
+#[tokio::test]
+async fn areas_served_within_a_part_outside_a_custom_scope_have_no_group() {
+    // Scored with a custom scope of three areas, then served `--within`
+    // three others: the server still starts, and no served area has a group.
+    let toml = fixtures::METHODOLOGY.replace(
+        "scope = \"all\"",
+        "scope = { codes = [\"E01000001\", \"E01000002\", \"E01000003\"] }",
+    );
+    let m = Methodology::parse(&format!("min_coverage = 0\n{toml}"), "test.toml").unwrap();
+    let ds = fixtures::grid(8, 6, "Grid");
+    let scored = ScoredDataset::new(Arc::new(ds), Arc::new(m), &ScoreOptions::default()).unwrap();
+    let within = dxmap::select::Selection {
+        areas: vec![10, 11, 12],
+        within: "three areas".into(),
+    };
+    let served = Served::build(
+        dxmap::select::restrict(&scored, &within),
+        TileOptions::default(),
+        8 << 20,
+    )
+    .expect("a served part outside the scope still serves");
+    let app = router(AppState::new(served, ServerConfig::default()));
+    let exact = json(&app, "/api/scores-exact").await;
+    assert_eq!(exact["group"], serde_json::json!([null, null, null]));
+    assert_eq!(exact["groups"], serde_json::json!([]));
+}

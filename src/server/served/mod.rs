@@ -221,8 +221,7 @@ impl Served {
             .collect();
 
         let scores_json = views::scores_json(&scored, &schema);
-        let scope = ScopeGroups::of(&scored)
-            .map_err(|e| ServeError::Other(format!("scope groups: {e}")))?;
+        let scope = ScopeGroups::of(&scored);
         let scores_exact = views::scores_exact_json(&scored, &schema, &scope);
         let cache = TileCache::new(cache_bytes);
         Ok(Served {

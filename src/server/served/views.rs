@@ -192,10 +192,14 @@ pub struct ScopeGroups {
 }
 
 impl ScopeGroups {
-    /// The groups of `scored`, as scoring made them.
-    pub fn of(scored: &ScoredDataset) -> Result<ScopeGroups, crate::score::ScoreError> {
+    /// The groups of `scored`, as scoring made them. The one way to fail
+    /// is a scope with no area here (a custom scope, served `--within`
+    /// areas outside it): then no area has a group, which is the truth.
+    pub fn of(scored: &ScoredDataset) -> ScopeGroups {
         let m = &scored.methodology;
-        let groups = crate::score::groups(&scored.dataset, &m.scope, &m.origin, "scope")?;
+        let n = scored.dataset.len();
+        let groups = crate::score::groups(&scored.dataset, &m.scope, &m.origin, "scope")
+            .unwrap_or_else(|_| Groups::new(Vec::new(), n));
         let names = groups
             .groups
             .iter()
@@ -211,11 +215,11 @@ impl ScopeGroups {
                     .count()
             })
             .collect();
-        Ok(ScopeGroups {
+        ScopeGroups {
             groups,
             names,
             ranked,
-        })
+        }
     }
 
     /// Area `i`'s group as `{name, ranked}`; null outside the scope.
