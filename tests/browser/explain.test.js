@@ -354,6 +354,22 @@ test('the page re-weights as the server scores: no partial score for an insuffic
   assert.ok(insufficient >= 1, 'the fixture holds an insufficient-data area');
 });
 
+test('the exact scores are fetched once, when a weight first moves, not for the first paint', async () => {
+  const { page, errors } = await openMap(browser.context);
+  const fetched = () => page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/api/scores-exact')).length);
+  assert.equal(await fetched(), 0, 'the first paint does without them');
+  await page.locator('#weights-box summary').click();
+  const sliders = page.locator('#weights input[type=range]');
+  for (const v of ['2', '3']) {
+    await sliders.first().fill(v);
+    await page.waitForFunction(() => window.dxmap.state.values && performance.getEntriesByType('resource').some((e) => e.name.endsWith('/api/scores-exact')));
+  }
+  await sliders.nth(1).fill('0.5');
+  assert.equal(await fetched(), 1, 'fetched once');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 /** The default methodology and its persona file, with every weight of the
  * methodology changed (1, 2, 3, 4, 1, … in file order), and those weights
  * by id as the page holds them. */
