@@ -158,6 +158,7 @@ async fn site_holds_the_live_routers_bodies_and_repeats_byte_for_byte() {
     for path in [
         "/api/methodology",
         "/api/scores",
+        "/api/scores-exact",
         "/api/key-groups",
         "/api/places/labels",
         "/api/places/wards",

@@ -211,6 +211,8 @@ fn tiles_csv_and_api_carry_the_same_fields_at_the_same_precision() {
         "sources",
         // The reason in words behind `index_status`, detail only.
         "insufficiency",
+        // The group the area is ranked within, and its size.
+        "scope_group",
     ];
     let detail = served.area_detail(0);
     let keys: BTreeSet<String> = detail.as_object().unwrap().keys().cloned().collect();

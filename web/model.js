@@ -115,62 +115,96 @@ export function sameWeights(a, b) {
 }
 
 /**
- * Re-weighted index for every area from the columnar /api/scores body, by
- * the methodology's own rules (methodology/README.md, "Coverage and
- * insufficient data"): the weighted mean of the components present, each
- * the weighted mean of its indicators present; an area whose present
- * inputs carry less than `min_coverage` of the (re-weighted) index weight,
- * or of any weighted component's, or that lacks any input under
- * `missing = "exclude_area"`, has no index: NaN, as the server gives none.
- * So moving a slider never gives an insufficient-data area a partial score.
+ * Re-weighted index for every area, by the server's own arithmetic
+ * (src/score/weights.rs, methodology/README.md "Coverage and insufficient
+ * data"), so that on /api/scores-exact it agrees with the server to the
+ * last bit: weights normalised by their sums; a component is the weighted
+ * mean of its indicators present, where their weight share reaches
+ * `min_coverage`; the index is the weighted mean of the components scored,
+ * clamped to 0–10 and, with `rescale = "minmax"`, min–max rescaled within
+ * each scope group (`scores.group`; one group without it). An area whose
+ * present inputs carry less than `min_coverage` of the index weight, or of
+ * any weighted component's, or that lacks any input (whatever its weight)
+ * under `missing = "exclude_area"`, has no index: NaN, as the server gives
+ * none. So moving a slider never gives an insufficient-data area a partial
+ * score. `scores` is /api/scores-exact, or /api/scores (4 decimals).
  */
 export function reweight(methodology, scores, weights) {
   const n = scores.code.length;
-  const m = methodology.min_coverage ?? 0.75;
+  const t = (methodology.min_coverage ?? 0.75) - 1e-9; // the server's threshold(): 1e-9 slack
   const exclude = methodology.missing === 'exclude_area';
-  const EPS = 1e-9;
-  const num = new Float64Array(n);
-  const den = new Float64Array(n);
-  const ok = new Uint8Array(n).fill(1);
+  const comps = methodology.components;
+  const pos = (w) => (Number.isFinite(w) && w > 0 ? w : 0);
+  let ctot = 0;
+  for (const c of comps) ctot += pos(weights.components[c.id]);
+  const inum = new Float64Array(n);
+  const iden = new Float64Array(n);
   const cov = new Float64Array(n);
-  let total = 0;
-  for (const c of methodology.components) total += Math.max(weights.components[c.id] ?? 0, 0);
-  for (const c of methodology.components) {
-    const wc = weights.components[c.id] ?? 0;
-    if (wc <= 0) continue;
-    const cn = new Float64Array(n);
-    const cd = new Float64Array(n);
-    let sum = 0;
+  const short = new Uint8Array(n);
+  const present = new Uint32Array(n);
+  let k = 0;
+  for (const c of comps) {
+    const cw = ctot > 0 ? pos(weights.components[c.id]) / ctot : 0;
+    let itot = 0;
+    for (const ind of c.indicators) itot += pos(weights.indicators[ind.id]);
+    const num = new Float64Array(n);
+    const den = new Float64Array(n);
     for (const ind of c.indicators) {
-      const wi = weights.indicators[ind.id] ?? 0;
-      if (wi <= 0) continue;
-      sum += wi;
+      k++;
+      const w = itot > 0 ? pos(weights.indicators[ind.id]) / itot : 0;
       const col = scores['i_' + ind.id];
       for (let a = 0; a < n; a++) {
         const v = col ? col[a] : null;
         if (v !== null && v !== undefined && Number.isFinite(v)) {
-          cn[a] += wi * v;
-          cd[a] += wi;
-        } else if (exclude) ok[a] = 0;
+          num[a] += w * v;
+          den[a] += w;
+          present[a]++;
+        }
       }
     }
     for (let a = 0; a < n; a++) {
-      const cc = sum > 0 ? cd[a] / sum : 0;
-      cov[a] += (wc / total) * cc;
-      // A component needs its coverage (and some input) to have a score; the
-      // area needs every weighted component's coverage to reach m.
-      if (cc < m - EPS) ok[a] = 0;
-      if (cc > 0 && cc >= m - EPS) {
-        num[a] += (wc * cn[a]) / cd[a];
-        den[a] += wc;
-      }
+      const d = den[a];
+      cov[a] += cw * d;
+      if (d > 0 && d >= t) {
+        inum[a] += cw * (num[a] / d);
+        iden[a] += cw;
+      } else if (cw > 0 && d < t) short[a] = 1;
     }
   }
   const out = new Float64Array(n);
-  for (let a = 0; a < n; a++) out[a] = ok[a] && den[a] > 0 && cov[a] >= m - EPS ? num[a] / den[a] : NaN;
+  for (let a = 0; a < n; a++) {
+    const ok = !(exclude && present[a] < k) && !short[a] && cov[a] >= t && iden[a] > 0;
+    out[a] = ok ? Math.min(Math.max(inum[a] / iden[a], 0), 10) : NaN;
+  }
+  if (methodology.rescale === 'minmax') rescaleWithin(out, scores.group);
   return out;
 }
 
+/** The groups of `group` (one per area, null: none; absent: one group) as lists of positions. */
+function groupMembers(n, group) {
+  const byGroup = new Map();
+  for (let a = 0; a < n; a++) {
+    const g = group ? group[a] : 0;
+    if (g === null || g === undefined) continue;
+    let m = byGroup.get(g);
+    if (!m) byGroup.set(g, (m = []));
+    m.push(a);
+  }
+  return byGroup;
+}
+
+/** Min–max rescales `values` to 0–10 within each group, as the server's `rescale = "minmax"` (a group of one value gives 5). */
+function rescaleWithin(values, group) {
+  for (const members of groupMembers(values.length, group).values()) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const a of members) if (!Number.isNaN(values[a])) { lo = Math.min(lo, values[a]); hi = Math.max(hi, values[a]); }
+    for (const a of members) {
+      if (Number.isNaN(values[a])) continue;
+      values[a] = hi > lo ? Math.min(Math.max((10 * (values[a] - lo)) / (hi - lo), 0), 10) : 5;
+    }
+  }
+}
 
 /**
  * Ward values from per-area `values`: summed when `rollup` is 'sum' (head-counts,
@@ -209,18 +243,29 @@ export function wardRollup(scores, values, rollup = 'population_weighted_mean') 
   return { wards, perArea };
 }
 
-/** Rank (1 = highest) and decile (10 = highest tenth) of each finite value. */
-export function rankAndDecile(values) {
-  const idx = [];
-  for (let a = 0; a < values.length; a++) if (Number.isFinite(values[a])) idx.push(a);
-  idx.sort((x, y) => values[y] - values[x] || x - y);
-  const rank = new Array(values.length).fill(null);
-  const decile = new Array(values.length).fill(null);
-  idx.forEach((a, r) => {
-    rank[a] = r + 1;
-    decile[a] = 10 - Math.floor((r * 10) / idx.length);
-  });
-  return { rank, decile };
+/**
+ * Rank (1 = highest) and decile (10 = highest tenth) of each finite value
+ * within its scope group, by the server's rule (src/score/rank.rs): ties go
+ * to the earlier area, and decile = 10 − ⌊(rank − 1) · 10 / N⌋ with N the
+ * areas ranked in the group. `group` gives each area's group (null: none,
+ * unranked), as /api/scores-exact does; without it all areas are one group.
+ * Returns {rank, decile, of}, `of` being each ranked area's N.
+ */
+export function rankAndDecile(values, group) {
+  const n = values.length;
+  const rank = new Array(n).fill(null);
+  const decile = new Array(n).fill(null);
+  const of = new Array(n).fill(null);
+  for (const members of groupMembers(n, group).values()) {
+    const idx = members.filter((a) => Number.isFinite(values[a]));
+    idx.sort((x, y) => values[y] - values[x] || x - y);
+    idx.forEach((a, r) => {
+      rank[a] = r + 1;
+      decile[a] = 10 - Math.min(9, Math.floor((r * 10) / idx.length));
+      of[a] = idx.length;
+    });
+  }
+  return { rank, decile, of };
 }
 
 /** RFC 4180 CSV from a header and rows of plain values. */

@@ -3,12 +3,11 @@
 // indicators against their range, drivers, types of need, key groups,
 // uncertainty and sources; opening it picks and shows the area, closing it
 // gives focus back. Also the phone's controls drawer, which the panel closes.
-import * as M from './model.js';
 import { fmt, pct, formatValue, missingText } from './format.js';
 import { h, replace } from './dom.js';
 import { driversSection } from './drivers.js';
 import { needsSection } from './needs.js';
-import { $, S, SRC, map, meth, scores, codeIndex, boroughByCode, getJson, setStatus, fieldOf, indicatorName, weightsDefault, writeHash } from './state.js';
+import { $, S, SRC, map, meth, scores, codeIndex, boroughByCode, getJson, setStatus, fieldOf, indicatorName, weightsDefault, writeHash, ensureExact, reweightedIndex, rankInScope } from './state.js';
 
 export function areaBounds(code) {
   let w = Infinity, s = Infinity, e = -Infinity, n = -Infinity;
@@ -93,14 +92,17 @@ export async function openPanel(code, { focus = true, zoom = false } = {}) {
   const row = (label, value, rest) => h('tr', null, th(label), tdNum(value), h('td', null, rest));
   let reweighted = null;
   if (!weightsDefault() && a !== undefined) {
-    const v = M.reweight(meth, scores, S.weights);
-    const rd = M.rankAndDecile(v);
-    reweighted = row('Re-weighted index (your weights)', fmt(v[a]), `rank ${rd.rank[a] ?? '–'}, decile ${rd.decile[a] ?? '–'}`);
+    await ensureExact();
+    const v = reweightedIndex();
+    const rd = rankInScope(v);
+    const of = rd.of[a] ? ` of ${rd.of[a].toLocaleString('en-GB')} (${rd.groupName(a) ?? ''})` : '';
+    reweighted = h('tr', null, th('Re-weighted index (your weights)'), tdNum(fmt(v[a])),
+      h('td', { 'data-field': 'reweighted-rank' }, `rank ${rd.rank[a] ?? '–'}${of}, decile ${rd.decile[a] ?? '–'}`));
   }
   const sr = S.selResult?.get(d.code);
   const selRow = sr ? row('Index within the selection', fmt(sr.index), `rank ${sr.rank} of ${S.selResult.size}, decile ${sr.decile}`) : null;
   const rank = d.index_status === 'insufficient_data' ? 'no index: insufficient data'
-    : ['rank ', h('span', { 'data-field': 'rank' }, d.rank ?? '–'), ` of ${scores.code.length}, decile `, h('span', { 'data-field': 'decile' }, d.decile ?? '–')];
+    : ['rank ', h('span', { 'data-field': 'rank' }, d.rank ?? '–'), ` of ${(d.scope_group?.ranked ?? scores.code.length).toLocaleString('en-GB')}${d.scope_group?.name ? ` (${d.scope_group.name})` : ''}, decile `, h('span', { 'data-field': 'decile' }, d.decile ?? '–')];
   const personas = (d.personas ?? []).map(personaRow);
   replace($('panel-body'),
     h('h2', { id: 'panel-title', tabindex: '-1' }, d.name),

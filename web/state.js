@@ -89,9 +89,60 @@ export function layerLabel(layer) {
 
 export const weightsDefault = () => M.sameWeights(S.weights, S.defaults);
 
+/**
+ * /api/scores-exact: the index and every component and indicator score
+ * unrounded, and each area's scope group, so that re-weighting and ranking
+ * here agree with the server (to 1e-9, and rank for rank). Fetched once,
+ * the first time it is needed (weights that differ from the methodology's,
+ * or ranks in the table); until it is in, re-weighting reads /api/scores
+ * (4 decimals) and the map is coloured again when it arrives.
+ */
+export let exact = null;
+let exactP = null;
+export function ensureExact() {
+  if (exact) return Promise.resolve(exact);
+  exactP ??= getJson('api/scores-exact').then((e) => {
+    exact = e;
+    if (S.values) dx.recolour?.();
+    return e;
+  }, (e) => {
+    exactP = null;
+    setStatus('Exact scores could not load: ' + e.message);
+    return null;
+  });
+  return exactP;
+}
+
+/** The index at the user's weights, computed here as the server would. */
+export function reweightedIndex() {
+  if (!exact) ensureExact();
+  return M.reweight(meth, exact ?? scores, S.weights);
+}
+
+/**
+ * Ranks and deciles of per-area `values` within the methodology's scope
+ * groups (as the server ranks the index), with each area's group size `of`
+ * and `groupName(a)` ("areas in Camden"); all null until the groups are in.
+ */
+export function rankInScope(values) {
+  // A selection's scores are normalised and ranked within the selection: one group.
+  if (S.norm === 'selection' && S.selResult && (S.layer === 'index' || S.layer.startsWith('c_'))) {
+    return { ...M.rankAndDecile(values), groupName: () => 'the selection' };
+  }
+  if (!exact) {
+    ensureExact();
+    const none = new Array(values.length).fill(null);
+    return { rank: none, decile: none, of: none, groupName: () => null };
+  }
+  // The index at the methodology's weights: rank the unrounded values, so
+  // that areas equal to 4 decimals keep the server's order.
+  const v = S.layer === 'index' && !S.wards && weightsDefault() ? Float64Array.from(exact.index, num) : values;
+  return { ...M.rankAndDecile(v, exact.group), groupName: (a) => exact.groups?.[exact.group[a]] ?? null };
+}
+
 /** Per-area values of a columnar layer at London normalisation, or null. */
 export function londonValues(layer) {
-  if (layer === 'index') return weightsDefault() ? Float64Array.from(scores.index, num) : M.reweight(meth, scores, S.weights);
+  if (layer === 'index') return weightsDefault() ? Float64Array.from(scores.index, num) : reweightedIndex();
   if (/^(c|i)_/.test(layer) && scores[layer]) return Float64Array.from(scores[layer], num);
   if (layer === 'p_top' && scores.p_top) return Float64Array.from(scores.p_top, num);
   const k = layer.match(/^k_(.+)_(share|count)$/);

@@ -4,7 +4,7 @@
 import * as M from './model.js';
 import { h, replace } from './dom.js';
 import { focusArea, setDrawer } from './panel.js';
-import { $, S, map, scores, boroughNameOf, fieldOf, layerLabel, legendFormat, londonValues } from './state.js';
+import { $, S, map, scores, boroughNameOf, fieldOf, layerLabel, legendFormat, londonValues, rankInScope, isStatic } from './state.js';
 
 // ---------- table view ----------
 export let tableSort = { key: 'value', dir: -1 };
@@ -24,7 +24,7 @@ export function renderTable() {
     rows = wr.wards.filter((w) => (!tb || w.borough === tb) && (!q || `${w.name} ${w.code}`.toLowerCase().includes(q)))
       .map((w) => ({ code: w.name, borough: boroughNameOf(w.borough), areas: w.areas, population: w.population, value: w.value }));
   } else {
-    const rd = M.rankAndDecile(values);
+    const rd = rankInScope(values);
     cols = [['name', 'Area'], ['code', 'Code'], ['borough', 'Borough'], ['ward', 'Ward'], ['value', valueLabel, true], ['rank', 'Rank', true], ['decile', 'Decile', true]];
     rows = [];
     scores.code.forEach((c, a) => {
@@ -56,7 +56,7 @@ export function renderTable() {
     return h('td', { class: numeric && 'num' }, v ?? '–');
   })));
   replace(table, h('thead', null, h('tr', null, head)), h('tbody', null, body));
-  $('table-caption').textContent = `${rows.length} ${S.wards && S.values ? 'wards' : 'areas'}${rows.length > LIMIT ? `, first ${LIMIT} shown (filter by borough, or download CSV for all)` : ''}. Sorted by ${cols.find(([k]) => k === key)[1]}, ${dir > 0 ? 'ascending' : 'descending'}.`;
+  $('table-caption').textContent = `${rows.length} ${S.wards && S.values ? 'wards' : 'areas'}${rows.length > LIMIT ? `, first ${LIMIT} shown (filter by borough or by name${isStatic() ? '' : ', or download CSV for all'})` : ''}. Sorted by ${cols.find(([k]) => k === key)[1]}, ${dir > 0 ? 'ascending' : 'descending'}.`;
 }
 
 export function setupTable() {

@@ -172,6 +172,22 @@ fn lsoa_table<'a>(scored: &'a ScoredDataset, schema: &Schema) -> Table<'a> {
     }
 }
 
+/// A column's provenance and unit, as the exports' metadata, `/api/meta`
+/// `sources` and an area's `sources` list it.
+pub(crate) fn source_json(c: &crate::dataset::Column) -> Value {
+    json!({
+        "column": c.id.0,
+        "label": c.label,
+        "dataset": c.source.dataset,
+        "file": c.source.file,
+        "vintage": c.source.vintage,
+        "method": c.source.method,
+        "measure": c.source.measure.as_str(),
+        "unit": crate::schema::column_kind_unit(c).1,
+        "demonstration": c.source.demonstration,
+    })
+}
+
 /// The metadata member; `rollup` describes the aggregation (null at LSOA level).
 pub(crate) fn metadata(scored: &ScoredDataset, level: Level, rows: usize, rollup: Value) -> Value {
     let ds = &*scored.dataset;
@@ -189,23 +205,7 @@ pub(crate) fn metadata(scored: &ScoredDataset, level: Level, rows: usize, rollup
             json!({"id": c.id.0, "label": c.label, "weight": c.weight, "indicators": indicators})
         })
         .collect();
-    let sources: Vec<Value> = ds
-        .columns
-        .iter()
-        .map(|c| {
-            json!({
-                "column": c.id.0,
-                "label": c.label,
-                "dataset": c.source.dataset,
-                "file": c.source.file,
-                "vintage": c.source.vintage,
-                "method": c.source.method,
-                "measure": c.source.measure.as_str(),
-                "unit": crate::schema::column_kind_unit(c).1,
-                "demonstration": c.source.demonstration,
-            })
-        })
-        .collect();
+    let sources: Vec<Value> = ds.columns.iter().map(source_json).collect();
     let vintages: BTreeSet<&str> = ds
         .columns
         .iter()

@@ -56,6 +56,12 @@ pub async fn scores(State(state): State<AppState>) -> Response {
     json_bytes(state.served().scores_json.clone())
 }
 
+/// `GET /api/scores-exact`: unrounded scores and scope groups, for the
+/// page's re-weighting.
+pub async fn scores_exact(State(state): State<AppState>) -> Response {
+    json_bytes(state.served().scores_exact_json.clone())
+}
+
 /// `GET /api/key-groups`: columnar key-group shares and counts.
 pub async fn key_groups(State(state): State<AppState>) -> Response {
     json_bytes(state.served().key_groups_json.clone())

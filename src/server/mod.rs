@@ -46,7 +46,7 @@ pub use cors::CorsPolicy;
 pub use error::{ApiError, ServeError};
 pub use metrics::Metrics;
 pub use places::{Basemap, BasemapKind};
-pub use served::{Served, TileCache};
+pub use served::{ScopeGroups, Served, TileCache};
 
 /// Request limits; each is documented in docs/API.md.
 #[derive(Clone, Debug)]
@@ -241,6 +241,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/areas/{code}", get(handlers::area))
         .route("/api/lookup", get(handlers::lookup))
         .route("/api/scores", get(handlers::scores))
+        .route("/api/scores-exact", get(handlers::scores_exact))
         .route("/api/key-groups", get(handlers::key_groups))
         .route("/api/places/labels", get(places::labels))
         .route("/api/places/wards", get(places::wards))

@@ -31,10 +31,11 @@ use crate::progress::Progress;
 use crate::tiles::candidate_tiles;
 
 /// The JSON bodies the page reads, besides one per area (`web/*.js`).
-pub const API_PATHS: [&str; 7] = [
+pub const API_PATHS: [&str; 8] = [
     "/api/meta",
     "/api/methodology",
     "/api/scores",
+    "/api/scores-exact",
     "/api/key-groups",
     "/api/places/labels",
     "/api/places/wards",

@@ -113,20 +113,27 @@ async function freePort() {
 
 let fixture = null;
 async function startFixture() {
+  return startServer({
+    'tiny.geojson': fs.readFileSync(path.join(ROOT, 'tests/fixtures/ingest/tiny.geojson')),
+    'fixture.csv': FIXTURE_CSV, 'fixture.toml': FIXTURE_PROJECT, 'method.toml': FIXTURE_METHOD,
+  }, ['--dataset', 'fixture.toml', '--methodology', 'method.toml']);
+}
+
+/** A second `dxmap serve` (of DXMAP_BIN, else the release build) in a new
+ * temporary directory holding `files` (name -> contents), with `args`;
+ * null when there is no binary. */
+async function startServer(files, args) {
   const bin = process.env.DXMAP_BIN ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(ROOT, 'target'), 'release/dxmap');
   if (!fs.existsSync(bin)) return null;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dxmap-explain-'));
-  fs.copyFileSync(path.join(ROOT, 'tests/fixtures/ingest/tiny.geojson'), path.join(dir, 'tiny.geojson'));
-  fs.writeFileSync(path.join(dir, 'fixture.csv'), FIXTURE_CSV);
-  fs.writeFileSync(path.join(dir, 'fixture.toml'), FIXTURE_PROJECT);
-  fs.writeFileSync(path.join(dir, 'method.toml'), FIXTURE_METHOD);
+  for (const [name, body] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), body);
   const port = await freePort();
   let log = '';
-  const proc = spawn(bin, ['serve', '--dataset', 'fixture.toml', '--methodology', 'method.toml', '--addr', `127.0.0.1:${port}`, '--no-prewarm', '--draws', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(bin, ['serve', ...args, '--addr', `127.0.0.1:${port}`, '--no-prewarm', '--draws', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout.on('data', (b) => { log += b; });
   proc.stderr.on('data', (b) => { log += b; });
   const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < 900; i++) {
     if (proc.exitCode !== null) throw new Error(`fixture server exited: ${log}`);
     try { if ((await fetch(base + '/healthz')).ok) return { proc, dir, base }; } catch { /* not up yet */ }
     await new Promise((r) => setTimeout(r, 100));
@@ -134,8 +141,9 @@ async function startFixture() {
   proc.kill();
   throw new Error(`fixture server not up: ${log}`);
 }
+const servers = [];
 after(() => {
-  if (fixture) { fixture.proc.kill(); fs.rmSync(fixture.dir, { recursive: true, force: true }); }
+  for (const x of [fixture, ...servers]) if (x) { x.proc.kill(); fs.rmSync(x.dir, { recursive: true, force: true }); }
 });
 
 async function openFixture(t) {
@@ -312,25 +320,29 @@ test('the income rate, declared a share in the project file, reads as a percenta
 // ---------- one scoring: the page's re-weighting agrees with the server ----------
 
 /** The page's re-weighting (web/model.js) at the methodology's own weights
- * against the server's index: an index exactly where the server gives one,
- * the same value to the 4 decimals /api/scores carries. */
+ * on /api/scores-exact against the server's unrounded index: an index
+ * exactly where the server gives one, the same value to 1e-9, and the
+ * same rank and decile within the same scope groups. */
 async function compareScoring(base) {
-  const [meth, scores] = await Promise.all([api('/api/methodology', { base }), api('/api/scores', { base })]);
-  const mine = M.reweight(meth, scores, M.defaultWeights(meth));
+  const [meth, exact, scores] = await Promise.all(['/api/methodology', '/api/scores-exact', '/api/scores'].map((p) => api(p, { base })));
+  const mine = M.reweight(meth, exact, M.defaultWeights(meth));
+  const rd = M.rankAndDecile(mine, exact.group);
   let insufficient = 0;
   let worst = 0;
-  for (let a = 0; a < scores.code.length; a++) {
-    const theirs = scores.index[a];
+  for (let a = 0; a < exact.code.length; a++) {
+    const theirs = exact.index[a];
     if (theirs === null) {
       insufficient += 1;
-      assert.ok(Number.isNaN(mine[a]), `${base}: ${scores.code[a]}: the server gives no index, the page gave ${mine[a]}`);
+      assert.ok(Number.isNaN(mine[a]), `${base}: ${exact.code[a]}: the server gives no index, the page gave ${mine[a]}`);
     } else {
-      assert.ok(Number.isFinite(mine[a]), `${base}: ${scores.code[a]}: the server gives ${theirs}, the page none`);
+      assert.ok(Number.isFinite(mine[a]), `${base}: ${exact.code[a]}: the server gives ${theirs}, the page none`);
       worst = Math.max(worst, Math.abs(mine[a] - theirs));
     }
+    assert.equal(rd.rank[a], scores.rank[a], `${base}: ${exact.code[a]}: rank`);
+    assert.equal(rd.decile[a], scores.decile[a], `${base}: ${exact.code[a]}: decile`);
   }
-  assert.ok(worst < 1e-3, `${base}: largest index difference ${worst}`);
-  console.log(`# ${base}: ${scores.code.length} areas, ${insufficient} insufficient data, largest index difference ${worst.toExponential(2)}`);
+  assert.ok(worst < 1e-9, `${base}: largest index difference ${worst}`);
+  console.log(`# ${base}: ${exact.code.length} areas, ${insufficient} insufficient data, largest index difference ${worst.toExponential(2)}`);
   return { insufficient };
 }
 
@@ -340,4 +352,125 @@ test('the page re-weights as the server scores: no partial score for an insuffic
   if (!fixture) { t.skip('no dxmap binary (set DXMAP_BIN or build --release)'); return; }
   const { insufficient } = await compareScoring(fixture.base);
   assert.ok(insufficient >= 1, 'the fixture holds an insufficient-data area');
+});
+
+test('the exact scores are fetched once, when a weight first moves, not for the first paint', async () => {
+  const { page, errors } = await openMap(browser.context);
+  const fetched = () => page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/api/scores-exact')).length);
+  assert.equal(await fetched(), 0, 'the first paint does without them');
+  await page.locator('#weights-box summary').click();
+  const sliders = page.locator('#weights input[type=range]');
+  for (const v of ['2', '3']) {
+    await sliders.first().fill(v);
+    await page.waitForFunction(() => window.dxmap.state.values && performance.getEntriesByType('resource').some((e) => e.name.endsWith('/api/scores-exact')));
+  }
+  await sliders.nth(1).fill('0.5');
+  assert.equal(await fetched(), 1, 'fetched once');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+/** The default methodology and its persona file, with every weight of the
+ * methodology changed (1, 2, 3, 4, 1, … in file order), and those weights
+ * by id as the page holds them. */
+function reweightedMethodology() {
+  const dir = path.join(ROOT, 'methodology');
+  let k = 0;
+  const toml = fs.readFileSync(path.join(dir, 'dxmap-2025-london.toml'), 'utf8').replace(/^weight = .*$/gm, () => `weight = ${(k++ % 4) + 1}`);
+  assert.ok(k > 3, 'the default methodology has weights to change');
+  const weights = { components: {}, indicators: {} };
+  let kind = null;
+  let id = null;
+  for (const line of toml.split('\n')) {
+    if (line.startsWith('[')) kind = line === '[[component]]' ? 'components' : line === '[[component.indicator]]' ? 'indicators' : null;
+    id = line.match(/^id = "(.+)"$/)?.[1] ?? id;
+    const w = line.match(/^weight = (\d+)$/)?.[1];
+    if (w && kind) weights[kind][id] = Number(w);
+  }
+  const personas = toml.match(/^personas = "(.+)"$/m)?.[1];
+  const files = { 'method.toml': toml };
+  if (personas) files[personas] = fs.readFileSync(path.join(dir, personas));
+  return { files, weights };
+}
+
+/** What the page itself computes now: its re-weighted index and ranks in scope (web/state.js). */
+const pageScoring = (page) => page.evaluate(async () => {
+  const st = await import('/state.js');
+  await st.ensureExact();
+  const v = st.reweightedIndex();
+  const rd = st.rankInScope(v);
+  return { values: Array.from(v, (x) => (Number.isFinite(x) ? x : null)), rank: rd.rank, decile: rd.decile, of: rd.of, shown: Array.from(window.dxmap.currentValues(), (x) => (Number.isFinite(x) ? x : null)) };
+});
+
+test('at weights other than the methodology\'s, the page scores and ranks as a server run with those weights', async (t) => {
+  const { files, weights } = reweightedMethodology();
+  const other = await startServer(files, ['--methodology', 'method.toml']);
+  if (!other) { t.skip('no dxmap binary (set DXMAP_BIN or build --release)'); return; }
+  servers.push(other);
+  const [meth, theirMeth, exact, scores] = await Promise.all([
+    api('/api/methodology'), api('/api/methodology', { base: other.base }), api('/api/scores-exact', { base: other.base }), api('/api/scores', { base: other.base }),
+  ]);
+  assert.ok(!M.sameWeights(M.defaultWeights(meth), M.defaultWeights(theirMeth)), 'the second server weighs differently');
+  assert.equal(Object.keys(weights.indicators).length, meth.components.flatMap((c) => c.indicators).length, 'every weight read');
+  // The default map, with the second server's weights (as its file gives them) in its URL.
+  const { page, errors } = await openMap(browser.context, M.encodeState({ weights }));
+  const mine = await pageScoring(page);
+  let worst = 0;
+  for (let a = 0; a < exact.code.length; a++) {
+    const theirs = exact.index[a];
+    assert.equal(mine.values[a] === null, theirs === null, `${exact.code[a]}: page ${mine.values[a]}, server ${theirs}`);
+    if (theirs !== null) worst = Math.max(worst, Math.abs(mine.values[a] - theirs));
+    assert.equal(mine.rank[a], scores.rank[a], `${exact.code[a]}: rank`);
+    assert.equal(mine.decile[a], scores.decile[a], `${exact.code[a]}: decile`);
+  }
+  assert.ok(worst < 1e-9, `largest index difference ${worst}`);
+  // The map shows these values (re-coloured once the exact scores came in).
+  await page.waitForFunction(() => window.dxmap.timings.lastRecolourMs !== undefined);
+  assert.deepEqual(mine.shown, mine.values, 'the map shows the re-weighted index');
+  // The panel's re-weighted row: the server's rank, of the group's areas.
+  const a = scores.rank.findIndex((r) => r !== null);
+  await page.evaluate((c) => window.dxmap.openPanel(c), exact.code[a]);
+  await page.waitForFunction((c) => document.getElementById('panel').dataset.code === c, exact.code[a]);
+  const row = await page.locator('[data-field=reweighted-rank]').textContent();
+  assert.ok(row.startsWith(`rank ${scores.rank[a]} of ${mine.of[a].toLocaleString('en-GB')} `), row);
+  assert.match(row, new RegExp(`decile ${scores.decile[a]}$`), row);
+  console.log(`# re-weighted at another methodology's weights: ${exact.code.length} areas, largest index difference ${worst.toExponential(2)}; panel: ${row}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('under a local-authority scope the page ranks within each authority, as the server does', async (t) => {
+  const la = await startServer({}, ['--scope', 'local_authority']);
+  if (!la) { t.skip('no dxmap binary (set DXMAP_BIN or build --release)'); return; }
+  servers.push(la);
+  const [exact, scores] = await Promise.all([api('/api/scores-exact', { base: la.base }), api('/api/scores', { base: la.base })]);
+  assert.equal(exact.scope, 'local_authority');
+  assert.ok(exact.groups.length > 1, 'more than one authority');
+  const { page, errors } = await openMap(browser.context, '', undefined, la.base);
+  const mine = await pageScoring(page);
+  for (let a = 0; a < exact.code.length; a++) {
+    assert.equal(mine.rank[a], scores.rank[a], `${exact.code[a]}: rank`);
+    assert.equal(mine.decile[a], scores.decile[a], `${exact.code[a]}: decile`);
+  }
+  // The panel says "rank r of N" with N the authority's areas, not the map's.
+  const a = scores.rank.findIndex((r) => r !== null);
+  const n = exact.group.filter((g, b) => g === exact.group[a] && scores.rank[b] !== null).length;
+  assert.ok(n < exact.code.length);
+  assert.equal(mine.of[a], n);
+  await page.evaluate((c) => window.dxmap.openPanel(c), exact.code[a]);
+  await page.waitForFunction((c) => document.getElementById('panel').dataset.code === c, exact.code[a]);
+  const cell = await page.locator('[data-field=rank]').locator('xpath=..').textContent();
+  assert.ok(cell.startsWith(`rank ${scores.rank[a]} of ${n.toLocaleString('en-GB')} (${exact.groups[exact.group[a]]})`), cell);
+  // The table's ranks too, where the panel's N comes from the same groups.
+  await page.locator('#toggle-table').click();
+  await page.waitForFunction(() => document.querySelector('#table tbody tr td:nth-child(6)')?.textContent.trim() !== '–');
+  const rows = await page.evaluate(() => [...document.querySelectorAll('#table tbody tr')].slice(0, 50)
+    .map((tr) => [tr.dataset.code, Number(tr.children[5].textContent), Number(tr.children[6].textContent)]));
+  const at = new Map(exact.code.map((c, b) => [c, b]));
+  for (const [code, rank, decile] of rows) {
+    assert.equal(rank, scores.rank[at.get(code)], `table: ${code}: rank`);
+    assert.equal(decile, scores.decile[at.get(code)], `table: ${code}: decile`);
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
 });

@@ -66,10 +66,44 @@ test('re-weighting applies min_coverage and exclude_area as the server does: no 
   // Switching component b off makes q's coverage (2/2.5 = 0.8 of the index, a at 0.75) enough.
   const noB = M.reweight(strict, scores, { ...w, components: { ...w.components, b: 0 } });
   assert.ok(Math.abs(noB[1] - (2 * 4 + 0.5 * 2) / 2.5) < 1e-12, `q without b: ${noB[1]}`);
-  // exclude_area: any missing input of positive weight leaves the area without an index.
+  // exclude_area: any missing input leaves the area without an index, as
+  // the server rules (methodology/README.md: "any missing indicator"),
+  // whatever the input's weight.
   const ex = M.reweight({ ...meth, missing: 'exclude_area' }, scores, w);
   assert.ok(Number.isNaN(ex[0]) && Number.isNaN(ex[1]), 'p and q each lack an input');
-  assert.ok(Number.isFinite(ex[2]), 's lacks only the zero-weight v');
+  assert.ok(Number.isNaN(ex[2]), 's lacks v: a zero weight does not make it optional');
+  const complete = { ...scores, i_v: [9, 9, 1] };
+  const ex2 = M.reweight({ ...meth, missing: 'exclude_area' }, complete, w);
+  assert.ok(Math.abs(ex2[2] - out[2]) < 1e-12, `s with every input: ${ex2[2]}`);
+});
+
+test('re-weighting rescales within scope groups when the methodology says minmax', () => {
+  // One indicator, so the weighted mean is the score itself; two groups
+  // and an area outside both. Group 0: 2, 4, 6 -> 0, 5, 10; group 1 has one
+  // value, a degenerate range: 5, as the server gives.
+  const m = { min_coverage: 0, missing: 'skip', rescale: 'minmax', components: [{ id: 'a', weight: 1, indicators: [{ id: 'x', weight: 1 }] }] };
+  const scores = { code: ['p', 'q', 'r', 's', 't'], i_x: [2, 4, 7, 6, null], group: [0, 0, 1, 0, null] };
+  const out = Array.from(M.reweight(m, scores, M.defaultWeights(m)));
+  assert.deepEqual(out.slice(0, 4), [0, 5, 5, 10]);
+  assert.ok(Number.isNaN(out[4]));
+});
+
+test('ranks and deciles are within scope groups, ties to the earlier area (worked by hand)', () => {
+  // Group 0 holds areas 0, 2, 3, 5, 6 (values 5, 7, 5, 1, NaN); group 1
+  // holds 1 and 4 (3, 3: a tie); area 7 is outside every group.
+  // Group 0 ranked (4 areas): 7 (area 2) = 1, 5 (area 0, earlier) = 2,
+  // 5 (area 3) = 3, 1 (area 5) = 4; deciles 10 - floor((r-1)*10/4):
+  // 10, 8, 5, 3. Group 1: area 1 = 1 (decile 10), area 4 = 2 (decile 5).
+  const values = [5, 3, 7, 5, 3, 1, NaN, 9];
+  const group = [0, 1, 0, 0, 1, 0, 0, null];
+  const rd = M.rankAndDecile(values, group);
+  assert.deepEqual(rd.rank, [2, 1, 1, 3, 2, 4, null, null]);
+  assert.deepEqual(rd.decile, [8, 10, 10, 5, 5, 3, null, null]);
+  assert.deepEqual(rd.of, [4, 2, 4, 4, 2, 4, null, null]);
+  // Without groups: one group of all seven finite values; area 7 (9) first.
+  const all = M.rankAndDecile(values);
+  assert.deepEqual(all.rank, [3, 5, 2, 4, 6, 7, null, 1]);
+  assert.deepEqual(all.decile, [8, 5, 9, 6, 3, 2, null, 10]);
 });
 
 test('the fixed class expression colours by feature-state class, else by its fallback', () => {

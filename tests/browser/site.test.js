@@ -59,6 +59,20 @@ test('the exported static site works under a sub-path with no server behind it',
     await page.waitForFunction((c) => document.getElementById('panel').dataset.code === c && !document.getElementById('panel').hidden, first);
     assert.match(await page.locator('#panel-body').innerText(), /\d/);
     assert.deepEqual(errors, [], 'the panel loads with no error');
+
+    // Re-weighting reads the site's api/scores-exact: the panel ranks the
+    // area at the user's weights, within its scope group.
+    await page.evaluate(() => { const w = window.dxmap.state.weights.components; const k = Object.keys(w)[0]; w[k] *= 3; });
+    await page.evaluate((c) => window.dxmap.openPanel(c), first);
+    const rank = await page.locator('[data-field=reweighted-rank]').textContent({ timeout: 30000 });
+    assert.match(rank, /^rank \d+ of [\d,]+ \(.+\), decile \d+$/, rank);
+
+    // The table's caption offers only what the site has: no download.
+    await page.locator('#toggle-table').click();
+    await page.waitForFunction(() => document.getElementById('table-caption').textContent.includes('Sorted by'));
+    const caption = await page.locator('#table-caption').textContent();
+    assert.doesNotMatch(caption, /download/i, caption);
+    assert.deepEqual(errors, [], 'no error re-weighting or in the table');
     await page.close();
   } finally {
     await close();

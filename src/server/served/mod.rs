@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 
 pub use cache::{CachedTile, TileCache};
 pub use gzip::{EncodedTile, content_tag};
+pub use views::ScopeGroups;
 pub(crate) use views::score_num;
 
 use super::error::ServeError;
@@ -59,6 +60,8 @@ pub struct Served {
     pub methodology_json: Bytes,
     /// `/api/scores` body.
     pub scores_json: Bytes,
+    /// `/api/scores-exact` body.
+    pub scores_exact_json: Bytes,
     /// `/api/key-groups` body.
     pub key_groups_json: Bytes,
     /// Per indicator (in `Scores::indicators` order): min and max raw value.
@@ -69,6 +72,8 @@ pub struct Served {
     pub source_columns: Vec<usize>,
     /// The fields of every area, as tiles, exports and the API name them.
     pub schema: Schema,
+    /// The scope groups areas are ranked within.
+    pub scope: ScopeGroups,
     /// Place labels and ward outlines, built on first request.
     pub(crate) places: super::places::PlacesCache,
 }
@@ -231,6 +236,8 @@ impl Served {
             .collect();
 
         let scores_json = views::scores_json(&scored, &schema);
+        let scope = ScopeGroups::of(&scored);
+        let scores_exact = views::scores_exact_json(&scored, &schema, &scope);
         let cache = TileCache::new(cache_bytes);
         let mlt_cache = TileCache::new(cache_bytes);
         Ok(Served {
@@ -245,11 +252,13 @@ impl Served {
             meta_json: Bytes::from(meta.to_string()),
             methodology_json: Bytes::from(methodology.to_string()),
             scores_json: Bytes::from(scores_json.to_string()),
+            scores_exact_json: Bytes::from(scores_exact.to_string()),
             key_groups_json: Bytes::from(views::key_groups_json(&scored, &schema).to_string()),
             raw_range,
             boroughs,
             source_columns,
             schema,
+            scope,
             scored,
             places: Default::default(),
         })
@@ -288,6 +297,7 @@ impl Served {
             &self.schema,
             &self.raw_range,
             &self.source_columns,
+            &self.scope,
             i,
         )
     }

@@ -3,16 +3,18 @@
 //! In: a [`ScoredDataset`] and its schema. Out: `serde_json` values for
 //! `/api/meta` (which publishes the schema), `/api/methodology`,
 //! `/api/scores` (one array per field, keyed by field name),
-//! `/api/key-groups`, and one area's summary or detail. Every per-area
-//! number is a schema field's value, named and rounded as in tiles and
-//! exports.
+//! `/api/scores-exact` (the scores unrounded, with the scope groups, for
+//! the page's re-weighting), `/api/key-groups`, and one area's summary or
+//! detail. Every per-area number is a schema field's value, named as in
+//! tiles and exports, and rounded as they are except in `/api/scores-exact`.
 
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
+use crate::export::table::source_json;
 use crate::schema::{ApiLevel, Cell, Kind, Of, Schema, cell_json, round, ward_vintage};
-use crate::score::{Scope, ScoredDataset, need_types};
+use crate::score::{Groups, Scope, ScoredDataset, need_types};
 
 /// A score, rounded as the schema rounds scores (weights, contributions).
 pub(crate) fn score_num(x: f64) -> f64 {
@@ -68,31 +70,14 @@ pub(super) fn meta_json(
     })
 }
 
-/// A column's provenance, as `/api/meta` `sources` and area details list it.
-fn source_json(c: &crate::dataset::Column) -> Value {
-    json!({
-        "column": c.id.as_str(), "label": c.label, "dataset": c.source.dataset,
-        "file": c.source.file, "vintage": c.source.vintage, "method": c.source.method,
-        "measure": c.source.measure.as_str(), "demonstration": c.source.demonstration,
-    })
-}
-
 /// `/api/methodology`: the methodology with effective (normalised) weights.
 pub(super) fn methodology_json(scored: &ScoredDataset) -> Value {
     let m = &scored.methodology;
     let s = &scored.scores;
-    let comp_weight = |id: &str| {
-        s.components
-            .iter()
-            .find(|c| c.id.0 == id)
-            .map(|c| score_num(c.weight))
-    };
-    let ind_weight = |id: &str| {
-        s.indicators
-            .iter()
-            .find(|i| i.id.0 == id)
-            .map(|i| score_num(i.weight))
-    };
+    // Unrounded: the page re-weights with them, and must agree with the
+    // server to 1e-9.
+    let comp_weight = |id: &str| s.components.iter().find(|c| c.id.0 == id).map(|c| c.weight);
+    let ind_weight = |id: &str| s.indicators.iter().find(|i| i.id.0 == id).map(|i| i.weight);
     let components: Vec<Value> = m
         .components
         .iter()
@@ -135,6 +120,7 @@ pub(super) fn methodology_json(scored: &ScoredDataset) -> Value {
         "scope": m.scope.as_str(),
         "missing": m.missing.as_str(),
         "min_coverage": m.min_coverage,
+        "rescale": m.index_rescale,
         "components": components,
         "personas": personas,
         "needs": need_types(&m.personas).iter().map(|n| json!({
@@ -161,6 +147,91 @@ pub(super) fn scores_json(scored: &ScoredDataset, schema: &Schema) -> Value {
         }),
     );
     Value::Object(out)
+}
+
+/// `/api/scores-exact`: what the page re-weights and ranks with, aligned
+/// with `/api/scores` `code`: the index and every component and indicator
+/// score unrounded (serde_json writes the shortest text that reads back as
+/// the same f64), and each area's scope group (its position in `groups`,
+/// `null` outside a custom scope) with the groups' names in words. Kept
+/// out of `/api/scores`, which the first paint waits for.
+pub(super) fn scores_exact_json(
+    scored: &ScoredDataset,
+    schema: &Schema,
+    scope: &ScopeGroups,
+) -> Value {
+    let n = scored.dataset.len();
+    let mut out = Map::new();
+    let exact = |f: &&crate::schema::Field| {
+        matches!(
+            f.of,
+            Of::Code | Of::Index | Of::Component(_) | Of::Indicator(_)
+        )
+    };
+    for f in schema.api_fields(ApiLevel::Scores).filter(exact) {
+        let col: Vec<Value> = (0..n).map(|i| cell_json(f, f.exact(scored, i))).collect();
+        out.insert(f.name.clone(), Value::Array(col));
+    }
+    out.insert("scope".into(), json!(scored.methodology.scope.as_str()));
+    out.insert("group".into(), json!(scope.groups.group_of));
+    out.insert("groups".into(), json!(scope.names));
+    Value::Object(out)
+}
+
+/// The scope groups scoring normalised and ranked within, with each
+/// group's name in words and its number of ranked areas (the N of "rank r
+/// of N").
+#[derive(Debug)]
+pub struct ScopeGroups {
+    /// The groups of the methodology in force (it carries a run's scope).
+    pub groups: Groups,
+    /// Each group's name: "areas in Camden", "all areas".
+    pub names: Vec<Option<String>>,
+    /// Each group's areas with a rank.
+    pub ranked: Vec<usize>,
+}
+
+impl ScopeGroups {
+    /// The groups of `scored`, as scoring made them. The one way to fail
+    /// is a scope with no area here (a custom scope, served `--within`
+    /// areas outside it): then no area has a group, which is the truth.
+    pub fn of(scored: &ScoredDataset) -> ScopeGroups {
+        let m = &scored.methodology;
+        let n = scored.dataset.len();
+        let groups = crate::score::groups(&scored.dataset, &m.scope, &m.origin, "scope")
+            .unwrap_or_else(|_| Groups::new(Vec::new(), n));
+        let names = groups
+            .groups
+            .iter()
+            .map(|g| g.first().and_then(|&i| compared_with(scored, i)))
+            .collect();
+        let rank = &scored.scores.rank;
+        let ranked = groups
+            .groups
+            .iter()
+            .map(|g| {
+                g.iter()
+                    .filter(|&&i| rank.get(i).is_some_and(Option::is_some))
+                    .count()
+            })
+            .collect();
+        ScopeGroups {
+            groups,
+            names,
+            ranked,
+        }
+    }
+
+    /// Area `i`'s group as `{name, ranked}`; null outside the scope.
+    fn of_area(&self, i: usize) -> Value {
+        match self.groups.group_of.get(i).copied().flatten() {
+            Some(g) => json!({
+                "name": self.names.get(g as usize),
+                "ranked": self.ranked.get(g as usize),
+            }),
+            None => Value::Null,
+        }
+    }
 }
 
 /// `/api/key-groups`: each key group's share and count fields by area,
@@ -214,6 +285,7 @@ pub(super) fn area_detail(
     schema: &Schema,
     raw_range: &[(Option<f64>, Option<f64>)],
     source_columns: &[usize],
+    scope: &ScopeGroups,
     i: usize,
 ) -> Value {
     let ds = &scored.dataset;
@@ -239,6 +311,7 @@ pub(super) fn area_detail(
         .collect();
     let detail = json!({
         "insufficiency": scored.insufficiency(i),
+        "scope_group": scope.of_area(i),
         "components": s.components.iter().map(|c| json!({
             "id": c.id.0, "label": c.label, "weight": score_num(c.weight),
             "score": field(format!("c_{}", c.id.0)),
