@@ -1,0 +1,240 @@
+//! Ring clipping and quantisation: an open ring in tile units (f64) in, a
+//! valid MVT ring (integer points, no repeats, no collinear points, non-zero
+//! area) out, or nothing when the ring vanishes.
+//!
+//! Clipping is real polygon intersection with the buffered tile square;
+//! coordinates are never clamped.
+
+use geo::BooleanOps;
+use geo_types::{Coord, LineString, Polygon, Rect};
+
+/// Clips a polygon (open rings: exterior then holes) to the square
+/// `[lo, hi]²`. Returns the parts, each as open rings, exterior first.
+///
+/// Polygons wholly inside or outside take a fast path; the others go through
+/// geo's boolean intersection, which (unlike Sutherland–Hodgman) splits a
+/// polygon leaving and re-entering the window into separate valid parts
+/// instead of joining them with zero-width edges along the tile border.
+pub(crate) fn clip_polygon(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec<Vec<[f64; 2]>>> {
+    let Some(ext) = rings.first() else {
+        return Vec::new();
+    };
+    let (mut minx, mut miny, mut maxx, mut maxy) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for p in ext {
+        minx = minx.min(p[0]);
+        miny = miny.min(p[1]);
+        maxx = maxx.max(p[0]);
+        maxy = maxy.max(p[1]);
+    }
+    if maxx < lo || maxy < lo || minx > hi || miny > hi {
+        return Vec::new();
+    }
+    // Inside only when the holes are too: an invalid hole can stick out of
+    // its exterior (found by fuzzing the encoder).
+    for p in rings[1..].iter().flatten() {
+        minx = minx.min(p[0]);
+        miny = miny.min(p[1]);
+        maxx = maxx.max(p[0]);
+        maxy = maxy.max(p[1]);
+    }
+    if minx >= lo && miny >= lo && maxx <= hi && maxy <= hi {
+        return vec![rings.to_vec()];
+    }
+    // No edge comes near the window: it lies wholly inside the polygon or
+    // wholly outside it (or in a hole). At street zooms most tiles of a
+    // large rural area are so, and the boolean operation is the dearest
+    // step of a tile.
+    if rings.iter().all(|r| ring_misses_window(r, lo, hi)) {
+        let centre = [(lo + hi) / 2.0, (lo + hi) / 2.0];
+        // The window as geo's intersection gives it (the same first point
+        // and direction), so a tile is the same bytes whichever path its
+        // features took, and identical interior tiles stay de-duplicated.
+        return if covers(rings, centre) {
+            vec![vec![vec![[lo, hi], [lo, lo], [hi, lo], [hi, hi]]]]
+        } else {
+            Vec::new()
+        };
+    }
+    // Far-reaching rings are first cut to a box three windows wide, so the
+    // boolean operation sees only nearby vertices, over a range where its
+    // integer snapping keeps detail (a ring spanning the world beside one a
+    // unit wide broke an invariant inside i_overlay). What this cut adds
+    // runs along the box, outside the window, so the result is unchanged.
+    let w = hi - lo;
+    let (blo, bhi) = (lo - w, hi + w);
+    let far = minx < blo || miny < blo || maxx > bhi || maxy > bhi;
+    let cut: Vec<Vec<[f64; 2]>>;
+    let rings = if far {
+        cut = rings
+            .iter()
+            .map(|r| clip_ring_to_box(r, blo, bhi))
+            .collect();
+        if cut[0].len() < 3 {
+            return Vec::new();
+        }
+        &cut
+    } else {
+        rings
+    };
+    let ext = &rings[0];
+    let ls = |r: &Vec<[f64; 2]>| LineString(r.iter().map(|p| Coord { x: p[0], y: p[1] }).collect());
+    let poly = Polygon::new(
+        ls(ext),
+        rings[1..].iter().filter(|r| r.len() >= 3).map(ls).collect(),
+    );
+    let window = Rect::new(Coord { x: lo, y: lo }, Coord { x: hi, y: hi }).to_polygon();
+    let open = |l: &LineString<f64>| -> Vec<[f64; 2]> {
+        let mut v: Vec<[f64; 2]> = l.0.iter().map(|c| [c.x, c.y]).collect();
+        if v.len() > 1 && v.first() == v.last() {
+            v.pop();
+        }
+        v
+    };
+    poly.intersection(&window)
+        .0
+        .iter()
+        .map(|p| {
+            std::iter::once(open(p.exterior()))
+                .chain(p.interiors().iter().map(open))
+                .collect()
+        })
+        .collect()
+}
+
+/// Which sides of the square `[lo, hi]²` a point lies beyond, one bit per
+/// side (Cohen–Sutherland); 0 inside or on the border.
+fn outcode(p: [f64; 2], lo: f64, hi: f64) -> u8 {
+    u8::from(p[0] < lo)
+        | u8::from(p[0] > hi) << 1
+        | u8::from(p[1] < lo) << 2
+        | u8::from(p[1] > hi) << 3
+}
+
+/// Whether every edge of an open ring lies beyond one side of the square,
+/// so none can touch it. (A diagonal edge that passes a corner without
+/// touching is not recognised: such rings take the general path.)
+fn ring_misses_window(ring: &[[f64; 2]], lo: f64, hi: f64) -> bool {
+    let Some(&last) = ring.last() else {
+        return true;
+    };
+    let mut prev = outcode(last, lo, hi);
+    ring.iter().all(|&p| {
+        let code = outcode(p, lo, hi);
+        let apart = prev & code != 0;
+        prev = code;
+        apart
+    })
+}
+
+/// Even–odd point in polygon over every ring (exterior and holes), for a
+/// point on no edge.
+fn covers(rings: &[Vec<[f64; 2]>], p: [f64; 2]) -> bool {
+    let mut inside = false;
+    for ring in rings {
+        let Some(&last) = ring.last() else {
+            continue;
+        };
+        let mut a = last;
+        for &b in ring {
+            if (a[1] > p[1]) != (b[1] > p[1])
+                && p[0] < a[0] + (p[1] - a[1]) / (b[1] - a[1]) * (b[0] - a[0])
+            {
+                inside = !inside;
+            }
+            a = b;
+        }
+    }
+    inside
+}
+
+/// Sutherland–Hodgman: an open ring cut to the square `[lo, hi]²`. Parts
+/// of the ring that leave and re-enter the square are joined along its
+/// border.
+fn clip_ring_to_box(ring: &[[f64; 2]], lo: f64, hi: f64) -> Vec<[f64; 2]> {
+    let mut out = ring.to_vec();
+    // (axis, bound, keep when below the bound)
+    for (axis, bound, below) in [(0, lo, false), (0, hi, true), (1, lo, false), (1, hi, true)] {
+        let inside = |p: &[f64; 2]| {
+            if below {
+                p[axis] <= bound
+            } else {
+                p[axis] >= bound
+            }
+        };
+        let input = std::mem::take(&mut out);
+        let Some(&last) = input.last() else {
+            break;
+        };
+        let mut prev = last;
+        for &p in &input {
+            let (pin, qin) = (inside(&prev), inside(&p));
+            if pin != qin {
+                let t = (bound - prev[axis]) / (p[axis] - prev[axis]);
+                let mut x = [
+                    prev[0] + (p[0] - prev[0]) * t,
+                    prev[1] + (p[1] - prev[1]) * t,
+                ];
+                x[axis] = bound;
+                out.push(x);
+            }
+            if qin {
+                out.push(p);
+            }
+            prev = p;
+        }
+    }
+    out
+}
+
+fn cross(o: [i32; 2], a: [i32; 2], b: [i32; 2]) -> i64 {
+    (a[0] as i64 - o[0] as i64) * (b[1] as i64 - o[1] as i64)
+        - (a[1] as i64 - o[1] as i64) * (b[0] as i64 - o[0] as i64)
+}
+
+/// Rounds an open ring to integers and removes repeated and collinear points
+/// (including zero-width spikes). Returns an empty ring when fewer than three
+/// points remain.
+pub(crate) fn quantise(ring: &[[f64; 2]]) -> Vec<[i32; 2]> {
+    let mut out: Vec<[i32; 2]> = Vec::with_capacity(ring.len());
+    for p in ring {
+        let q = [p[0].round() as i32, p[1].round() as i32];
+        if out.last() == Some(&q) {
+            continue;
+        }
+        while out.len() >= 2 && cross(out[out.len() - 2], out[out.len() - 1], q) == 0 {
+            out.pop();
+        }
+        if out.last() != Some(&q) {
+            out.push(q);
+        }
+    }
+    // The same clean-up across the seam between the last and first points.
+    loop {
+        let n = out.len();
+        if n < 3 {
+            return Vec::new();
+        }
+        if out[0] == out[n - 1] || cross(out[n - 2], out[n - 1], out[0]) == 0 {
+            out.pop();
+        } else if cross(out[n - 1], out[0], out[1]) == 0 {
+            out.remove(0);
+        } else {
+            return out;
+        }
+    }
+}
+
+/// Twice the signed area by the MVT 2.1 surveyor's formula (tile units, y
+/// down): positive for an exterior ring.
+pub(crate) fn area2(ring: &[[i32; 2]]) -> i64 {
+    let n = ring.len();
+    (0..n)
+        .map(|i| {
+            let (a, b) = (ring[i], ring[(i + 1) % n]);
+            a[0] as i64 * b[1] as i64 - b[0] as i64 * a[1] as i64
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests;
