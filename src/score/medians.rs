@@ -9,6 +9,7 @@
 use rayon::prelude::*;
 
 use super::Driver;
+use super::rank::{asc_key, from_asc_key};
 use super::scope::Groups;
 
 /// Each indicator's median score and median raw value within each scope
@@ -61,8 +62,8 @@ pub fn medians(columns: &[&[f64]], raws: &[&[Option<f64>]], groups: &Groups) -> 
                 for &i in g {
                     let v = col.get(i).copied().unwrap_or(f64::NAN);
                     if !v.is_nan() {
-                        s.push(v);
-                        r.push(raw.get(i).copied().flatten().unwrap_or(f64::NAN));
+                        s.push(asc_key(v));
+                        r.push(asc_key(raw.get(i).copied().flatten().unwrap_or(f64::NAN)));
                     }
                 }
                 out.0.push(median(&mut s));
@@ -82,19 +83,21 @@ pub fn medians(columns: &[&[f64]], raws: &[&[Option<f64>]], groups: &Groups) -> 
     m
 }
 
-/// The median of `v` in `f64::total_cmp` order (NaN when empty), reordering
-/// it: one selection, then the largest of the lower half for an even count.
-fn median(v: &mut [f64]) -> f64 {
-    let n = v.len();
+/// The median of the values whose [`asc_key`]s are `keys` (in
+/// `f64::total_cmp` order; NaN when empty), reordering them: one selection,
+/// then the largest of the lower half for an even count. Selecting on the
+/// integer keys was twice as fast as on the floats with `total_cmp`.
+fn median(keys: &mut [u64]) -> f64 {
+    let n = keys.len();
     if n == 0 {
         return f64::NAN;
     }
-    let (lower, hi, _) = v.select_nth_unstable_by(n / 2, f64::total_cmp);
-    let hi = *hi;
+    let (lower, hi, _) = keys.select_nth_unstable(n / 2);
+    let hi = from_asc_key(*hi);
     if n % 2 == 1 {
         return hi;
     }
-    let lo = lower.iter().copied().max_by(f64::total_cmp).unwrap_or(hi);
+    let lo = lower.iter().copied().max().map_or(hi, from_asc_key);
     0.5 * (lo + hi)
 }
 

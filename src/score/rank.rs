@@ -50,13 +50,23 @@ pub struct RankScratch {
     tmp: Vec<(u64, usize)>,
 }
 
-/// A key whose ascending order is `f64::total_cmp`'s descending order.
-fn desc_key(v: f64) -> u64 {
+/// A key whose ascending order is `f64::total_cmp`'s order: integers
+/// compare faster than floats through a comparator.
+pub(super) fn asc_key(v: f64) -> u64 {
     let b = v.to_bits();
     // total_cmp's order as unsigned: flip every bit of negatives, the sign
     // bit of the rest.
-    let asc = if b >> 63 == 1 { !b } else { b | (1 << 63) };
-    !asc
+    if b >> 63 == 1 { !b } else { b | (1 << 63) }
+}
+
+/// The value of an [`asc_key`].
+pub(super) fn from_asc_key(k: u64) -> f64 {
+    f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
+}
+
+/// A key whose ascending order is `f64::total_cmp`'s descending order.
+fn desc_key(v: f64) -> u64 {
+    !asc_key(v)
 }
 
 /// Stable sort by the key: LSD radix (11-bit digits, skipping digits that
@@ -120,6 +130,30 @@ pub fn ranks(index: &[f64], groups: &Groups) -> (Vec<Option<u32>>, Vec<Option<u8
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_order_as_total_cmp_and_give_the_value_back() {
+        let vals = [
+            f64::NEG_INFINITY,
+            -1e300,
+            -1.5,
+            -f64::MIN_POSITIVE,
+            -0.0,
+            0.0,
+            f64::MIN_POSITIVE / 4.0,
+            1.0,
+            7.25,
+            f64::INFINITY,
+            f64::NAN,
+        ];
+        for a in vals {
+            assert_eq!(from_asc_key(asc_key(a)).to_bits(), a.to_bits(), "{a}");
+            for b in vals {
+                assert_eq!(asc_key(a).cmp(&asc_key(b)), a.total_cmp(&b), "{a} {b}");
+                assert_eq!(desc_key(a).cmp(&desc_key(b)), b.total_cmp(&a), "{a} {b}");
+            }
+        }
+    }
 
     #[test]
     fn deciles_cover_one_to_ten() {
