@@ -19,7 +19,7 @@ export const S = {
   defaults: null,
   selBoroughs: new Set(),
   rectCodes: new Set(),
-  norm: 'london',
+  norm: 'all',
   wards: false,
   area: null,
   selResult: null, // Map code -> {index, rank, decile, components}
@@ -140,8 +140,8 @@ export function rankInScope(values) {
   return { ...M.rankAndDecile(v, exact.group), groupName: (a) => exact.groups?.[exact.group[a]] ?? null };
 }
 
-/** Per-area values of a columnar layer at London normalisation, or null. */
-export function londonValues(layer) {
+/** Per-area values of a columnar layer as scored over all areas (not re-normalised to a selection), or null. */
+export function allAreaValues(layer) {
   if (layer === 'index') return weightsDefault() ? Float64Array.from(scores.index, num) : reweightedIndex();
   if (/^(c|i)_/.test(layer) && scores[layer]) return Float64Array.from(scores[layer], num);
   if (layer === 'p_top' && scores.p_top) return Float64Array.from(scores.p_top, num);
@@ -170,7 +170,7 @@ export function selectedCodes() {
 
 /** The values the map shows now, one per area (NaN where there is none). */
 export function currentValues() {
-  let v = londonValues(S.layer);
+  let v = allAreaValues(S.layer);
   S.fromTiles = !v;
   if (!v) v = tileColumn(S.layer);
   if (S.norm === 'selection' && S.selResult && (S.layer === 'index' || S.layer.startsWith('c_'))) {

@@ -4,21 +4,21 @@
 import * as M from './model.js';
 import { h, replace } from './dom.js';
 import { focusArea, setDrawer } from './panel.js';
-import { $, S, map, scores, boroughNameOf, fieldOf, layerLabel, legendFormat, londonValues, rankInScope, isStatic } from './state.js';
+import { $, S, map, scores, boroughNameOf, fieldOf, layerLabel, legendFormat, allAreaValues, rankInScope, isStatic } from './state.js';
 
 // ---------- table view ----------
 export let tableSort = { key: 'value', dir: -1 };
 export function renderTable() {
   const tb = $('table-borough').value;
   const q = $('table-filter').value.trim().toLowerCase();
-  const values = S.values ?? londonValues('index');
+  const values = S.values ?? allAreaValues('index');
   const table = $('table');
   let cols;
   let rows;
   const valueLabel = S.values ? layerLabel(S.layer) : 'Risk index';
   if (S.wards && S.values) {
-    const base = londonValues(S.layer) ?? londonValues('index');
-    const how = fieldOf(londonValues(S.layer) ? S.layer : 'index')?.rollup;
+    const base = allAreaValues(S.layer) ?? allAreaValues('index');
+    const how = fieldOf(allAreaValues(S.layer) ? S.layer : 'index')?.rollup;
     const wr = M.wardRollup(scores, base, how);
     cols = [['code', 'Ward'], ['borough', 'Borough'], ['areas', 'Areas', true], ['population', 'Population', true], ['value', valueLabel + (how === 'sum' ? ' (total)' : ' (pop.-weighted)'), true]];
     rows = wr.wards.filter((w) => (!tb || w.borough === tb) && (!q || `${w.name} ${w.code}`.toLowerCase().includes(q)))

@@ -203,7 +203,7 @@ test('borough selection, table view, sorting and filters', async () => {
   const csv = unzip(fs.readFileSync(await dl.path()))['data.csv'].toString('utf8').trim().split('\n');
   assert.equal(csv.length, list.count + 1);
   assert.ok(csv[0].startsWith('code,name,borough_code'));
-  await page.locator('input[name=norm][value=london]').check();
+  await page.locator('input[name=norm][value=all]').check();
   // Table view filtered by borough.
   await page.locator('#toggle-table').click();
   await page.locator('#table-borough').selectOption(b.code);
