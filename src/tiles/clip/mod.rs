@@ -76,7 +76,15 @@ pub(crate) fn clip_polygon(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec
     } else {
         rings
     };
-    let ext = &rings[0];
+    intersect(rings, lo, hi)
+}
+
+/// geo's boolean intersection of a polygon (open rings, exterior first) with
+/// the square `[lo, hi]²`: the general path, for rings that cross it.
+fn intersect(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec<Vec<[f64; 2]>>> {
+    let Some(ext) = rings.first() else {
+        return Vec::new();
+    };
     let ls = |r: &Vec<[f64; 2]>| LineString(r.iter().map(|p| Coord { x: p[0], y: p[1] }).collect());
     let poly = Polygon::new(
         ls(ext),

@@ -77,28 +77,6 @@ fn u_shape_leaving_and_reentering_splits_into_parts() {
     assert_eq!(total, 2 * 2 * 10 * 50);
 }
 
-/// The parts geo's intersection gives, as `clip_polygon`'s general path
-/// returns them.
-fn general_path(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec<Vec<[f64; 2]>>> {
-    let ls = |r: &Vec<[f64; 2]>| LineString(r.iter().map(|p| Coord { x: p[0], y: p[1] }).collect());
-    let poly = Polygon::new(ls(&rings[0]), rings[1..].iter().map(ls).collect());
-    let window = Rect::new(Coord { x: lo, y: lo }, Coord { x: hi, y: hi }).to_polygon();
-    let open = |l: &LineString<f64>| -> Vec<[f64; 2]> {
-        let mut v: Vec<[f64; 2]> = l.0.iter().map(|c| [c.x, c.y]).collect();
-        v.pop();
-        v
-    };
-    poly.intersection(&window)
-        .0
-        .iter()
-        .map(|p| {
-            std::iter::once(open(p.exterior()))
-                .chain(p.interiors().iter().map(open))
-                .collect()
-        })
-        .collect()
-}
-
 /// The window's intersection with `rings` by geo alone, no box cut.
 fn plain_area(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> f64 {
     use geo::Area;
@@ -182,7 +160,7 @@ fn a_window_no_edge_touches_is_all_or_nothing_as_geo_says() {
             assert_eq!(area2(&quantise(&part[0])).abs(), 2 * 100 * 100, "case {i}");
             assert_eq!(
                 part,
-                &general_path(rings, 0.0, 100.0)[0],
+                &intersect(rings, 0.0, 100.0)[0],
                 "case {i}: geo's ring"
             );
         }
