@@ -127,6 +127,7 @@ fn hand_scores(a: &[Option<f64>], b: &[Option<f64>], pop: &[Option<f64>]) -> Sco
         index: index.clone().into(),
         rank: rank.clone(),
         decile,
+        ranked_of: Vec::new(),
         coverage: Default::default(),
         status: Vec::new(),
         drivers: vec![Vec::new(); n].into(),

@@ -561,6 +561,7 @@ fn docs_list_the_fields_as_the_schema_does() {
         index: some().into(),
         rank: vec![Some(1)],
         decile: vec![Some(10)],
+        ranked_of: Vec::new(),
         coverage: some().into(),
         status: Vec::new(),
         drivers: vec![vec![]].into(),

@@ -376,6 +376,18 @@ async fn served_selection_keeps_national_scores() {
         full.scores.rank[i].map(u64::from),
         "{v}"
     );
+    // "rank r of N": N is the whole run's count for the area's scope group,
+    // not the served part's (before, a Leeds area read "rank 16839 of 482").
+    let m = &full.methodology;
+    let groups = dxmap::score::groups(ds, &m.scope, &m.origin, "scope").unwrap();
+    let g = groups.group_of[i].expect("in scope") as usize;
+    let n = groups.groups[g]
+        .iter()
+        .filter(|&&j| full.scores.rank[j].is_some())
+        .count();
+    assert!(n > sel.len(), "the group is wider than the part served");
+    assert_eq!(v["scope_group"]["ranked"].as_u64(), Some(n as u64), "{v}");
+    assert!(v["rank"].as_u64().unwrap() <= n as u64);
     let outside = ds
         .areas
         .iter()

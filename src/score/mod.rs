@@ -241,12 +241,14 @@ pub fn score(
             score,
         })
         .collect();
+    let ranked_of = rank::ranked_of(&rank, &groups);
     Ok(Scores {
         indicators,
         components,
         index,
         rank,
         decile,
+        ranked_of,
         coverage,
         status,
         drivers,

@@ -111,6 +111,21 @@ fn sort_by_key_stable(keys: &mut Vec<(u64, usize)>, tmp: &mut Vec<(u64, usize)>)
     }
 }
 
+/// How many areas each ranked area's scope group ranks (`None` for an
+/// unranked area): the N of "rank r of N".
+pub fn ranked_of(rank: &[Option<u32>], groups: &Groups) -> Vec<Option<u32>> {
+    let mut counts = vec![0u32; groups.groups.len()];
+    for (r, g) in rank.iter().zip(&groups.group_of) {
+        if let (Some(_), Some(g)) = (r, g) {
+            counts[*g as usize] += 1;
+        }
+    }
+    rank.iter()
+        .zip(&groups.group_of)
+        .map(|(r, g)| r.and(g.map(|g| counts[g as usize])))
+        .collect()
+}
+
 /// Ranks and deciles within scope, of a dense index (NaN: unranked).
 pub fn ranks(index: &[f64], groups: &Groups) -> (Vec<Option<u32>>, Vec<Option<u8>>) {
     let mut rank = vec![0u32; index.len()];

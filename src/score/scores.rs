@@ -182,6 +182,12 @@ pub struct Scores {
     pub rank: Vec<Option<u32>>,
     /// Decile within scope, 10 = highest-risk tenth.
     pub decile: Vec<Option<u8>>,
+    /// The N of each ranked area's "rank r of N": how many areas its scope
+    /// group ranks in this run. Kept per area so that a part of a run
+    /// (`serve --within`) still says of how many its ranks are. Empty for
+    /// scores made by hand or read from an older file.
+    #[serde(default)]
+    pub ranked_of: Vec<Option<u32>>,
     /// Share of the index weight present, 0–1: Σ over the area's indicators
     /// with a score of (component weight × indicator weight), both
     /// normalised; `None` outside the scope.

@@ -79,6 +79,14 @@ fn reference(dataset: &Dataset, m: &Methodology, opts: &ScoreOptions) -> Scores 
             })
             .collect(),
         index,
+        ranked_of: (0..n)
+            .map(|a| {
+                let g = groups.group_of[a]?;
+                rank[a]?;
+                let group = &groups.groups[g as usize];
+                Some(group.iter().filter(|&&i| rank[i].is_some()).count() as u32)
+            })
+            .collect(),
         rank,
         decile,
         coverage,

@@ -211,6 +211,7 @@ pub fn restrict(scored: &ScoredDataset, selection: &Selection) -> ScoredDataset 
         index,
         rank,
         decile,
+        ranked_of,
         coverage,
         status,
         drivers,
@@ -235,6 +236,12 @@ pub fn restrict(scored: &ScoredDataset, selection: &Selection) -> ScoredDataset 
         index: pick_column(index, rows),
         rank: pick(rank, rows),
         decile: pick(decile, rows),
+        // Empty stays empty: "count the served areas" (ScopeGroups).
+        ranked_of: if ranked_of.is_empty() {
+            Vec::new()
+        } else {
+            pick(ranked_of, rows)
+        },
         coverage: pick_column(coverage, rows),
         // Empty means "derived from the index" (see `Scores::status_of`).
         status: if status.is_empty() {

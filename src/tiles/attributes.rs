@@ -185,6 +185,7 @@ mod tests {
             index: vec![Some(7.77777), None].into(),
             rank: vec![Some(1), None],
             decile: vec![Some(10), None],
+            ranked_of: Vec::new(),
             coverage: Default::default(),
             status: Vec::new(),
             drivers: vec![vec![], vec![]].into(),

@@ -206,13 +206,23 @@ impl ScopeGroups {
             .map(|g| g.first().and_then(|&i| compared_with(scored, i)))
             .collect();
         let rank = &scored.scores.rank;
+        let ranked_of = &scored.scores.ranked_of;
+        // The run's own count where scoring kept it (a `--within` part
+        // ranks among the whole run's areas), else the areas ranked here.
         let ranked = groups
             .groups
             .iter()
             .map(|g| {
                 g.iter()
-                    .filter(|&&i| rank.get(i).is_some_and(Option::is_some))
-                    .count()
+                    .find_map(|&i| ranked_of.get(i).copied().flatten())
+                    .map_or_else(
+                        || {
+                            g.iter()
+                                .filter(|&&i| rank.get(i).is_some_and(Option::is_some))
+                                .count()
+                        },
+                        |n| n as usize,
+                    )
             })
             .collect();
         ScopeGroups {
