@@ -1162,7 +1162,13 @@ async fn prewarm_cuts_overview_tiles_in_the_background() {
     // machine a count of cached tiles can be reached before zoom 10.
     let coord = TileCoord { z: 10, x, y };
     let t = std::time::Instant::now();
-    while state.served().cache.get(coord).is_none() && t.elapsed() < Duration::from_secs(60) {
+    while state
+        .served()
+        .cache
+        .get((coord, dxmap::tiles::TileEncoding::Mvt))
+        .is_none()
+        && t.elapsed() < Duration::from_secs(60)
+    {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let r = get(&app, &format!("/tiles/10/{x}/{y}.mvt")).await;

@@ -103,11 +103,7 @@ async fn fetch(
     coord: TileCoord,
     encoding: TileEncoding,
 ) -> Result<CachedTile, ApiError> {
-    let cache = match encoding {
-        TileEncoding::Mvt => &served.cache,
-        TileEncoding::Mlt => &served.mlt_cache,
-    };
-    if let Some(t) = cache.get(coord) {
+    if let Some(t) = served.cache.get((coord, encoding)) {
         state.metrics().tile_hits.fetch_add(1, Ordering::Relaxed);
         return Ok(t);
     }

@@ -1,6 +1,7 @@
 //! The tile cache: least recently used, bounded in bytes, single-flight.
 //!
-//! In: tiles keyed by [`TileCoord`] and a function that cuts one. Out: the
+//! In: tiles keyed by [`TileKey`] (coordinate and encoding, so MVT and MLT
+//! share one budget) and a function that cuts one. Out: the
 //! cached [`CachedTile`], or the result of exactly one cut however many
 //! callers ask for the same tile at once.
 
@@ -9,7 +10,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use super::gzip::EncodedTile;
-use crate::tiles::TileCoord;
+use crate::tiles::{TileCoord, TileEncoding};
+
+/// What a cached tile is: where, and in which encoding.
+pub type TileKey = (TileCoord, TileEncoding);
 
 /// A cached tile: encoded bytes, or known-empty.
 pub type CachedTile = Option<Arc<EncodedTile>>;
@@ -27,10 +31,10 @@ type InflightCut = OnceLock<Result<CachedTile, String>>;
 /// when an insert goes over budget the least recently used quarter of the
 /// budget is evicted in one pass, so eviction cost is amortised.
 pub struct TileCache {
-    map: RwLock<HashMap<TileCoord, CacheEntry>>,
+    map: RwLock<HashMap<TileKey, CacheEntry>>,
     /// Tiles being cut now: a second request for one waits for the first
     /// cut instead of cutting it again.
-    inflight: Mutex<HashMap<TileCoord, Arc<InflightCut>>>,
+    inflight: Mutex<HashMap<TileKey, Arc<InflightCut>>>,
     budget: usize,
     bytes: AtomicUsize,
     clock: AtomicU64,
@@ -58,9 +62,9 @@ impl TileCache {
     }
 
     /// The cached tile, if present (`Some(None)` = known empty).
-    pub fn get(&self, coord: TileCoord) -> Option<CachedTile> {
+    pub fn get(&self, key: TileKey) -> Option<CachedTile> {
         let map = self.map.read().unwrap_or_else(|e| e.into_inner());
-        let e = map.get(&coord)?;
+        let e = map.get(&key)?;
         e.used.store(
             self.clock.fetch_add(1, Ordering::Relaxed),
             Ordering::Relaxed,
@@ -69,7 +73,7 @@ impl TileCache {
     }
 
     /// Stores a tile, evicting old entries when over budget.
-    pub fn insert(&self, coord: TileCoord, tile: CachedTile) {
+    pub fn insert(&self, key: TileKey, tile: CachedTile) {
         let size = 48 + tile.as_ref().map_or(0, |t| t.bytes());
         if size > self.budget {
             return;
@@ -77,7 +81,7 @@ impl TileCache {
         let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
         let stamp = self.clock.fetch_add(1, Ordering::Relaxed);
         if let Some(old) = map.insert(
-            coord,
+            key,
             CacheEntry {
                 tile,
                 size,
@@ -89,11 +93,11 @@ impl TileCache {
         let total = self.bytes.fetch_add(size, Ordering::Relaxed) + size;
         if total > self.budget {
             let target = self.budget - self.budget / 4;
-            let mut by_age: Vec<(u64, TileCoord, usize)> = map
+            let mut by_age: Vec<(u64, TileKey, usize)> = map
                 .iter()
                 .map(|(c, e)| (e.used.load(Ordering::Relaxed), *c, e.size))
                 .collect();
-            by_age.sort_unstable();
+            by_age.sort_unstable_by_key(|e| e.0); // stamps are unique
             let mut now = total;
             for (_, c, s) in by_age {
                 if now <= target {
@@ -112,19 +116,19 @@ impl TileCache {
     /// whether this call (or the one it waited for) had to make it.
     pub fn get_or_make(
         &self,
-        coord: TileCoord,
+        key: TileKey,
         make: impl FnOnce() -> Result<CachedTile, String>,
     ) -> (Result<CachedTile, String>, bool) {
-        if let Some(t) = self.get(coord) {
+        if let Some(t) = self.get(key) {
             return (Ok(t), false);
         }
         let cell = {
             let mut inflight = self.inflight.lock().unwrap_or_else(|e| e.into_inner());
             // Checked again under the lock: a cut may have finished meanwhile.
-            if let Some(t) = self.get(coord) {
+            if let Some(t) = self.get(key) {
                 return (Ok(t), false);
             }
-            inflight.entry(coord).or_default().clone()
+            inflight.entry(key).or_default().clone()
         };
         let mut made = false;
         let result = cell
@@ -132,12 +136,12 @@ impl TileCache {
                 made = true;
                 let r = make();
                 if let Ok(t) = &r {
-                    self.insert(coord, t.clone());
+                    self.insert(key, t.clone());
                 }
                 self.inflight
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .remove(&coord);
+                    .remove(&key);
                 r
             })
             .clone();
@@ -181,9 +185,33 @@ mod tests {
     }
 
     #[test]
+    fn both_encodings_of_a_tile_are_held_apart_within_one_budget() {
+        let cache = TileCache::new(10_000);
+        let at = TileCoord::new(10, 1, 1).unwrap();
+        cache.insert((at, TileEncoding::Mvt), tile(1000));
+        assert!(
+            cache.get((at, TileEncoding::Mlt)).is_none(),
+            "the MVT is not the MLT"
+        );
+        cache.insert((at, TileEncoding::Mlt), tile(1000));
+        assert_eq!(cache.len(), 2);
+        for x in 2..20 {
+            cache.insert(
+                (TileCoord::new(10, x, 1).unwrap(), TileEncoding::Mlt),
+                tile(1000),
+            );
+        }
+        assert!(
+            cache.bytes() <= 10_000,
+            "one budget for both: {}",
+            cache.bytes()
+        );
+    }
+
+    #[test]
     fn cache_stays_within_budget_and_keeps_recent_tiles() {
         let cache = TileCache::new(10_000);
-        let c = |x| TileCoord::new(10, x, 0).unwrap();
+        let c = |x| (TileCoord::new(10, x, 0).unwrap(), TileEncoding::Mvt);
         for x in 0..50 {
             cache.insert(c(x), tile(1000));
             // Keep tile 0 hot.
@@ -198,7 +226,7 @@ mod tests {
     #[test]
     fn empty_tiles_are_cached_as_empty() {
         let cache = TileCache::new(1000);
-        let c = TileCoord::new(3, 1, 1).unwrap();
+        let c = (TileCoord::new(3, 1, 1).unwrap(), TileEncoding::Mvt);
         assert!(cache.get(c).is_none());
         cache.insert(c, None);
         assert!(matches!(cache.get(c), Some(None)));
@@ -207,7 +235,7 @@ mod tests {
     #[test]
     fn one_cut_is_shared_by_concurrent_callers() {
         let cache = Arc::new(TileCache::new(1 << 20));
-        let coord = TileCoord::new(10, 1, 1).unwrap();
+        let coord = (TileCoord::new(10, 1, 1).unwrap(), TileEncoding::Mvt);
         let cuts = Arc::new(AtomicUsize::new(0));
         let threads: Vec<_> = (0..8)
             .map(|_| {
@@ -232,7 +260,7 @@ mod tests {
         assert!(tags.windows(2).all(|w| w[0] == w[1]));
         assert!(cache.get(coord).is_some());
         // A failed cut is not cached: the next caller tries again.
-        let other = TileCoord::new(10, 2, 2).unwrap();
+        let other = (TileCoord::new(10, 2, 2).unwrap(), TileEncoding::Mvt);
         assert!(cache.get_or_make(other, || Err("boom".into())).0.is_err());
         assert!(cache.get_or_make(other, || Ok(None)).0.is_ok());
     }

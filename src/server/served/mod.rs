@@ -20,7 +20,7 @@ use axum::body::Bytes;
 use geo::BoundingRect;
 use serde_json::{Value, json};
 
-pub use cache::{CachedTile, TileCache};
+pub use cache::{CachedTile, TileCache, TileKey};
 pub use gzip::{EncodedTile, content_tag};
 pub use views::ScopeGroups;
 pub(crate) use views::score_num;
@@ -42,10 +42,8 @@ pub struct Served {
     pub index: AreaIndex,
     /// Prepared tiles.
     pub tiles: TileSet,
-    /// Encoded tiles, cleared with the generation on reload.
+    /// Encoded tiles (MVT and MLT, one budget), cleared with the generation on reload.
     pub cache: TileCache,
-    /// MLT-encoded tiles, with a budget of their own (empty until asked for).
-    pub mlt_cache: TileCache,
     /// Vector layer descriptions (TileJSON `vector_layers`, `/catalog`).
     pub layers: Vec<LayerInfo>,
     /// Feature count per layer, in `layers` order.
@@ -109,17 +107,13 @@ impl Served {
         self.cut_as(coord, TileEncoding::Mvt)
     }
 
-    /// [`Served::cut`] in either encoding, each with its own cache.
+    /// [`Served::cut`] in either encoding; both share the one cache.
     pub fn cut_as(
         &self,
         coord: TileCoord,
         encoding: TileEncoding,
     ) -> (Result<CachedTile, String>, bool) {
-        let cache = match encoding {
-            TileEncoding::Mvt => &self.cache,
-            TileEncoding::Mlt => &self.mlt_cache,
-        };
-        cache.get_or_make(coord, || {
+        self.cache.get_or_make((coord, encoding), || {
             let raw = self
                 .tiles
                 .tile_as(coord, encoding)
@@ -239,12 +233,10 @@ impl Served {
         let scope = ScopeGroups::of(&scored);
         let scores_exact = views::scores_exact_json(&scored, &schema, &scope);
         let cache = TileCache::new(cache_bytes);
-        let mlt_cache = TileCache::new(cache_bytes);
         Ok(Served {
             index,
             tiles,
             cache,
-            mlt_cache,
             layers,
             feature_counts,
             bounds,
