@@ -122,22 +122,28 @@ export function reweightedIndex() {
 /**
  * Ranks and deciles of per-area `values` within the methodology's scope
  * groups (as the server ranks the index), with each area's group size `of`
- * and `groupName(a)` ("areas in Camden"); all null until the groups are in.
+ * and `groupName(a)` ("areas in Camden") where the page ranks; all null
+ * until the groups are in.
  */
 export function rankInScope(values) {
   // A selection's scores are normalised and ranked within the selection: one group.
   if (S.norm === 'selection' && S.selResult && (S.layer === 'index' || S.layer.startsWith('c_'))) {
     return { ...M.rankAndDecile(values), groupName: () => 'the selection' };
   }
+  // The index at the methodology's weights is ranked by the server: its
+  // ranks and deciles are in /api/scores, with no need of the exact body.
+  const groupName = (a) => exact?.groups?.[exact.group[a]] ?? null;
+  // (Their N is each area's detail's scope_group.ranked; only the table
+  // asks here, for ranks and deciles.)
+  if (S.layer === 'index' && !S.wards && weightsDefault()) {
+    return { rank: scores.rank, decile: scores.decile, of: new Array(values.length).fill(null), groupName };
+  }
   if (!exact) {
     ensureExact();
     const none = new Array(values.length).fill(null);
     return { rank: none, decile: none, of: none, groupName: () => null };
   }
-  // The index at the methodology's weights: rank the unrounded values, so
-  // that areas equal to 4 decimals keep the server's order.
-  const v = S.layer === 'index' && !S.wards && weightsDefault() ? Float64Array.from(exact.index, num) : values;
-  return { ...M.rankAndDecile(v, exact.group), groupName: (a) => exact.groups?.[exact.group[a]] ?? null };
+  return { ...M.rankAndDecile(values, exact.group), groupName };
 }
 
 /** Per-area values of a columnar layer as scored over all areas (not re-normalised to a selection), or null. */
