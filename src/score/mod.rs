@@ -73,7 +73,7 @@ pub use personas::{Availability, Estimate, NeedType, Persona, PersonaNeed, need_
 /// The decile formula, also what `crate::export` ranks roll-ups with.
 pub use rank::decile;
 /// Ranks and deciles within groups: also what `crate::select` ranks a selection with.
-pub use rank::ranks;
+pub use rank::{Ranks, ranks};
 pub use scope::{Groups, LONG_RUN, Segment, groups};
 pub use scored::ScoredDataset;
 pub use scores::{
@@ -183,7 +183,14 @@ pub fn score(
     let status = area_status(index.dense(), coverage.dense_mut(), &groups);
     // The ranks are one sort per group: the drivers, from the same sums,
     // keep the other cores busy meanwhile.
-    let (drivers, (rank, decile)) = rayon::join(
+    let (
+        drivers,
+        rank::Ranks {
+            rank,
+            decile,
+            of: ranked_of,
+        },
+    ) = rayon::join(
         || {
             let typical = medians::Typical {
                 medians: &medians,
@@ -241,7 +248,6 @@ pub fn score(
             score,
         })
         .collect();
-    let ranked_of = rank::ranked_of(&rank, &groups);
     Ok(Scores {
         indicators,
         components,

@@ -111,35 +111,32 @@ fn sort_by_key_stable(keys: &mut Vec<(u64, usize)>, tmp: &mut Vec<(u64, usize)>)
     }
 }
 
-/// How many areas each ranked area's scope group ranks (`None` for an
-/// unranked area): the N of "rank r of N".
-pub fn ranked_of(rank: &[Option<u32>], groups: &Groups) -> Vec<Option<u32>> {
-    let mut counts = vec![0u32; groups.groups.len()];
-    for (r, g) in rank.iter().zip(&groups.group_of) {
-        if let (Some(_), Some(g)) = (r, g) {
-            counts[*g as usize] += 1;
-        }
-    }
-    rank.iter()
-        .zip(&groups.group_of)
-        .map(|(r, g)| r.and(g.map(|g| counts[g as usize])))
-        .collect()
+/// Each area's rank and decile within its scope group, and how many areas
+/// the group ranks (the N of "rank r of N"); `None` for an unranked area.
+pub struct Ranks {
+    pub rank: Vec<Option<u32>>,
+    pub decile: Vec<Option<u8>>,
+    pub of: Vec<Option<u32>>,
 }
 
 /// Ranks and deciles within scope, of a dense index (NaN: unranked).
-pub fn ranks(index: &[f64], groups: &Groups) -> (Vec<Option<u32>>, Vec<Option<u8>>) {
+pub fn ranks(index: &[f64], groups: &Groups) -> Ranks {
     let mut rank = vec![0u32; index.len()];
     let counts = rank_into(index, groups, &mut rank, &mut RankScratch::default());
-    let mut deciles = vec![None; index.len()];
-    let mut ranks = vec![None; index.len()];
+    let mut out = Ranks {
+        rank: vec![None; index.len()],
+        decile: vec![None; index.len()],
+        of: vec![None; index.len()],
+    };
     for (i, &r) in rank.iter().enumerate() {
         if r > 0 {
             let g = groups.group_of[i].map_or(0, |g| g as usize);
-            ranks[i] = Some(r);
-            deciles[i] = Some(decile(r, counts[g]));
+            out.rank[i] = Some(r);
+            out.decile[i] = Some(decile(r, counts[g]));
+            out.of[i] = u32::try_from(counts[g]).ok();
         }
     }
-    (ranks, deciles)
+    out
 }
 
 #[cfg(test)]

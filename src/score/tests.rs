@@ -416,7 +416,7 @@ fn radix_ranks_order_by_index_then_position() {
         .collect();
     let groups = Groups::new(vec![(0..n).collect()], n);
     let dense = ScoreColumn::from(index);
-    let (rank, decile) = rank::ranks(dense.dense(), &groups);
+    let rank::Ranks { rank, decile, .. } = rank::ranks(dense.dense(), &groups);
     assert_eq!(
         (rank.clone(), decile),
         reference_ranks(&dense.to_vec(), &groups)

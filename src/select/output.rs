@@ -29,7 +29,8 @@ pub fn within_ranks(index: &[Option<f64>], rows: &[usize]) -> (Vec<Option<u32>>,
         .map(|&r| index.get(r).copied().flatten().unwrap_or(f64::NAN))
         .collect();
     let groups = Groups::new(vec![(0..rows.len()).collect()], rows.len());
-    ranks(&dense, &groups)
+    let r = ranks(&dense, &groups);
+    (r.rank, r.decile)
 }
 
 /// The rows of `table` (built over the whole of `dataset`) that the
