@@ -133,10 +133,15 @@ export function rankInScope(values) {
   // The index at the methodology's weights is ranked by the server: its
   // ranks and deciles are in /api/scores, with no need of the exact body.
   const groupName = (a) => exact?.groups?.[exact.group[a]] ?? null;
-  // (Their N is each area's detail's scope_group.ranked; only the table
-  // asks here, for ranks and deciles.)
   if (S.layer === 'index' && !S.wards && weightsDefault()) {
-    return { rank: scores.rank, decile: scores.decile, of: new Array(values.length).fill(null), groupName };
+    // N: the areas ranked in each group, once the groups are in.
+    const of = new Array(values.length).fill(null);
+    if (exact) {
+      const n = new Map();
+      exact.group.forEach((g, a) => { if (scores.rank[a] != null) n.set(g, (n.get(g) ?? 0) + 1); });
+      scores.rank.forEach((r, a) => { if (r != null) of[a] = n.get(exact.group[a]); });
+    }
+    return { rank: scores.rank, decile: scores.decile, of, groupName };
   }
   if (!exact) {
     ensureExact();

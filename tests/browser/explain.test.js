@@ -448,9 +448,14 @@ test('under a local-authority scope the page ranks within each authority, as the
   assert.ok(exact.groups.length > 1, 'more than one authority');
   const { page, errors } = await openMap(browser.context, '', undefined, la.base);
   const mine = await pageScoring(page);
+  // The page shows the server's ranks at the methodology's weights; its own
+  // grouped ranking (what it uses at other weights) must give the same.
+  const own = M.rankAndDecile(Float64Array.from(exact.index, (x) => x ?? NaN), exact.group);
   for (let a = 0; a < exact.code.length; a++) {
     assert.equal(mine.rank[a], scores.rank[a], `${exact.code[a]}: rank`);
     assert.equal(mine.decile[a], scores.decile[a], `${exact.code[a]}: decile`);
+    assert.equal(own.rank[a], scores.rank[a], `${exact.code[a]}: the page's own rank`);
+    assert.equal(own.decile[a], scores.decile[a], `${exact.code[a]}: the page's own decile`);
   }
   // The panel says "rank r of N" with N the authority's areas, not the map's.
   const a = scores.rank.findIndex((r) => r !== null);
