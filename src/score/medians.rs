@@ -1,10 +1,10 @@
 //! The typical area of each scope group, which drivers are measured
 //! against. In: the indicator score columns, their raw values and the scope
 //! groups. Out: [`Medians`], each indicator's median score and median raw
-//! value per group (one selection per indicator per group, indicators in
-//! parallel), and [`Typical`], which pairs them with each area's group and
-//! labels a driver with its group's median raw value ("2.3× the median in
-//! scope").
+//! value per group (one selection per indicator per group gives both;
+//! indicators in parallel), and [`Typical`], which pairs them with each
+//! area's group and labels a driver with its group's median raw value
+//! ("2.3× the median in scope").
 
 use rayon::prelude::*;
 
@@ -48,26 +48,36 @@ impl Medians {
 
 /// The medians of every indicator (`columns`: scores, `raws`: raw values,
 /// both aligned with the areas), indicators in parallel.
+///
+/// One selection per group gives both medians. Within a group the score is
+/// a monotone function of the raw value (every transform is; reversed
+/// indicators are decreasing), so the areas in the middle of the raw order
+/// are also in the middle of the score order: ordering `(raw, score)` pairs
+/// by raw value and taking the middle one or two gives the median raw value
+/// and, from the same areas, the median score. For a decreasing transform
+/// the two middle areas swap places, which the mean of two does not see.
+/// The reference in `score/tests.rs` takes the two medians apart, by
+/// sorting, and agrees bit for bit for every transform and direction.
 pub fn medians(columns: &[&[f64]], raws: &[&[Option<f64>]], groups: &Groups) -> Medians {
     let ng = groups.groups.len();
     let per: Vec<(Vec<f64>, Vec<f64>)> = columns
         .par_iter()
         .zip(raws.par_iter())
         .map(|(col, raw)| {
-            let (mut s, mut r) = (Vec::new(), Vec::new());
+            let mut keys = Vec::new();
             let mut out = (Vec::with_capacity(ng), Vec::with_capacity(ng));
             for g in &groups.groups {
-                s.clear();
-                r.clear();
+                keys.clear();
                 for &i in g {
-                    let v = col.get(i).copied().unwrap_or(f64::NAN);
-                    if !v.is_nan() {
-                        s.push(asc_key(v));
-                        r.push(asc_key(raw.get(i).copied().flatten().unwrap_or(f64::NAN)));
+                    let s = col.get(i).copied().unwrap_or(f64::NAN);
+                    if !s.is_nan() {
+                        let r = raw.get(i).copied().flatten().unwrap_or(f64::NAN);
+                        keys.push(pair_key(r, s));
                     }
                 }
-                out.0.push(median(&mut s));
-                out.1.push(median(&mut r));
+                let (s, r) = median(&mut keys);
+                out.0.push(s);
+                out.1.push(r);
             }
             out
         })
@@ -83,22 +93,35 @@ pub fn medians(columns: &[&[f64]], raws: &[&[Option<f64>]], groups: &Groups) -> 
     m
 }
 
-/// The median of the values whose [`asc_key`]s are `keys` (in
-/// `f64::total_cmp` order; NaN when empty), reordering them: one selection,
-/// then the largest of the lower half for an even count. Selecting on the
-/// integer keys was twice as fast as on the floats with `total_cmp`.
-fn median(keys: &mut [u64]) -> f64 {
+/// A key ordered by the raw value (`f64::total_cmp`), carrying the score.
+fn pair_key(raw: f64, score: f64) -> u128 {
+    (u128::from(asc_key(raw)) << 64) | u128::from(asc_key(score))
+}
+
+/// The score and raw value of a [`pair_key`].
+fn unpair(k: u128) -> (f64, f64) {
+    // Truncation keeps the low half, the score's key.
+    (from_asc_key(k as u64), from_asc_key((k >> 64) as u64))
+}
+
+/// The median score and median raw value of the areas whose
+/// [`pair_key`]s are `keys` (NaN when empty), reordering them: one
+/// selection, then the largest of the lower half for an even count.
+/// Selecting on integer keys was twice as fast as on floats with
+/// `total_cmp`.
+fn median(keys: &mut [u128]) -> (f64, f64) {
     let n = keys.len();
     if n == 0 {
-        return f64::NAN;
+        return (f64::NAN, f64::NAN);
     }
     let (lower, hi, _) = keys.select_nth_unstable(n / 2);
-    let hi = from_asc_key(*hi);
+    let hi = *hi;
+    let (hs, hr) = unpair(hi);
     if n % 2 == 1 {
-        return hi;
+        return (hs, hr);
     }
-    let lo = lower.iter().copied().max().map_or(hi, from_asc_key);
-    0.5 * (lo + hi)
+    let (ls, lr) = unpair(lower.iter().copied().max().unwrap_or(hi));
+    (0.5 * (ls + hs), 0.5 * (lr + hr))
 }
 
 /// The medians and the group of each area: what a driver is measured against.
