@@ -37,6 +37,18 @@ pub enum Command {
     Score(score::Args),
 }
 
+/// Parses one subcommand's flags alone, as the tests of each subcommand
+/// check them.
+#[cfg(test)]
+fn parse<A: clap::Args>(argv: &[&str]) -> Result<A, clap::Error> {
+    #[derive(Parser)]
+    struct Only<A: clap::Args> {
+        #[command(flatten)]
+        args: A,
+    }
+    Only::<A>::try_parse_from(argv).map(|o| o.args)
+}
+
 /// Parses arguments, runs the subcommand and maps errors to exit code 2.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();

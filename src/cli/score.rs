@@ -166,18 +166,12 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::parse;
     use super::*;
-    use clap::Parser;
-
-    #[derive(Debug, Parser)]
-    struct T {
-        #[command(flatten)]
-        args: Args,
-    }
 
     #[test]
     fn flags_parse() {
-        let t = T::try_parse_from([
+        let t = parse::<Args>(&[
             "x",
             "--scope",
             "local-authority",
@@ -187,16 +181,13 @@ mod tests {
             "leeds.csv",
         ])
         .unwrap();
-        assert_eq!(t.args.select.scope, Some(Scope::LocalAuthority));
+        assert_eq!(t.select.scope, Some(Scope::LocalAuthority));
         assert_eq!(
-            t.args.select.within,
+            t.select.within,
             Some(Within::Codes(vec!["E08000035".into(), "E08000036".into()]))
         );
-        assert!(T::try_parse_from(["x", "--scope", "city", "--out", "a.csv"]).is_err());
-        let t = T::try_parse_from(["x", "--within", "leeds.geojson", "--out", "a.csv"]).unwrap();
-        assert_eq!(
-            t.args.select.within,
-            Some(Within::File("leeds.geojson".into()))
-        );
+        assert!(parse::<Args>(&["x", "--scope", "city", "--out", "a.csv"]).is_err());
+        let t = parse::<Args>(&["x", "--within", "leeds.geojson", "--out", "a.csv"]).unwrap();
+        assert_eq!(t.select.within, Some(Within::File("leeds.geojson".into())));
     }
 }

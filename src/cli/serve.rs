@@ -239,18 +239,12 @@ async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests {
+    use super::super::parse;
     use super::*;
-    use clap::Parser;
-
-    #[derive(Debug, Parser)]
-    struct T {
-        #[command(flatten)]
-        args: Args,
-    }
 
     #[test]
     fn flags_parse() {
-        let t = T::try_parse_from([
+        let t = parse::<Args>(&[
             "x",
             "--dataset",
             "d.dxds",
@@ -262,26 +256,26 @@ mod tests {
             "0",
         ])
         .unwrap();
-        assert_eq!(t.args.addr.port(), 9000);
-        assert_eq!(t.args.draws, 0);
+        assert_eq!(t.addr.port(), 9000);
+        assert_eq!(t.draws, 0);
         assert_eq!(
-            cors_policy(&t.args.cors).unwrap(),
+            cors_policy(&t.cors).unwrap(),
             CorsPolicy::Origins(vec!["https://a.org".into(), "https://b.org".into()])
         );
         assert_eq!(cors_policy("*").unwrap(), CorsPolicy::Any);
         let e = cors_policy("*,https://a.example").unwrap_err().to_string();
         assert!(e.contains("--cors"), "{e}");
-        assert_eq!(t.args.max_conns_per_ip, Limits::default().max_conns_per_ip);
-        let t = T::try_parse_from(["x", "--max-conns-per-ip", "8"]).unwrap();
-        assert_eq!(t.args.max_conns_per_ip, 8);
-        assert!(T::try_parse_from(["x", "--addr", "nope"]).is_err());
+        assert_eq!(t.max_conns_per_ip, Limits::default().max_conns_per_ip);
+        let t = parse::<Args>(&["x", "--max-conns-per-ip", "8"]).unwrap();
+        assert_eq!(t.max_conns_per_ip, 8);
+        assert!(parse::<Args>(&["x", "--addr", "nope"]).is_err());
     }
 
     #[test]
     fn basemap_flags_parse_and_are_checked() {
-        let t = T::try_parse_from(["x"]).unwrap();
-        assert_eq!(basemap(&t.args).unwrap(), None);
-        let t = T::try_parse_from([
+        let t = parse::<Args>(&["x"]).unwrap();
+        assert_eq!(basemap(&t).unwrap(), None);
+        let t = parse::<Args>(&[
             "x",
             "--basemap",
             "https://tile.example.org/{z}/{x}/{y}.png",
@@ -289,10 +283,10 @@ mod tests {
             "© OpenStreetMap contributors",
         ])
         .unwrap();
-        let b = basemap(&t.args).unwrap().unwrap();
+        let b = basemap(&t).unwrap().unwrap();
         assert_eq!(b.opacity, DEFAULT_BASEMAP_OPACITY);
         assert_eq!(b.attribution, "© OpenStreetMap contributors");
-        let t = T::try_parse_from([
+        let t = parse::<Args>(&[
             "x",
             "--basemap",
             "https://tile.example.org/style.json",
@@ -300,10 +294,10 @@ mod tests {
             "2",
         ])
         .unwrap();
-        let e = basemap(&t.args).unwrap_err().to_string();
+        let e = basemap(&t).unwrap_err().to_string();
         assert!(e.starts_with("--basemap-opacity 2"), "{e}");
         // The basemap's options mean nothing without it.
-        assert!(T::try_parse_from(["x", "--basemap-opacity", "0.5"]).is_err());
-        assert!(T::try_parse_from(["x", "--basemap-attribution", "x"]).is_err());
+        assert!(parse::<Args>(&["x", "--basemap-opacity", "0.5"]).is_err());
+        assert!(parse::<Args>(&["x", "--basemap-attribution", "x"]).is_err());
     }
 }

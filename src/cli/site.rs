@@ -59,31 +59,20 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::super::export::Format;
+    use super::super::parse;
     use super::*;
-    use clap::Parser;
-
-    #[derive(Debug, Parser)]
-    struct T {
-        #[command(flatten)]
-        args: Args,
-    }
 
     #[test]
     fn flags_parse_and_draws_default_to_serves() {
-        let t = T::try_parse_from(["x", "site", "--out", "dir", "--max-zoom", "12"]).unwrap();
-        assert_eq!(t.args.format, Format::Site);
-        assert_eq!(t.args.max_zoom, 12);
-        assert_eq!(t.args.sensitivity_draws, None);
-        let t = T::try_parse_from(["x", "site", "-o", "d", "--sensitivity-draws", "0"]).unwrap();
-        assert_eq!(t.args.sensitivity_draws, Some(0));
-        assert!(
-            T::try_parse_from(["x", "site"]).is_err(),
-            "--out is required"
-        );
+        let t = parse::<Args>(&["x", "site", "--out", "dir", "--max-zoom", "12"]).unwrap();
+        assert_eq!(t.format, Format::Site);
+        assert_eq!(t.max_zoom, 12);
+        assert_eq!(t.sensitivity_draws, None);
+        let t = parse::<Args>(&["x", "site", "-o", "d", "--sensitivity-draws", "0"]).unwrap();
+        assert_eq!(t.sensitivity_draws, Some(0));
+        assert!(parse::<Args>(&["x", "site"]).is_err(), "--out is required");
         let e = run(
-            T::try_parse_from(["x", "site", "-o", "d", "--level", "ward"])
-                .unwrap()
-                .args,
+            parse::<Args>(&["x", "site", "-o", "d", "--level", "ward"]).unwrap(),
             true,
         )
         .unwrap_err()
