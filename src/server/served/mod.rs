@@ -21,6 +21,7 @@ use geo::BoundingRect;
 use serde_json::{Value, json};
 
 pub use cache::{CachedTile, TileCache, TileKey};
+pub(crate) use gzip::exact_bytes;
 pub use gzip::{EncodedTile, content_tag};
 pub use views::ScopeGroups;
 pub(crate) use views::score_num;
@@ -92,6 +93,11 @@ fn union(a: Option<[f64; 4]>, b: [f64; 4]) -> [f64; 4] {
 pub(crate) fn area_bbox(ds: &Dataset, i: usize) -> Option<[f64; 4]> {
     let r = ds.areas.get(i)?.geometry.bounding_rect()?;
     Some([r.min().x, r.min().y, r.max().x, r.max().y])
+}
+
+/// A JSON body held for the life of a generation, without spare capacity.
+pub(crate) fn json_body(v: &Value) -> Bytes {
+    exact_bytes(v.to_string().into_bytes())
 }
 
 /// Coordinates to 6 places (about 0.1 m), as the exports write them.
@@ -241,11 +247,11 @@ impl Served {
             feature_counts,
             bounds,
             center,
-            meta_json: Bytes::from(meta.to_string()),
-            methodology_json: Bytes::from(methodology.to_string()),
-            scores_json: Bytes::from(scores_json.to_string()),
-            scores_exact_json: Bytes::from(scores_exact.to_string()),
-            key_groups_json: Bytes::from(views::key_groups_json(&scored, &schema).to_string()),
+            meta_json: json_body(&meta),
+            methodology_json: json_body(&methodology),
+            scores_json: json_body(&scores_json),
+            scores_exact_json: json_body(&scores_exact),
+            key_groups_json: json_body(&views::key_groups_json(&scored, &schema)),
             raw_range,
             boroughs,
             source_columns,
