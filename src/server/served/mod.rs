@@ -177,7 +177,7 @@ impl Served {
             .map(|l| own_counts.get(&l.name).copied().unwrap_or(0))
             .collect();
         let ds = scored.dataset.clone();
-        let index = AreaIndex::new(&ds);
+        let index = AreaIndex::new(ds.clone());
 
         let mut bounds: Option<[f64; 4]> = None;
         let mut boroughs: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
