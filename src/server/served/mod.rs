@@ -57,12 +57,14 @@ pub struct Served {
     pub meta_json: Bytes,
     /// `/api/methodology` body.
     pub methodology_json: Bytes,
-    /// `/api/scores` body.
-    pub scores_json: Bytes,
-    /// `/api/scores-exact` body.
-    pub scores_exact_json: Bytes,
-    /// `/api/key-groups` body.
-    pub key_groups_json: Bytes,
+    /// `/api/scores` body. This and the next two are megabytes for a
+    /// national dataset, asked for on every page load: held gzipped, as
+    /// tiles are, so they are compressed once and held at a third or less.
+    pub scores_json: EncodedTile,
+    /// `/api/scores-exact` body, gzipped.
+    pub scores_exact_json: EncodedTile,
+    /// `/api/key-groups` body, gzipped.
+    pub key_groups_json: EncodedTile,
     /// Per indicator (in `Scores::indicators` order): min and max raw value.
     pub raw_range: Vec<(Option<f64>, Option<f64>)>,
     /// Boroughs: code → (name, area positions).
@@ -98,6 +100,12 @@ pub(crate) fn area_bbox(ds: &Dataset, i: usize) -> Option<[f64; 4]> {
 /// A JSON body held for the life of a generation, without spare capacity.
 pub(crate) fn json_body(v: &Value) -> Bytes {
     exact_bytes(v.to_string().into_bytes())
+}
+
+/// A large JSON body held gzipped for the life of a generation.
+fn gzip_json(v: &Value) -> Result<EncodedTile, ServeError> {
+    EncodedTile::new(v.to_string().into_bytes())
+        .map_err(|e| ServeError::Other(format!("compressing a JSON body: {e}")))
 }
 
 /// Coordinates to 6 places (about 0.1 m), as the exports write them.
@@ -249,9 +257,9 @@ impl Served {
             center,
             meta_json: json_body(&meta),
             methodology_json: json_body(&methodology),
-            scores_json: json_body(&scores_json),
-            scores_exact_json: json_body(&scores_exact),
-            key_groups_json: json_body(&views::key_groups_json(&scored, &schema)),
+            scores_json: gzip_json(&scores_json)?,
+            scores_exact_json: gzip_json(&scores_exact)?,
+            key_groups_json: gzip_json(&views::key_groups_json(&scored, &schema))?,
             raw_range,
             boroughs,
             source_columns,
