@@ -226,7 +226,7 @@ fn tiles_csv_and_api_carry_the_same_fields_at_the_same_precision() {
         tile_fields.is_subset(&api_fields),
         "every tile field is in the API"
     );
-    let scores: Value = serde_json::from_slice(&served.scores_json).unwrap();
+    let scores: Value = serde_json::from_slice(&served.scores_json.raw().unwrap()).unwrap();
     let score_keys: BTreeSet<String> = scores.as_object().unwrap().keys().cloned().collect();
     let mut want: BTreeSet<String> = schema
         .api_fields(dxmap::schema::ApiLevel::Scores)

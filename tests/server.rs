@@ -1252,3 +1252,26 @@ async fn served_gzip_tiles_are_the_exported_archive_tiles() {
         assert_eq!(gz.body, stored, "{uri}: served and exported gzip bytes");
     }
 }
+
+/// The large JSON bodies are compressed once per generation and held so:
+/// a gzip response is those bytes (the tiles' gzip of the identity body),
+/// not a compression made again on every request.
+#[tokio::test]
+async fn large_json_bodies_are_held_gzipped() {
+    let app = app();
+    for path in ["/api/scores", "/api/scores-exact", "/api/key-groups"] {
+        let plain = get(&app, path).await;
+        assert_eq!(plain.status, StatusCode::OK, "{path}");
+        assert_eq!(plain.header(header::CONTENT_ENCODING), None, "{path}");
+        serde_json::from_slice::<Value>(&plain.body).expect(path);
+        let gz = get_with(&app, path, &[("accept-encoding", "gzip")]).await;
+        assert_eq!(gz.header(header::CONTENT_ENCODING), Some("gzip"), "{path}");
+        let vary = gz.header_all(header::VARY).to_ascii_lowercase();
+        assert!(vary.contains("accept-encoding"), "{path}: {vary}");
+        assert_eq!(
+            gz.body,
+            dxmap::tiles::gzip(&plain.body).unwrap(),
+            "{path}: the held gzip"
+        );
+    }
+}

@@ -107,6 +107,9 @@ fn cors_policy(s: &str) -> anyhow::Result<CorsPolicy> {
 
 /// Runs `dxmap serve`.
 pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
+    // Before scoring starts rayon's threads and serving tokio's.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    dxmap::server::memory::limit_arenas(cores);
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(if quiet { "warn" } else { "info" })
     });
@@ -168,7 +171,6 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     // Tile cuts run on the blocking pool; a pool sized to the cores (not
     // tokio's 512) queues a burst of cold requests instead of spawning a
     // thread, and a malloc arena, for each.
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(cores * 2)

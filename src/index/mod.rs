@@ -4,7 +4,10 @@
 //! "which area holds this point" and "which areas touch this box" with
 //! positions in `Dataset::areas`. The tree holds each area's bounding box;
 //! candidates are then checked exactly against the polygon with `geo`, so a
-//! point in a box corner outside the polygon is not reported.
+//! point in a box corner outside the polygon is not reported. The polygons
+//! are the dataset's own, shared through its `Arc`, not a copy.
+
+use std::sync::Arc;
 
 use geo::{BoundingRect, Intersects};
 use geo_types::{Coord, MultiPolygon, Point, Rect};
@@ -17,19 +20,27 @@ type Entry = GeomWithData<Rectangle<[f64; 2]>, usize>;
 
 /// R-tree over area polygons, answering point and box queries with positions
 /// in `Dataset::areas`.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct AreaIndex {
     tree: RTree<Entry>,
-    geometries: Vec<MultiPolygon<f64>>,
+    dataset: Arc<Dataset>,
+}
+
+impl std::fmt::Debug for AreaIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AreaIndex")
+            .field("areas", &self.len())
+            .finish()
+    }
 }
 
 impl AreaIndex {
     /// Builds the index (bulk-loaded, so construction is O(n log n)).
-    pub fn new(dataset: &Dataset) -> AreaIndex {
-        let geometries: Vec<MultiPolygon<f64>> =
-            dataset.areas.iter().map(|a| a.geometry.clone()).collect();
-        let entries: Vec<Entry> = geometries
+    pub fn new(dataset: Arc<Dataset>) -> AreaIndex {
+        let entries: Vec<Entry> = dataset
+            .areas
             .iter()
+            .map(|a| &a.geometry)
             .enumerate()
             .filter_map(|(i, g)| {
                 // An empty geometry has no box and can never match.
@@ -40,18 +51,22 @@ impl AreaIndex {
             .collect();
         AreaIndex {
             tree: RTree::bulk_load(entries),
-            geometries,
+            dataset,
         }
+    }
+
+    fn geometry(&self, i: usize) -> &MultiPolygon<f64> {
+        &self.dataset.areas[i].geometry
     }
 
     /// Number of indexed areas.
     pub fn len(&self) -> usize {
-        self.geometries.len()
+        self.dataset.areas.len()
     }
 
     /// True when no areas are indexed.
     pub fn is_empty(&self) -> bool {
-        self.geometries.is_empty()
+        self.dataset.areas.is_empty()
     }
 
     /// The area containing (lon, lat), if any. A point on a shared boundary
@@ -64,7 +79,7 @@ impl AreaIndex {
         self.tree
             .locate_all_at_point(&[lon, lat])
             .map(|e| e.data)
-            .filter(|&i| self.geometries[i].intersects(&p))
+            .filter(|&i| self.geometry(i).intersects(&p))
             .min()
     }
 
@@ -82,7 +97,7 @@ impl AreaIndex {
             .tree
             .locate_in_envelope_intersecting(&env)
             .map(|e| e.data)
-            .filter(|&i| self.geometries[i].intersects(&rect))
+            .filter(|&i| self.geometry(i).intersects(&rect))
             .collect();
         out.sort_unstable();
         out
@@ -143,7 +158,7 @@ mod tests {
 
     #[test]
     fn locates_points_inside_areas() {
-        let idx = AreaIndex::new(&dataset());
+        let idx = AreaIndex::new(Arc::new(dataset()));
         assert_eq!(idx.len(), 5);
         assert_eq!(idx.locate(0.5, 0.5), Some(0));
         assert_eq!(idx.locate(1.5, 0.5), Some(1));
@@ -155,20 +170,20 @@ mod tests {
 
     #[test]
     fn point_in_box_but_outside_polygon_is_not_found() {
-        let idx = AreaIndex::new(&dataset());
+        let idx = AreaIndex::new(Arc::new(dataset()));
         // Inside the triangle's bounding box, beyond its hypotenuse.
         assert_eq!(idx.locate(10.9, 10.9), None);
     }
 
     #[test]
     fn shared_edge_goes_to_lowest_position() {
-        let idx = AreaIndex::new(&dataset());
+        let idx = AreaIndex::new(Arc::new(dataset()));
         assert_eq!(idx.locate(1.0, 0.5), Some(0));
     }
 
     #[test]
     fn box_queries_are_exact_and_sorted() {
-        let idx = AreaIndex::new(&dataset());
+        let idx = AreaIndex::new(Arc::new(dataset()));
         assert_eq!(idx.intersecting([0.2, 0.2, 0.4, 0.4]), vec![0]);
         assert_eq!(idx.intersecting([0.5, 0.5, 1.5, 1.5]), vec![0, 1, 2]);
         assert_eq!(
@@ -183,7 +198,7 @@ mod tests {
 
     #[test]
     fn empty_dataset_answers_nothing() {
-        let idx = AreaIndex::new(&Dataset::default());
+        let idx = AreaIndex::new(Arc::default());
         assert!(idx.is_empty());
         assert_eq!(idx.locate(0.0, 0.0), None);
         assert!(idx.intersecting([-1.0, -1.0, 1.0, 1.0]).is_empty());

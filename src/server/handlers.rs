@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use geo::Contains;
 use geo_types::{MultiPolygon, Polygon};
@@ -17,7 +17,8 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
-use super::served::{Served, score_num};
+use super::served::{EncodedTile, Served, score_num};
+use super::tile::accepts_gzip;
 use crate::dataset::{LsoaCode, label_point};
 use crate::score::{Scope, ScoreColumn, ScoreOptions, score};
 
@@ -51,20 +52,49 @@ pub async fn methodology(State(state): State<AppState>) -> Response {
     json_bytes(state.served().methodology_json.clone())
 }
 
+/// A JSON body held gzipped: sent as it is where the client accepts gzip
+/// (the compression layer leaves an encoded body alone), inflated where not.
+fn gzipped_json(body: &EncodedTile, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let gzip = accepts_gzip(headers);
+    let mut r = if gzip {
+        json_bytes(body.gzip.clone())
+    } else {
+        json_bytes(
+            body.raw()
+                .map_err(|e| ApiError::Internal(format!("inflating a JSON body: {e}")))?,
+        )
+    };
+    let h = r.headers_mut();
+    if gzip {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    Ok(r)
+}
+
 /// `GET /api/scores`: columnar scores of every area.
-pub async fn scores(State(state): State<AppState>) -> Response {
-    json_bytes(state.served().scores_json.clone())
+pub async fn scores(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    gzipped_json(&state.served().scores_json, &headers)
 }
 
 /// `GET /api/scores-exact`: unrounded scores and scope groups, for the
 /// page's re-weighting.
-pub async fn scores_exact(State(state): State<AppState>) -> Response {
-    json_bytes(state.served().scores_exact_json.clone())
+pub async fn scores_exact(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    gzipped_json(&state.served().scores_exact_json, &headers)
 }
 
 /// `GET /api/key-groups`: columnar key-group shares and counts.
-pub async fn key_groups(State(state): State<AppState>) -> Response {
-    json_bytes(state.served().key_groups_json.clone())
+pub async fn key_groups(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    gzipped_json(&state.served().key_groups_json, &headers)
 }
 
 /// `GET /healthz`.

@@ -20,6 +20,7 @@ mod download;
 pub mod error;
 mod handlers;
 mod listen;
+pub mod memory;
 pub mod metrics;
 pub mod ogc;
 mod places;
@@ -170,9 +171,12 @@ impl AppState {
         state
     }
 
-    /// Prewarms the current generation on a background thread, if configured.
+    /// Prewarms the current generation on a background thread, if
+    /// configured, then hands the memory freed by building it (and by the
+    /// generation it replaced) back to the system.
     fn start_prewarm(&self) {
         let Some(zoom) = self.inner.config.prewarm_zoom else {
+            memory::release_free_memory();
             return;
         };
         let served = self.served();
@@ -188,6 +192,8 @@ impl AppState {
                         .is_none_or(|i| !Arc::ptr_eq(&i.served.load(), &served))
                 };
                 let n = served.prewarm(zoom, &stale);
+                drop(served);
+                memory::release_free_memory();
                 tracing::info!(
                     tiles = n,
                     zoom,

@@ -19,7 +19,7 @@ use serde_json::json;
 use super::AppState;
 use super::csp::ContentSecurityPolicy;
 use super::error::ApiError;
-use super::served::Served;
+use super::served::{Served, json_body};
 use crate::places::{Places, ward_outlines};
 
 /// Douglas-Peucker tolerance of ward outlines, in degrees: about 3 m, under
@@ -113,7 +113,7 @@ async fn cached(
 ) -> Result<Response, ApiError> {
     let body = tokio::task::spawn_blocking(move || {
         pick(&served.places)
-            .get_or_init(|| Bytes::from(make(&served).to_string()))
+            .get_or_init(|| json_body(&make(&served)))
             .clone()
     })
     .await

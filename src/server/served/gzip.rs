@@ -29,7 +29,7 @@ impl EncodedTile {
         Ok(EncodedTile {
             etag_raw: format!("\"{tag}\""),
             etag_gzip: format!("\"{tag}-gz\""),
-            gzip: Bytes::from(gzip),
+            gzip: exact_bytes(gzip),
         })
     }
 
@@ -43,6 +43,15 @@ impl EncodedTile {
     pub(super) fn bytes(&self) -> usize {
         self.gzip.len() + self.etag_raw.len() + self.etag_gzip.len() + 64
     }
+}
+
+/// `v` as [`Bytes`] that hold no spare capacity. `Bytes::from(Vec)` keeps
+/// the vector's whole allocation, and a vector grown while compressing or
+/// serialising is up to twice its length: held for the life of a
+/// generation (cached tiles, JSON bodies), that slack was a third of the
+/// tile cache and went uncounted in its budget.
+pub(crate) fn exact_bytes(v: Vec<u8>) -> Bytes {
+    Bytes::from(v.into_boxed_slice())
 }
 
 /// A 64-bit content hash plus length, in hex: the basis of strong ETags.
@@ -76,5 +85,20 @@ mod tests {
             b"abc",
             "identity body inflated from the cache"
         );
+    }
+
+    #[test]
+    fn held_bytes_carry_no_spare_capacity() {
+        // A compressible tile: its gzip is far shorter than the buffer
+        // `tiles::gzip` starts with, so a kept buffer would show here.
+        let raw: Vec<u8> = (0..100_000u32).map(|i| (i % 7) as u8).collect();
+        let t = EncodedTile::new(raw).unwrap();
+        let len = t.gzip.len();
+        let held = t.gzip.try_into_mut().expect("the only handle");
+        assert_eq!(held.capacity(), len, "the cache holds what it counts");
+        let mut v = Vec::with_capacity(4096);
+        v.extend_from_slice(b"{}");
+        let held = exact_bytes(v).try_into_mut().unwrap();
+        assert_eq!(held.capacity(), 2);
     }
 }

@@ -21,6 +21,7 @@ use geo::BoundingRect;
 use serde_json::{Value, json};
 
 pub use cache::{CachedTile, TileCache, TileKey};
+pub(crate) use gzip::exact_bytes;
 pub use gzip::{EncodedTile, content_tag};
 pub use views::ScopeGroups;
 pub(crate) use views::score_num;
@@ -56,12 +57,14 @@ pub struct Served {
     pub meta_json: Bytes,
     /// `/api/methodology` body.
     pub methodology_json: Bytes,
-    /// `/api/scores` body.
-    pub scores_json: Bytes,
-    /// `/api/scores-exact` body.
-    pub scores_exact_json: Bytes,
-    /// `/api/key-groups` body.
-    pub key_groups_json: Bytes,
+    /// `/api/scores` body. This and the next two are megabytes for a
+    /// national dataset, asked for on every page load: held gzipped, as
+    /// tiles are, so they are compressed once and held at a third or less.
+    pub scores_json: EncodedTile,
+    /// `/api/scores-exact` body, gzipped.
+    pub scores_exact_json: EncodedTile,
+    /// `/api/key-groups` body, gzipped.
+    pub key_groups_json: EncodedTile,
     /// Per indicator (in `Scores::indicators` order): min and max raw value.
     pub raw_range: Vec<(Option<f64>, Option<f64>)>,
     /// Boroughs: code → (name, area positions).
@@ -92,6 +95,17 @@ fn union(a: Option<[f64; 4]>, b: [f64; 4]) -> [f64; 4] {
 pub(crate) fn area_bbox(ds: &Dataset, i: usize) -> Option<[f64; 4]> {
     let r = ds.areas.get(i)?.geometry.bounding_rect()?;
     Some([r.min().x, r.min().y, r.max().x, r.max().y])
+}
+
+/// A JSON body held for the life of a generation, without spare capacity.
+pub(crate) fn json_body(v: &Value) -> Bytes {
+    exact_bytes(v.to_string().into_bytes())
+}
+
+/// A large JSON body held gzipped for the life of a generation.
+fn gzip_json(v: &Value) -> Result<EncodedTile, ServeError> {
+    EncodedTile::new(v.to_string().into_bytes())
+        .map_err(|e| ServeError::Other(format!("compressing a JSON body: {e}")))
 }
 
 /// Coordinates to 6 places (about 0.1 m), as the exports write them.
@@ -171,7 +185,7 @@ impl Served {
             .map(|l| own_counts.get(&l.name).copied().unwrap_or(0))
             .collect();
         let ds = scored.dataset.clone();
-        let index = AreaIndex::new(&ds);
+        let index = AreaIndex::new(ds.clone());
 
         let mut bounds: Option<[f64; 4]> = None;
         let mut boroughs: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
@@ -241,11 +255,11 @@ impl Served {
             feature_counts,
             bounds,
             center,
-            meta_json: Bytes::from(meta.to_string()),
-            methodology_json: Bytes::from(methodology.to_string()),
-            scores_json: Bytes::from(scores_json.to_string()),
-            scores_exact_json: Bytes::from(scores_exact.to_string()),
-            key_groups_json: Bytes::from(views::key_groups_json(&scored, &schema).to_string()),
+            meta_json: json_body(&meta),
+            methodology_json: json_body(&methodology),
+            scores_json: gzip_json(&scores_json)?,
+            scores_exact_json: gzip_json(&scores_exact)?,
+            key_groups_json: gzip_json(&views::key_groups_json(&scored, &schema))?,
             raw_range,
             boroughs,
             source_columns,
