@@ -1275,3 +1275,31 @@ async fn large_json_bodies_are_held_gzipped() {
         );
     }
 }
+
+/// The large JSON bodies revalidate as tiles do: a strong ETag per form,
+/// `no-cache`, and a 304 for a client that has the form it accepts.
+#[tokio::test]
+async fn large_json_bodies_answer_conditional_requests() {
+    let app = app();
+    for path in ["/api/scores", "/api/scores-exact", "/api/key-groups"] {
+        let plain = get(&app, path).await;
+        let gz = get_with(&app, path, &[("accept-encoding", "gzip")]).await;
+        let (tag, tag_gz) = (
+            plain.header(header::ETAG).expect(path).to_string(),
+            gz.header(header::ETAG).expect(path).to_string(),
+        );
+        assert_ne!(tag, tag_gz, "{path}: one tag per form");
+        assert_eq!(gz.header(header::CACHE_CONTROL), Some("no-cache"), "{path}");
+        let again = get_with(
+            &app,
+            path,
+            &[("accept-encoding", "gzip"), ("if-none-match", &tag_gz)],
+        )
+        .await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{path}");
+        assert!(again.body.is_empty(), "{path}");
+        // The other form's tag does not match this form.
+        let other = get_with(&app, path, &[("if-none-match", &tag_gz)]).await;
+        assert_eq!(other.status, StatusCode::OK, "{path}");
+    }
+}

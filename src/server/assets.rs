@@ -17,15 +17,15 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::ServerConfig;
 use super::csp::ContentSecurityPolicy;
 use super::error::ApiError;
+use super::negotiate::encoded_response;
 use super::served::EncodedTile;
-use super::tile::{accepts_gzip, etag_matches};
 
 // static PAGE and MAPLIBRE: &[(name, bytes)], from build.rs.
 include!(concat!(env!("OUT_DIR"), "/web_assets.rs"));
@@ -279,41 +279,15 @@ fn read_file(root: &Path, segments: &[String]) -> Result<Prepared, StatusCode> {
     })
 }
 
-/// The file, or 304 when the client has it; gzip when accepted.
+/// The file, or 304 when the client has it; gzip when accepted. URLs
+/// carry no version: revalidate each time (a 304 when unchanged).
 fn send(p: &Prepared, headers: &HeaderMap) -> Response {
-    let gzip = accepts_gzip(headers);
-    let etag = if gzip {
-        &p.encoded.etag_gzip
-    } else {
-        &p.encoded.etag_raw
-    };
-    let mut res = if etag_matches(headers, etag) {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        let body = if gzip {
-            p.encoded.gzip.clone()
-        } else {
-            p.raw.clone()
-        };
-        let mut r = Response::new(Body::from(body));
-        let h = r.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(p.content_type),
-        );
-        if gzip {
-            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        }
-        r
-    };
-    let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(etag) {
-        h.insert(header::ETAG, v);
+    let no_cache = HeaderValue::from_static("no-cache");
+    match encoded_response(&p.encoded, Some(&p.raw), p.content_type, no_cache, headers) {
+        Ok((res, _)) => res,
+        // Unreachable: the raw bytes are held, so nothing is inflated.
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
-    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    // URLs carry no version: revalidate each time (a 304 when unchanged).
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    res
 }
 
 /// The media type of a file name (with nosniff, scripts need the right one).

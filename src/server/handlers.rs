@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
+use super::negotiate::encoded_response;
 use super::served::{EncodedTile, Served, score_num};
-use super::tile::accepts_gzip;
 use crate::dataset::{LsoaCode, label_point};
 use crate::score::{Scope, ScoreColumn, ScoreOptions, score};
 
@@ -53,23 +53,13 @@ pub async fn methodology(State(state): State<AppState>) -> Response {
 }
 
 /// A JSON body held gzipped: sent as it is where the client accepts gzip
-/// (the compression layer leaves an encoded body alone), inflated where not.
+/// (the compression layer leaves an encoded body alone), inflated where
+/// not; with an ETag, so a revisit that has it gets a 304.
 fn gzipped_json(body: &EncodedTile, headers: &HeaderMap) -> Result<Response, ApiError> {
-    let gzip = accepts_gzip(headers);
-    let mut r = if gzip {
-        json_bytes(body.gzip.clone())
-    } else {
-        json_bytes(
-            body.raw()
-                .map_err(|e| ApiError::Internal(format!("inflating a JSON body: {e}")))?,
-        )
-    };
-    let h = r.headers_mut();
-    if gzip {
-        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-    }
-    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    Ok(r)
+    let no_cache = HeaderValue::from_static("no-cache");
+    encoded_response(body, None, "application/json", no_cache, headers)
+        .map(|(res, _)| res)
+        .map_err(|e| ApiError::Internal(format!("inflating a JSON body: {e}")))
 }
 
 /// `GET /api/scores`: columnar scores of every area.

@@ -22,6 +22,7 @@ mod handlers;
 mod listen;
 pub mod memory;
 pub mod metrics;
+mod negotiate;
 pub mod ogc;
 mod places;
 pub mod reload;

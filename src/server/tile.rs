@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::error::ApiError;
 use super::handlers::path_param;
+use super::negotiate::encoded_response;
 use super::served::{CachedTile, Served};
 use crate::tiles::{TileCoord, TileEncoding};
 
@@ -61,40 +62,6 @@ fn parse_coord(
     }
     let coord = TileCoord::new(z, x, y).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     Ok((coord, encoding))
-}
-
-/// True when `Accept-Encoding` allows gzip (q > 0 for `gzip` or `*`).
-pub(crate) fn accepts_gzip(headers: &HeaderMap) -> bool {
-    let mut star = false;
-    for v in headers.get_all(header::ACCEPT_ENCODING) {
-        let Ok(s) = v.to_str() else { continue };
-        for part in s.split(',') {
-            let mut it = part.split(';');
-            let name = it.next().unwrap_or("").trim().to_ascii_lowercase();
-            let q = it
-                .filter_map(|p| p.trim().strip_prefix("q="))
-                .filter_map(|q| q.trim().parse::<f32>().ok())
-                .next()
-                .unwrap_or(1.0);
-            match name.as_str() {
-                "gzip" | "x-gzip" => return q > 0.0,
-                "*" => star = q > 0.0,
-                _ => {}
-            }
-        }
-    }
-    star
-}
-
-/// True when `If-None-Match` lists `etag` (weak comparison, as RFC 9110 says) or `*`.
-pub(crate) fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
-    headers.get_all(header::IF_NONE_MATCH).iter().any(|v| {
-        v.to_str().is_ok_and(|s| {
-            s.split(',')
-                .map(|t| t.trim())
-                .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
-        })
-    })
 }
 
 async fn fetch(
@@ -161,38 +128,12 @@ async fn tile_response_as(
         )
             .into_response());
     };
-    let gzip = accepts_gzip(headers);
-    let etag = if gzip { &t.etag_gzip } else { &t.etag_raw };
-    let mut res = if etag_matches(headers, etag) {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        let body = if gzip {
-            t.gzip.clone()
-        } else {
-            t.raw()
-                .map_err(|e| ApiError::Internal(format!("tile {coord}: inflating: {e}")))?
-        };
-        state
-            .metrics()
-            .tile_bytes
-            .fetch_add(body.len() as u64, Ordering::Relaxed);
-        let mut r = Response::new(Body::from(body));
-        let h = r.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(encoding.content_type()),
-        );
-        if gzip {
-            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        }
-        r
-    };
-    let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(etag) {
-        h.insert(header::ETAG, v);
-    }
-    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    h.insert(header::CACHE_CONTROL, cache_control);
+    let (res, sent) = encoded_response(&t, None, encoding.content_type(), cache_control, headers)
+        .map_err(|e| ApiError::Internal(format!("tile {coord}: inflating: {e}")))?;
+    state
+        .metrics()
+        .tile_bytes
+        .fetch_add(sent as u64, Ordering::Relaxed);
     Ok(res)
 }
 
@@ -295,43 +236,4 @@ pub async fn catalog(
     let mut res = json_response(body.to_string(), None);
     vary_on_host(&state, &mut res);
     Ok(res)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn h(k: header::HeaderName, v: &str) -> HeaderMap {
-        let mut m = HeaderMap::new();
-        m.insert(k, HeaderValue::from_str(v).unwrap());
-        m
-    }
-
-    #[test]
-    fn gzip_negotiation() {
-        assert!(accepts_gzip(&h(
-            header::ACCEPT_ENCODING,
-            "gzip, deflate, br"
-        )));
-        assert!(accepts_gzip(&h(
-            header::ACCEPT_ENCODING,
-            "br;q=1.0, gzip;q=0.5"
-        )));
-        assert!(!accepts_gzip(&h(header::ACCEPT_ENCODING, "gzip;q=0")));
-        assert!(!accepts_gzip(&h(header::ACCEPT_ENCODING, "identity")));
-        assert!(accepts_gzip(&h(header::ACCEPT_ENCODING, "*")));
-        assert!(!accepts_gzip(&h(header::ACCEPT_ENCODING, "*, gzip;q=0")));
-        assert!(!accepts_gzip(&HeaderMap::new()));
-    }
-
-    #[test]
-    fn if_none_match_comparison() {
-        assert!(etag_matches(
-            &h(header::IF_NONE_MATCH, "\"a\", \"b\""),
-            "\"b\""
-        ));
-        assert!(etag_matches(&h(header::IF_NONE_MATCH, "W/\"b\""), "\"b\""));
-        assert!(etag_matches(&h(header::IF_NONE_MATCH, "*"), "\"b\""));
-        assert!(!etag_matches(&h(header::IF_NONE_MATCH, "\"c\""), "\"b\""));
-    }
 }
