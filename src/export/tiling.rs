@@ -19,7 +19,9 @@ use serde_json::{Value, json};
 use super::{ExportError, GENERATOR};
 use crate::progress::Progress;
 use crate::score::ScoredDataset;
-use crate::tiles::{TileCoord, TileEncoding, TileOptions, TileSet, attributes, candidate_tiles};
+use crate::tiles::{
+    GzipMemo, TileCoord, TileEncoding, TileOptions, TileSet, attributes, candidate_tiles,
+};
 
 /// Options of a tile export.
 #[derive(Clone)]
@@ -99,6 +101,9 @@ pub struct Pyramid {
     pub zooms: Vec<Vec<TileCoord>>,
     /// Options in force.
     pub options: TileExportOptions,
+    /// Recent small tiles' gzip bytes: repeated interior tiles are not
+    /// deflated again.
+    memo: GzipMemo,
 }
 
 impl Pyramid {
@@ -134,6 +139,7 @@ impl Pyramid {
             tileset,
             zooms,
             options,
+            memo: GzipMemo::default(),
         })
     }
 
@@ -196,7 +202,7 @@ impl Pyramid {
             p.advance(1);
         }
         match tile {
-            Some(bytes) if !bytes.is_empty() => Ok(Some(crate::tiles::gzip(&bytes)?)),
+            Some(bytes) if !bytes.is_empty() => Ok(Some(self.memo.gzip(&bytes)?)),
             _ => Ok(None),
         }
     }

@@ -28,7 +28,7 @@ mod tests;
 mod tilejson;
 mod topology;
 
-pub use gzip::{TILE_GZIP_LEVEL, gzip};
+pub use gzip::{GzipMemo, TILE_GZIP_LEVEL, gzip};
 pub use layer_encoder::TileEncoding;
 pub use tilejson::{candidate_tiles, tile_range, tilejson, vector_layers};
 
