@@ -115,13 +115,13 @@ impl Pyramid {
                 options.min_zoom, options.max_zoom
             )));
         }
-        let layers = attributes::layers_from_scored(scored);
+        let layers = attributes::keyed_layers_from_scored(scored);
         let tile_opts = TileOptions {
             min_zoom: options.min_zoom,
             max_zoom: options.max_zoom,
             ..TileOptions::default()
         };
-        let tileset = TileSet::build(layers, tile_opts).map_err(ExportError::TileSet)?;
+        let tileset = TileSet::build_keyed(layers, tile_opts).map_err(ExportError::TileSet)?;
         // The same candidate list the server's TileJSON is based on, in
         // PMTiles tile-id (Hilbert) order: a PMTiles archive written in that
         // order is clustered, and neighbouring tiles are cut together.

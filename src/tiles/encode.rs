@@ -81,7 +81,7 @@ pub(crate) fn cut_layer<'a, W: LayerEncoder<'a>>(
         for poly in &f.polygons {
             polyf.clear();
             for refs in poly {
-                assemble(arcs, refs, &mut scratch);
+                assemble(|i| arcs.arc(i), refs, &mut scratch);
                 polyf.push(scratch.iter().map(grid_to_tile).collect());
             }
             for part in clip_polygon(&polyf, -buffer, extent + buffer) {
@@ -120,7 +120,7 @@ pub(crate) fn cut_layer<'a, W: LayerEncoder<'a>>(
         }
         start_rings_apart(&mut rings);
         let tags = f.properties.iter().filter_map(|(ki, v)| {
-            let ki = usize::from(*ki);
+            let ki = *ki as usize;
             let (k, minzoom) = layer.keys.get(ki)?;
             if coord.z < *minzoom {
                 return None;
