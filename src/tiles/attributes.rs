@@ -133,6 +133,7 @@ mod tests {
         Availability, ComponentId, ComponentScore, IndicatorId, IndicatorScore, Methodology,
         PersonaId, PersonaScore, Scores, Sensitivity,
     };
+    use crate::tiles::FeatureData;
     use geo_types::{LineString, MultiPolygon, Polygon};
     use std::sync::Arc;
 
