@@ -28,6 +28,7 @@ mod simplify;
 mod tests;
 mod tilejson;
 mod topology;
+mod values;
 
 pub use gzip::{GzipMemo, TILE_GZIP_LEVEL, gzip};
 pub use keyed::{KeyedFeature, KeyedLayer};

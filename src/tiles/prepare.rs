@@ -12,7 +12,8 @@ use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
 
 use super::topology::{self, ArcRef, Pt};
-use super::{KeyedLayer, PropValue, TileError, TileOptions, project, simplify};
+use super::values::{Attr, Strings, StringsBuilder};
+use super::{KeyedLayer, TileError, TileOptions, project, simplify};
 use crate::dataset::label_point;
 
 /// Simplification tolerance, in tile extent units at the tile's own zoom
@@ -22,8 +23,9 @@ const TOLERANCE_UNITS_4096: f64 = 3.0;
 /// A feature ready for cutting: rings as arcs, attributes, index data.
 pub(super) struct Prepared {
     pub(super) id: u64,
-    /// Attributes as (index into [`PreparedLayer::keys`], value).
-    pub(super) properties: Vec<(u32, PropValue)>,
+    /// Attributes (keys index [`PreparedLayer::keys`], strings
+    /// [`PreparedLayer::strings`]).
+    pub(super) properties: Vec<Attr>,
     /// Polygons; each is its exterior ring then its holes, as arc lists.
     pub(super) polygons: Vec<Vec<Vec<ArcRef>>>,
     /// Representative point inside the polygon (world units).
@@ -37,6 +39,8 @@ pub(super) struct PreparedLayer {
     pub(super) maxzoom: u8,
     /// Property names, each stored once, with the first zoom it appears at.
     pub(super) keys: Vec<(String, u8)>,
+    /// The distinct string values of the layer's attributes.
+    pub(super) strings: Strings,
     pub(super) features: Vec<Prepared>,
     /// Arcs simplified and snapped to zoom z's global grid (tile units), at
     /// index z (empty outside the layer's zooms).
@@ -101,6 +105,7 @@ pub(super) fn prepare_layer(
     let mut bboxes = Vec::with_capacity(n);
     let mut ids = Vec::with_capacity(n);
     let mut props = Vec::with_capacity(n);
+    let mut strings = StringsBuilder::default();
     for f in features {
         let err = |why: String| TileError::Other(format!("layer {name}: feature {}: {why}", f.id));
         let mut polys = Vec::new();
@@ -138,7 +143,13 @@ pub(super) fn prepare_layer(
         bboxes.push(bbox);
         ids.push(f.id);
 
-        props.push(f.properties);
+        let attrs = f
+            .properties
+            .into_iter()
+            .map(|(k, v)| Attr::new(k, v, &mut strings))
+            .collect::<Option<Vec<Attr>>>()
+            .ok_or_else(|| err("more than 2^32 distinct strings in the layer".into()))?;
+        props.push(attrs);
     }
 
     let (topo, ring_arcs) = topology::build(&rings);
@@ -192,6 +203,7 @@ pub(super) fn prepare_layer(
         minzoom,
         maxzoom,
         keys,
+        strings: strings.finish(),
         features,
         arcs_by_zoom,
         tree,
