@@ -94,8 +94,8 @@ fn intersect(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec<Vec<[f64; 2]>
     }
     // geo closes each ring and hands i_overlay the ring without its closing
     // point, and keeps only holes of three points or more.
-    let path = |r: &[[f64; 2]]| -> bool { r.first() == r.last() };
-    let same = rings.iter().all(|r| !r.is_empty() && !path(r))
+    let closed = |r: &[[f64; 2]]| -> bool { r.first() == r.last() };
+    let same = rings.iter().all(|r| !r.is_empty() && !closed(r))
         && rings[1..].iter().all(|r| r.len() >= 3);
     let owned: Vec<Vec<[f64; 2]>>;
     let subject: &[Vec<[f64; 2]>] = if same {
@@ -104,7 +104,7 @@ fn intersect(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec<Vec<[f64; 2]>
         owned = std::iter::once(&rings[0])
             .chain(rings[1..].iter().filter(|r| r.len() >= 3))
             .map(|r| match r.split_last() {
-                Some((_, open)) if path(r) => open.to_vec(),
+                Some((_, open)) if closed(r) => open.to_vec(),
                 _ => r.clone(),
             })
             .collect();
