@@ -71,7 +71,14 @@ const MEMO_MAX_RAW: usize = 8 * 1024;
 /// `MEMO_SLOTS` tiles of at most `MEMO_MAX_RAW` bytes; a hit is checked
 /// byte for byte, so the result is always exactly [`gzip`]'s.
 pub struct GzipMemo {
-    slots: Mutex<Vec<Option<(Vec<u8>, Vec<u8>)>>>,
+    slots: Mutex<Vec<Option<Memo>>>,
+}
+
+/// One remembered tile: its bytes and their gzip.
+#[derive(Clone)]
+struct Memo {
+    raw: Vec<u8>,
+    gz: Vec<u8>,
 }
 
 impl Default for GzipMemo {
@@ -96,10 +103,10 @@ impl GzipMemo {
         let slot = |n: usize| (hash % n as u64) as usize;
         {
             let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(Some((r, gz))) = slots.get(slot(slots.len()))
-                && r.as_slice() == raw
+            if let Some(Some(m)) = slots.get(slot(slots.len()))
+                && m.raw == raw
             {
-                return Ok(gz.clone());
+                return Ok(m.gz.clone());
             }
         }
         // Deflate outside the lock, so threads compress in parallel.
@@ -107,7 +114,10 @@ impl GzipMemo {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         let i = slot(slots.len());
         if let Some(s) = slots.get_mut(i) {
-            *s = Some((raw.to_vec(), gz.clone()));
+            *s = Some(Memo {
+                raw: raw.to_vec(),
+                gz: gz.clone(),
+            });
         }
         Ok(gz)
     }
