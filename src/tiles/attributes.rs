@@ -30,7 +30,6 @@ pub const OUTLINE_LAYERS: [(&str, u8, &str); 2] = [
 /// The `lsoa`, `boroughs` and (where present) `wards` layers of a scored dataset.
 pub fn layers_from_scored(scored: &ScoredDataset) -> Vec<LayerData> {
     keyed_layers_from_scored(scored)
-        .into_iter()
         .map(LayerData::from)
         .collect()
 }
@@ -38,18 +37,20 @@ pub fn layers_from_scored(scored: &ScoredDataset) -> Vec<LayerData> {
 /// [`layers_from_scored`] with attribute names stored once, for
 /// [`TileSet::build_keyed`](super::TileSet::build_keyed): a national layer's
 /// attributes are then held once, not once per name and once more while
-/// the tile set is prepared.
-pub fn keyed_layers_from_scored(scored: &ScoredDataset) -> Vec<KeyedLayer> {
-    let mut out = vec![lsoa_layer(scored)];
+/// the tile set is prepared. Each layer is built when the iterator reaches
+/// it, so only the layer being prepared is held as input.
+pub fn keyed_layers_from_scored(scored: &ScoredDataset) -> impl Iterator<Item = KeyedLayer> + '_ {
     let ds = &scored.dataset;
-    for (name, minzoom, description) in OUTLINE_LAYERS {
-        if let Some(layer) = ds.layer(name) {
+    let outlines = OUTLINE_LAYERS
+        .into_iter()
+        .filter_map(move |(name, minzoom, description)| {
+            let layer = ds.layer(name)?;
             let description = if layer.vintage.is_empty() {
                 description.to_string()
             } else {
                 format!("{description} ({})", layer.vintage)
             };
-            out.push(KeyedLayer {
+            Some(KeyedLayer {
                 name: name.to_string(),
                 description,
                 minzoom,
@@ -69,10 +70,9 @@ pub fn keyed_layers_from_scored(scored: &ScoredDataset) -> Vec<KeyedLayer> {
                         ],
                     })
                     .collect(),
-            });
-        }
-    }
-    out
+            })
+        });
+    std::iter::once_with(move || lsoa_layer(scored)).chain(outlines)
 }
 
 /// A schema cell as a tile property: whole numbers as integers.
