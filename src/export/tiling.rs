@@ -19,7 +19,9 @@ use serde_json::{Value, json};
 use super::{ExportError, GENERATOR};
 use crate::progress::Progress;
 use crate::score::ScoredDataset;
-use crate::tiles::{TileCoord, TileEncoding, TileOptions, TileSet, attributes, candidate_tiles};
+use crate::tiles::{
+    GzipMemo, TileCoord, TileEncoding, TileOptions, TileSet, attributes, candidate_tiles,
+};
 
 /// Options of a tile export.
 #[derive(Clone)]
@@ -99,6 +101,9 @@ pub struct Pyramid {
     pub zooms: Vec<Vec<TileCoord>>,
     /// Options in force.
     pub options: TileExportOptions,
+    /// Recent small tiles' gzip bytes: repeated interior tiles are not
+    /// deflated again.
+    memo: GzipMemo,
 }
 
 impl Pyramid {
@@ -110,13 +115,13 @@ impl Pyramid {
                 options.min_zoom, options.max_zoom
             )));
         }
-        let layers = attributes::layers_from_scored(scored);
+        let layers = attributes::keyed_layers_from_scored(scored);
         let tile_opts = TileOptions {
             min_zoom: options.min_zoom,
             max_zoom: options.max_zoom,
             ..TileOptions::default()
         };
-        let tileset = TileSet::build(layers, tile_opts).map_err(ExportError::TileSet)?;
+        let tileset = TileSet::build_keyed(layers, tile_opts).map_err(ExportError::TileSet)?;
         // The same candidate list the server's TileJSON is based on, in
         // PMTiles tile-id (Hilbert) order: a PMTiles archive written in that
         // order is clustered, and neighbouring tiles are cut together.
@@ -134,6 +139,7 @@ impl Pyramid {
             tileset,
             zooms,
             options,
+            memo: GzipMemo::default(),
         })
     }
 
@@ -196,7 +202,7 @@ impl Pyramid {
             p.advance(1);
         }
         match tile {
-            Some(bytes) if !bytes.is_empty() => Ok(Some(crate::tiles::gzip(&bytes)?)),
+            Some(bytes) if !bytes.is_empty() => Ok(Some(self.memo.gzip(&bytes)?)),
             _ => Ok(None),
         }
     }

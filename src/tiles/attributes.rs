@@ -1,6 +1,7 @@
 //! Tile layers from a scored dataset: which attributes each feature carries.
 //!
-//! In: a [`ScoredDataset`]. Out: [`LayerData`] for the `lsoa` layer (one
+//! In: a [`ScoredDataset`]. Out: [`KeyedLayer`]s (attribute names stored
+//! once; [`LayerData`] with the names spelled out) for the `lsoa` layer (one
 //! feature per area, feature id = position in `Dataset::areas`, the tile
 //! fields of its [`Schema`] as properties, each from the zoom the schema
 //! gives: only the few overview fields below [`DETAIL_MINZOOM`]) and the
@@ -9,7 +10,7 @@
 //! sentinels; values are rounded by the schema, so tiles stay small,
 //! byte-identical between runs and equal to the exports and the API.
 
-use super::{FeatureData, LayerData, PropValue};
+use super::{KeyedFeature, KeyedLayer, LayerData, PropValue};
 use crate::schema::{Cell, Schema};
 use crate::score::ScoredDataset;
 
@@ -28,38 +29,50 @@ pub const OUTLINE_LAYERS: [(&str, u8, &str); 2] = [
 
 /// The `lsoa`, `boroughs` and (where present) `wards` layers of a scored dataset.
 pub fn layers_from_scored(scored: &ScoredDataset) -> Vec<LayerData> {
-    let mut out = vec![lsoa_layer(scored)];
+    keyed_layers_from_scored(scored)
+        .map(LayerData::from)
+        .collect()
+}
+
+/// [`layers_from_scored`] with attribute names stored once, for
+/// [`TileSet::build_keyed`](super::TileSet::build_keyed): a national layer's
+/// attributes are then held once, not once per name and once more while
+/// the tile set is prepared. Each layer is built when the iterator reaches
+/// it, so only the layer being prepared is held as input.
+pub fn keyed_layers_from_scored(scored: &ScoredDataset) -> impl Iterator<Item = KeyedLayer> + '_ {
     let ds = &scored.dataset;
-    for (name, minzoom, description) in OUTLINE_LAYERS {
-        if let Some(layer) = ds.layer(name) {
+    let outlines = OUTLINE_LAYERS
+        .into_iter()
+        .filter_map(move |(name, minzoom, description)| {
+            let layer = ds.layer(name)?;
             let description = if layer.vintage.is_empty() {
                 description.to_string()
             } else {
                 format!("{description} ({})", layer.vintage)
             };
-            out.push(LayerData {
+            Some(KeyedLayer {
                 name: name.to_string(),
                 description,
                 minzoom,
                 maxzoom: MAXZOOM,
                 property_minzoom: Default::default(),
+                keys: vec!["code".into(), "name".into()],
                 features: layer
                     .features
                     .iter()
                     .enumerate()
-                    .map(|(i, f)| FeatureData {
+                    .map(|(i, f)| KeyedFeature {
                         id: i as u64,
                         geometry: f.geometry.clone(),
                         properties: vec![
-                            ("code".into(), PropValue::Str(f.code.clone())),
-                            ("name".into(), PropValue::Str(f.name.clone())),
+                            (0, PropValue::Str(f.code.clone())),
+                            (1, PropValue::Str(f.name.clone())),
                         ],
                     })
                     .collect(),
-            });
-        }
-    }
-    out
+            })
+        });
+    std::iter::once_with(move || lsoa_layer(scored)).chain(outlines)
 }
 
 /// A schema cell as a tile property: whole numbers as integers.
@@ -72,20 +85,21 @@ fn prop(c: Cell<'_>, decimals: u8) -> PropValue {
     }
 }
 
-fn lsoa_layer(scored: &ScoredDataset) -> LayerData {
+fn lsoa_layer(scored: &ScoredDataset) -> KeyedLayer {
     let ds = &scored.dataset;
     let schema = Schema::of(scored);
     let fields: Vec<_> = schema.tile_fields().collect();
-    let features: Vec<FeatureData> = ds
+    let features: Vec<KeyedFeature> = ds
         .areas
         .iter()
         .enumerate()
-        .map(|(i, a)| FeatureData {
+        .map(|(i, a)| KeyedFeature {
             id: i as u64,
             geometry: a.geometry.clone(),
             properties: fields
                 .iter()
-                .filter_map(|f| Some((f.name.clone(), prop(f.value(scored, i)?, f.decimals))))
+                .enumerate()
+                .filter_map(|(k, f)| Some((k as u32, prop(f.value(scored, i)?, f.decimals))))
                 .collect(),
         })
         .collect();
@@ -94,7 +108,7 @@ fn lsoa_layer(scored: &ScoredDataset) -> LayerData {
         .filter_map(|f| Some((f.name.clone(), f.tile_minzoom?)))
         .filter(|(_, z)| *z > LSOA_MINZOOM)
         .collect();
-    LayerData {
+    KeyedLayer {
         name: "lsoa".into(),
         description: format!(
             "{}: digital-exclusion risk scores per area (code, index, decile and \
@@ -104,6 +118,7 @@ fn lsoa_layer(scored: &ScoredDataset) -> LayerData {
         minzoom: LSOA_MINZOOM,
         maxzoom: MAXZOOM,
         property_minzoom,
+        keys: fields.iter().map(|f| f.name.clone()).collect(),
         features,
     }
 }
@@ -118,6 +133,7 @@ mod tests {
         Availability, ComponentId, ComponentScore, IndicatorId, IndicatorScore, Methodology,
         PersonaId, PersonaScore, Scores, Sensitivity,
     };
+    use crate::tiles::FeatureData;
     use geo_types::{LineString, MultiPolygon, Polygon};
     use std::sync::Arc;
 

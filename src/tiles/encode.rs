@@ -13,11 +13,10 @@ use rstar::AABB;
 
 use super::clip::{area2, clip_polygon, quantise};
 use super::layer_encoder::LayerEncoder;
-use super::mvt_layer::TagValue;
 use super::prepare::PreparedLayer;
 use super::simplify::IPt;
 use super::topology::{Pt, assemble};
-use super::{PropValue, TileCoord, TileError, TileSet};
+use super::{TileCoord, TileError, TileSet};
 
 /// Encodes one layer of `coord` as a single-layer tile, using arcs
 /// simplified `coarsen` zooms lower than the tile's (0 normally). `None`
@@ -81,7 +80,7 @@ pub(crate) fn cut_layer<'a, W: LayerEncoder<'a>>(
         for poly in &f.polygons {
             polyf.clear();
             for refs in poly {
-                assemble(arcs, refs, &mut scratch);
+                assemble(|i| arcs.arc(i), refs, &mut scratch);
                 polyf.push(scratch.iter().map(grid_to_tile).collect());
             }
             for part in clip_polygon(&polyf, -buffer, extent + buffer) {
@@ -119,20 +118,13 @@ pub(crate) fn cut_layer<'a, W: LayerEncoder<'a>>(
             rings.push(vec![[x, y], [x + 1, y], [x + 1, y + 1], [x, y + 1]]);
         }
         start_rings_apart(&mut rings);
-        let tags = f.properties.iter().filter_map(|(ki, v)| {
-            let ki = usize::from(*ki);
+        let tags = f.properties.iter().filter_map(|a| {
+            let ki = a.key();
             let (k, minzoom) = layer.keys.get(ki)?;
             if coord.z < *minzoom {
                 return None;
             }
-            let v = match v {
-                PropValue::Str(s) => TagValue::Str(s),
-                PropValue::Num(x) if x.is_finite() => TagValue::Double(*x),
-                PropValue::Num(_) => return None,
-                PropValue::Int(i) => TagValue::Sint(*i),
-                PropValue::Bool(b) => TagValue::Bool(*b),
-            };
-            Some((ki, k.as_str(), v))
+            Some((ki, k.as_str(), a.tag(&layer.strings)?))
         });
         out.add_polygon(f.id, &rings, tags)
             .map_err(|e| TileError::Other(format!("tile {coord}: layer {}: {e}", layer.name)))?;

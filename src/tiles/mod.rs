@@ -17,6 +17,7 @@ pub mod attributes;
 mod clip;
 mod encode;
 mod gzip;
+mod keyed;
 mod layer_encoder;
 mod mlt;
 mod mvt_layer;
@@ -27,8 +28,10 @@ mod simplify;
 mod tests;
 mod tilejson;
 mod topology;
+mod values;
 
-pub use gzip::{TILE_GZIP_LEVEL, gzip};
+pub use gzip::{GzipMemo, TILE_GZIP_LEVEL, gzip};
+pub use keyed::{KeyedFeature, KeyedLayer};
 pub use layer_encoder::TileEncoding;
 pub use tilejson::{candidate_tiles, tile_range, tilejson, vector_layers};
 
@@ -236,9 +239,18 @@ impl fmt::Debug for TileSet {
 impl TileSet {
     /// Prepares layers for tiling (projection, simplification per zoom, index).
     pub fn build(layers: Vec<LayerData>, options: TileOptions) -> Result<TileSet, TileError> {
+        TileSet::build_keyed(layers.into_iter().map(KeyedLayer::from), options)
+    }
+
+    /// [`TileSet::build`] for layers whose attribute names are stored once;
+    /// their attributes are moved into the tile set, not copied.
+    pub fn build_keyed(
+        layers: impl IntoIterator<Item = KeyedLayer>,
+        options: TileOptions,
+    ) -> Result<TileSet, TileError> {
         options.validate()?;
-        let mut infos = Vec::with_capacity(layers.len());
-        let mut prepared = Vec::with_capacity(layers.len());
+        let mut infos = Vec::new();
+        let mut prepared = Vec::new();
         let mut bounds = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
         for layer in layers {
             if infos.iter().any(|l: &LayerInfo| l.name == layer.name) {
@@ -253,7 +265,7 @@ impl TileSet {
                     layer.name, layer.minzoom, layer.maxzoom
                 )));
             }
-            infos.push(LayerInfo::of(&layer));
+            infos.push(LayerInfo::of_keyed(&layer));
             prepared.push(prepare_layer(layer, &options, &mut bounds)?);
         }
         if bounds[0] > bounds[2] {
@@ -364,26 +376,43 @@ impl TileSet {
 impl LayerInfo {
     /// The TileJSON description of `layer`: its fields (first type seen wins).
     pub fn of(layer: &LayerData) -> LayerInfo {
+        LayerInfo::describe(
+            &layer.name,
+            &layer.description,
+            (layer.minzoom, layer.maxzoom),
+            &layer.property_minzoom,
+            layer
+                .features
+                .iter()
+                .flat_map(|f| f.properties.iter().map(|(k, v)| (k.as_str(), v))),
+        )
+    }
+
+    /// A layer's description from its attributes, in feature order.
+    fn describe<'a>(
+        name: &str,
+        description: &str,
+        (minzoom, maxzoom): (u8, u8),
+        property_minzoom: &BTreeMap<String, u8>,
+        properties: impl Iterator<Item = (&'a str, &'a PropValue)>,
+    ) -> LayerInfo {
         let mut fields = BTreeMap::new();
-        for f in &layer.features {
-            for (k, v) in &f.properties {
-                fields
-                    .entry(k.clone())
-                    .or_insert_with(|| v.type_name().to_string());
+        for (k, v) in properties {
+            if !fields.contains_key(k) {
+                fields.insert(k.to_string(), v.type_name().to_string());
             }
         }
-        let field_minzoom = layer
-            .property_minzoom
+        let field_minzoom = property_minzoom
             .iter()
             .filter(|(k, _)| fields.contains_key(*k))
             .map(|(k, &z)| (k.clone(), z))
             .collect();
         LayerInfo {
-            name: layer.name.clone(),
-            description: layer.description.clone(),
+            name: name.to_string(),
+            description: description.to_string(),
             fields,
-            minzoom: layer.minzoom,
-            maxzoom: layer.maxzoom,
+            minzoom,
+            maxzoom,
             field_minzoom,
         }
     }

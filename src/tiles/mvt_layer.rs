@@ -13,7 +13,7 @@
 //! handling of repeated and collinear points), which a unit test checks
 //! against the crate.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// A tag value, borrowed from the feature.
 #[derive(Clone, Copy, Debug)]
@@ -57,7 +57,10 @@ pub(crate) struct LayerWriter<'a> {
     key_slot: Vec<u32>,
     /// Keys in written order.
     keys: Vec<&'a str>,
-    values: HashMap<ValueKey<'a>, u32>,
+    /// Value table index by value. FxHash, not SipHash: a tile looks up
+    /// every tag of every feature here, and the keys are not attacker-chosen
+    /// (they come from the dataset).
+    values: FxHashMap<ValueKey<'a>, u32>,
     /// The encoded `Value` messages, in written order.
     value_bytes: Vec<u8>,
     /// Encoded `Feature` messages, each with its field key and length.
@@ -76,7 +79,7 @@ impl<'a> LayerWriter<'a> {
             extent,
             key_slot: vec![u32::MAX; n_keys],
             keys: Vec::new(),
-            values: HashMap::new(),
+            values: FxHashMap::default(),
             value_bytes: Vec::new(),
             features: Vec::new(),
             n_features: 0,

@@ -1,12 +1,10 @@
-//! Preparing a layer for cutting: a [`LayerData`] in, a [`PreparedLayer`]
+//! Preparing a layer for cutting: a [`KeyedLayer`] in, a [`PreparedLayer`]
 //! out. Every ring is projected to Web Mercator world units (repeated and
 //! closing points dropped, rings of under three points skipped), the
 //! layer's shared arcs are extracted (`topology`) and simplified once per
-//! zoom (`simplify`), attribute names are stored once with the zoom they
-//! enter at, and feature bounding boxes go into an R-tree, so that
+//! zoom (`simplify`), attribute names are kept once with the zoom they
+//! enter at (the attributes are moved, not copied), and feature bounding boxes go into an R-tree, so that
 //! [`TileSet::tile`](super::TileSet::tile) only selects, clips and encodes.
-
-use std::collections::BTreeMap;
 
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 use rayon::prelude::*;
@@ -14,7 +12,8 @@ use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
 
 use super::topology::{self, ArcRef, Pt};
-use super::{LayerData, PropValue, TileError, TileOptions, project, simplify};
+use super::values::{Attr, Strings, StringsBuilder};
+use super::{KeyedLayer, TileError, TileOptions, project, simplify};
 use crate::dataset::label_point;
 
 /// Simplification tolerance, in tile extent units at the tile's own zoom
@@ -24,8 +23,9 @@ const TOLERANCE_UNITS_4096: f64 = 3.0;
 /// A feature ready for cutting: rings as arcs, attributes, index data.
 pub(super) struct Prepared {
     pub(super) id: u64,
-    /// Attributes as (index into [`PreparedLayer::keys`], value).
-    pub(super) properties: Vec<(u16, PropValue)>,
+    /// Attributes (keys index [`PreparedLayer::keys`], strings
+    /// [`PreparedLayer::strings`]).
+    pub(super) properties: Vec<Attr>,
     /// Polygons; each is its exterior ring then its holes, as arc lists.
     pub(super) polygons: Vec<Vec<Vec<ArcRef>>>,
     /// Representative point inside the polygon (world units).
@@ -39,10 +39,12 @@ pub(super) struct PreparedLayer {
     pub(super) maxzoom: u8,
     /// Property names, each stored once, with the first zoom it appears at.
     pub(super) keys: Vec<(String, u8)>,
+    /// The distinct string values of the layer's attributes.
+    pub(super) strings: Strings,
     pub(super) features: Vec<Prepared>,
     /// Arcs simplified and snapped to zoom z's global grid (tile units), at
     /// index z (empty outside the layer's zooms).
-    pub(super) arcs_by_zoom: Vec<Vec<Vec<simplify::IPt>>>,
+    pub(super) arcs_by_zoom: Vec<simplify::ZoomArcs>,
     pub(super) tree: RTree<GeomWithData<Rectangle<Pt>, u32>>,
     /// World-unit bounding box of each feature (None without geometry).
     pub(super) bboxes: Vec<Option<[f64; 4]>>,
@@ -75,18 +77,26 @@ fn project_ring(ls: &LineString<f64>, bounds: &mut [f64; 4]) -> Result<Option<Ve
 /// projected and its attributes are moved, not copied, so the layer is not
 /// held twice.
 pub(super) fn prepare_layer(
-    layer: LayerData,
+    layer: KeyedLayer,
     options: &TileOptions,
     bounds: &mut [f64; 4],
 ) -> Result<PreparedLayer, TileError> {
-    let LayerData {
+    let KeyedLayer {
         name,
         minzoom,
         maxzoom,
         property_minzoom,
+        keys,
         features,
         ..
     } = layer;
+    let keys: Vec<(String, u8)> = keys
+        .into_iter()
+        .map(|k| {
+            let z = property_minzoom.get(&k).copied().unwrap_or(0);
+            (k, z)
+        })
+        .collect();
     let n = features.len();
     // All rings of the layer in one list; polygons refer to them by index.
     let mut rings: Vec<Vec<Pt>> = Vec::new();
@@ -94,9 +104,8 @@ pub(super) fn prepare_layer(
     let mut points = Vec::with_capacity(n);
     let mut bboxes = Vec::with_capacity(n);
     let mut ids = Vec::with_capacity(n);
-    let mut keys: Vec<(String, u8)> = Vec::new();
-    let mut key_ids: BTreeMap<String, u16> = BTreeMap::new();
     let mut props = Vec::with_capacity(n);
+    let mut strings = StringsBuilder::default();
     for f in features {
         let err = |why: String| TileError::Other(format!("layer {name}: feature {}: {why}", f.id));
         let mut polys = Vec::new();
@@ -134,23 +143,13 @@ pub(super) fn prepare_layer(
         bboxes.push(bbox);
         ids.push(f.id);
 
-        let mut p = Vec::with_capacity(f.properties.len());
-        for (k, v) in f.properties {
-            let i = match key_ids.get(k.as_str()) {
-                Some(&i) => i,
-                None => {
-                    let i = u16::try_from(keys.len()).map_err(|_| {
-                        TileError::Other(format!("layer {name}: more than 65536 property names"))
-                    })?;
-                    let z = property_minzoom.get(&k).copied().unwrap_or(0);
-                    keys.push((k.clone(), z));
-                    key_ids.insert(k, i);
-                    i
-                }
-            };
-            p.push((i, v));
-        }
-        props.push(p);
+        let attrs = f
+            .properties
+            .into_iter()
+            .map(|(k, v)| Attr::new(k, v, &mut strings))
+            .collect::<Option<Vec<Attr>>>()
+            .ok_or_else(|| err("more than 2^32 distinct strings in the layer".into()))?;
+        props.push(attrs);
     }
 
     let (topo, ring_arcs) = topology::build(&rings);
@@ -158,15 +157,15 @@ pub(super) fn prepare_layer(
     let lo = options.min_zoom.max(minzoom);
     let hi = options.max_zoom.min(maxzoom);
     let extent = f64::from(options.extent);
-    let arcs_by_zoom: Vec<Vec<Vec<simplify::IPt>>> = (0..=options.max_zoom)
+    let arcs_by_zoom: Vec<simplify::ZoomArcs> = (0..=options.max_zoom)
         .into_par_iter()
         .map(|z| {
             if z < lo || z > hi {
-                return Vec::new();
+                return simplify::ZoomArcs::default();
             }
             let scale = extent * f64::from(1u32 << z);
             let tol = TOLERANCE_UNITS_4096 * extent / 4096.0 / scale;
-            simplify::zoom_arcs(&topo, &arc_tree, tol, scale)
+            simplify::zoom_arcs(&topo, &arc_tree, tol, scale).into()
         })
         .collect();
 
@@ -204,6 +203,7 @@ pub(super) fn prepare_layer(
         minzoom,
         maxzoom,
         keys,
+        strings: strings.finish(),
         features,
         arcs_by_zoom,
         tree,

@@ -18,6 +18,44 @@ use super::topology::{Pt, Topology};
 /// A point on a zoom's global integer grid.
 pub(crate) type IPt = [i64; 2];
 
+/// One zoom's arcs in one allocation: arc `i` is
+/// `points[starts[i]..starts[i + 1]]`. A `Vec` per arc cost its header and
+/// the allocator's overhead for every arc at every zoom, more than the
+/// points themselves at low zooms, where most arcs are two points.
+#[derive(Default)]
+pub(crate) struct ZoomArcs {
+    points: Vec<IPt>,
+    starts: Vec<usize>,
+}
+
+impl ZoomArcs {
+    /// Arc `i`, or `None` past the last arc.
+    pub(crate) fn arc(&self, i: usize) -> Option<&[IPt]> {
+        let (&a, &b) = (self.starts.get(i)?, self.starts.get(i + 1)?);
+        self.points.get(a..b)
+    }
+
+    /// True when the zoom was not prepared (no arcs).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.starts.len() < 2
+    }
+}
+
+impl From<Vec<Vec<IPt>>> for ZoomArcs {
+    fn from(arcs: Vec<Vec<IPt>>) -> ZoomArcs {
+        let mut out = ZoomArcs {
+            points: Vec::with_capacity(arcs.iter().map(Vec::len).sum()),
+            starts: Vec::with_capacity(arcs.len() + 1),
+        };
+        out.starts.push(0);
+        for a in arcs {
+            out.points.extend(a);
+            out.starts.push(out.points.len());
+        }
+        out
+    }
+}
+
 /// The arcs' bounding boxes in world units, for finding neighbours.
 pub(crate) struct ArcTree {
     tree: RTree<GeomWithData<Rectangle<Pt>, u32>>,

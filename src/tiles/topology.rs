@@ -175,11 +175,16 @@ pub(super) fn seg_dist2(p: Pt, a: Pt, b: Pt) -> f64 {
     ex * ex + ey * ey
 }
 
-/// Appends the open ring made of `refs` over `arcs` to `out`.
-pub(crate) fn assemble<P: Copy>(arcs: &[Vec<P>], refs: &[ArcRef], out: &mut Vec<P>) {
+/// Appends the open ring made of `refs` to `out`, `arc` giving each arc's
+/// points by index.
+pub(crate) fn assemble<'a, P: Copy + 'a>(
+    arc: impl Fn(usize) -> Option<&'a [P]>,
+    refs: &[ArcRef],
+    out: &mut Vec<P>,
+) {
     out.clear();
     for r in refs {
-        let Some(a) = arcs.get(r.arc as usize) else {
+        let Some(a) = arc(r.arc as usize) else {
             continue;
         };
         // Each arc starts where the previous one ended: skip that point.
@@ -229,7 +234,7 @@ mod tests {
         let (topo, refs) = build(&rings);
         for (ring, r) in rings.iter().zip(&refs) {
             let mut out = Vec::new();
-            assemble(&topo.arcs, r, &mut out);
+            assemble(|i| topo.arcs.get(i).map(Vec::as_slice), r, &mut out);
             assert_eq!(out.len(), ring.len());
             // Same cyclic sequence.
             let start = ring

@@ -5,8 +5,9 @@
 //! Clipping is real polygon intersection with the buffered tile square;
 //! coordinates are never clamped.
 
-use geo::BooleanOps;
-use geo_types::{Coord, LineString, Polygon, Rect};
+use i_overlay::core::fill_rule::FillRule;
+use i_overlay::core::overlay_rule::OverlayRule;
+use i_overlay::float::overlay::{FloatOverlay, OverlayOptions};
 
 /// Clips a polygon (open rings: exterior then holes) to the square
 /// `[lo, hi]²`. Returns the parts, each as open rings, exterior first.
@@ -79,34 +80,52 @@ pub(crate) fn clip_polygon(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec
     intersect(rings, lo, hi)
 }
 
-/// geo's boolean intersection of a polygon (open rings, exterior first) with
+/// The boolean intersection of a polygon (open rings, exterior first) with
 /// the square `[lo, hi]²`: the general path, for rings that cross it.
+///
+/// This is exactly what geo's `BooleanOps::intersection` of a `Polygon` and
+/// the square's `Rect::to_polygon` does (i_overlay with OGC options, the
+/// default solver and the even–odd rule, on the same paths in the same
+/// order), without building geo polygons on the way in and out: those
+/// conversions allocated each ring three more times.
 fn intersect(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec<Vec<[f64; 2]>>> {
-    let Some(ext) = rings.first() else {
+    if rings.is_empty() {
         return Vec::new();
+    }
+    // geo closes each ring and hands i_overlay the ring without its closing
+    // point, and keeps only holes of three points or more.
+    let closed = |r: &[[f64; 2]]| -> bool { r.first() == r.last() };
+    let same = rings.iter().all(|r| !r.is_empty() && !closed(r))
+        && rings[1..].iter().all(|r| r.len() >= 3);
+    let owned: Vec<Vec<[f64; 2]>>;
+    let subject: &[Vec<[f64; 2]>] = if same {
+        rings
+    } else {
+        owned = std::iter::once(&rings[0])
+            .chain(rings[1..].iter().filter(|r| r.len() >= 3))
+            .map(|r| match r.split_last() {
+                Some((_, open)) if closed(r) => open.to_vec(),
+                _ => r.clone(),
+            })
+            .collect();
+        &owned
     };
-    let ls = |r: &Vec<[f64; 2]>| LineString(r.iter().map(|p| Coord { x: p[0], y: p[1] }).collect());
-    let poly = Polygon::new(
-        ls(ext),
-        rings[1..].iter().filter(|r| r.len() >= 3).map(ls).collect(),
-    );
-    let window = Rect::new(Coord { x: lo, y: lo }, Coord { x: hi, y: hi }).to_polygon();
-    let open = |l: &LineString<f64>| -> Vec<[f64; 2]> {
-        let mut v: Vec<[f64; 2]> = l.0.iter().map(|c| [c.x, c.y]).collect();
-        if v.len() > 1 && v.first() == v.last() {
-            v.pop();
+    // Rect::to_polygon's exterior without its closing point.
+    let window = [[hi, lo], [hi, hi], [lo, hi], [lo, lo]];
+    let mut shapes = FloatOverlay::with_subj_and_clip_custom(
+        subject,
+        &window,
+        OverlayOptions::ogc(),
+        Default::default(),
+    )
+    .overlay(OverlayRule::Intersect, FillRule::EvenOdd);
+    // geo closes each output ring; clip_polygon's rings are open.
+    for ring in shapes.iter_mut().flatten() {
+        if ring.len() > 1 && ring.first() == ring.last() {
+            ring.pop();
         }
-        v
-    };
-    poly.intersection(&window)
-        .0
-        .iter()
-        .map(|p| {
-            std::iter::once(open(p.exterior()))
-                .chain(p.interiors().iter().map(open))
-                .collect()
-        })
-        .collect()
+    }
+    shapes
 }
 
 /// Which sides of the square `[lo, hi]²` a point lies beyond, one bit per

@@ -2,6 +2,8 @@
 //! intersection where a path must agree with it.
 
 use super::*;
+use geo::BooleanOps;
+use geo_types::{Coord, LineString, Polygon, Rect};
 
 #[test]
 fn square_is_clipped_to_the_window() {
@@ -273,4 +275,80 @@ fn area_sign_follows_the_spec() {
     // Clockwise on screen (y down) is positive: an exterior ring.
     assert!(area2(&[[0, 0], [1, 0], [1, 1], [0, 1]]) > 0);
     assert!(area2(&[[0, 0], [0, 1], [1, 1], [1, 0]]) < 0);
+}
+
+/// geo's `intersection` of the polygon and the window, as open rings: what
+/// `intersect` replaced.
+fn geo_intersection(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec<Vec<[f64; 2]>>> {
+    let ls = |r: &Vec<[f64; 2]>| LineString(r.iter().map(|p| Coord { x: p[0], y: p[1] }).collect());
+    let poly = Polygon::new(
+        ls(&rings[0]),
+        rings[1..].iter().filter(|r| r.len() >= 3).map(ls).collect(),
+    );
+    let window = Rect::new(Coord { x: lo, y: lo }, Coord { x: hi, y: hi }).to_polygon();
+    let open = |l: &LineString<f64>| -> Vec<[f64; 2]> {
+        let mut v: Vec<[f64; 2]> = l.0.iter().map(|c| [c.x, c.y]).collect();
+        if v.len() > 1 && v.first() == v.last() {
+            v.pop();
+        }
+        v
+    };
+    poly.intersection(&window)
+        .0
+        .iter()
+        .map(|p| {
+            std::iter::once(open(p.exterior()))
+                .chain(p.interiors().iter().map(open))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn intersect_gives_geos_intersection_point_for_point() {
+    // Random star-ish polygons with holes, closed and open rings, short
+    // holes and repeated points, around and across the window: the direct
+    // i_overlay call must give exactly geo's rings, in geo's order.
+    let mut seed = 11u64;
+    let mut next = || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    fn star(c: [f64; 2], r: f64, n: usize, next: &mut impl FnMut() -> f64) -> Vec<[f64; 2]> {
+        (0..n)
+            .map(|i| {
+                let a = i as f64 / n as f64 * std::f64::consts::TAU;
+                let d = r * (0.4 + 0.6 * next());
+                [c[0] + d * a.cos(), c[1] + d * a.sin()]
+            })
+            .collect()
+    }
+    let mut checked = 0;
+    for case in 0..300 {
+        let (cx, cy) = (next() * 200.0 - 50.0, next() * 200.0 - 50.0);
+        let r = 20.0 + next() * 150.0;
+        let mut rings = vec![star([cx, cy], r, 3 + case % 40, &mut next)];
+        if case % 3 == 0 {
+            let mut hole = star([cx, cy], r * 0.3, 3 + case % 7, &mut next);
+            hole.reverse();
+            rings.push(hole);
+        }
+        if case % 5 == 0 {
+            rings.push(vec![[cx, cy], [cx + 1.0, cy]]);
+        }
+        if case % 7 == 0 {
+            let first = rings[0][0];
+            rings[0].push(first);
+        }
+        if case % 11 == 0 {
+            let p = rings[0][1];
+            rings[0].insert(1, p);
+        }
+        let got = intersect(&rings, 0.0, 100.0);
+        assert_eq!(got, geo_intersection(&rings, 0.0, 100.0), "case {case}");
+        checked += usize::from(!got.is_empty());
+    }
+    assert!(checked > 100, "only {checked} cases cross the window");
 }

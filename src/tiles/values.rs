@@ -1,0 +1,133 @@
+//! A prepared layer's attribute values, compact: a feature's
+//! [`PropValue`]s in, [`Attr`]s of 16 bytes out (a `(key, PropValue)` pair
+//! took 40), each distinct string stored once in the layer's [`Strings`]
+//! (a national layer repeats each borough and ward name thousands of
+//! times). [`Attr::tag`] gives back the value the tile writers take.
+
+use std::collections::HashMap;
+
+use super::PropValue;
+use super::mvt_layer::TagValue;
+
+/// What an [`Attr`]'s bits hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// An index into [`Strings`].
+    Str,
+    /// An `f64`'s bits.
+    Num,
+    /// An `i64`.
+    Int,
+    /// 0 or 1.
+    Bool,
+}
+
+/// One attribute of a prepared feature: its key index and its value.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Attr {
+    bits: u64,
+    key: u32,
+    kind: Kind,
+}
+
+/// A layer's distinct string values, by index.
+#[derive(Debug, Default)]
+pub(super) struct Strings(Vec<Box<str>>);
+
+/// Builds a layer's [`Strings`] while its attributes are converted.
+#[derive(Default)]
+pub(super) struct StringsBuilder(HashMap<Box<str>, u32>);
+
+impl StringsBuilder {
+    /// The layer's strings, each at the index its attributes hold.
+    pub(super) fn finish(self) -> Strings {
+        let mut list: Vec<(u32, Box<str>)> = self.0.into_iter().map(|(s, i)| (i, s)).collect();
+        list.sort_unstable_by_key(|(i, _)| *i);
+        Strings(list.into_iter().map(|(_, s)| s).collect())
+    }
+}
+
+impl Attr {
+    /// The attribute `key` = `value`; `None` past 2^32 distinct strings.
+    pub(super) fn new(key: u32, value: PropValue, strings: &mut StringsBuilder) -> Option<Attr> {
+        let (kind, bits) = match value {
+            PropValue::Str(s) => {
+                let next = u32::try_from(strings.0.len()).ok()?;
+                (
+                    Kind::Str,
+                    u64::from(*strings.0.entry(s.into()).or_insert(next)),
+                )
+            }
+            PropValue::Num(x) => (Kind::Num, x.to_bits()),
+            PropValue::Int(i) => (Kind::Int, i as u64),
+            PropValue::Bool(b) => (Kind::Bool, u64::from(b)),
+        };
+        Some(Attr { bits, key, kind })
+    }
+
+    /// The key's index in the layer.
+    pub(super) fn key(&self) -> usize {
+        self.key as usize
+    }
+
+    /// The value as a tile tag; `None` for a number that is not finite
+    /// (MVT has no way to write it).
+    pub(super) fn tag<'a>(&self, strings: &'a Strings) -> Option<TagValue<'a>> {
+        Some(match self.kind {
+            Kind::Str => TagValue::Str(strings.0.get(usize::try_from(self.bits).ok()?)?),
+            Kind::Num => {
+                let x = f64::from_bits(self.bits);
+                if !x.is_finite() {
+                    return None;
+                }
+                TagValue::Double(x)
+            }
+            Kind::Int => TagValue::Sint(self.bits as i64),
+            Kind::Bool => TagValue::Bool(self.bits != 0),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_come_back_as_they_went_in_and_strings_are_stored_once() {
+        let values = [
+            PropValue::Str("Camden".into()),
+            PropValue::Num(-0.0),
+            PropValue::Num(1.25),
+            PropValue::Num(f64::NAN),
+            PropValue::Int(-7),
+            PropValue::Int(i64::MAX),
+            PropValue::Bool(true),
+            PropValue::Bool(false),
+            PropValue::Str("Camden".into()),
+            PropValue::Str(String::new()),
+        ];
+        let mut b = StringsBuilder::default();
+        let attrs: Vec<Attr> = values
+            .iter()
+            .enumerate()
+            .map(|(k, v)| Attr::new(k as u32, v.clone(), &mut b).unwrap())
+            .collect();
+        let strings = b.finish();
+        assert_eq!(strings.0.len(), 2, "Camden once, and the empty string");
+        assert_eq!(std::mem::size_of::<Attr>(), 16);
+        for (k, (a, v)) in attrs.iter().zip(&values).enumerate() {
+            assert_eq!(a.key(), k);
+            let got = a.tag(&strings);
+            match (v, got) {
+                (PropValue::Str(s), Some(TagValue::Str(t))) => assert_eq!(s, t),
+                (PropValue::Num(x), Some(TagValue::Double(y))) => {
+                    assert_eq!(x.to_bits(), y.to_bits())
+                }
+                (PropValue::Num(x), None) => assert!(!x.is_finite()),
+                (PropValue::Int(i), Some(TagValue::Sint(j))) => assert_eq!(*i, j),
+                (PropValue::Bool(p), Some(TagValue::Bool(q))) => assert_eq!(*p, q),
+                (v, got) => panic!("{v:?} came back as {got:?}"),
+            }
+        }
+    }
+}
