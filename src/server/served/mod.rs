@@ -31,8 +31,8 @@ use crate::dataset::Dataset;
 use crate::index::AreaIndex;
 use crate::schema::{ApiLevel, COORD_DECIMALS, Schema, round};
 use crate::score::ScoredDataset;
-use crate::tiles::attributes::layers_from_scored;
-use crate::tiles::{LayerInfo, TileCoord, TileEncoding, TileOptions, TileSet};
+use crate::tiles::attributes::keyed_layers_from_scored;
+use crate::tiles::{KeyedLayer, LayerInfo, TileCoord, TileEncoding, TileOptions, TileSet};
 
 /// Everything one server generation serves.
 #[derive(Debug)]
@@ -168,13 +168,15 @@ impl Served {
         tile_options: TileOptions,
         cache_bytes: usize,
     ) -> Result<Served, ServeError> {
-        let layer_data = layers_from_scored(&scored);
-        let own_layers: Vec<LayerInfo> = layer_data.iter().map(LayerInfo::of).collect();
+        // Keyed layers, as the export builds them: attribute names stored
+        // once and the attributes moved into the tile set, not copied.
+        let layer_data: Vec<KeyedLayer> = keyed_layers_from_scored(&scored).collect();
+        let own_layers: Vec<LayerInfo> = layer_data.iter().map(LayerInfo::of_keyed).collect();
         let own_counts: BTreeMap<String, usize> = layer_data
             .iter()
             .map(|l| (l.name.clone(), l.features.len()))
             .collect();
-        let tiles = TileSet::build(layer_data, tile_options)?;
+        let tiles = TileSet::build_keyed(layer_data, tile_options)?;
         let layers = if tiles.layers().is_empty() {
             own_layers
         } else {
