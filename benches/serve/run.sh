@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Load test: dxmap serve vs Martin on the same London tiles, z8-14, loopback.
+# Load test: dxmap serve vs Martin on the same London tiles, z8-14, loopback,
+# and Martin on tippecanoe's tiles of the same areas.
 # Not run in CI. Needs: wrk, python3, a release dxmap, and martin built with
 #   CARGO_TARGET_DIR=/work/target-martin cargo install martin --version 1.14.0 --locked \
 #     --no-default-features --features mbtiles,pmtiles --root /work/target-martin/install
@@ -71,6 +72,27 @@ if [ -x "$martin" ]; then
   (cd "$work" && wrk -t"$threads" -c"$conns" -d"$dur" --latency -s "$here/cycle.lua" http://127.0.0.1:13000 -- martin-urls.txt)
   echo "martin after the load test: $(rss $mt)"
   kill $mt; wait $mt 2>/dev/null || true
+  # 4. Martin on tippecanoe's tiles of the same areas (the same GeoJSON
+  # dxmap exports, every area kept in every tile): the leaner-tiles peer.
+  tippecanoe=${TIPPECANOE:-$HOME/.cache/dxmap-venv/bin/tippecanoe}
+  if [ -x "$tippecanoe" ]; then
+    if [ ! -f "$work/tippe.mbtiles" ]; then
+      "$dxmap" -q export geojson "${ds[@]}" --out "$work/london.geojson"
+      "$tippecanoe" -q -f -o "$work/tippe.mbtiles" -l lsoa -Z0 -z14 \
+        --no-feature-limit --no-tile-size-limit "$work/london.geojson"
+    fi
+    python3 "$here/urls.py" "$work/tippe.mbtiles" /tippe "" 8 14 > "$work/tippe-urls.txt"
+    echo "tippecanoe tiles z8-14: $(wc -l < "$work/tippe-urls.txt")"
+    RUST_LOG=warn "$martin" --listen-addresses 127.0.0.1:13000 "$work/tippe.mbtiles" &
+    mt=$!
+    wait_up http://127.0.0.1:13000/catalog
+    python3 "$here/cold.py" 127.0.0.1 13000 "$work/tippe-urls.txt"
+    echo "== martin on tippecanoe's tiles, warm wrk ($threads threads, $conns connections, $dur)"
+    (cd "$work" && wrk -t"$threads" -c"$conns" -d"$dur" --latency -s "$here/cycle.lua" http://127.0.0.1:13000 -- tippe-urls.txt)
+    kill $mt; wait $mt 2>/dev/null || true
+  else
+    echo "tippecanoe not found at $tippecanoe: the leaner-tiles comparison is skipped"
+  fi
 else
   echo "martin not found at $martin: skipped"
 fi
