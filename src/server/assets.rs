@@ -25,7 +25,7 @@ use super::ServerConfig;
 use super::csp::ContentSecurityPolicy;
 use super::error::ApiError;
 use super::negotiate::encoded_response;
-use super::served::EncodedTile;
+use super::served::GzippedBody;
 
 // static PAGE and MAPLIBRE: &[(name, bytes)], from build.rs.
 include!(concat!(env!("OUT_DIR"), "/web_assets.rs"));
@@ -54,14 +54,14 @@ pub fn maplibre_available(web_dir: Option<&Path>) -> bool {
 /// One file ready to serve: the bytes, and gzip with the ETags of both.
 struct Prepared {
     raw: Bytes,
-    encoded: EncodedTile,
+    encoded: GzippedBody,
     content_type: &'static str,
 }
 
 impl Prepared {
     fn new(name: &str, raw: Bytes) -> std::io::Result<Prepared> {
         Ok(Prepared {
-            encoded: EncodedTile::new(raw.to_vec())?,
+            encoded: GzippedBody::new(raw.to_vec())?,
             raw,
             content_type: content_type(name),
         })

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::error::ApiError;
 use super::negotiate::encoded_response;
-use super::served::{EncodedTile, Served, score_num};
+use super::served::{GzippedBody, Served, score_num};
 use crate::dataset::{LsoaCode, label_point};
 use crate::score::{Scope, ScoreColumn, ScoreOptions, score};
 
@@ -55,7 +55,7 @@ pub async fn methodology(State(state): State<AppState>) -> Response {
 /// A JSON body held gzipped: sent as it is where the client accepts gzip
 /// (the compression layer leaves an encoded body alone), inflated where
 /// not; with an ETag, so a revisit that has it gets a 304.
-fn gzipped_json(body: &EncodedTile, headers: &HeaderMap) -> Result<Response, ApiError> {
+fn gzipped_json(body: &GzippedBody, headers: &HeaderMap) -> Result<Response, ApiError> {
     let no_cache = HeaderValue::from_static("no-cache");
     encoded_response(body, None, "application/json", no_cache, headers)
         .map(|(res, _)| res)

@@ -1,7 +1,7 @@
 //! HTTP content negotiation and conditional requests for bodies held
 //! gzipped: tiles, the page's files and the large JSON bodies.
 //!
-//! In: the request's headers and an [`EncodedTile`] (the gzip bytes and the
+//! In: the request's headers and an [`GzippedBody`] (the gzip bytes and the
 //! ETags of both forms). Out: the response: 304 when the client already
 //! has the form it accepts, else the gzip bytes where gzip is accepted and
 //! the raw bytes (held, or inflated) where not, with the ETag, `Vary:
@@ -11,7 +11,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::served::EncodedTile;
+use super::served::GzippedBody;
 
 /// True when `Accept-Encoding` allows gzip (q > 0 for `gzip` or `*`).
 pub(crate) fn accepts_gzip(headers: &HeaderMap) -> bool {
@@ -52,7 +52,7 @@ pub(crate) fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
 /// where it is held; otherwise it is inflated from the gzip bytes, the one
 /// step that can fail.
 pub(crate) fn encoded_response(
-    body: &EncodedTile,
+    body: &GzippedBody,
     raw: Option<&Bytes>,
     content_type: &'static str,
     cache_control: HeaderValue,

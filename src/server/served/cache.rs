@@ -9,14 +9,14 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
-use super::gzip::EncodedTile;
+use super::gzip::GzippedBody;
 use crate::tiles::{TileCoord, TileEncoding};
 
 /// What a cached tile is: where, and in which encoding.
 pub type TileKey = (TileCoord, TileEncoding);
 
 /// A cached tile: encoded bytes, or known-empty.
-pub type CachedTile = Option<Arc<EncodedTile>>;
+pub type CachedTile = Option<Arc<GzippedBody>>;
 
 struct CacheEntry {
     tile: CachedTile,
@@ -167,7 +167,7 @@ impl TileCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::served::EncodedTile;
+    use crate::server::served::GzippedBody;
     use std::sync::atomic::AtomicUsize;
 
     /// A tile of `n` incompressible bytes (the cache holds the gzip copy).
@@ -181,7 +181,7 @@ mod tests {
                 x as u8
             })
             .collect();
-        Some(Arc::new(EncodedTile::new(raw).unwrap()))
+        Some(Arc::new(GzippedBody::new(raw).unwrap()))
     }
 
     #[test]

@@ -1,39 +1,41 @@
-//! Tile bytes as served: gzip-compressed once, with strong ETags.
+//! Bodies as served: gzip-compressed once, with strong ETags.
 //!
-//! In: one encoded tile (MVT or MLT). Out: an [`EncodedTile`] holding the gzip copy and
-//! the ETags of both encodings ([`content_tag`]), inflated again only for
-//! the rare client without gzip.
+//! In: the bytes of a tile (MVT or MLT), a file of the page or a large JSON
+//! body. Out: a [`GzippedBody`] holding the gzip copy and the ETags of both
+//! forms ([`content_tag`]), inflated again only for the rare client without
+//! gzip ([`server::negotiate`](crate::server) sends it).
 
 use std::hash::{DefaultHasher, Hasher};
 
 use axum::body::Bytes;
 
-/// One encoded, non-empty tile, held gzip-compressed (nearly every client
-/// accepts gzip, and one copy keeps the cache a third of the size), with the
-/// strong ETags of both encodings.
+/// One non-empty body (a tile, a file, a JSON document), held
+/// gzip-compressed (nearly every client accepts gzip, and one copy keeps
+/// the tile cache a third of the size), with the strong ETags of both
+/// forms.
 #[derive(Debug)]
-pub struct EncodedTile {
-    /// Gzip-compressed MVT.
+pub struct GzippedBody {
+    /// The gzip-compressed bytes.
     pub gzip: Bytes,
-    /// ETag of the uncompressed MVT (quoted).
+    /// ETag of the uncompressed bytes (quoted).
     pub etag_raw: String,
     /// ETag of `gzip` (quoted).
     pub etag_gzip: String,
 }
 
-impl EncodedTile {
+impl GzippedBody {
     /// Compresses once and computes both ETags.
-    pub fn new(raw: Vec<u8>) -> std::io::Result<EncodedTile> {
+    pub fn new(raw: Vec<u8>) -> std::io::Result<GzippedBody> {
         let gzip = crate::tiles::gzip(&raw)?;
         let tag = content_tag(&raw);
-        Ok(EncodedTile {
+        Ok(GzippedBody {
             etag_raw: format!("\"{tag}\""),
             etag_gzip: format!("\"{tag}-gz\""),
             gzip: exact_bytes(gzip),
         })
     }
 
-    /// The uncompressed MVT, inflated on demand for clients without gzip.
+    /// The uncompressed bytes, inflated on demand for clients without gzip.
     pub fn raw(&self) -> std::io::Result<Bytes> {
         let mut out = Vec::with_capacity(self.gzip.len() * 3);
         std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&self.gzip[..]), &mut out)?;
@@ -68,13 +70,13 @@ mod tests {
 
     #[test]
     fn etags_differ_by_encoding_and_content() {
-        let a = EncodedTile::new(b"abc".to_vec()).unwrap();
-        let b = EncodedTile::new(b"abd".to_vec()).unwrap();
+        let a = GzippedBody::new(b"abc".to_vec()).unwrap();
+        let b = GzippedBody::new(b"abd".to_vec()).unwrap();
         assert_ne!(a.etag_raw, a.etag_gzip);
         assert_ne!(a.etag_raw, b.etag_raw);
         assert_eq!(
             a.etag_raw,
-            EncodedTile::new(b"abc".to_vec()).unwrap().etag_raw
+            GzippedBody::new(b"abc".to_vec()).unwrap().etag_raw
         );
         let mut d = flate2::read::GzDecoder::new(&a.gzip[..]);
         let mut out = Vec::new();
@@ -92,7 +94,7 @@ mod tests {
         // A compressible tile: its gzip is far shorter than the buffer
         // `tiles::gzip` starts with, so a kept buffer would show here.
         let raw: Vec<u8> = (0..100_000u32).map(|i| (i % 7) as u8).collect();
-        let t = EncodedTile::new(raw).unwrap();
+        let t = GzippedBody::new(raw).unwrap();
         let len = t.gzip.len();
         let held = t.gzip.try_into_mut().expect("the only handle");
         assert_eq!(held.capacity(), len, "the cache holds what it counts");

@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 
 pub use cache::{CachedTile, TileCache, TileKey};
 pub(crate) use gzip::exact_bytes;
-pub use gzip::{EncodedTile, content_tag};
+pub use gzip::{GzippedBody, content_tag};
 pub use views::ScopeGroups;
 pub(crate) use views::score_num;
 
@@ -60,11 +60,11 @@ pub struct Served {
     /// `/api/scores` body. This and the next two are megabytes for a
     /// national dataset, asked for on every page load: held gzipped, as
     /// tiles are, so they are compressed once and held at a third or less.
-    pub scores_json: EncodedTile,
+    pub scores_json: GzippedBody,
     /// `/api/scores-exact` body, gzipped.
-    pub scores_exact_json: EncodedTile,
+    pub scores_exact_json: GzippedBody,
     /// `/api/key-groups` body, gzipped.
-    pub key_groups_json: EncodedTile,
+    pub key_groups_json: GzippedBody,
     /// Per indicator (in `Scores::indicators` order): min and max raw value.
     pub raw_range: Vec<(Option<f64>, Option<f64>)>,
     /// Boroughs: code → (name, area positions).
@@ -103,8 +103,8 @@ pub(crate) fn json_body(v: &Value) -> Bytes {
 }
 
 /// A large JSON body held gzipped for the life of a generation.
-fn gzip_json(v: &Value) -> Result<EncodedTile, ServeError> {
-    EncodedTile::new(v.to_string().into_bytes())
+fn gzip_json(v: &Value) -> Result<GzippedBody, ServeError> {
+    GzippedBody::new(v.to_string().into_bytes())
         .map_err(|e| ServeError::Other(format!("compressing a JSON body: {e}")))
 }
 
@@ -133,7 +133,7 @@ impl Served {
                 .tile_as(coord, encoding)
                 .map_err(|e| format!("tile {coord}: {e}"))?;
             match raw {
-                Some(raw) if !raw.is_empty() => EncodedTile::new(raw)
+                Some(raw) if !raw.is_empty() => GzippedBody::new(raw)
                     .map(|t| Some(Arc::new(t)))
                     .map_err(|e| format!("tile {coord}: gzip: {e}")),
                 _ => Ok(None),
