@@ -911,16 +911,12 @@ print(json.dumps(out))
 // ---------------------------------------------------------------- GDAL on London
 
 fn ogrinfo(path: &Path, extra: &[&str]) -> (String, String) {
-    let out = Command::new("ogrinfo")
-        .args(["-ro", "-so", "-al"])
-        .args(extra)
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = common::run_ok(
+        Command::new("ogrinfo")
+            .args(["-ro", "-so", "-al"])
+            .args(extra)
+            .arg(path),
+        "ogrinfo",
     );
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -976,16 +972,10 @@ fn ogrinfo_opens_the_london_geojson_and_mbtiles_without_warnings() {
 // ---------------------------------------------------------------- the binary on London
 
 fn run_dxmap(args: &[&str]) -> std::process::Output {
-    let out = Command::new(common::dxmap_bin())
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "dxmap {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    common::run_ok(
+        Command::new(common::dxmap_bin()).args(args),
+        &format!("dxmap {args:?}"),
+    )
 }
 
 /// Builds the London dataset from examples/london.toml into `dir`.

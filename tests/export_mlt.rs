@@ -39,7 +39,7 @@ fn export(dir: &Path, out: &str, extra: &[&str]) -> std::process::Output {
 
 /// The header fields and every tile (gunzipped, written as DIR/z-x-y.EXT)
 /// of an archive, by the Python reader.
-fn read_archive(py: &Path, archive: &Path, ext: &str, dir: &Path) -> Value {
+fn read_archive(archive: &Path, ext: &str, dir: &Path) -> Value {
     let script = r#"
 import gzip, json, sys, os
 from pmtiles.reader import Reader, MmapSource, all_tiles
@@ -54,20 +54,14 @@ with open(sys.argv[1], "rb") as f:
 print(json.dumps({"tile_type": int(h["tile_type"].value),
                   "tile_compression": int(h["tile_compression"].value), "tiles": n}))
 "#;
-    let out = Command::new(py)
-        .arg("-c")
-        .arg(script)
-        .arg(archive)
-        .arg(ext)
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::python_json(
+        script,
+        &[
+            archive.as_os_str(),
+            std::ffi::OsStr::new(ext),
+            dir.as_os_str(),
+        ],
+    )
 }
 
 #[test]
@@ -101,9 +95,8 @@ fn mlt_pmtiles_says_mlt_and_its_tiles_decode_to_the_mvt_features() {
     );
     let tiles = dir.path().join("tiles");
     std::fs::create_dir(&tiles).unwrap();
-    let py = common::python();
-    let mlt = read_archive(&py, &dir.path().join("mlt.pmtiles"), "mlt", &tiles);
-    let mvt = read_archive(&py, &dir.path().join("mvt.pmtiles"), "mvt", &tiles);
+    let mlt = read_archive(&dir.path().join("mlt.pmtiles"), "mlt", &tiles);
+    let mvt = read_archive(&dir.path().join("mvt.pmtiles"), "mvt", &tiles);
     assert_eq!(mlt["tile_type"], 6, "MLT in the header");
     assert_eq!(mvt["tile_type"], 1, "MVT in the header");
     assert_eq!(mlt["tile_compression"], 2, "gzip");
@@ -112,17 +105,13 @@ fn mlt_pmtiles_says_mlt_and_its_tiles_decode_to_the_mvt_features() {
         "a tile at every address of the MVT"
     );
 
-    let out = Command::new("node")
-        .arg(root().join("tests/browser/mlt-compare.mjs"))
-        .arg(&tiles)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = common::run_ok(
+        Command::new("node")
+            .arg(root().join("tests/browser/mlt-compare.mjs"))
+            .arg(&tiles),
+        "mlt-compare.mjs",
     );
+    let stdout = String::from_utf8_lossy(&out.stdout);
     let v: Value = serde_json::from_str(stdout.trim()).unwrap();
     println!("{stdout}");
     assert_eq!(v["tiles"], mlt["tiles"], "every tile compared");

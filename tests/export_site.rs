@@ -257,19 +257,7 @@ for d, _, files in os.walk(os.path.join(root, "tiles")):
             bad.append(rel)
 print(json.dumps({"pmtiles": pm, "site": site, "no_features": bad}))
 "#;
-    let out = Command::new(common::python())
-        .arg("-c")
-        .arg(script)
-        .arg(&pm)
-        .arg(site_dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = common::python_json(script, &[pm.as_os_str(), site_dir.as_os_str()]);
     assert_eq!(
         v["no_features"],
         serde_json::json!([]),

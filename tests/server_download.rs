@@ -83,16 +83,7 @@ assert z.testzip() is None, 'bad CRC'
 files = {n: z.read(n).decode('utf-8') for n in z.namelist()}
 rows = list(csv.reader(io.StringIO(files['data.csv'], newline=''), strict=True))
 print(json.dumps({'files': files, 'rows': rows}))";
-    let out = Command::new(common::python())
-        .args(["-c", script, path.to_str().unwrap()])
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "python zipfile/csv: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = common::python_json(script, &[path]);
     let files = serde_json::from_value(v["files"].clone()).unwrap();
     let mut rows: Vec<Vec<String>> = serde_json::from_value(v["rows"].clone()).unwrap();
     let header = rows.remove(0);

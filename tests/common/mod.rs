@@ -76,6 +76,34 @@ pub fn python_has(module: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Runs `cmd` to the end and fails the test, with `what` and its stderr,
+/// unless it succeeded; returns its output.
+pub fn run_ok(cmd: &mut std::process::Command, what: &str) -> std::process::Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
+    assert!(
+        out.status.success(),
+        "{what}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Runs a Python `script` under [`python()`] with `args` and reads the JSON
+/// document it prints.
+pub fn python_json<S: AsRef<std::ffi::OsStr>>(script: &str, args: &[S]) -> serde_json::Value {
+    let out = run_ok(
+        std::process::Command::new(python())
+            .arg("-c")
+            .arg(script)
+            .args(args),
+        "python",
+    );
+    serde_json::from_slice(&out.stdout).expect("python printed JSON")
+}
+
 /// What a finished `dxmap` run gave.
 #[cfg(unix)]
 pub struct Run {
