@@ -10,6 +10,8 @@
 //! sentinels; values are rounded by the schema, so tiles stay small,
 //! byte-identical between runs and equal to the exports and the API.
 
+use std::borrow::Cow;
+
 use super::{KeyedFeature, KeyedLayer, LayerData, PropValue};
 use crate::schema::{Cell, Schema};
 use crate::score::ScoredDataset;
@@ -39,7 +41,9 @@ pub fn layers_from_scored(scored: &ScoredDataset) -> Vec<LayerData> {
 /// attributes are then held once, not once per name and once more while
 /// the tile set is prepared. Each layer is built when the iterator reaches
 /// it, so only the layer being prepared is held as input.
-pub fn keyed_layers_from_scored(scored: &ScoredDataset) -> impl Iterator<Item = KeyedLayer> + '_ {
+pub fn keyed_layers_from_scored(
+    scored: &ScoredDataset,
+) -> impl Iterator<Item = KeyedLayer<'_>> + '_ {
     let ds = &scored.dataset;
     let outlines = OUTLINE_LAYERS
         .into_iter()
@@ -63,7 +67,7 @@ pub fn keyed_layers_from_scored(scored: &ScoredDataset) -> impl Iterator<Item = 
                     .enumerate()
                     .map(|(i, f)| KeyedFeature {
                         id: i as u64,
-                        geometry: f.geometry.clone(),
+                        geometry: Cow::Borrowed(&f.geometry),
                         properties: vec![
                             (0, PropValue::Str(f.code.clone())),
                             (1, PropValue::Str(f.name.clone())),
@@ -85,7 +89,7 @@ fn prop(c: Cell<'_>, decimals: u8) -> PropValue {
     }
 }
 
-fn lsoa_layer(scored: &ScoredDataset) -> KeyedLayer {
+fn lsoa_layer(scored: &ScoredDataset) -> KeyedLayer<'_> {
     let ds = &scored.dataset;
     let schema = Schema::of(scored);
     let fields: Vec<_> = schema.tile_fields().collect();
@@ -95,7 +99,7 @@ fn lsoa_layer(scored: &ScoredDataset) -> KeyedLayer {
         .enumerate()
         .map(|(i, a)| KeyedFeature {
             id: i as u64,
-            geometry: a.geometry.clone(),
+            geometry: Cow::Borrowed(&a.geometry),
             properties: fields
                 .iter()
                 .enumerate()

@@ -15,7 +15,7 @@ use super::clip::{area2, clip_polygon, quantise};
 use super::layer_encoder::LayerEncoder;
 use super::prepare::PreparedLayer;
 use super::simplify::IPt;
-use super::topology::{Pt, assemble};
+use super::topology::Pt;
 use super::{TileCoord, TileError, TileSet};
 
 /// Encodes one layer of `coord` as a single-layer tile, using arcs
@@ -35,7 +35,6 @@ pub(crate) fn cut_layer<'a, W: LayerEncoder<'a>>(
     let extent = f64::from(opts.extent);
     let buffer = f64::from(opts.buffer);
     let n = f64::from(1u32 << coord.z);
-    let mut scratch: Vec<IPt> = Vec::new();
     let mut polyf: Vec<Vec<[f64; 2]>> = Vec::new();
     if coord.z < layer.minzoom || coord.z > layer.maxzoom {
         return Ok(None);
@@ -68,7 +67,7 @@ pub(crate) fn cut_layer<'a, W: LayerEncoder<'a>>(
     // Arcs are on zoom gz's global grid; bring them to this tile's units.
     let k = (1i64 << (coord.z - gz)) as f64;
     let (ox, oy) = (f64::from(coord.x) * extent, f64::from(coord.y) * extent);
-    let grid_to_tile = |p: &IPt| [p[0] as f64 * k - ox, p[1] as f64 * k - oy];
+    let grid_to_tile = |p: IPt| [p[0] as f64 * k - ox, p[1] as f64 * k - oy];
 
     let mut out = W::new(&layer.name, opts.extent, layer.keys.len());
     let mut rings: Vec<Vec<[i32; 2]>> = Vec::new();
@@ -80,8 +79,9 @@ pub(crate) fn cut_layer<'a, W: LayerEncoder<'a>>(
         for poly in &f.polygons {
             polyf.clear();
             for refs in poly {
-                assemble(|i| arcs.arc(i), refs, &mut scratch);
-                polyf.push(scratch.iter().map(grid_to_tile).collect());
+                let mut ring = Vec::new();
+                arcs.ring(refs, grid_to_tile, &mut ring);
+                polyf.push(ring);
             }
             for part in clip_polygon(&polyf, -buffer, extent + buffer) {
                 for (ri, ring) in part.iter().enumerate() {

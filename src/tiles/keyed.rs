@@ -6,15 +6,19 @@
 //! attribute and a second copy while the topology was built were about
 //! 150 MB of a national export's peak.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use geo_types::MultiPolygon;
 
 use super::{FeatureData, LayerData, LayerInfo, PropValue};
 
-/// One layer to tile, with attribute names stored once.
+/// One layer to tile, with attribute names stored once. Its geometries may
+/// be borrowed: a layer built from a dataset refers to the dataset's
+/// polygons rather than copying them (for England and Wales a copy was
+/// ~70 MB of a national export's peak).
 #[derive(Clone, Debug)]
-pub struct KeyedLayer {
+pub struct KeyedLayer<'a> {
     /// Layer name, e.g. `lsoa`.
     pub name: String,
     /// Description for TileJSON.
@@ -28,25 +32,25 @@ pub struct KeyedLayer {
     /// Attribute names, referred to by index from the features.
     pub keys: Vec<String>,
     /// Features.
-    pub features: Vec<KeyedFeature>,
+    pub features: Vec<KeyedFeature<'a>>,
 }
 
 /// One feature of a [`KeyedLayer`].
 #[derive(Clone, Debug)]
-pub struct KeyedFeature {
+pub struct KeyedFeature<'a> {
     /// Integer feature id (MVT `id`).
     pub id: u64,
-    /// Geometry in WGS84.
-    pub geometry: MultiPolygon<f64>,
+    /// Geometry in WGS84, owned or borrowed.
+    pub geometry: Cow<'a, MultiPolygon<f64>>,
     /// Attributes as (index into [`KeyedLayer::keys`], value), in a stable
     /// order.
     pub properties: Vec<(u32, PropValue)>,
 }
 
-impl From<LayerData> for KeyedLayer {
+impl From<LayerData> for KeyedLayer<'static> {
     /// Interns the names in order of first appearance, consuming the
     /// features one by one so the layer is not held twice.
-    fn from(layer: LayerData) -> KeyedLayer {
+    fn from(layer: LayerData) -> KeyedLayer<'static> {
         let mut keys: Vec<String> = Vec::new();
         let mut index: HashMap<String, u32> = HashMap::new();
         let features = layer
@@ -54,7 +58,7 @@ impl From<LayerData> for KeyedLayer {
             .into_iter()
             .map(|f| KeyedFeature {
                 id: f.id,
-                geometry: f.geometry,
+                geometry: Cow::Owned(f.geometry),
                 properties: f
                     .properties
                     .into_iter()
@@ -81,10 +85,10 @@ impl From<LayerData> for KeyedLayer {
     }
 }
 
-impl From<KeyedLayer> for LayerData {
+impl From<KeyedLayer<'_>> for LayerData {
     /// Spells each attribute's name out again (an index past the names is
     /// dropped, as tiling drops it).
-    fn from(layer: KeyedLayer) -> LayerData {
+    fn from(layer: KeyedLayer<'_>) -> LayerData {
         let keys = layer.keys;
         LayerData {
             name: layer.name,
@@ -97,7 +101,7 @@ impl From<KeyedLayer> for LayerData {
                 .into_iter()
                 .map(|f| FeatureData {
                     id: f.id,
-                    geometry: f.geometry,
+                    geometry: f.geometry.into_owned(),
                     properties: f
                         .properties
                         .into_iter()
@@ -111,7 +115,7 @@ impl From<KeyedLayer> for LayerData {
 
 impl LayerInfo {
     /// [`LayerInfo::of`] for a keyed layer: the same fields and types.
-    pub fn of_keyed(layer: &KeyedLayer) -> LayerInfo {
+    pub fn of_keyed(layer: &KeyedLayer<'_>) -> LayerInfo {
         LayerInfo::describe(
             &layer.name,
             &layer.description,

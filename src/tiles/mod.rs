@@ -244,8 +244,8 @@ impl TileSet {
 
     /// [`TileSet::build`] for layers whose attribute names are stored once;
     /// their attributes are moved into the tile set, not copied.
-    pub fn build_keyed(
-        layers: impl IntoIterator<Item = KeyedLayer>,
+    pub fn build_keyed<'a>(
+        layers: impl IntoIterator<Item = KeyedLayer<'a>>,
         options: TileOptions,
     ) -> Result<TileSet, TileError> {
         options.validate()?;

@@ -195,6 +195,25 @@ fn all_coords_in_bounds(l: &Lay, buffer: i64) {
 }
 
 #[test]
+fn prepared_attributes_carry_no_spare_capacity() {
+    // Collecting the 16-byte attributes in place over the 40-byte
+    // properties kept the larger buffer: ~45 MB for England and Wales.
+    let sq = |x: f64| {
+        Polygon::new(
+            ls(&[(x, 51.0), (x + 0.1, 51.0), (x + 0.1, 51.1), (x, 51.1)]),
+            vec![],
+        )
+    };
+    let set = set_of(vec![sq(0.0), sq(0.2), sq(0.4)], TileOptions::default());
+    let features = &set.prepared[0].features;
+    assert_eq!(features.len(), 3);
+    for f in features {
+        assert_eq!(f.properties.len(), 4);
+        assert_eq!(f.properties.capacity(), f.properties.len());
+    }
+}
+
+#[test]
 fn properties_with_a_minzoom_are_left_out_below_it() {
     let sq = Polygon::new(
         ls(&[(-1.0, 51.0), (1.0, 51.0), (1.0, 52.0), (-1.0, 52.0)]),

@@ -175,12 +175,13 @@ pub(super) fn seg_dist2(p: Pt, a: Pt, b: Pt) -> f64 {
     ex * ex + ey * ey
 }
 
-/// Appends the open ring made of `refs` to `out`, `arc` giving each arc's
-/// points by index.
-pub(crate) fn assemble<'a, P: Copy + 'a>(
+/// Writes the open ring made of `refs` to `out` (cleared first), `arc`
+/// giving each arc's points by index and `map` converting each point.
+pub(crate) fn assemble<'a, P: 'a, T>(
     arc: impl Fn(usize) -> Option<&'a [P]>,
     refs: &[ArcRef],
-    out: &mut Vec<P>,
+    map: impl Fn(&P) -> T,
+    out: &mut Vec<T>,
 ) {
     out.clear();
     for r in refs {
@@ -189,9 +190,9 @@ pub(crate) fn assemble<'a, P: Copy + 'a>(
         };
         // Each arc starts where the previous one ended: skip that point.
         if r.reversed {
-            out.extend(a.iter().rev().skip(1));
+            out.extend(a.iter().rev().skip(1).map(&map));
         } else {
-            out.extend(a.iter().skip(1));
+            out.extend(a.iter().skip(1).map(&map));
         }
     }
 }
@@ -234,7 +235,7 @@ mod tests {
         let (topo, refs) = build(&rings);
         for (ring, r) in rings.iter().zip(&refs) {
             let mut out = Vec::new();
-            assemble(|i| topo.arcs.get(i).map(Vec::as_slice), r, &mut out);
+            assemble(|i| topo.arcs.get(i).map(Vec::as_slice), r, |p| *p, &mut out);
             assert_eq!(out.len(), ring.len());
             // Same cyclic sequence.
             let start = ring

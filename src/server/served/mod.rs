@@ -170,7 +170,7 @@ impl Served {
     ) -> Result<Served, ServeError> {
         // Keyed layers, as the export builds them: attribute names stored
         // once and the attributes moved into the tile set, not copied.
-        let layer_data: Vec<KeyedLayer> = keyed_layers_from_scored(&scored).collect();
+        let layer_data: Vec<KeyedLayer<'_>> = keyed_layers_from_scored(&scored).collect();
         let own_layers: Vec<LayerInfo> = layer_data.iter().map(LayerInfo::of_keyed).collect();
         let own_counts: BTreeMap<String, usize> = layer_data
             .iter()
