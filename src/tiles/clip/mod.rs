@@ -12,10 +12,12 @@ use i_overlay::float::overlay::{FloatOverlay, OverlayOptions};
 /// Clips a polygon (open rings: exterior then holes) to the square
 /// `[lo, hi]²`. Returns the parts, each as open rings, exterior first.
 ///
-/// Polygons wholly inside or outside take a fast path; the others go through
-/// geo's boolean intersection, which (unlike Sutherland–Hodgman) splits a
-/// polygon leaving and re-entering the window into separate valid parts
-/// instead of joining them with zero-width edges along the tile border.
+/// Polygons wholly inside or outside take a fast path, and so do those
+/// crossing the border just twice (Sutherland–Hodgman is exact for them);
+/// the others go through geo's boolean intersection, which (unlike
+/// Sutherland–Hodgman) splits a polygon leaving and re-entering the window
+/// into separate valid parts instead of joining them with zero-width edges
+/// along the tile border.
 pub(crate) fn clip_polygon(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec<Vec<[f64; 2]>>> {
     let Some(ext) = rings.first() else {
         return Vec::new();
@@ -77,7 +79,114 @@ pub(crate) fn clip_polygon(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec
     } else {
         rings
     };
+    if let Some(part) = clip_once(rings, lo, hi) {
+        return vec![part];
+    }
     intersect(rings, lo, hi)
+}
+
+/// Where a ring lies against the open square `(lo, hi)²`.
+#[derive(Debug, PartialEq)]
+enum Meets {
+    /// Every point strictly inside.
+    Inside,
+    /// Every point outside, and no edge through the square.
+    Apart,
+    /// Leaves the square once and comes back once, touching its border
+    /// nowhere else.
+    Once,
+    /// More crossings, or a point or an edge on the border.
+    Other,
+}
+
+/// The polygon (open rings, exterior first) cut to the square `[lo, hi]²`
+/// by Sutherland–Hodgman, when that is exactly the intersection: the
+/// exterior crosses the border twice (a chord across the square, so the
+/// intersection is one piece) and each hole lies wholly inside or wholly
+/// apart. That is most rings a tile cuts, and it is several times quicker
+/// than the boolean operation; `None` sends the rest there.
+fn clip_once(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Option<Vec<Vec<[f64; 2]>>> {
+    let ext = rings.first()?;
+    if ext.len() < 3 || meets(ext, lo, hi) != Meets::Once {
+        return None;
+    }
+    let centre = [(lo + hi) / 2.0, (lo + hi) / 2.0];
+    let mut part = vec![clip_ring_to_box(ext, lo, hi)];
+    for hole in &rings[1..] {
+        match meets(hole, lo, hi) {
+            Meets::Inside => part.push(hole.clone()),
+            // A hole around the whole square belongs to an invalid polygon.
+            Meets::Apart if !covers(std::slice::from_ref(hole), centre) => {}
+            _ => return None,
+        }
+    }
+    Some(part)
+}
+
+/// How an open ring meets the open square `(lo, hi)²`, counting its exits:
+/// an edge from inside to outside, or an edge through the square between
+/// two outside points.
+fn meets(ring: &[[f64; 2]], lo: f64, hi: f64) -> Meets {
+    let strictly = |p: [f64; 2]| p[0] > lo && p[0] < hi && p[1] > lo && p[1] < hi;
+    let closed = |p: [f64; 2]| p[0] >= lo && p[0] <= hi && p[1] >= lo && p[1] <= hi;
+    let Some(&last) = ring.last() else {
+        return Meets::Other;
+    };
+    let (mut exits, mut inside) = (0u32, 0usize);
+    let (mut prev, mut pin) = (last, strictly(last));
+    for &p in ring {
+        let qin = strictly(p);
+        if !qin && closed(p) {
+            return Meets::Other;
+        }
+        match (pin, qin) {
+            (true, false) => exits += 1,
+            (false, false) => match passes_through(prev, p, lo, hi) {
+                Some(true) => exits += 1,
+                Some(false) => {}
+                None => return Meets::Other,
+            },
+            _ => {}
+        }
+        inside += usize::from(qin);
+        (prev, pin) = (p, qin);
+    }
+    match exits {
+        0 if inside == ring.len() => Meets::Inside,
+        0 if inside == 0 => Meets::Apart,
+        1 => Meets::Once,
+        _ => Meets::Other,
+    }
+}
+
+/// Whether the edge `a`–`b` between two points outside the square crosses
+/// its interior (Liang–Barsky); `None` when it only touches the border.
+fn passes_through(a: [f64; 2], b: [f64; 2], lo: f64, hi: f64) -> Option<bool> {
+    let d = [b[0] - a[0], b[1] - a[1]];
+    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    for axis in 0..2 {
+        for (p, q) in [(-d[axis], a[axis] - lo), (d[axis], hi - a[axis])] {
+            if p == 0.0 {
+                if q < 0.0 {
+                    return Some(false);
+                }
+            } else {
+                let t = q / p;
+                if p < 0.0 {
+                    t0 = t0.max(t);
+                } else {
+                    t1 = t1.min(t);
+                }
+            }
+        }
+    }
+    if t0 > t1 {
+        return Some(false);
+    }
+    let t = (t0 + t1) / 2.0;
+    let m = [a[0] + d[0] * t, a[1] + d[1] * t];
+    let interior = t0 < t1 && m[0] > lo && m[0] < hi && m[1] > lo && m[1] < hi;
+    interior.then_some(true)
 }
 
 /// The boolean intersection of a polygon (open rings, exterior first) with
