@@ -2,7 +2,9 @@
 //! tile set, and cutting cold tiles (no cache: every call clips, quantises
 //! and encodes) at z10, z12 and z14. Before the criterion groups it prints
 //! its own p50/p99 over every tile of those zooms, tile counts and bytes for
-//! z0–14 and the largest tile. Skips when ../shared/data is absent.
+//! z0–14 and the largest tile. Then gzip of every z0–14 tile: dxmap's
+//! (libdeflate) against zlib-rs at level 4, what it used before, with the
+//! bytes of each. Skips when ../shared/data is absent.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -92,6 +94,38 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    g.finish();
+
+    // Every tile z0-14, uncompressed, for the gzip comparison.
+    let raw: Vec<Vec<u8>> = (0..=14u8)
+        .flat_map(|z| candidate_tiles(&set, z))
+        .filter_map(|c| set.tile(c).ok().flatten())
+        .collect();
+    let zlib_rs = |t: &[u8]| {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(4));
+        e.write_all(t).and_then(|_| e.finish()).expect("gzip")
+    };
+    let total = |f: &dyn Fn(&[u8]) -> Vec<u8>| raw.iter().map(|t| f(t).len()).sum::<usize>();
+    println!(
+        "gzip of {} tiles ({} bytes): dxmap {} bytes, zlib-rs level 4 {} bytes",
+        raw.len(),
+        raw.iter().map(Vec::len).sum::<usize>(),
+        total(&|t| dxmap::tiles::gzip(t).expect("gzip")),
+        total(&zlib_rs)
+    );
+    let mut g = c.benchmark_group("gzip");
+    g.sample_size(10);
+    g.bench_function("all_tiles_dxmap", |b| {
+        b.iter(|| {
+            raw.iter()
+                .map(|t| dxmap::tiles::gzip(t).expect("gzip").len())
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("all_tiles_zlib_rs_level4", |b| {
+        b.iter(|| raw.iter().map(|t| zlib_rs(t).len()).sum::<usize>())
+    });
     g.finish();
 }
 
