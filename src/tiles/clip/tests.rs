@@ -451,7 +451,7 @@ fn a_polygon_crossing_twice_is_cut_exactly_as_the_boolean_operation_cuts_it() {
         quick += 1;
         let exact = intersect(&rings, 0.0, 100.0);
         assert_eq!(exact.len(), 1, "case {case}: one piece");
-        let (got, want) = (parts_area(&[part.clone()]), parts_area(&exact));
+        let (got, want) = (parts_area(std::slice::from_ref(&part)), parts_area(&exact));
         // i_overlay snaps to its own fine grid; the quick path does not.
         assert!(
             (got - want).abs() < 1e-7 * want.max(1.0),
