@@ -29,6 +29,7 @@ pub mod export;
 pub mod file_checks;
 pub mod index;
 pub mod ingest;
+pub mod memory;
 pub mod methodology_file;
 pub mod places;
 pub mod progress;

@@ -51,6 +51,7 @@ fn parse<A: clap::Args>(argv: &[&str]) -> Result<A, clap::Error> {
 
 /// Parses arguments, runs the subcommand and maps errors to exit code 2.
 pub fn main() -> ExitCode {
+    dxmap::memory::map_large_blocks();
     let cli = Cli::parse();
     let quiet = cli.quiet;
     let result = match cli.command {

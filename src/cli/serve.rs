@@ -109,7 +109,7 @@ fn cors_policy(s: &str) -> anyhow::Result<CorsPolicy> {
 pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     // Before scoring starts rayon's threads and serving tokio's.
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    dxmap::server::memory::limit_arenas(cores);
+    dxmap::memory::limit_arenas(cores);
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(if quiet { "warn" } else { "info" })
     });

@@ -20,7 +20,6 @@ mod download;
 pub mod error;
 mod handlers;
 mod listen;
-pub mod memory;
 pub mod metrics;
 mod negotiate;
 pub mod ogc;
@@ -177,7 +176,7 @@ impl AppState {
     /// generation it replaced) back to the system.
     fn start_prewarm(&self) {
         let Some(zoom) = self.inner.config.prewarm_zoom else {
-            memory::release_free_memory();
+            crate::memory::release_free_memory();
             return;
         };
         let served = self.served();
@@ -194,7 +193,7 @@ impl AppState {
                 };
                 let n = served.prewarm(zoom, &stale);
                 drop(served);
-                memory::release_free_memory();
+                crate::memory::release_free_memory();
                 tracing::info!(
                     tiles = n,
                     zoom,

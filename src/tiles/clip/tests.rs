@@ -304,18 +304,22 @@ fn geo_intersection(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec<Vec<[f
         .collect()
 }
 
+/// A seeded generator of uniform numbers in [0, 1) (a 64-bit LCG).
+fn uniform(mut seed: u64) -> impl FnMut() -> f64 {
+    move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
 #[test]
 fn intersect_gives_geos_intersection_point_for_point() {
     // Random star-ish polygons with holes, closed and open rings, short
     // holes and repeated points, around and across the window: the direct
     // i_overlay call must give exactly geo's rings, in geo's order.
-    let mut seed = 11u64;
-    let mut next = || {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (seed >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut next = uniform(11);
     fn star(c: [f64; 2], r: f64, n: usize, next: &mut impl FnMut() -> f64) -> Vec<[f64; 2]> {
         (0..n)
             .map(|i| {
@@ -410,13 +414,7 @@ fn a_polygon_crossing_twice_is_cut_exactly_as_the_boolean_operation_cuts_it() {
     // where the quick path takes them, it must give the same polygon as
     // the boolean intersection (the same area, and the same integer points
     // once quantised, whatever the first point and direction).
-    let mut seed = 29u64;
-    let mut next = || {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (seed >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut next = uniform(29);
     let norm = |r: &[[f64; 2]]| {
         let mut q = quantise(r);
         q.sort_unstable();
