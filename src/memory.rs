@@ -6,7 +6,8 @@
 //! burst of temporary allocations is over. Out: glibc's allocator told to
 //! map large blocks apart ([`map_large_blocks`], every command), limited to
 //! one arena per core ([`limit_arenas`], the server), and free pages of
-//! every arena returned to the kernel ([`release_free_memory`]).
+//! every arena returned to the kernel ([`release_free_memory`]): after a
+//! build, and by a [`Churn`] after each stretch of cutting tiles on request.
 //!
 //! Building a generation or a tile set (scoring with its sensitivity draws
 //! on every core, the topology of every boundary, serialising the JSON
@@ -25,8 +26,37 @@
 //! after a load test, at the same throughput. Elsewhere than glibc these
 //! do nothing.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 /// The block size from which glibc maps a block apart (see the module).
 const MMAP_THRESHOLD: usize = 128 * 1024;
+
+/// Tile bytes cut between two trims by a [`Churn`].
+pub const TRIM_EVERY: usize = 64 << 20;
+
+/// A count of work that frees most of what it allocates, such as cutting
+/// tiles into a cache, which trims free memory after every [`TRIM_EVERY`]
+/// bytes of it. Each cut leaves holes between the cached tiles that glibc
+/// keeps; on England and Wales, a pass over every z10-14 tile left the
+/// server at 284 MB, and one trim then brought it to 257 MB. A trim takes
+/// milliseconds, once per tens of thousands of cuts.
+#[derive(Debug, Default)]
+pub struct Churn {
+    bytes: AtomicUsize,
+}
+
+impl Churn {
+    /// Counts `bytes` of work; the call that crosses [`TRIM_EVERY`] trims,
+    /// on its own thread (a blocking one: it walks every arena), and
+    /// starts the count again.
+    pub fn add(&self, bytes: usize) {
+        let before = self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        if before < TRIM_EVERY && before.saturating_add(bytes) >= TRIM_EVERY {
+            self.bytes.store(0, Ordering::Relaxed);
+            release_free_memory();
+        }
+    }
+}
 
 /// Fixes glibc's threshold for mapping large blocks apart at
 /// [`MMAP_THRESHOLD`], unless `MALLOC_MMAP_THRESHOLD_` is set, which glibc
@@ -70,5 +100,24 @@ pub fn release_free_memory() {
     // allocator's own free lists under their locks.
     unsafe {
         libc::malloc_trim(0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn churn_trims_once_per_stretch_and_counts_again() {
+        let c = Churn::default();
+        c.add(TRIM_EVERY - 1);
+        assert_eq!(c.bytes.load(Ordering::Relaxed), TRIM_EVERY - 1);
+        c.add(1);
+        assert_eq!(c.bytes.load(Ordering::Relaxed), 0, "trimmed and restarted");
+        c.add(10);
+        assert_eq!(c.bytes.load(Ordering::Relaxed), 10);
+        // One huge amount crosses once too.
+        c.add(usize::MAX);
+        assert_eq!(c.bytes.load(Ordering::Relaxed), 0);
     }
 }

@@ -77,6 +77,8 @@ pub struct Served {
     pub scope: ScopeGroups,
     /// Place labels and ward outlines, built on first request.
     pub(crate) places: super::places::PlacesCache,
+    /// Bytes of tiles cut on request, to trim freed memory now and then.
+    churn: crate::memory::Churn,
 }
 
 fn union(a: Option<[f64; 4]>, b: [f64; 4]) -> [f64; 4] {
@@ -132,6 +134,7 @@ impl Served {
                 .tiles
                 .tile_as(coord, encoding)
                 .map_err(|e| format!("tile {coord}: {e}"))?;
+            self.churn.add(raw.as_ref().map_or(0, Vec::len));
             match raw {
                 Some(raw) if !raw.is_empty() => GzippedBody::new(raw)
                     .map(|t| Some(Arc::new(t)))
@@ -269,6 +272,7 @@ impl Served {
             scope,
             scored,
             places: Default::default(),
+            churn: Default::default(),
         })
     }
 
