@@ -196,7 +196,7 @@ fn all_coords_in_bounds(l: &Lay, buffer: i64) {
 
 #[test]
 fn prepared_attributes_carry_no_spare_capacity() {
-    // Collecting the 16-byte attributes in place over the 40-byte
+    // Collecting the 12-byte attributes in place over the 40-byte
     // properties kept the larger buffer: ~45 MB for England and Wales.
     let sq = |x: f64| {
         Polygon::new(
