@@ -6,7 +6,7 @@
 //! per zoom with its endpoints fixed, so neighbours keep sharing exactly the
 //! same simplified edge: no slivers, no gaps.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// A point in projected (world) units.
 pub(crate) type Pt = [f64; 2];
@@ -45,7 +45,7 @@ struct Visit {
 /// at least three points each) and returns each ring as a list of arcs.
 pub(crate) fn build(rings: &[Vec<Pt>]) -> (Topology, Vec<Vec<ArcRef>>) {
     // Pass 1: a point is a node when two visits disagree on its neighbours.
-    let mut visits: HashMap<(u64, u64), Visit> = HashMap::new();
+    let mut visits: HashMap<(u64, u64), Visit> = HashMap::default();
     for ring in rings {
         let n = ring.len();
         for i in 0..n {
@@ -89,7 +89,7 @@ pub(crate) fn build(rings: &[Vec<Pt>]) -> (Topology, Vec<Vec<ArcRef>>) {
 
     // Pass 2: cut rings at nodes and deduplicate arcs.
     let mut topo = Topology::default();
-    let mut index: HashMap<Vec<(u64, u64)>, u32> = HashMap::new();
+    let mut index: HashMap<Vec<(u64, u64)>, u32> = HashMap::default();
     let mut out = Vec::with_capacity(rings.len());
     for ring in rings {
         let n = ring.len();
