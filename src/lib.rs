@@ -19,8 +19,9 @@
 //!    areas of a `--within` selection, keeping the whole run's scores.
 //!
 //! Beside the stages: [`capped`] reads an input file (gzip or not) under a
-//! size cap, and [`progress`] is how a long run tells its caller how far it
-//! is. The `dxmap` binary wires the stages together.
+//! size cap, [`progress`] is how a long run tells its caller how far it
+//! is, and [`memory`] keeps glibc's allocator from holding freed memory.
+//! The `dxmap` binary wires the stages together.
 
 pub mod atomic;
 pub mod capped;
