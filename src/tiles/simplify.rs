@@ -47,26 +47,27 @@ pub(crate) enum ZoomArcs {
 impl ZoomArcs {
     /// Packs one zoom's arcs, as [`zoom_arcs`] returns them.
     pub(crate) fn new(arcs: Vec<Vec<IPt>>) -> ZoomArcs {
-        let total = arcs.iter().map(Vec::len).sum();
-        let mut starts = Vec::with_capacity(arcs.len() + 1);
-        starts.push(0);
+        /// Every arc's points one after another, each as `point` makes it,
+        /// and where each arc starts.
+        fn pack<P>(arcs: Vec<Vec<IPt>>, point: impl Fn(IPt) -> P) -> (Vec<P>, Vec<usize>) {
+            let mut points = Vec::with_capacity(arcs.iter().map(Vec::len).sum());
+            let mut starts = Vec::with_capacity(arcs.len() + 1);
+            starts.push(0);
+            for a in arcs {
+                points.extend(a.into_iter().map(&point));
+                starts.push(points.len());
+            }
+            (points, starts)
+        }
         let narrow = arcs
             .iter()
             .flatten()
             .all(|p| p.iter().all(|&c| i32::try_from(c).is_ok()));
         if narrow {
-            let mut points = Vec::with_capacity(total);
-            for a in arcs {
-                points.extend(a.iter().map(|p| [p[0] as i32, p[1] as i32]));
-                starts.push(points.len());
-            }
+            let (points, starts) = pack(arcs, |p| [p[0] as i32, p[1] as i32]);
             ZoomArcs::Narrow { points, starts }
         } else {
-            let mut points = Vec::with_capacity(total);
-            for a in arcs {
-                points.extend(a);
-                starts.push(points.len());
-            }
+            let (points, starts) = pack(arcs, |p| p);
             ZoomArcs::Wide { points, starts }
         }
     }

@@ -9,17 +9,19 @@ use std::collections::HashMap;
 use super::PropValue;
 use super::mvt_layer::TagValue;
 
-/// What an [`Attr`]'s bits hold.
+/// What an [`Attr`]'s bits hold; the discriminant is what
+/// [`Attr::key_kind`] keeps in its top bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
 enum Kind {
     /// An index into [`Strings`].
-    Str,
+    Str = 0,
     /// An `f64`'s bits.
-    Num,
+    Num = 1,
     /// An `i64`.
-    Int,
+    Int = 2,
     /// 0 or 1.
-    Bool,
+    Bool = 3,
 }
 
 /// One attribute of a prepared feature: its key index and its value, in
@@ -71,15 +73,9 @@ impl Attr {
             PropValue::Int(i) => (Kind::Int, i as u64),
             PropValue::Bool(b) => (Kind::Bool, u64::from(b)),
         };
-        let code = match kind {
-            Kind::Str => 0,
-            Kind::Num => 1,
-            Kind::Int => 2,
-            Kind::Bool => 3,
-        };
         Some(Attr {
             bits: [bits as u32, (bits >> 32) as u32],
-            key_kind: key | code << KIND_SHIFT,
+            key_kind: key | (kind as u32) << KIND_SHIFT,
         })
     }
 
