@@ -77,13 +77,14 @@ pub(crate) fn cut_layer<'a, W: LayerEncoder<'a>>(
         };
         rings.clear();
         for poly in &f.polygons {
-            polyf.clear();
-            for refs in poly {
-                let mut ring = Vec::new();
-                arcs.ring(refs, grid_to_tile, &mut ring);
-                polyf.push(ring);
+            // Each ring into a buffer kept from the polygons before.
+            if polyf.len() < poly.len() {
+                polyf.resize_with(poly.len(), Vec::new);
             }
-            for part in clip_polygon(&polyf, -buffer, extent + buffer) {
+            for (refs, ring) in poly.iter().zip(polyf.iter_mut()) {
+                arcs.ring(refs, grid_to_tile, ring);
+            }
+            for part in clip_polygon(&polyf[..poly.len()], -buffer, extent + buffer) {
                 for (ri, ring) in part.iter().enumerate() {
                     let mut q = quantise(ring);
                     let a = area2(&q);
