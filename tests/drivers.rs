@@ -7,7 +7,7 @@ mod fixtures;
 
 use std::sync::Arc;
 
-use dxmap::dataset::{Area, Dataset, LsoaCode, Measure};
+use dxmap::dataset::{AdminUnit, Area, Dataset, LsoaCode, Measure};
 use dxmap::export::{self, Level};
 use dxmap::score::{Methodology, Scope, ScoreOptions, ScoredDataset};
 use dxmap::server::Served;
@@ -68,10 +68,8 @@ fn scored_with(opts: &ScoreOptions) -> ScoredDataset {
         .map(|i| Area {
             code: LsoaCode::new(format!("E0100000{i}")),
             name: format!("Area {}", ['A', 'B', 'C', 'D', 'E'][i]),
-            borough_code: "E09000001".into(),
-            borough_name: "Alpha".into(),
-            ward_code: None,
-            ward_name: None,
+            borough: Some(AdminUnit::new("E09000001", "Alpha")),
+            ward: None,
             geometry: {
                 let x = -0.2 + i as f64 * 0.01;
                 fixtures::rect(x, 51.5, x + 0.01, 51.51)

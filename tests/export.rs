@@ -15,7 +15,8 @@ use geo_types::{LineString, MultiPolygon, Polygon};
 use serde_json::Value;
 
 use dxmap::dataset::{
-    Area, Column, ColumnId, Dataset, Layer, LayerFeature, LsoaCode, Measure, Source, Values,
+    AdminUnit, Area, Column, ColumnId, Dataset, Layer, LayerFeature, LsoaCode, Measure, Source,
+    Values,
 };
 use dxmap::export::tiling::{Pyramid, TileExportOptions};
 use dxmap::export::{self, Level};
@@ -173,10 +174,8 @@ fn grid() -> ScoredDataset {
         areas.push(Area {
             code: LsoaCode::new(format!("E0100{i:04}")),
             name: format!("{} {:03}A", borough.1, i),
-            borough_code: borough.0.into(),
-            borough_name: borough.1.into(),
-            ward_code: ward.map(|w| w.0.into()),
-            ward_name: ward.map(|w| w.1.into()),
+            borough: Some(AdminUnit::new(borough.0, borough.1)),
+            ward: ward.map(|(c, n)| AdminUnit::new(c, n)),
             geometry: square(-0.2 + bx * 0.01, 51.5 + by * 0.01, 0.01, i % 3 == 0),
         });
     }
@@ -259,10 +258,8 @@ fn london(test: &str) -> Option<ScoredDataset> {
             Area {
                 code: LsoaCode::new(p("LSOA11CD")),
                 name: p("LSOA11NM"),
-                borough_code: p("LAD11CD"),
-                borough_name: p("LAD11NM"),
-                ward_code: None,
-                ward_name: None,
+                borough: Some(AdminUnit::new(p("LAD11CD"), p("LAD11NM"))),
+                ward: None,
                 geometry,
             }
         })
@@ -562,7 +559,7 @@ fn ward_rollup_without_wards_is_an_error_that_says_so() {
     let mut scored = grid();
     let mut ds = (*scored.dataset).clone();
     for a in &mut ds.areas {
-        a.ward_code = None;
+        a.ward = None;
     }
     scored.dataset = Arc::new(ds);
     let err = export::table(&scored, Level::Ward).unwrap_err().to_string();

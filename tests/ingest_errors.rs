@@ -100,7 +100,7 @@ fn the_fixture_builds() {
          E01000003,Hackney 001A,E09000012,Hackney,,,300,0.1,2,a\n"
     );
     let d = dxmap::dataset::Dataset::read(&c.out()).unwrap();
-    assert_eq!(d.areas[2].borough_code, "E09000012");
+    assert_eq!(d.areas[2].borough_code(), Some("E09000012"));
     assert_eq!(d.layer("boroughs").map(|l| l.features.len()), Some(2));
 }
 

@@ -70,7 +70,7 @@ fn london_builds_with_every_column() {
     assert!((nq - 25.0 / 1350.0).abs() < 1e-12);
     let a = &d.areas[i];
     assert_eq!(
-        (a.borough_code.as_str(), a.ward_name.as_deref()),
+        (a.borough_code().unwrap_or(""), a.ward_name()),
         ("E09000001", Some("Aldersgate"))
     );
     let boroughs = d.layer("boroughs").unwrap();
@@ -101,7 +101,7 @@ fn england_and_wales_builds() {
     assert_eq!(nq, 34753);
     let rank = d.column("imd_rank").unwrap().values.present();
     assert_eq!(rank, 32844, "IMD covers England only");
-    assert!(d.areas.iter().filter(|a| a.borough_code.is_empty()).count() < 10);
+    assert!(d.areas.iter().filter(|a| a.borough.is_none()).count() < 10);
 }
 
 /// The columns both LSOA 2021 examples build, with the same ids.
@@ -166,8 +166,8 @@ fn london_2021_builds_with_wards_boroughs_and_a_rate_across_tables() {
     // Spot values against the source rows of E01000003 (City of London 001C).
     let i = d.position("E01000003").unwrap();
     let a = &d.areas[i];
-    assert_eq!(a.borough_code, "E09000001");
-    assert!(a.ward_code.as_deref().is_some_and(|w| w.starts_with("E05")));
+    assert_eq!(a.borough_code(), Some("E09000001"));
+    assert!(a.ward_code().is_some_and(|w| w.starts_with("E05")));
     let row = |file: &str| -> Vec<(String, String)> {
         let text = std::fs::read_to_string(data.join(file)).unwrap();
         let mut lines = text.lines();
@@ -215,8 +215,8 @@ fn london_2021_builds_with_wards_boroughs_and_a_rate_across_tables() {
     assert_eq!(default.attribution, d.attribution);
     for (x, y) in default.areas.iter().zip(&d.areas) {
         assert_eq!(
-            (&x.code, &x.borough_code, &x.ward_code),
-            (&y.code, &y.borough_code, &y.ward_code)
+            (&x.code, &x.borough, &x.ward),
+            (&y.code, &y.borough, &y.ward)
         );
     }
     for c in &d.columns {
@@ -285,8 +285,8 @@ fn england_and_wales_2021_builds_with_iod_missing_in_wales() {
         .unwrap();
     assert_eq!(iod.missing, 1917);
     assert!(iod.missing_sample.iter().all(|c| c.starts_with("W01")));
-    assert!(d.areas.iter().all(|a| !a.borough_code.is_empty()));
-    assert!(d.areas.iter().all(|a| a.ward_code.is_some()));
+    assert!(d.areas.iter().all(|a| a.borough.is_some()));
+    assert!(d.areas.iter().all(|a| a.ward.is_some()));
     assert_eq!(d.layer("wards").unwrap().features.len(), 7536);
 }
 

@@ -7,7 +7,7 @@ mod fixtures;
 
 use std::sync::Arc;
 
-use dxmap::dataset::{Area, Dataset, LsoaCode, Measure};
+use dxmap::dataset::{AdminUnit, Area, Dataset, LsoaCode, Measure};
 use dxmap::export::{self, Level};
 use dxmap::score::{Methodology, ScoreOptions, ScoredDataset, parse_personas};
 use dxmap::server::Served;
@@ -98,10 +98,8 @@ fn scored() -> ScoredDataset {
         .map(|i| Area {
             code: LsoaCode::new(format!("E0100000{i}")),
             name: format!("Area {i}"),
-            borough_code: "E09000001".into(),
-            borough_name: "Alpha".into(),
-            ward_code: None,
-            ward_name: None,
+            borough: Some(AdminUnit::new("E09000001", "Alpha")),
+            ward: None,
             geometry: {
                 let x = -0.2 + i as f64 * 0.01;
                 fixtures::rect(x, 51.5, x + 0.01, 51.51)

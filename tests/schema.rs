@@ -13,7 +13,8 @@ use geo_types::{LineString, MultiPolygon, Polygon};
 use serde_json::Value;
 
 use dxmap::dataset::{
-    Area, Column, ColumnId, Dataset, Layer, LayerFeature, LsoaCode, Measure, Source, Values,
+    AdminUnit, Area, Column, ColumnId, Dataset, Layer, LayerFeature, LsoaCode, Measure, Source,
+    Values,
 };
 use dxmap::export::{self, Level};
 use dxmap::schema::{Kind, Schema};
@@ -85,10 +86,11 @@ fn dataset() -> Dataset {
             Area {
                 code: LsoaCode::new(format!("E0100{i:04}")),
                 name: format!("Area {i}"),
-                borough_code: if i < 6 { "E09000001" } else { "E09000002" }.into(),
-                borough_name: if i < 6 { "Alpha" } else { "Beta" }.into(),
-                ward_name: ward.as_ref().map(|w| format!("Ward {}", &w[8..])),
-                ward_code: ward,
+                borough: Some(AdminUnit::new(
+                    if i < 6 { "E09000001" } else { "E09000002" },
+                    if i < 6 { "Alpha" } else { "Beta" },
+                )),
+                ward: ward.map(|w| AdminUnit::new(w.clone(), format!("Ward {}", &w[8..]))),
                 geometry: square(-0.2 + i as f64 * 0.01),
             }
         })
@@ -354,7 +356,7 @@ fn ward_rollup_sums_counts_by_what_they_measure_not_their_name() {
     let older = &scored.scores.personas[0].count;
     for (row, code) in codes.iter().enumerate() {
         let members: Vec<usize> = (0..ds.len())
-            .filter(|&i| ds.areas[i].ward_code.as_deref() == code.as_deref())
+            .filter(|&i| ds.areas[i].ward_code() == code.as_deref())
             .collect();
         assert_eq!(num("lsoa_count", row), Some(members.len() as f64));
         let sum = |v: &[Option<f64>]| members.iter().map(|&i| v[i].unwrap()).sum::<f64>();
@@ -414,7 +416,7 @@ fn london_scored(dataset: Dataset, methodology: &str, personas: &str) -> ScoredD
 fn assert_wards_hold_their_areas(scored: &ScoredDataset, what: &str) {
     let ds = &scored.dataset;
     assert!(
-        ds.areas.iter().any(|a| a.ward_code.is_some()),
+        ds.areas.iter().any(|a| a.ward.is_some()),
         "{what}: wards joined"
     );
     let t = export::table(scored, Level::Ward).unwrap();
@@ -428,7 +430,7 @@ fn assert_wards_hold_their_areas(scored: &ScoredDataset, what: &str) {
     };
     let mut members: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, a) in ds.areas.iter().enumerate() {
-        if let Some(w) = a.ward_code.as_deref() {
+        if let Some(w) = a.ward_code() {
             members.entry(w).or_default().push(i);
         }
     }
@@ -517,10 +519,8 @@ fn docs_list_the_fields_as_the_schema_does() {
         areas: vec![Area {
             code: LsoaCode::new("E01000001"),
             name: "A".into(),
-            borough_code: String::new(),
-            borough_name: String::new(),
-            ward_code: None,
-            ward_name: None,
+            borough: None,
+            ward: None,
             geometry: square(0.0),
         }],
         columns: vec![

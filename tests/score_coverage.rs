@@ -8,7 +8,7 @@
 //! each with its file and line, a missing column with the nearest names; and
 //! a 40,000-indicator methodology validates in linear time.
 
-use dxmap::dataset::{Area, Column, ColumnId, Dataset, LsoaCode, Source, Values};
+use dxmap::dataset::{AdminUnit, Area, Column, ColumnId, Dataset, LsoaCode, Source, Values};
 use dxmap::score::{
     Availability, IndexStatus, Methodology, Scope, ScoreError, ScoreOptions, ScoredDataset, Scores,
     parse_personas, score,
@@ -24,10 +24,8 @@ fn dataset(columns: &[(&str, Vec<Option<f64>>)]) -> Dataset {
             .map(|i| Area {
                 code: LsoaCode::new(format!("E{i:08}")),
                 name: format!("area {i}"),
-                borough_code: "B".into(),
-                borough_name: String::new(),
-                ward_code: None,
-                ward_name: None,
+                borough: Some(AdminUnit::new("B", String::new())),
+                ward: None,
                 geometry: MultiPolygon(vec![]),
             })
             .collect(),

@@ -1,7 +1,7 @@
 //! Properties of scoring on seeded synthetic data (hand-rolled seeded loops),
 //! and located errors from bad methodologies.
 
-use dxmap::dataset::{Area, Column, ColumnId, Dataset, LsoaCode, Source, Values};
+use dxmap::dataset::{AdminUnit, Area, Column, ColumnId, Dataset, LsoaCode, Source, Values};
 use dxmap::score::{
     Direction, Methodology, Scope, ScoreColumn, ScoreError, ScoreOptions, Scores, score,
 };
@@ -19,10 +19,8 @@ fn dataset(n: usize, seed: u64) -> Dataset {
         .map(|i| Area {
             code: LsoaCode::new(format!("{}{:08}", if i % 5 == 0 { 'W' } else { 'E' }, i)),
             name: format!("area {i}"),
-            borough_code: format!("B{}", i % 3),
-            borough_name: String::new(),
-            ward_code: None,
-            ward_name: None,
+            borough: Some(AdminUnit::new(format!("B{}", i % 3), String::new())),
+            ward: None,
             geometry: MultiPolygon(vec![]),
         })
         .collect::<Vec<_>>();
@@ -259,7 +257,10 @@ fn ranks_follow_the_index_within_scope() {
     let s = score(&d, &m, &ScoreOptions::default()).unwrap();
     for b in 0..3 {
         let mut members: Vec<usize> = (0..d.len())
-            .filter(|&i| d.areas[i].borough_code == format!("B{b}") && s.index.get(i).is_some())
+            .filter(|&i| {
+                d.areas[i].borough_code() == Some(format!("B{b}").as_str())
+                    && s.index.get(i).is_some()
+            })
             .collect();
         members.sort_by_key(|&i| s.rank[i]);
         let ranks: Vec<u32> = members.iter().map(|&i| s.rank[i].unwrap()).collect();

@@ -17,7 +17,7 @@ mod common;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use dxmap::dataset::{Area, Column, ColumnId, Dataset, LsoaCode, Source, Values};
+use dxmap::dataset::{AdminUnit, Area, Column, ColumnId, Dataset, LsoaCode, Source, Values};
 use dxmap::score::{Estimate, IndexStatus, Scope, ScoreOptions, index_from_components, score};
 use geo_types::MultiPolygon;
 
@@ -72,10 +72,8 @@ fn area(code: &str, name: &str, borough_code: &str, borough_name: &str) -> Area 
     Area {
         code: LsoaCode::new(code),
         name: name.to_string(),
-        borough_code: borough_code.to_string(),
-        borough_name: borough_name.to_string(),
-        ward_code: None,
-        ward_name: None,
+        borough: Some(AdminUnit::new(borough_code, borough_name)),
+        ward: None,
         geometry: MultiPolygon(vec![]),
     }
 }

@@ -100,11 +100,11 @@ async fn a_selection_download_is_the_export_of_the_selection() {
     let scored = scored();
     let ds = &scored.dataset;
     // The left-hand borough's areas, by its code.
-    let borough = ds.areas[0].borough_code.clone();
+    let borough = ds.areas[0].borough_code().expect("a borough").to_string();
     let picked: Vec<&str> = ds
         .areas
         .iter()
-        .filter(|a| a.borough_code == borough)
+        .filter(|a| a.borough_code() == Some(borough.as_str()))
         .map(|a| a.code.as_str())
         .collect();
     let req = json!({"format": "geojson", "codes": [borough], "generated": "2026-01-31"});

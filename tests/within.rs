@@ -391,7 +391,7 @@ async fn served_selection_keeps_national_scores() {
     let outside = ds
         .areas
         .iter()
-        .position(|a| a.borough_code != LEEDS)
+        .position(|a| a.borough_code() != Some(LEEDS))
         .unwrap();
     let (status, _) = get(format!("/api/areas/{}", ds.areas[outside].code)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

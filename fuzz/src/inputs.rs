@@ -294,8 +294,8 @@ pub fn within(data: &[u8]) {
                 assert!(m.contains(&format!("'{}'", c.code)), "{m}");
                 assert!(
                     ds.areas.iter().all(|a| a.code.as_str() != c.code
-                        && a.borough_code != c.code
-                        && a.ward_code.as_deref() != Some(c.code.as_str())),
+                        && a.borough_code() != Some(c.code.as_str())
+                        && a.ward_code() != Some(c.code.as_str())),
                     "'{}' is a code of the grid: {m}",
                     c.code
                 );

@@ -103,10 +103,10 @@ fn write_table(d: &Dataset, path: &Path) -> std::io::Result<()> {
             let mut row = vec![
                 csv_field(a.code.as_str()),
                 csv_field(&a.name),
-                csv_field(&a.borough_code),
-                csv_field(&a.borough_name),
-                csv_field(a.ward_code.as_deref().unwrap_or("")),
-                csv_field(a.ward_name.as_deref().unwrap_or("")),
+                csv_field(a.borough_code().unwrap_or("")),
+                csv_field(a.borough_name().unwrap_or("")),
+                csv_field(a.ward_code().unwrap_or("")),
+                csv_field(a.ward_name().unwrap_or("")),
             ];
             for c in &d.columns {
                 row.push(match &c.values {

@@ -3,7 +3,8 @@
 //! Layout: `DXMAPDS\0` magic, format version (u32 LE), payload length (u64 LE),
 //! CRC-32 of the payload (u32 LE), payload. The checksum lets a server refuse a
 //! truncated or corrupt file on reload and keep serving the old one. Reading
-//! checks the header, version (this one, or version 2 through [`v2`]) and
+//! checks the header, version (this one, or versions 2 and 3 through [`v2`]
+//! and [`v3`]) and
 //! declared length (at most
 //! [`MAX_PAYLOAD_BYTES`], and equal to what the file holds) before the
 //! payload is allocated.
@@ -16,10 +17,12 @@ use crate::atomic::write_atomic;
 use crate::file_checks::open_input;
 
 mod v2;
+mod v3;
 
 const MAGIC: &[u8; 8] = b"DXMAPDS\0";
-/// 2: `Source::measure` and `Layer::vintage`. 3: `Source::unit`.
-const VERSION: u32 = 3;
+/// 2: `Source::measure` and `Layer::vintage`. 3: `Source::unit`. 4: an
+/// area's `borough` and `ward` as optional units.
+const VERSION: u32 = 4;
 /// The oldest version still read.
 const OLDEST: u32 = 2;
 const HEADER: usize = 8 + 4 + 8 + 4;
@@ -114,6 +117,7 @@ impl Dataset {
         }
         let ds: Dataset = match header.version {
             2 => postcard::from_bytes::<v2::Dataset>(payload).map(Dataset::from),
+            3 => postcard::from_bytes::<v3::Dataset>(payload).map(Dataset::from),
             _ => postcard::from_bytes(payload),
         }
         .map_err(|e| corrupt(format!("cannot decode: {e}")))?;
@@ -178,7 +182,7 @@ impl Dataset {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataset::{Area, Column, ColumnId, LsoaCode, Source, Unit, Values};
+    use crate::dataset::{AdminUnit, Area, Column, ColumnId, LsoaCode, Source, Unit, Values};
     use geo_types::{MultiPolygon, polygon};
 
     fn tiny() -> Dataset {
@@ -189,10 +193,8 @@ mod tests {
             areas: vec![Area {
                 code: LsoaCode::new("E01000001"),
                 name: "City of London 001A".into(),
-                borough_code: "E09000001".into(),
-                borough_name: "City of London".into(),
-                ward_code: None,
-                ward_name: None,
+                borough: Some(AdminUnit::new("E09000001", "City of London")),
+                ward: None,
                 geometry: MultiPolygon(vec![sq]),
             }],
             columns: vec![Column {
@@ -285,9 +287,36 @@ mod tests {
             .to_string();
         assert!(
             err.contains("old.dxds")
-                && err.contains("format version 1, this dxmap reads versions 2 to 3: rebuild it"),
+                && err.contains("format version 1, this dxmap reads versions 2 to 4: rebuild it"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_version_3_artifact_is_read_with_its_boroughs_and_wards() {
+        // As version 3 wrote it: borough and ward as four plain fields.
+        let mut d = tiny();
+        d.areas[0].ward = Some(AdminUnit::new("E05009288", "Aldersgate"));
+        let mut no_borough = d.areas[0].clone();
+        no_borough.code = LsoaCode::new("E01000002");
+        no_borough.borough = None;
+        no_borough.ward = None;
+        d.areas.push(no_borough);
+        if let Values::Numeric(v) = &mut d.columns[0].values {
+            v.push(Some(2.5));
+        }
+        let payload = postcard::to_stdvec(&v3::from_current(&d)).unwrap();
+        let mut bytes = d.to_bytes().unwrap()[..HEADER].to_vec();
+        bytes[8..12].copy_from_slice(&3u32.to_le_bytes());
+        bytes[12..20].copy_from_slice(&(payload.len() as u64).to_le_bytes());
+        bytes[20..24].copy_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        bytes.extend_from_slice(&payload);
+        let old = Dataset::from_bytes(&bytes, Path::new("old.dxds")).unwrap();
+        assert_eq!(old, d);
+        assert_eq!(old.areas[1].borough, None, "an empty borough code is none");
+        // Read as today's layout, the same bytes would not decode.
+        bytes[8..12].copy_from_slice(&VERSION.to_le_bytes());
+        assert!(Dataset::from_bytes(&bytes, Path::new("old.dxds")).is_err());
     }
 
     #[cfg(unix)]

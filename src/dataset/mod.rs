@@ -68,6 +68,26 @@ impl fmt::Display for ColumnId {
     }
 }
 
+/// An administrative unit an area lies in: its local authority (borough)
+/// or its ward.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminUnit {
+    /// Its code, e.g. `E09000007` (a borough) or `E05013658` (a ward).
+    pub code: String,
+    /// Its published name, e.g. "Camden"; empty where the source gives none.
+    pub name: String,
+}
+
+impl AdminUnit {
+    /// A unit from its code and name.
+    pub fn new(code: impl Into<String>, name: impl Into<String>) -> AdminUnit {
+        AdminUnit {
+            code: code.into(),
+            name: name.into(),
+        }
+    }
+}
+
 /// One small area with its geometry in WGS84 (longitude, latitude).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Area {
@@ -75,16 +95,34 @@ pub struct Area {
     pub code: LsoaCode,
     /// Its published name, e.g. "Camden 001A".
     pub name: String,
-    /// Local authority (borough) code, e.g. `E09000007`; empty when unknown.
-    pub borough_code: String,
-    /// Local authority name, e.g. "Camden"; empty when unknown.
-    pub borough_name: String,
-    /// Ward code, when a ward lookup was joined.
-    pub ward_code: Option<String>,
-    /// Ward name, when a ward lookup was joined.
-    pub ward_name: Option<String>,
+    /// Its local authority (borough), where the boundaries or a lookup name one.
+    pub borough: Option<AdminUnit>,
+    /// Its ward, where a ward lookup was joined and lists the area.
+    pub ward: Option<AdminUnit>,
     /// Boundary in WGS84 lon/lat, valid and with exterior rings counter-clockwise.
     pub geometry: MultiPolygon<f64>,
+}
+
+impl Area {
+    /// Its borough's code, where it has one.
+    pub fn borough_code(&self) -> Option<&str> {
+        self.borough.as_ref().map(|u| u.code.as_str())
+    }
+
+    /// Its borough's name, where it has a borough.
+    pub fn borough_name(&self) -> Option<&str> {
+        self.borough.as_ref().map(|u| u.name.as_str())
+    }
+
+    /// Its ward's code, where it has one.
+    pub fn ward_code(&self) -> Option<&str> {
+        self.ward.as_ref().map(|u| u.code.as_str())
+    }
+
+    /// Its ward's name, where it has a ward.
+    pub fn ward_name(&self) -> Option<&str> {
+        self.ward.as_ref().map(|u| u.name.as_str())
+    }
 }
 
 /// Where a column's values came from.

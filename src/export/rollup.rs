@@ -39,8 +39,8 @@ fn groups(scored: &ScoredDataset, level: Level) -> (BTreeMap<&str, Vec<usize>>, 
     let mut unassigned = 0usize;
     for (i, a) in ds.areas.iter().enumerate() {
         let key = match level {
-            Level::Ward => a.ward_code.as_deref(),
-            _ => Some(a.borough_code.as_str()),
+            Level::Ward => a.ward_code(),
+            _ => a.borough_code(),
         };
         match key.filter(|c| !c.is_empty()) {
             Some(k) => groups.entry(k).or_default().push(i),
@@ -126,8 +126,8 @@ pub(crate) fn rollup<'a>(
         let from_areas = g.iter().find_map(|&i| {
             let a = &ds.areas[i];
             match level {
-                Level::Ward => a.ward_name.as_deref().and_then(non_empty),
-                _ => non_empty(&a.borough_name),
+                Level::Ward => a.ward_name().and_then(non_empty),
+                _ => a.borough_name().and_then(non_empty),
             }
         });
         names.push(from_areas.or_else(|| feature.map(|f| f.name.clone())));
@@ -137,7 +137,10 @@ pub(crate) fn rollup<'a>(
         for &i in g.iter() {
             let a = &ds.areas[i];
             *tally
-                .entry((a.borough_code.as_str(), a.borough_name.as_str()))
+                .entry((
+                    a.borough_code().unwrap_or_default(),
+                    a.borough_name().unwrap_or_default(),
+                ))
                 .or_default() += 1;
         }
         let best = tally

@@ -135,10 +135,8 @@ mod tests {
         Area {
             code: LsoaCode::new(code),
             name: code.to_string(),
-            borough_code: String::new(),
-            borough_name: String::new(),
-            ward_code: None,
-            ward_name: None,
+            borough: None,
+            ward: None,
             geometry,
         }
     }

@@ -16,7 +16,7 @@ use super::geography;
 use super::policy::MAX_PROBLEMS;
 use super::project::Project;
 use super::validate;
-use crate::dataset::{Area, LsoaCode};
+use crate::dataset::{AdminUnit, Area, LsoaCode};
 
 /// Reads a boundary file from disk (GeoJSON, gzip, Shapefile) or from embedded bytes (GeoJSON).
 pub(super) fn load_boundaries(
@@ -85,27 +85,27 @@ pub(super) fn make_areas(
             {
                 (borough_code, borough_name) = (c.clone(), n.clone());
             }
-            if borough_code.is_empty() {
+            if borough_code.trim().is_empty() {
                 no_borough.push(code.to_string());
             }
         }
-        let (ward_code, ward_name) = match ward_units.as_ref().map(|u| u.get(code.as_str())) {
-            Some(Some((c, n))) => (Some(c.clone()), Some(n.clone())),
+        let borough =
+            (!borough_code.trim().is_empty()).then(|| AdminUnit::new(borough_code, borough_name));
+        let ward = match ward_units.as_ref().map(|u| u.get(code.as_str())) {
+            Some(Some((c, n))) => Some(AdminUnit::new(c.clone(), n.clone())),
             Some(None) => {
                 no_ward.push(code.to_string());
-                (None, None)
+                None
             }
-            None => (None, None),
+            None => None,
         };
         areas.push((
             f.index,
             Area {
                 code,
                 name,
-                borough_code,
-                borough_name,
-                ward_code,
-                ward_name,
+                borough,
+                ward,
                 geometry: f.geometry,
             },
         ));

@@ -196,8 +196,8 @@ mod tests {
         assert!(out.report.warnings.is_empty(), "{:?}", out.report.warnings);
         let i = d.position("E01000001").unwrap();
         assert_eq!(d.numeric("imd_score").unwrap()[i], Some(8.742));
-        assert_eq!(d.areas[i].ward_name.as_deref(), Some("Aldersgate"));
-        assert_eq!(d.areas[i].borough_code, "E09000001");
+        assert_eq!(d.areas[i].ward_name(), Some("Aldersgate"));
+        assert_eq!(d.areas[i].borough_code(), Some("E09000001"));
         // MHCLG leaves 66 London IDAOPI numerators blank (under 10): the
         // derived rate is missing there, with the reason in the report.
         assert_eq!(

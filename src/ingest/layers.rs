@@ -14,7 +14,7 @@ use geo_types::{MultiPolygon, Polygon};
 use rayon::prelude::*;
 
 use super::project::ProjectSpec;
-use crate::dataset::{Area, Layer, LayerFeature};
+use crate::dataset::{AdminUnit, Area, Layer, LayerFeature};
 
 /// The `boroughs` layer (when any area has a borough) and the `wards`
 /// layer (when the project names wards), unless `layers = false`.
@@ -23,18 +23,11 @@ pub(super) fn outlines(spec: &ProjectSpec, areas: &[Area]) -> Vec<Layer> {
     if !spec.layers {
         return out;
     }
-    if areas.iter().any(|a| !a.borough_code.is_empty()) {
-        out.push(dissolve("boroughs", areas, |a| {
-            Some((a.borough_code.clone(), a.borough_name.clone()))
-        }));
+    if areas.iter().any(|a| a.borough.is_some()) {
+        out.push(dissolve("boroughs", areas, |a| a.borough.clone()));
     }
     if let Some(w) = &spec.wards {
-        let mut wards = dissolve("wards", areas, |a| {
-            Some((
-                a.ward_code.clone()?,
-                a.ward_name.clone().unwrap_or_default(),
-            ))
-        });
+        let mut wards = dissolve("wards", areas, |a| a.ward.clone());
         wards.vintage = w.vintage();
         out.push(wards);
     }
@@ -44,17 +37,17 @@ pub(super) fn outlines(spec: &ProjectSpec, areas: &[Area]) -> Vec<Layer> {
 /// Dissolves areas into one feature per key; areas whose key is `None` are left out.
 pub fn dissolve<F>(name: &str, areas: &[Area], key: F) -> Layer
 where
-    F: Fn(&Area) -> Option<(String, String)>,
+    F: Fn(&Area) -> Option<AdminUnit>,
 {
     let mut groups: BTreeMap<String, (String, Vec<&MultiPolygon<f64>>)> = BTreeMap::new();
     for a in areas {
-        if let Some((code, label)) = key(a) {
+        if let Some(AdminUnit { code, name }) = key(a) {
             if code.is_empty() {
                 continue;
             }
             groups
                 .entry(code)
-                .or_insert_with(|| (label, Vec::new()))
+                .or_insert_with(|| (name, Vec::new()))
                 .1
                 .push(&a.geometry);
         }
@@ -92,10 +85,8 @@ mod tests {
         Area {
             code: LsoaCode::new(code),
             name: code.to_string(),
-            borough_code: borough.to_string(),
-            borough_name: format!("B{borough}"),
-            ward_code: None,
-            ward_name: None,
+            borough: Some(AdminUnit::new(borough, format!("B{borough}"))),
+            ward: None,
             geometry: MultiPolygon::new(vec![polygon![
                 (x: x, y: 0.0), (x: x + 1.0, y: 0.0), (x: x + 1.0, y: 1.0), (x: x, y: 1.0)
             ]]),
@@ -109,9 +100,7 @@ mod tests {
             area("b", "1", 1.0),
             area("c", "2", 5.0),
         ];
-        let l = dissolve("boroughs", &areas, |a| {
-            Some((a.borough_code.clone(), a.borough_name.clone()))
-        });
+        let l = dissolve("boroughs", &areas, |a| a.borough.clone());
         assert_eq!(l.features.len(), 2);
         assert_eq!(l.features[0].code, "1");
         assert_eq!(l.features[0].name, "B1");

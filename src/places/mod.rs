@@ -14,7 +14,7 @@ use geo::{Area as _, BoundingRect, Simplify};
 use geo_types::{MultiPolygon, Point, Polygon};
 use serde_json::{Value, json};
 
-use crate::dataset::{Area, Dataset, label_point};
+use crate::dataset::{AdminUnit, Area, Dataset, label_point};
 use crate::schema::{COORD_DECIMALS, round, ward_vintage};
 
 /// Decimals of label and outline coordinates: 1e-5° is about a metre.
@@ -78,7 +78,7 @@ pub struct Places {
 /// One group of areas sharing a borough or ward code.
 struct Group {
     name: String,
-    borough: (String, String),
+    borough: AdminUnit,
     members: Vec<usize>,
 }
 
@@ -86,11 +86,15 @@ fn groups(ds: &Dataset, kind: PlaceKind) -> BTreeMap<String, Group> {
     let mut out: BTreeMap<String, Group> = BTreeMap::new();
     for (i, a) in ds.areas.iter().enumerate() {
         let key = match kind {
-            PlaceKind::Borough => Some((a.borough_code.as_str(), a.borough_name.as_str())),
-            PlaceKind::Ward => a
-                .ward_code
-                .as_deref()
-                .map(|c| (c, a.ward_name.as_deref().unwrap_or(c))),
+            PlaceKind::Borough => a
+                .borough
+                .as_ref()
+                .map(|u| (u.code.as_str(), u.name.as_str())),
+            // A ward the lookup gives no name is called by its code.
+            PlaceKind::Ward => a.ward.as_ref().map(|u| {
+                let name = if u.name.is_empty() { &u.code } else { &u.name };
+                (u.code.as_str(), name.as_str())
+            }),
         };
         let Some((code, name)) = key.filter(|(c, _)| !c.trim().is_empty()) else {
             continue;
@@ -98,7 +102,7 @@ fn groups(ds: &Dataset, kind: PlaceKind) -> BTreeMap<String, Group> {
         out.entry(code.to_string())
             .or_insert_with(|| Group {
                 name: name.to_string(),
-                borough: (a.borough_code.clone(), a.borough_name.clone()),
+                borough: a.borough.clone().unwrap_or_default(),
                 members: Vec::new(),
             })
             .members
@@ -158,8 +162,8 @@ impl Places {
                     kind,
                     code,
                     name: g.name,
-                    borough_code: g.borough.0,
-                    borough_name: g.borough.1,
+                    borough_code: g.borough.code,
+                    borough_name: g.borough.name,
                     label,
                     bbox,
                     areas: g.members.len(),
@@ -211,9 +215,11 @@ pub fn ward_outlines(ds: &Dataset, tolerance: f64) -> Value {
         Some(l) => l,
         None => {
             dissolved = crate::ingest::dissolve("wards", &ds.areas, |a| {
-                let code = a.ward_code.clone()?;
-                let name = a.ward_name.clone().unwrap_or_else(|| code.clone());
-                Some((code, name))
+                let mut ward = a.ward.clone()?;
+                if ward.name.is_empty() {
+                    ward.name.clone_from(&ward.code);
+                }
+                Some(ward)
             });
             &dissolved
         }
@@ -274,10 +280,8 @@ mod tests {
         let area = |k: &str, b: &str, w: &str, geom| Area {
             code: LsoaCode::new(k),
             name: format!("Area {k}"),
-            borough_code: b.into(),
-            borough_name: format!("Borough {b}"),
-            ward_code: Some(w.into()),
-            ward_name: Some(format!("Ward {w}")),
+            borough: Some(AdminUnit::new(b, format!("Borough {b}"))),
+            ward: Some(AdminUnit::new(w, format!("Ward {w}"))),
             geometry: geom,
         };
         Dataset {
@@ -314,10 +318,10 @@ mod tests {
         for place in &p.places {
             let inside = d.areas.iter().any(|a| {
                 let unit = match place.kind {
-                    PlaceKind::Borough => &a.borough_code,
-                    PlaceKind::Ward => a.ward_code.as_ref().unwrap(),
+                    PlaceKind::Borough => a.borough_code().unwrap(),
+                    PlaceKind::Ward => a.ward_code().unwrap(),
                 };
-                unit == &place.code && a.geometry.contains(&place.label)
+                unit == place.code && a.geometry.contains(&place.label)
             });
             assert!(
                 inside,

@@ -262,10 +262,8 @@ mod tests {
         let area = |c: &str| crate::dataset::Area {
             code: crate::dataset::LsoaCode::new(c),
             name: String::new(),
-            borough_code: String::new(),
-            borough_name: String::new(),
-            ward_code: None,
-            ward_name: None,
+            borough: None,
+            ward: None,
             geometry: geo_types::MultiPolygon(vec![]),
         };
         let d = Dataset {

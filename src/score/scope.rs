@@ -99,7 +99,8 @@ pub fn groups(
         Scope::Nation => by_key(dataset, |i| {
             dataset.areas[i].code.as_str().chars().next().unwrap_or(' ')
         }),
-        Scope::LocalAuthority => by_key(dataset, |i| dataset.areas[i].borough_code.as_str()),
+        // Areas with no borough score together, as one group before the rest.
+        Scope::LocalAuthority => by_key(dataset, |i| dataset.areas[i].borough_code()),
         Scope::Custom(codes) => {
             // The codes in order, each found by galloping on from the last
             // one: a binary search over the whole dataset per code touches
@@ -209,6 +210,7 @@ impl Hasher for Fx {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dataset::AdminUnit;
     use crate::dataset::LsoaCode;
     use geo_types::MultiPolygon;
 
@@ -219,10 +221,8 @@ mod tests {
                 .map(|c| Area {
                     code: LsoaCode::new(*c),
                     name: String::new(),
-                    borough_code: c[..2].to_string(),
-                    borough_name: String::new(),
-                    ward_code: None,
-                    ward_name: None,
+                    borough: Some(AdminUnit::new(&c[..2], String::new())),
+                    ward: None,
                     geometry: MultiPolygon(vec![]),
                 })
                 .collect(),

@@ -10,7 +10,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::*;
-use crate::dataset::{Area, Column, ColumnId, Source, Values};
+use crate::dataset::{AdminUnit, Area, Column, ColumnId, Source, Values};
 use geo_types::MultiPolygon;
 
 /// The previous implementation of [`score`], without personas.
@@ -251,13 +251,14 @@ fn dataset(n: usize, boroughs: usize, run: usize, seed: u64) -> Dataset {
         .map(|i| Area {
             code: LsoaCode::new(format!("{}{:07}", if i % 7 == 0 { 'W' } else { 'E' }, i)),
             name: String::new(),
-            borough_code: format!(
-                "B{:02}",
-                i.checked_div(run).map_or(i * 7919, |r| r * 7) % boroughs.max(1)
-            ),
-            borough_name: String::new(),
-            ward_code: None,
-            ward_name: None,
+            borough: Some(AdminUnit::new(
+                format!(
+                    "B{:02}",
+                    i.checked_div(run).map_or(i * 7919, |r| r * 7) % boroughs.max(1)
+                ),
+                String::new(),
+            )),
+            ward: None,
             geometry: MultiPolygon(vec![]),
         })
         .collect();

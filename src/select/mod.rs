@@ -201,11 +201,7 @@ fn by_codes(codes: &[String], dataset: &Dataset) -> Result<Vec<usize>, SelectErr
     let mut found: HashSet<&str> = HashSet::new();
     let mut picked = Vec::new();
     for (i, a) in dataset.areas.iter().enumerate() {
-        let hits = [
-            Some(a.code.as_str()),
-            Some(a.borough_code.as_str()),
-            a.ward_code.as_deref(),
-        ];
+        let hits = [Some(a.code.as_str()), a.borough_code(), a.ward_code()];
         let mut hit = false;
         for c in hits.into_iter().flatten() {
             if let Some(&w) = wanted.get(c) {
@@ -239,8 +235,8 @@ fn known_codes(dataset: &Dataset) -> Vec<(&str, &str)> {
     for a in &dataset.areas {
         let units = [
             (Some(a.code.as_str()), a.name.as_str()),
-            (Some(a.borough_code.as_str()), a.borough_name.as_str()),
-            (a.ward_code.as_deref(), a.ward_name.as_deref().unwrap_or("")),
+            (a.borough_code(), a.borough_name().unwrap_or("")),
+            (a.ward_code(), a.ward_name().unwrap_or("")),
         ];
         for (code, name) in units {
             if let Some(c) = code.filter(|c| !c.is_empty())
@@ -267,8 +263,9 @@ fn nearest(code: &str, known: &[(&str, &str)], dataset: &Dataset) -> Vec<String>
     let mut out: Vec<String> = dataset
         .areas
         .iter()
-        .find(|a| a.borough_name.eq_ignore_ascii_case(code))
-        .map(|a| label(&a.borough_code, &a.borough_name))
+        .filter_map(|a| a.borough.as_ref())
+        .find(|b| b.name.eq_ignore_ascii_case(code))
+        .map(|b| label(&b.code, &b.name))
         .into_iter()
         .collect();
     // Nearest first; among equals, codes of the same kind (the first three

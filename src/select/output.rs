@@ -62,8 +62,8 @@ pub fn select_table<'a>(
                 .filter_map(|&i| {
                     let a = dataset.areas.get(i)?;
                     match level {
-                        Level::Ward => a.ward_code.as_deref(),
-                        _ => Some(a.borough_code.as_str()),
+                        Level::Ward => a.ward_code(),
+                        _ => a.borough_code(),
                     }
                 })
                 .collect();
@@ -172,11 +172,11 @@ pub fn restrict(scored: &ScoredDataset, selection: &Selection) -> ScoredDataset 
     let boroughs: BTreeSet<&str> = rows
         .iter()
         .filter_map(|&i| ds.areas.get(i))
-        .map(|a| a.borough_code.as_str())
+        .filter_map(|a| a.borough_code())
         .collect();
     let wards: BTreeSet<&str> = rows
         .iter()
-        .filter_map(|&i| ds.areas.get(i)?.ward_code.as_deref())
+        .filter_map(|&i| ds.areas.get(i)?.ward_code())
         .collect();
     let mut layers = ds.layers.clone();
     for l in &mut layers {

@@ -3,7 +3,7 @@
 use geo_types::{MultiPolygon, polygon};
 
 use super::*;
-use crate::dataset::{Area, LsoaCode};
+use crate::dataset::{AdminUnit, Area, LsoaCode};
 
 fn square(x: f64, y: f64) -> MultiPolygon<f64> {
     MultiPolygon(vec![polygon![
@@ -29,10 +29,11 @@ fn dataset() -> Dataset {
             .map(|i| Area {
                 code: LsoaCode::new(format!("E0100000{i}")),
                 name: format!("Area {i}"),
-                borough_code: la(i).0.into(),
-                borough_name: la(i).1.into(),
-                ward_code: Some(format!("E0500000{}", i / 2)),
-                ward_name: Some(format!("Ward {}", i / 2)),
+                borough: Some(AdminUnit::new(la(i).0, la(i).1)),
+                ward: Some(AdminUnit::new(
+                    format!("E0500000{}", i / 2),
+                    format!("Ward {}", i / 2),
+                )),
                 geometry: square(i as f64, 50.0),
             })
             .collect(),

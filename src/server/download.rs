@@ -262,13 +262,7 @@ fn selection(
             let known: HashSet<&str> = ds
                 .areas
                 .iter()
-                .flat_map(|a| {
-                    [
-                        Some(a.code.as_str()),
-                        Some(a.borough_code.as_str()),
-                        a.ward_code.as_deref(),
-                    ]
-                })
+                .flat_map(|a| [Some(a.code.as_str()), a.borough_code(), a.ward_code()])
                 .flatten()
                 .collect();
             let unknown: Vec<String> = codes

@@ -131,7 +131,7 @@ fn lsoa_layer(scored: &ScoredDataset) -> KeyedLayer<'_> {
 mod tests {
     use super::*;
     use crate::dataset::{
-        Area, Column, ColumnId, Dataset, Layer, LayerFeature, LsoaCode, Source, Values,
+        AdminUnit, Area, Column, ColumnId, Dataset, Layer, LayerFeature, LsoaCode, Source, Values,
     };
     use crate::score::{
         Availability, ComponentId, ComponentScore, IndicatorId, IndicatorScore, Methodology,
@@ -158,10 +158,8 @@ mod tests {
         let area = |code: &str, x: f64, ward: bool| Area {
             code: LsoaCode::new(code),
             name: format!("Area {code}"),
-            borough_code: "E09000001".into(),
-            borough_name: "City".into(),
-            ward_code: ward.then(|| "W1".to_string()),
-            ward_name: ward.then(|| "Ward One".to_string()),
+            borough: Some(AdminUnit::new("E09000001", "City")),
+            ward: ward.then(|| AdminUnit::new("W1", "Ward One")),
             geometry: square(x),
         };
         let dataset = Dataset {

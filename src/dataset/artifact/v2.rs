@@ -1,12 +1,14 @@
 //! Reading artifacts of format version 2, written before a column could
 //! declare its unit. In: a version 2 payload, which is today's layout without
-//! `Source::unit` (postcard cannot skip a field, so it has its own types).
+//! `Source::unit` and with version 3's areas (postcard cannot skip a field,
+//! so it has its own types).
 //! Out: today's [`Dataset`](super::Dataset), every column with no declared
 //! unit, so the schema reads units from labels as it did when it was built.
 
 use serde::Deserialize;
 
-use crate::dataset::{self as ds, Area, ColumnId, Layer, Measure, Values};
+use super::v3;
+use crate::dataset::{self as ds, ColumnId, Layer, Measure, Values};
 
 /// A version 2 dataset.
 #[derive(Deserialize)]
@@ -14,7 +16,7 @@ use crate::dataset::{self as ds, Area, ColumnId, Layer, Measure, Values};
 pub(super) struct Dataset {
     title: String,
     geography: String,
-    areas: Vec<Area>,
+    areas: Vec<v3::Area>,
     columns: Vec<Column>,
     layers: Vec<Layer>,
     attribution: Vec<String>,
@@ -45,7 +47,7 @@ impl From<Dataset> for ds::Dataset {
         ds::Dataset {
             title: d.title,
             geography: d.geography,
-            areas: d.areas,
+            areas: d.areas.into_iter().map(ds::Area::from).collect(),
             columns: d
                 .columns
                 .into_iter()
@@ -76,7 +78,7 @@ pub(super) fn from_current(d: &ds::Dataset) -> Dataset {
     Dataset {
         title: d.title.clone(),
         geography: d.geography.clone(),
-        areas: d.areas.clone(),
+        areas: d.areas.iter().map(v3::area_from_current).collect(),
         columns: d
             .columns
             .iter()

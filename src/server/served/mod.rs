@@ -198,15 +198,15 @@ impl Served {
         for (i, a) in ds.areas.iter().enumerate() {
             if let Some(b) = area_bbox(&ds, i) {
                 bounds = Some(union(bounds, b));
-                if !a.borough_code.is_empty() {
-                    let prev = borough_bbox.get(&a.borough_code).copied();
-                    borough_bbox.insert(a.borough_code.clone(), union(prev, b));
+                if let Some(u) = &a.borough {
+                    let prev = borough_bbox.get(&u.code).copied();
+                    borough_bbox.insert(u.code.clone(), union(prev, b));
                 }
             }
-            if !a.borough_code.is_empty() {
+            if let Some(u) = &a.borough {
                 boroughs
-                    .entry(a.borough_code.clone())
-                    .or_insert_with(|| (a.borough_name.clone(), Vec::new()))
+                    .entry(u.code.clone())
+                    .or_insert_with(|| (u.name.clone(), Vec::new()))
                     .1
                     .push(i);
             }

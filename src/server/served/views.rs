@@ -380,7 +380,12 @@ pub(super) fn area_detail(
 fn compared_with(scored: &ScoredDataset, i: usize) -> Option<String> {
     let a = scored.dataset.areas.get(i)?;
     Some(match &scored.methodology.scope {
-        Scope::LocalAuthority => format!("areas in {}", a.borough_name),
+        // Areas with no borough are scored as one group of their own.
+        Scope::LocalAuthority => match &a.borough {
+            Some(b) if b.name.is_empty() => format!("areas in {}", b.code),
+            Some(b) => format!("areas in {}", b.name),
+            None => "areas with no local authority".into(),
+        },
         // The median is over the dataset's areas of that nation, which on
         // a London map are London's: "areas in England" would overstate it.
         Scope::Nation => match a.code.as_str().chars().next() {
