@@ -22,7 +22,7 @@ use dxmap::ingest::boundaries::{BoundaryOptions, Crs, parse_geojson, parse_shape
 use dxmap::ingest::project::Project;
 use dxmap::ingest::tables::Table;
 use dxmap::score::Methodology;
-use dxmap::tiles::{FeatureData, LayerData, PropValue, TileOptions};
+use dxmap::tiles::{FeatureData, LayerData, LayerMeta, PropValue, TileOptions};
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 
 /// The targets with saved inputs under `tests/fixtures/fuzz/`, each with
@@ -470,11 +470,13 @@ fn square(w: f64, s: f64, size: f64) -> Polygon<f64> {
 
 fn layer(name: &str, polygons: Vec<Polygon<f64>>) -> LayerData {
     LayerData {
-        name: name.into(),
-        description: String::new(),
-        minzoom: 0,
-        maxzoom: 14,
-        property_minzoom: [("s".to_string(), 3)].into(),
+        meta: LayerMeta {
+            name: name.into(),
+            description: String::new(),
+            minzoom: 0,
+            maxzoom: 14,
+            property_minzoom: [("s".to_string(), 3)].into(),
+        },
         features: polygons
             .into_iter()
             .enumerate()
@@ -762,7 +764,7 @@ fn mvt_encoder_hole_sticking_out_of_its_exterior() {
         (49.713, 53.841),
     ]);
     let mut l = layer("boroughs", vec![Polygon::new(exterior, vec![hole])]);
-    l.maxzoom = 15;
+    l.meta.maxzoom = 15;
     let cut = harness::mvt(
         vec![l],
         TileOptions {
@@ -824,7 +826,7 @@ fn mvt_encoder_zero_area_exterior_with_holes_outside_it() {
         ],
     );
     let mut l = layer("lsoa", vec![polygon]);
-    l.maxzoom = 15;
+    l.meta.maxzoom = 15;
     // The tile comes out empty; what matters is that it was clipped.
     let cut = harness::mvt(
         vec![l],

@@ -414,7 +414,7 @@ pub struct Cut {
 /// polygons at all) and cuts each of `coords`. Each must give a tile that
 /// decodes with the expected layers and extent, no tile, or an error.
 pub fn mvt(layers: Vec<LayerData>, options: TileOptions, coords: &[(u32, u32, u32)]) -> Cut {
-    let names: Vec<String> = layers.iter().map(|l| l.name.clone()).collect();
+    let names: Vec<String> = layers.iter().map(|l| l.meta.name.clone()).collect();
     let extent = options.extent;
     let mut cut = Cut::default();
     let Ok(set) = TileSet::build(layers, options) else {

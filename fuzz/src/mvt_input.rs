@@ -7,7 +7,7 @@
 //! one reading of the bytes.
 
 use arbitrary::{Arbitrary, Unstructured};
-use dxmap::tiles::{FeatureData, LayerData, PropValue, TileOptions};
+use dxmap::tiles::{FeatureData, LayerData, LayerMeta, PropValue, TileOptions};
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 
 use super::{Cut, mvt};
@@ -162,15 +162,17 @@ pub fn run(input: &Input) -> Cut {
         .iter()
         .take(4)
         .map(|l| LayerData {
-            name: NAMES[(l.name % 4) as usize].to_string(),
-            description: String::new(),
-            minzoom: (l.minzoom % 24).min(l.maxzoom % 24),
-            maxzoom: (l.minzoom % 24).max(l.maxzoom % 24),
-            property_minzoom: l
-                .property_minzoom
-                .iter()
-                .map(|&(k, z)| (format!("k{}", k % 8), z % 24))
-                .collect(),
+            meta: LayerMeta {
+                name: NAMES[(l.name % 4) as usize].to_string(),
+                description: String::new(),
+                minzoom: (l.minzoom % 24).min(l.maxzoom % 24),
+                maxzoom: (l.minzoom % 24).max(l.maxzoom % 24),
+                property_minzoom: l
+                    .property_minzoom
+                    .iter()
+                    .map(|&(k, z)| (format!("k{}", k % 8), z % 24))
+                    .collect(),
+            },
             features: l.features.iter().take(64).map(feature).collect(),
         })
         .collect();

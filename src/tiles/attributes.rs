@@ -12,7 +12,7 @@
 
 use std::borrow::Cow;
 
-use super::{KeyedFeature, KeyedLayer, LayerData, PropValue};
+use super::{KeyedFeature, KeyedLayer, LayerData, LayerMeta, PropValue};
 use crate::schema::{Cell, Schema};
 use crate::score::ScoredDataset;
 
@@ -55,11 +55,13 @@ pub fn keyed_layers_from_scored(
                 format!("{description} ({})", layer.vintage)
             };
             Some(KeyedLayer {
-                name: name.to_string(),
-                description,
-                minzoom,
-                maxzoom: MAXZOOM,
-                property_minzoom: Default::default(),
+                meta: LayerMeta {
+                    name: name.to_string(),
+                    description,
+                    minzoom,
+                    maxzoom: MAXZOOM,
+                    property_minzoom: Default::default(),
+                },
                 keys: vec!["code".into(), "name".into()],
                 features: layer
                     .features
@@ -113,15 +115,17 @@ fn lsoa_layer(scored: &ScoredDataset) -> KeyedLayer<'_> {
         .filter(|(_, z)| *z > LSOA_MINZOOM)
         .collect();
     KeyedLayer {
-        name: "lsoa".into(),
-        description: format!(
-            "{}: digital-exclusion risk scores per area (code, index, decile and \
-             index_status at every zoom; every other field from zoom {DETAIL_MINZOOM})",
-            ds.title
-        ),
-        minzoom: LSOA_MINZOOM,
-        maxzoom: MAXZOOM,
-        property_minzoom,
+        meta: LayerMeta {
+            name: "lsoa".into(),
+            description: format!(
+                "{}: digital-exclusion risk scores per area (code, index, decile and \
+                 index_status at every zoom; every other field from zoom {DETAIL_MINZOOM})",
+                ds.title
+            ),
+            minzoom: LSOA_MINZOOM,
+            maxzoom: MAXZOOM,
+            property_minzoom,
+        },
         keys: fields.iter().map(|f| f.name.clone()).collect(),
         features,
     }
@@ -238,7 +242,7 @@ mod tests {
     #[test]
     fn lsoa_layer_carries_rounded_scores_and_omits_missing() {
         let layers = layers_from_scored(&scored());
-        let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
+        let names: Vec<&str> = layers.iter().map(|l| l.meta.name.as_str()).collect();
         assert_eq!(names, ["lsoa", "boroughs"], "no wards layer in the data");
         let lsoa = &layers[0];
         let f0 = &lsoa.features[0];
@@ -288,7 +292,7 @@ mod tests {
     #[test]
     fn detail_properties_start_at_the_detail_zoom() {
         let layers = layers_from_scored(&scored());
-        let z = &layers[0].property_minzoom;
+        let z = &layers[0].meta.property_minzoom;
         // Overview tiles carry what the page joins and colours on; the rest
         // (the page reads it from /api/scores there) from the detail zoom.
         for k in [
@@ -310,7 +314,7 @@ mod tests {
         for k in ["code", "index", "decile", "index_status"] {
             assert_eq!(z.get(k), None, "{k} is at every zoom");
         }
-        assert!(layers[1].property_minzoom.is_empty());
+        assert!(layers[1].meta.property_minzoom.is_empty());
     }
 
     #[test]
@@ -322,6 +326,6 @@ mod tests {
             prop(&b.features[0], "name"),
             Some(&PropValue::Str("City".into()))
         );
-        assert!(b.minzoom < LSOA_MINZOOM);
+        assert!(b.meta.minzoom < LSOA_MINZOOM);
     }
 }

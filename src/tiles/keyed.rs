@@ -7,11 +7,11 @@
 //! 150 MB of a national export's peak.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use geo_types::MultiPolygon;
 
-use super::{FeatureData, LayerData, LayerInfo, PropValue};
+use super::{FeatureData, LayerData, LayerInfo, LayerMeta, PropValue};
 
 /// One layer to tile, with attribute names stored once. Its geometries may
 /// be borrowed: a layer built from a dataset refers to the dataset's
@@ -19,16 +19,8 @@ use super::{FeatureData, LayerData, LayerInfo, PropValue};
 /// ~70 MB of a national export's peak).
 #[derive(Clone, Debug)]
 pub struct KeyedLayer<'a> {
-    /// Layer name, e.g. `lsoa`.
-    pub name: String,
-    /// Description for TileJSON.
-    pub description: String,
-    /// Lowest zoom at which the layer appears.
-    pub minzoom: u8,
-    /// Highest zoom.
-    pub maxzoom: u8,
-    /// As [`LayerData::property_minzoom`].
-    pub property_minzoom: BTreeMap<String, u8>,
+    /// Name, description and zooms.
+    pub meta: LayerMeta,
     /// Attribute names, referred to by index from the features.
     pub keys: Vec<String>,
     /// Features.
@@ -74,11 +66,7 @@ impl From<LayerData> for KeyedLayer<'static> {
             })
             .collect();
         KeyedLayer {
-            name: layer.name,
-            description: layer.description,
-            minzoom: layer.minzoom,
-            maxzoom: layer.maxzoom,
-            property_minzoom: layer.property_minzoom,
+            meta: layer.meta,
             keys,
             features,
         }
@@ -91,11 +79,7 @@ impl From<KeyedLayer<'_>> for LayerData {
     fn from(layer: KeyedLayer<'_>) -> LayerData {
         let keys = layer.keys;
         LayerData {
-            name: layer.name,
-            description: layer.description,
-            minzoom: layer.minzoom,
-            maxzoom: layer.maxzoom,
-            property_minzoom: layer.property_minzoom,
+            meta: layer.meta,
             features: layer
                 .features
                 .into_iter()
@@ -117,10 +101,7 @@ impl LayerInfo {
     /// [`LayerInfo::of`] for a keyed layer: the same fields and types.
     pub fn of_keyed(layer: &KeyedLayer<'_>) -> LayerInfo {
         LayerInfo::describe(
-            &layer.name,
-            &layer.description,
-            (layer.minzoom, layer.maxzoom),
-            &layer.property_minzoom,
+            &layer.meta,
             layer.features.iter().flat_map(|f| {
                 f.properties
                     .iter()
@@ -146,11 +127,13 @@ mod tests {
             properties: props.into_iter().map(|(k, v)| (k.into(), v)).collect(),
         };
         LayerData {
-            name: "l".into(),
-            description: "d".into(),
-            minzoom: 0,
-            maxzoom: 14,
-            property_minzoom: [("b".to_string(), 9), ("z".to_string(), 3)].into(),
+            meta: LayerMeta {
+                name: "l".into(),
+                description: "d".into(),
+                minzoom: 0,
+                maxzoom: 14,
+                property_minzoom: [("b".to_string(), 9), ("z".to_string(), 3)].into(),
+            },
             features: vec![
                 f(
                     7,

@@ -132,9 +132,10 @@ pub struct FeatureData {
     pub properties: Vec<(String, PropValue)>,
 }
 
-/// One layer to tile.
-#[derive(Clone, Debug)]
-pub struct LayerData {
+/// What a layer is apart from its features: its name, description and
+/// zooms. [`LayerData`] and [`KeyedLayer`] both carry one.
+#[derive(Clone, Debug, Default)]
+pub struct LayerMeta {
     /// Layer name, e.g. `lsoa`.
     pub name: String,
     /// Description for TileJSON.
@@ -147,6 +148,13 @@ pub struct LayerData {
     /// rest appear at every zoom of the layer. Keeps overview tiles, which
     /// hold thousands of features, small.
     pub property_minzoom: BTreeMap<String, u8>,
+}
+
+/// One layer to tile, its features naming their attributes.
+#[derive(Clone, Debug)]
+pub struct LayerData {
+    /// Name, description and zooms.
+    pub meta: LayerMeta,
     /// Features.
     pub features: Vec<FeatureData>,
 }
@@ -253,16 +261,16 @@ impl TileSet {
         let mut prepared = Vec::new();
         let mut bounds = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
         for layer in layers {
-            if infos.iter().any(|l: &LayerInfo| l.name == layer.name) {
+            if infos.iter().any(|l: &LayerInfo| l.name == layer.meta.name) {
                 return Err(TileError::Other(format!(
                     "layer {}: the name is used twice",
-                    layer.name
+                    layer.meta.name
                 )));
             }
-            if layer.minzoom > layer.maxzoom {
+            if layer.meta.minzoom > layer.meta.maxzoom {
                 return Err(TileError::Other(format!(
                     "layer {}: minzoom {} exceeds maxzoom {}",
-                    layer.name, layer.minzoom, layer.maxzoom
+                    layer.meta.name, layer.meta.minzoom, layer.meta.maxzoom
                 )));
             }
             infos.push(LayerInfo::of_keyed(&layer));
@@ -377,10 +385,7 @@ impl LayerInfo {
     /// The TileJSON description of `layer`: its fields (first type seen wins).
     pub fn of(layer: &LayerData) -> LayerInfo {
         LayerInfo::describe(
-            &layer.name,
-            &layer.description,
-            (layer.minzoom, layer.maxzoom),
-            &layer.property_minzoom,
+            &layer.meta,
             layer
                 .features
                 .iter()
@@ -390,10 +395,7 @@ impl LayerInfo {
 
     /// A layer's description from its attributes, in feature order.
     fn describe<'a>(
-        name: &str,
-        description: &str,
-        (minzoom, maxzoom): (u8, u8),
-        property_minzoom: &BTreeMap<String, u8>,
+        meta: &LayerMeta,
         properties: impl Iterator<Item = (&'a str, &'a PropValue)>,
     ) -> LayerInfo {
         let mut fields = BTreeMap::new();
@@ -402,17 +404,18 @@ impl LayerInfo {
                 fields.insert(k.to_string(), v.type_name().to_string());
             }
         }
-        let field_minzoom = property_minzoom
+        let field_minzoom = meta
+            .property_minzoom
             .iter()
             .filter(|(k, _)| fields.contains_key(*k))
             .map(|(k, &z)| (k.clone(), z))
             .collect();
         LayerInfo {
-            name: name.to_string(),
-            description: description.to_string(),
+            name: meta.name.clone(),
+            description: meta.description.clone(),
             fields,
-            minzoom,
-            maxzoom,
+            minzoom: meta.minzoom,
+            maxzoom: meta.maxzoom,
             field_minzoom,
         }
     }

@@ -13,7 +13,7 @@ use rstar::primitives::{GeomWithData, Rectangle};
 
 use super::topology::{self, ArcRef, Pt};
 use super::values::{Attr, Strings, StringsBuilder};
-use super::{KeyedLayer, TileError, TileOptions, project, simplify};
+use super::{KeyedLayer, LayerMeta, TileError, TileOptions, project, simplify};
 use crate::dataset::label_point;
 
 /// Simplification tolerance, in tile extent units at the tile's own zoom
@@ -82,13 +82,16 @@ pub(super) fn prepare_layer(
     bounds: &mut [f64; 4],
 ) -> Result<PreparedLayer, TileError> {
     let KeyedLayer {
-        name,
-        minzoom,
-        maxzoom,
-        property_minzoom,
+        meta:
+            LayerMeta {
+                name,
+                minzoom,
+                maxzoom,
+                property_minzoom,
+                ..
+            },
         keys,
         features,
-        ..
     } = layer;
     let keys: Vec<(String, u8)> = keys
         .into_iter()

@@ -158,11 +158,13 @@ fn set_of(polys: Vec<Polygon<f64>>, opts: TileOptions) -> TileSet {
 
 fn layer_of(polys: Vec<Polygon<f64>>) -> LayerData {
     LayerData {
-        name: "lsoa".into(),
-        description: "test".into(),
-        minzoom: 0,
-        maxzoom: 14,
-        property_minzoom: Default::default(),
+        meta: LayerMeta {
+            name: "lsoa".into(),
+            description: "test".into(),
+            minzoom: 0,
+            maxzoom: 14,
+            property_minzoom: Default::default(),
+        },
         features: polys
             .into_iter()
             .enumerate()
@@ -220,7 +222,7 @@ fn properties_with_a_minzoom_are_left_out_below_it() {
         vec![],
     );
     let mut layer = layer_of(vec![sq]);
-    layer.property_minzoom = [("score".to_string(), 6), ("rank".to_string(), 6)]
+    layer.meta.property_minzoom = [("score".to_string(), 6), ("rank".to_string(), 6)]
         .into_iter()
         .collect();
     let set = TileSet::build(vec![layer], TileOptions::default()).expect("build");
@@ -560,19 +562,23 @@ fn oversized_tile_does_not_coarsen_a_small_outline_layer() {
     closed.push(closed[0]);
     let layers = vec![
         LayerData {
-            name: "lsoa".into(),
-            description: "cells".into(),
-            minzoom: 8,
-            maxzoom: 14,
-            property_minzoom: Default::default(),
+            meta: LayerMeta {
+                name: "lsoa".into(),
+                description: "cells".into(),
+                minzoom: 8,
+                maxzoom: 14,
+                property_minzoom: Default::default(),
+            },
             features: cells,
         },
         LayerData {
-            name: "boroughs".into(),
-            description: "outline".into(),
-            minzoom: 0,
-            maxzoom: 14,
-            property_minzoom: Default::default(),
+            meta: LayerMeta {
+                name: "boroughs".into(),
+                description: "outline".into(),
+                minzoom: 0,
+                maxzoom: 14,
+                property_minzoom: Default::default(),
+            },
             features: vec![FeatureData {
                 id: 0,
                 geometry: MultiPolygon(vec![Polygon::new(LineString(closed), vec![])]),

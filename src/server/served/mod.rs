@@ -177,7 +177,7 @@ impl Served {
         let own_layers: Vec<LayerInfo> = layer_data.iter().map(LayerInfo::of_keyed).collect();
         let own_counts: BTreeMap<String, usize> = layer_data
             .iter()
-            .map(|l| (l.name.clone(), l.features.len()))
+            .map(|l| (l.meta.name.clone(), l.features.len()))
             .collect();
         let tiles = TileSet::build_keyed(layer_data, tile_options)?;
         let layers = if tiles.layers().is_empty() {
