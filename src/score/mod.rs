@@ -131,6 +131,20 @@ pub fn score(
     methodology: &Methodology,
     opts: &ScoreOptions,
 ) -> Result<Scores, ScoreError> {
+    // Run on one of rayon's threads. Called from outside the pool, each of
+    // the parallel steps would be sent in as a job and its workers woken,
+    // which they sleep again between the steps; on a worker, each step is
+    // a join the other worker steals from. 7–10% off re-scoring E&W by
+    // local authority (benches/README.md, "Scoring").
+    rayon::scope(|_| score_in_pool(dataset, methodology, opts))
+}
+
+/// [`score`], on a rayon thread.
+fn score_in_pool(
+    dataset: &Dataset,
+    methodology: &Methodology,
+    opts: &ScoreOptions,
+) -> Result<Scores, ScoreError> {
     methodology.check(dataset)?;
     let groups = run_groups(dataset, methodology, opts)?;
     let n = dataset.len();
