@@ -116,7 +116,8 @@ impl Dataset {
             return Err(corrupt("checksum mismatch: the file is corrupt".into()));
         }
         let ds: Dataset = match header.version {
-            2 => postcard::from_bytes::<v2::Dataset>(payload).map(Dataset::from),
+            2 => postcard::from_bytes::<v2::Dataset>(payload)
+                .map(|d| Dataset::from(v3::Dataset::from(d))),
             3 => postcard::from_bytes::<v3::Dataset>(payload).map(Dataset::from),
             _ => postcard::from_bytes(payload),
         }

@@ -2,8 +2,9 @@
 //! declare its unit. In: a version 2 payload, which is today's layout without
 //! `Source::unit` and with version 3's areas (postcard cannot skip a field,
 //! so it has its own types).
-//! Out: today's [`Dataset`](super::Dataset), every column with no declared
-//! unit, so the schema reads units from labels as it did when it was built.
+//! Out: a version 3 dataset (which [`v3`] reads on into today's), every
+//! column with no declared unit, so the schema reads units from labels as
+//! it did when it was built.
 
 use serde::Deserialize;
 
@@ -42,12 +43,13 @@ struct Source {
     measure: Measure,
 }
 
-impl From<Dataset> for ds::Dataset {
-    fn from(d: Dataset) -> ds::Dataset {
-        ds::Dataset {
+impl From<Dataset> for v3::Dataset {
+    /// Version 3 is version 2 with units; its reader takes it on from there.
+    fn from(d: Dataset) -> v3::Dataset {
+        v3::Dataset {
             title: d.title,
             geography: d.geography,
-            areas: d.areas.into_iter().map(ds::Area::from).collect(),
+            areas: d.areas,
             columns: d
                 .columns
                 .into_iter()

@@ -3,8 +3,8 @@
 //! today's layout but for [`Area`] (postcard cannot rename or regroup
 //! fields, so it has its own types). Out: today's
 //! [`Dataset`](super::Dataset): an empty borough code is no borough, and a
-//! ward without a name has an empty one. Version 2 areas are laid out the
-//! same way, so `v2` reads its areas through this module too.
+//! ward without a name has an empty one. `v2` reads version 2 payloads
+//! into this module's types.
 
 use geo_types::MultiPolygon;
 use serde::Deserialize;
@@ -15,12 +15,12 @@ use crate::dataset::{self as ds, AdminUnit, Column, Layer, LsoaCode};
 #[derive(Deserialize)]
 #[cfg_attr(test, derive(serde::Serialize))]
 pub(super) struct Dataset {
-    title: String,
-    geography: String,
-    areas: Vec<Area>,
-    columns: Vec<Column>,
-    layers: Vec<Layer>,
-    attribution: Vec<String>,
+    pub(super) title: String,
+    pub(super) geography: String,
+    pub(super) areas: Vec<Area>,
+    pub(super) columns: Vec<Column>,
+    pub(super) layers: Vec<Layer>,
+    pub(super) attribution: Vec<String>,
 }
 
 /// An area as versions 2 and 3 laid it out.
