@@ -70,7 +70,7 @@ impl fmt::Display for ColumnId {
 
 /// An administrative unit an area lies in: its local authority (borough)
 /// or its ward.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct AdminUnit {
     /// Its code, e.g. `E09000007` (a borough) or `E05013658` (a ward).
     pub code: String,
@@ -84,6 +84,15 @@ impl AdminUnit {
         AdminUnit {
             code: code.into(),
             name: name.into(),
+        }
+    }
+
+    /// What to call it: its name, or its code where it has no name.
+    pub fn label(&self) -> &str {
+        if self.name.is_empty() {
+            &self.code
+        } else {
+            &self.name
         }
     }
 }

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use super::table::{Cells, Table, TableColumn, metadata};
 use super::{ExportError, Level};
+use crate::dataset::AdminUnit;
 use crate::schema::{Cell, Field, Rollup, Schema, lsoa_count_field};
 use crate::score::ScoredDataset;
 
@@ -132,21 +133,16 @@ pub(crate) fn rollup<'a>(
         });
         names.push(from_areas.or_else(|| feature.map(|f| f.name.clone())));
         geometry.push(feature.map(|f| &f.geometry));
-        // A ward's borough: the one most of its LSOAs lie in (ties: lowest code).
-        let mut tally: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+        // A ward's borough: the one most of its LSOAs lie in (ties: lowest
+        // code; none counts as lowest).
+        let mut tally: BTreeMap<Option<&AdminUnit>, usize> = BTreeMap::new();
         for &i in g.iter() {
-            let a = &ds.areas[i];
-            *tally
-                .entry((
-                    a.borough_code().unwrap_or_default(),
-                    a.borough_name().unwrap_or_default(),
-                ))
-                .or_default() += 1;
+            *tally.entry(ds.areas[i].borough.as_ref()).or_default() += 1;
         }
         let best = tally
             .iter()
             .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-            .map(|(k, _)| *k);
+            .and_then(|(k, _)| *k);
         boroughs.push(best);
     }
     let mut cols = vec![
@@ -158,8 +154,8 @@ pub(crate) fn rollup<'a>(
             .iter()
             .map(|b| {
                 (
-                    b.and_then(|b| non_empty(b.0)),
-                    b.and_then(|b| non_empty(b.1)),
+                    b.and_then(|b| non_empty(&b.code)),
+                    b.and_then(|b| non_empty(&b.name)),
                 )
             })
             .unzip();

@@ -85,12 +85,12 @@ pub(super) fn make_areas(
             {
                 (borough_code, borough_name) = (c.clone(), n.clone());
             }
-            if borough_code.trim().is_empty() {
-                no_borough.push(code.to_string());
-            }
         }
         let borough =
             (!borough_code.trim().is_empty()).then(|| AdminUnit::new(borough_code, borough_name));
+        if b.borough.is_some() && borough.is_none() {
+            no_borough.push(code.to_string());
+        }
         let ward = match ward_units.as_ref().map(|u| u.get(code.as_str())) {
             Some(Some((c, n))) => Some(AdminUnit::new(c.clone(), n.clone())),
             Some(None) => {

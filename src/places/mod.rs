@@ -91,10 +91,7 @@ fn groups(ds: &Dataset, kind: PlaceKind) -> BTreeMap<String, Group> {
                 .as_ref()
                 .map(|u| (u.code.as_str(), u.name.as_str())),
             // A ward the lookup gives no name is called by its code.
-            PlaceKind::Ward => a.ward.as_ref().map(|u| {
-                let name = if u.name.is_empty() { &u.code } else { &u.name };
-                (u.code.as_str(), name.as_str())
-            }),
+            PlaceKind::Ward => a.ward.as_ref().map(|u| (u.code.as_str(), u.label())),
         };
         let Some((code, name)) = key.filter(|(c, _)| !c.trim().is_empty()) else {
             continue;
@@ -215,11 +212,8 @@ pub fn ward_outlines(ds: &Dataset, tolerance: f64) -> Value {
         Some(l) => l,
         None => {
             dissolved = crate::ingest::dissolve("wards", &ds.areas, |a| {
-                let mut ward = a.ward.clone()?;
-                if ward.name.is_empty() {
-                    ward.name.clone_from(&ward.code);
-                }
-                Some(ward)
+                let ward = a.ward.as_ref()?;
+                Some(AdminUnit::new(ward.code.as_str(), ward.label()))
             });
             &dissolved
         }

@@ -382,8 +382,7 @@ fn compared_with(scored: &ScoredDataset, i: usize) -> Option<String> {
     Some(match &scored.methodology.scope {
         // Areas with no borough are scored as one group of their own.
         Scope::LocalAuthority => match &a.borough {
-            Some(b) if b.name.is_empty() => format!("areas in {}", b.code),
-            Some(b) => format!("areas in {}", b.name),
+            Some(b) => format!("areas in {}", b.label()),
             None => "areas with no local authority".into(),
         },
         // The median is over the dataset's areas of that nation, which on
