@@ -7,7 +7,7 @@
 //! England and Wales' tiles it was 1.5 times as fast as zlib-rs at a level
 //! of the same size, and gzip was the largest part of a national export
 //! (`benches/README.md`, "Tile gzip level"). Each thread keeps one
-//! compressor and one output buffer. A [`GzipMemo`] keeps the last few
+//! compressor and one output buffer of tile size. A [`GzipMemo`] keeps the last few
 //! small tiles' gzip bytes so a repeated tile is not deflated again.
 
 use std::cell::RefCell;
@@ -20,6 +20,11 @@ use libdeflater::{CompressionLvl, Compressor};
 /// 1,113 (`benches/README.md` "Tile gzip level"): level 4 was 11% quicker
 /// for 0.9% more bytes, level 1 30% quicker for 3% more.
 pub const TILE_GZIP_LEVEL: i32 = 6;
+
+/// The largest output buffer a thread keeps between calls: above any tile
+/// (tiles are at most 500 KB), below the server's JSON bodies (England and
+/// Wales' `/api/scores-exact` left 15 MB held by the thread that built it).
+const KEPT_BUFFER_MAX: usize = 1 << 20;
 
 thread_local! {
     static DEFLATE: RefCell<(Option<Compressor>, Vec<u8>)> = const { RefCell::new((None, Vec::new())) };
@@ -41,10 +46,22 @@ pub fn gzip(raw: &[u8]) -> std::io::Result<Vec<u8>> {
                 compressor.insert(Compressor::new(level))
             }
         };
-        buf.resize(c.gzip_compress_bound(raw.len()), 0);
-        let n = c
-            .gzip_compress(raw, buf)
-            .map_err(|e| std::io::Error::other(format!("gzip: {e}")))?;
+        let bound = c.gzip_compress_bound(raw.len());
+        let mut gz = |out: &mut [u8]| {
+            c.gzip_compress(raw, out)
+                .map_err(|e| std::io::Error::other(format!("gzip: {e}")))
+        };
+        if bound > KEPT_BUFFER_MAX {
+            // A large JSON body: a buffer of its own, so the thread does not
+            // hold one of this size for the life of the process.
+            let mut out = vec![0; bound];
+            let n = gz(&mut out)?;
+            out.truncate(n);
+            out.shrink_to_fit();
+            return Ok(out);
+        }
+        buf.resize(bound, 0);
+        let n = gz(buf)?;
         Ok(buf[..n].to_vec())
     })
 }
@@ -147,6 +164,13 @@ mod tests {
         inputs.push((0..70_000).map(|_| next()).collect());
         inputs.push((0..3_000).map(|_| next() & 3).collect());
         inputs.push(vec![0; 1 << 20]);
+        // Larger than the kept buffer, compressible and not.
+        inputs.push(
+            (0..3 * KEPT_BUFFER_MAX as u32)
+                .map(|i| (i % 13) as u8)
+                .collect(),
+        );
+        inputs.push((0..KEPT_BUFFER_MAX + 5_000).map(|_| next()).collect());
         for raw in inputs.iter().chain(inputs.iter()) {
             let a = gzip(raw).unwrap();
             assert_eq!(a, reference(raw), "{} bytes", raw.len());
@@ -158,6 +182,8 @@ mod tests {
                 .read_to_end(&mut back)
                 .unwrap();
             assert_eq!(&back, raw);
+            // The thread keeps no buffer of a large body's size.
+            DEFLATE.with(|d| assert!(d.borrow().1.capacity() <= 2 * KEPT_BUFFER_MAX));
         }
     }
 
