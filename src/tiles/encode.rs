@@ -76,15 +76,16 @@ pub(crate) fn cut_layer<'a, W: LayerEncoder<'a>>(
             continue;
         };
         rings.clear();
-        for poly in &f.polygons {
+        for poly in layer.polygons(f) {
             // Each ring into a buffer kept from the polygons before.
-            if polyf.len() < poly.len() {
-                polyf.resize_with(poly.len(), Vec::new);
+            let n_rings = poly.len();
+            if polyf.len() < n_rings {
+                polyf.resize_with(n_rings, Vec::new);
             }
-            for (refs, ring) in poly.iter().zip(polyf.iter_mut()) {
+            for (refs, ring) in poly.rings().zip(polyf.iter_mut()) {
                 arcs.ring(refs, grid_to_tile, ring);
             }
-            for part in clip_polygon(&polyf[..poly.len()], -buffer, extent + buffer) {
+            for part in clip_polygon(&polyf[..n_rings], -buffer, extent + buffer) {
                 for (ri, ring) in part.iter().enumerate() {
                     let mut q = quantise(ring);
                     let a = area2(&q);

@@ -20,16 +20,106 @@ use crate::dataset::label_point;
 /// (4096 units per tile: about a fifth of a 256-pixel tile's pixel).
 const TOLERANCE_UNITS_4096: f64 = 3.0;
 
-/// A feature ready for cutting: rings as arcs, attributes, index data.
+/// A feature ready for cutting: its id, attributes and representative
+/// point, and where its polygons lie in its layer's [`Shapes`]
+/// ([`PreparedLayer::polygons`]). A vector per polygon and per ring cost
+/// England and Wales about 150 bytes a feature in headers and allocator
+/// overhead. (The attributes stay one vector a feature: one flat list
+/// would be allocated while the features' own properties are still held,
+/// 22 MB more at the peak of a national export.)
 pub(super) struct Prepared {
     pub(super) id: u64,
     /// Attributes (keys index [`PreparedLayer::keys`], strings
     /// [`PreparedLayer::strings`]).
     pub(super) properties: Vec<Attr>,
-    /// Polygons; each is its exterior ring then its holes, as arc lists.
-    pub(super) polygons: Vec<Vec<Vec<ArcRef>>>,
     /// Representative point inside the polygon (world units).
     pub(super) point: Option<Pt>,
+    polygons: Span,
+}
+
+/// A range of indices into one of a layer's flat lists.
+#[derive(Clone, Copy)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// Every polygon of a layer as arc lists, in three flat lists: polygon `p`
+/// is rings `polygon_ends[p - 1]..polygon_ends[p]`, ring `r` is arcs
+/// `ring_ends[r - 1]..ring_ends[r]` (from 0 for the first).
+#[derive(Default)]
+pub(super) struct Shapes {
+    arcs: Vec<ArcRef>,
+    ring_ends: Vec<u32>,
+    polygon_ends: Vec<u32>,
+}
+
+/// One polygon of a [`Shapes`]: its exterior ring then its holes.
+pub(super) struct PolygonArcs<'a> {
+    shapes: &'a Shapes,
+    rings: std::ops::Range<usize>,
+}
+
+impl<'a> PolygonArcs<'a> {
+    /// Number of rings.
+    pub(super) fn len(&self) -> usize {
+        self.rings.len()
+    }
+
+    /// Each ring's arcs, exterior first.
+    pub(super) fn rings(self) -> impl Iterator<Item = &'a [ArcRef]> {
+        let s = self.shapes;
+        self.rings.map(move |r| {
+            let start = if r == 0 {
+                0
+            } else {
+                s.ring_ends[r - 1] as usize
+            };
+            &s.arcs[start..s.ring_ends[r] as usize]
+        })
+    }
+}
+
+impl Shapes {
+    /// Adds one polygon (its rings' arc lists, exterior first).
+    fn push<'r>(&mut self, rings: impl IntoIterator<Item = &'r [ArcRef]>) -> Option<()> {
+        for r in rings {
+            self.arcs.extend_from_slice(r);
+            self.ring_ends.push(u32::try_from(self.arcs.len()).ok()?);
+        }
+        self.polygon_ends
+            .push(u32::try_from(self.ring_ends.len()).ok()?);
+        Some(())
+    }
+
+    /// Number of polygons.
+    fn len(&self) -> usize {
+        self.polygon_ends.len()
+    }
+
+    fn polygon(&self, p: usize) -> PolygonArcs<'_> {
+        let start = if p == 0 {
+            0
+        } else {
+            self.polygon_ends[p - 1] as usize
+        };
+        PolygonArcs {
+            shapes: self,
+            rings: start..self.polygon_ends[p] as usize,
+        }
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.arcs.shrink_to_fit();
+        self.ring_ends.shrink_to_fit();
+        self.polygon_ends.shrink_to_fit();
+    }
 }
 
 /// One layer's topology, per-zoom arcs and index.
@@ -42,12 +132,21 @@ pub(super) struct PreparedLayer {
     /// The distinct string values of the layer's attributes.
     pub(super) strings: Strings,
     pub(super) features: Vec<Prepared>,
+    /// Every feature's polygons, one feature after another.
+    shapes: Shapes,
     /// Arcs simplified and snapped to zoom z's global grid (tile units), at
     /// index z (empty outside the layer's zooms).
     pub(super) arcs_by_zoom: Vec<simplify::ZoomArcs>,
     pub(super) tree: RTree<GeomWithData<Rectangle<Pt>, u32>>,
     /// World-unit bounding box of each feature (None without geometry).
     pub(super) bboxes: Vec<Option<[f64; 4]>>,
+}
+
+impl PreparedLayer {
+    /// `f`'s polygons, each its exterior ring then its holes as arc lists.
+    pub(super) fn polygons(&self, f: &Prepared) -> impl Iterator<Item = PolygonArcs<'_>> {
+        f.polygons.range().map(|p| self.shapes.polygon(p))
+    }
 }
 
 /// Projects a WGS84 ring to an open ring in world units without repeated
@@ -169,29 +268,38 @@ pub(super) fn prepare_layer(
         .into_par_iter()
         .map(|z| {
             if z < lo || z > hi {
-                return simplify::ZoomArcs::default();
+                return Ok(simplify::ZoomArcs::default());
             }
             let scale = extent * f64::from(1u32 << z);
             let tol = TOLERANCE_UNITS_4096 * extent / 4096.0 / scale;
-            simplify::ZoomArcs::new(simplify::zoom_arcs(&topo, &arc_tree, tol, scale))
+            simplify::ZoomArcs::new(simplify::zoom_arcs(&topo, &arc_tree, tol, scale)).ok_or_else(
+                || TileError::Other(format!("layer {name}: zoom {z}: 2^32 or more arc points")),
+            )
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
 
-    let features = ids
-        .into_iter()
-        .zip(shapes)
-        .zip(points)
-        .zip(props)
-        .map(|(((id, polys), point), properties)| Prepared {
+    let mut flat = Shapes {
+        arcs: Vec::with_capacity(ring_arcs.iter().map(Vec::len).sum()),
+        ring_ends: Vec::with_capacity(ring_arcs.len()),
+        polygon_ends: Vec::new(),
+    };
+    let mut features = Vec::with_capacity(n);
+    let too_many = || TileError::Other(format!("layer {name}: 2^32 or more rings or arcs"));
+    for (((id, polys), point), properties) in ids.into_iter().zip(shapes).zip(points).zip(props) {
+        let start = flat.len();
+        for ring_ids in polys {
+            flat.push(ring_ids.iter().map(|&r| &ring_arcs[r][..]))
+                .ok_or_else(too_many)?;
+        }
+        features.push(Prepared {
             id,
             properties,
-            polygons: polys
-                .into_iter()
-                .map(|ids| ids.into_iter().map(|r| ring_arcs[r].clone()).collect())
-                .collect(),
             point,
-        })
-        .collect();
+            polygons: span(start, flat.len()).ok_or_else(too_many)?,
+        });
+    }
+    drop(ring_arcs);
+    flat.shrink_to_fit();
     let tree = RTree::bulk_load(
         bboxes
             .iter()
@@ -213,9 +321,18 @@ pub(super) fn prepare_layer(
         keys,
         strings: strings.finish(),
         features,
+        shapes: flat,
         arcs_by_zoom,
         tree,
         bboxes,
+    })
+}
+
+/// `start..end` as a [`Span`]; `None` past 2^32.
+fn span(start: usize, end: usize) -> Option<Span> {
+    Some(Span {
+        start: u32::try_from(start).ok()?,
+        end: u32::try_from(end).ok()?,
     })
 }
 

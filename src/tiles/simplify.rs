@@ -21,7 +21,9 @@ pub(crate) type IPt = [i64; 2];
 /// One zoom's arcs in one allocation: arc `i` is
 /// `points[starts[i]..starts[i + 1]]`. A `Vec` per arc cost its header and
 /// the allocator's overhead for every arc at every zoom, more than the
-/// points themselves at low zooms, where most arcs are two points.
+/// points themselves at low zooms, where most arcs are two points. The
+/// starts are 32-bit for the same reason (a zoom holds far fewer than 2^32
+/// points; [`ZoomArcs::new`] refuses more).
 ///
 /// Points are held in 32 bits whenever the zoom's grid fits (`extent · 2^z`
 /// up to 2^31: every zoom to 19 at the default extent), half the memory of
@@ -35,29 +37,32 @@ pub(crate) enum ZoomArcs {
     /// A grid up to 2^31 units across.
     Narrow {
         points: Vec<[i32; 2]>,
-        starts: Vec<usize>,
+        starts: Vec<u32>,
     },
     /// A finer grid.
-    Wide {
-        points: Vec<IPt>,
-        starts: Vec<usize>,
-    },
+    Wide { points: Vec<IPt>, starts: Vec<u32> },
 }
 
 impl ZoomArcs {
-    /// Packs one zoom's arcs, as [`zoom_arcs`] returns them.
-    pub(crate) fn new(arcs: Vec<Vec<IPt>>) -> ZoomArcs {
+    /// Packs one zoom's arcs, as [`zoom_arcs`] returns them; `None` when
+    /// they hold 2^32 points or more.
+    pub(crate) fn new(arcs: Vec<Vec<IPt>>) -> Option<ZoomArcs> {
         /// Every arc's points one after another, each as `point` makes it,
         /// and where each arc starts.
-        fn pack<P>(arcs: Vec<Vec<IPt>>, point: impl Fn(IPt) -> P) -> (Vec<P>, Vec<usize>) {
+        fn pack<P>(arcs: Vec<Vec<IPt>>, point: impl Fn(IPt) -> P) -> (Vec<P>, Vec<u32>) {
             let mut points = Vec::with_capacity(arcs.iter().map(Vec::len).sum());
             let mut starts = Vec::with_capacity(arcs.len() + 1);
             starts.push(0);
             for a in arcs {
                 points.extend(a.into_iter().map(&point));
-                starts.push(points.len());
+                // In range: `new` counted the points first.
+                starts.push(points.len() as u32);
             }
             (points, starts)
+        }
+        let total: usize = arcs.iter().map(Vec::len).sum();
+        if u32::try_from(total).is_err() {
+            return None;
         }
         let narrow = arcs
             .iter()
@@ -65,10 +70,10 @@ impl ZoomArcs {
             .all(|p| p.iter().all(|&c| i32::try_from(c).is_ok()));
         if narrow {
             let (points, starts) = pack(arcs, |p| [p[0] as i32, p[1] as i32]);
-            ZoomArcs::Narrow { points, starts }
+            Some(ZoomArcs::Narrow { points, starts })
         } else {
             let (points, starts) = pack(arcs, |p| p);
-            ZoomArcs::Wide { points, starts }
+            Some(ZoomArcs::Wide { points, starts })
         }
     }
 
@@ -83,9 +88,9 @@ impl ZoomArcs {
     /// The open ring made of `refs`, each point mapped by `map` from the
     /// grid, into `out` (cleared first).
     pub(crate) fn ring<T>(&self, refs: &[ArcRef], map: impl Fn(IPt) -> T, out: &mut Vec<T>) {
-        fn slice<'a, P>(points: &'a [P], starts: &[usize], i: usize) -> Option<&'a [P]> {
+        fn slice<'a, P>(points: &'a [P], starts: &[u32], i: usize) -> Option<&'a [P]> {
             let (&a, &b) = (starts.get(i)?, starts.get(i + 1)?);
-            points.get(a..b)
+            points.get(a as usize..b as usize)
         }
         match self {
             ZoomArcs::Empty => out.clear(),
@@ -552,7 +557,7 @@ mod tests {
         ];
         for (arcs, narrow) in [(small, true), (big, false)] {
             let expected: Vec<IPt> = arcs.iter().flat_map(|a| a[1..].to_vec()).collect();
-            let packed = ZoomArcs::new(arcs);
+            let packed = ZoomArcs::new(arcs).expect("few points");
             assert_eq!(matches!(packed, ZoomArcs::Narrow { .. }), narrow);
             assert!(!packed.is_empty());
             let mut out = Vec::new();
