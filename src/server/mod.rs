@@ -37,7 +37,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -148,6 +148,8 @@ impl Default for ServerConfig {
 struct Inner {
     served: ArcSwap<Served>,
     config: ServerConfig,
+    /// `config.tile_cache_control` as a header, made once, not per tile.
+    tile_cache_control: HeaderValue,
     metrics: Metrics,
 }
 
@@ -160,9 +162,12 @@ pub struct AppState {
 impl AppState {
     /// State serving `served` with `config`.
     pub fn new(served: Served, config: ServerConfig) -> AppState {
+        let tile_cache_control = HeaderValue::from_str(&config.tile_cache_control)
+            .unwrap_or(HeaderValue::from_static("no-cache"));
         let state = AppState {
             inner: Arc::new(Inner {
                 served: ArcSwap::from_pointee(served),
+                tile_cache_control,
                 config,
                 metrics: Metrics::default(),
             }),
@@ -220,6 +225,12 @@ impl AppState {
     /// Settings.
     pub fn config(&self) -> &ServerConfig {
         &self.inner.config
+    }
+
+    /// The tiles' `Cache-Control` header (`no-cache` when the configured
+    /// value is not a valid header).
+    pub fn tile_cache_control(&self) -> &HeaderValue {
+        &self.inner.tile_cache_control
     }
 
     /// Counters.
@@ -382,13 +393,15 @@ async fn time_limit(State(state): State<AppState>, req: Request, next: Next) -> 
 
 /// Counts requests by matched route and status for `/metrics`.
 async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route = match req.extensions().get::<MatchedPath>() {
-        Some(p) => p.as_str().to_string(),
-        None if req.uri().path().starts_with("/vendor/") => "/vendor".to_string(),
-        None => "static".to_string(),
+    // The matched path is shared (an `Arc`): keep a handle, not a copy.
+    let matched = req.extensions().get::<MatchedPath>().cloned();
+    let route = match &matched {
+        Some(p) => p.as_str(),
+        None if req.uri().path().starts_with("/vendor/") => "/vendor",
+        None => "static",
     };
     let res = next.run(req).await;
-    state.metrics().record(&route, res.status().as_u16());
+    state.metrics().record(route, res.status().as_u16());
     res
 }
 

@@ -20,16 +20,18 @@ pub(crate) fn accepts_gzip(headers: &HeaderMap) -> bool {
         let Ok(s) = v.to_str() else { continue };
         for part in s.split(',') {
             let mut it = part.split(';');
-            let name = it.next().unwrap_or("").trim().to_ascii_lowercase();
-            let q = it
-                .filter_map(|p| p.trim().strip_prefix("q="))
-                .filter_map(|q| q.trim().parse::<f32>().ok())
-                .next()
-                .unwrap_or(1.0);
-            match name.as_str() {
-                "gzip" | "x-gzip" => return q > 0.0,
-                "*" => star = q > 0.0,
-                _ => {}
+            let name = it.next().unwrap_or("").trim();
+            let q = || {
+                it.filter_map(|p| p.trim().strip_prefix("q="))
+                    .filter_map(|q| q.trim().parse::<f32>().ok())
+                    .next()
+                    .unwrap_or(1.0)
+            };
+            if name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip") {
+                return q() > 0.0;
+            }
+            if name == "*" {
+                star = q() > 0.0;
             }
         }
     }
@@ -64,7 +66,7 @@ pub(crate) fn encoded_response(
     } else {
         &body.etag_raw
     };
-    let (mut res, sent) = if etag_matches(headers, etag) {
+    let (mut res, sent) = if etag_matches(headers, etag.to_str().unwrap_or_default()) {
         (StatusCode::NOT_MODIFIED.into_response(), 0)
     } else {
         let bytes = match (gzip, raw) {
@@ -82,9 +84,7 @@ pub(crate) fn encoded_response(
         (r, sent)
     };
     let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(etag) {
-        h.insert(header::ETAG, v);
-    }
+    h.insert(header::ETAG, etag.clone());
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     h.insert(header::CACHE_CONTROL, cache_control);
     Ok((res, sent))

@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -87,16 +87,18 @@ async fn fetch(
     tile.map_err(ApiError::Internal)
 }
 
-/// `GET /tiles/{z}/{x}/{y}.mvt` and `.mlt`.
+/// `GET /tiles/{z}/{x}/{y}.mvt` and `.mlt`. The request is taken whole,
+/// not its `HeaderMap` (that extractor copies the headers, two allocations
+/// on the busiest route).
 pub async fn tile(
     State(state): State<AppState>,
     zxy: Result<Path<(String, String, String)>, PathRejection>,
-    headers: HeaderMap,
+    req: Request,
 ) -> Result<Response, ApiError> {
     let (z, x, y) = path_param(zxy)?;
     let served = state.served();
     let (coord, encoding) = parse_coord(&z, &x, &y, &served)?;
-    tile_response_as(&state, &served, coord, encoding, &headers).await
+    tile_response_as(&state, &served, coord, encoding, req.headers()).await
 }
 
 /// The response for a checked tile address (shared with the OGC API tile
@@ -119,8 +121,7 @@ async fn tile_response_as(
     encoding: TileEncoding,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let cache_control = HeaderValue::from_str(&state.config().tile_cache_control)
-        .unwrap_or(HeaderValue::from_static("no-cache"));
+    let cache_control = state.tile_cache_control().clone();
     let Some(t) = fetch(state, served, coord, encoding).await? else {
         return Ok((
             StatusCode::NO_CONTENT,

@@ -168,6 +168,7 @@ impl TileCache {
 mod tests {
     use super::*;
     use crate::server::served::GzippedBody;
+    use axum::http::HeaderValue;
     use std::sync::atomic::AtomicUsize;
 
     /// A tile of `n` incompressible bytes (the cache holds the gzip copy).
@@ -255,7 +256,7 @@ mod tests {
                 })
             })
             .collect();
-        let tags: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let tags: Vec<HeaderValue> = threads.into_iter().map(|t| t.join().unwrap()).collect();
         assert_eq!(cuts.load(Ordering::SeqCst), 1);
         assert!(tags.windows(2).all(|w| w[0] == w[1]));
         assert!(cache.get(coord).is_some());

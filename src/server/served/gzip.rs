@@ -8,19 +8,20 @@
 use std::hash::{DefaultHasher, Hasher};
 
 use axum::body::Bytes;
+use axum::http::HeaderValue;
 
 /// One non-empty body (a tile, a file, a JSON document), held
 /// gzip-compressed (nearly every client accepts gzip, and one copy keeps
 /// the tile cache a third of the size), with the strong ETags of both
-/// forms.
+/// forms, ready to send as headers.
 #[derive(Debug)]
 pub struct GzippedBody {
     /// The gzip-compressed bytes.
     pub gzip: Bytes,
     /// ETag of the uncompressed bytes (quoted).
-    pub etag_raw: String,
+    pub etag_raw: HeaderValue,
     /// ETag of `gzip` (quoted).
-    pub etag_gzip: String,
+    pub etag_gzip: HeaderValue,
 }
 
 impl GzippedBody {
@@ -28,9 +29,11 @@ impl GzippedBody {
     pub fn new(raw: Vec<u8>) -> std::io::Result<GzippedBody> {
         let gzip = crate::tiles::gzip(&raw)?;
         let tag = content_tag(&raw);
+        // Hex digits, quotes and a dash: always a valid header value.
+        let header = |t: String| HeaderValue::try_from(t).map_err(std::io::Error::other);
         Ok(GzippedBody {
-            etag_raw: format!("\"{tag}\""),
-            etag_gzip: format!("\"{tag}-gz\""),
+            etag_raw: header(format!("\"{tag}\""))?,
+            etag_gzip: header(format!("\"{tag}-gz\""))?,
             gzip: exact_bytes(gzip),
         })
     }
