@@ -50,14 +50,14 @@ impl Span {
     }
 }
 
-/// Every polygon of a layer as arc lists, in three flat lists: polygon `p`
-/// is rings `polygon_ends[p - 1]..polygon_ends[p]`, ring `r` is arcs
-/// `ring_ends[r - 1]..ring_ends[r]` (from 0 for the first).
-#[derive(Default)]
+/// Every polygon of a layer as arc lists, in three flat lists, each cut by
+/// starts as [`ZoomArcs`](simplify::ZoomArcs) cuts its points: polygon `p`
+/// is rings `polygon_starts[p]..polygon_starts[p + 1]`, ring `r` is arcs
+/// `ring_starts[r]..ring_starts[r + 1]`.
 pub(super) struct Shapes {
     arcs: Vec<ArcRef>,
-    ring_ends: Vec<u32>,
-    polygon_ends: Vec<u32>,
+    ring_starts: Vec<u32>,
+    polygon_starts: Vec<u32>,
 }
 
 /// One polygon of a [`Shapes`]: its exterior ring then its holes.
@@ -75,50 +75,52 @@ impl<'a> PolygonArcs<'a> {
     /// Each ring's arcs, exterior first.
     pub(super) fn rings(self) -> impl Iterator<Item = &'a [ArcRef]> {
         let s = self.shapes;
-        self.rings.map(move |r| {
-            let start = if r == 0 {
-                0
-            } else {
-                s.ring_ends[r - 1] as usize
-            };
-            &s.arcs[start..s.ring_ends[r] as usize]
-        })
+        self.rings.map(move |r| &s.arcs[cut(&s.ring_starts, r)])
     }
 }
 
+/// Piece `i` of a list cut by `starts` (which begins with 0).
+fn cut(starts: &[u32], i: usize) -> std::ops::Range<usize> {
+    starts[i] as usize..starts[i + 1] as usize
+}
+
 impl Shapes {
-    /// Adds one polygon (its rings' arc lists, exterior first).
+    /// Empty lists with room for exactly this many arcs, rings and polygons.
+    fn with_capacity(arcs: usize, rings: usize, polygons: usize) -> Shapes {
+        let starts = |n: usize| {
+            let mut v = Vec::with_capacity(n + 1);
+            v.push(0);
+            v
+        };
+        Shapes {
+            arcs: Vec::with_capacity(arcs),
+            ring_starts: starts(rings),
+            polygon_starts: starts(polygons),
+        }
+    }
+
+    /// Adds one polygon (its rings' arc lists, exterior first); `None` past
+    /// 2^32 arcs or rings.
     fn push<'r>(&mut self, rings: impl IntoIterator<Item = &'r [ArcRef]>) -> Option<()> {
         for r in rings {
             self.arcs.extend_from_slice(r);
-            self.ring_ends.push(u32::try_from(self.arcs.len()).ok()?);
+            self.ring_starts.push(u32::try_from(self.arcs.len()).ok()?);
         }
-        self.polygon_ends
-            .push(u32::try_from(self.ring_ends.len()).ok()?);
+        let n_rings = self.ring_starts.len() - 1;
+        self.polygon_starts.push(u32::try_from(n_rings).ok()?);
         Some(())
     }
 
     /// Number of polygons.
     fn len(&self) -> usize {
-        self.polygon_ends.len()
+        self.polygon_starts.len() - 1
     }
 
     fn polygon(&self, p: usize) -> PolygonArcs<'_> {
-        let start = if p == 0 {
-            0
-        } else {
-            self.polygon_ends[p - 1] as usize
-        };
         PolygonArcs {
             shapes: self,
-            rings: start..self.polygon_ends[p] as usize,
+            rings: cut(&self.polygon_starts, p),
         }
-    }
-
-    fn shrink_to_fit(&mut self) {
-        self.arcs.shrink_to_fit();
-        self.ring_ends.shrink_to_fit();
-        self.polygon_ends.shrink_to_fit();
     }
 }
 
@@ -202,7 +204,8 @@ pub(super) fn prepare_layer(
     let n = features.len();
     // All rings of the layer in one list; polygons refer to them by index.
     let mut rings: Vec<Vec<Pt>> = Vec::new();
-    let mut shapes: Vec<Vec<Vec<usize>>> = Vec::with_capacity(n);
+    // Each feature's polygons, each as the indices of its rings in `rings`.
+    let mut feature_rings: Vec<Vec<Vec<usize>>> = Vec::with_capacity(n);
     let mut points = Vec::with_capacity(n);
     let mut bboxes = Vec::with_capacity(n);
     let mut ids = Vec::with_capacity(n);
@@ -240,7 +243,7 @@ pub(super) fn prepare_layer(
         let point = label_point(&mp)
             .map(|p| [p.x(), p.y()])
             .or(bbox.map(|b| [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0]));
-        shapes.push(polys);
+        feature_rings.push(polys);
         points.push(point);
         bboxes.push(bbox);
         ids.push(f.id);
@@ -278,17 +281,19 @@ pub(super) fn prepare_layer(
         })
         .collect::<Result<_, _>>()?;
 
-    let mut flat = Shapes {
-        arcs: Vec::with_capacity(ring_arcs.iter().map(Vec::len).sum()),
-        ring_ends: Vec::with_capacity(ring_arcs.len()),
-        polygon_ends: Vec::new(),
-    };
+    let mut flat = Shapes::with_capacity(
+        ring_arcs.iter().map(Vec::len).sum(),
+        ring_arcs.len(),
+        feature_rings.iter().map(Vec::len).sum(),
+    );
     let mut features = Vec::with_capacity(n);
     let too_many = || TileError::Other(format!("layer {name}: 2^32 or more rings or arcs"));
-    for (((id, polys), point), properties) in ids.into_iter().zip(shapes).zip(points).zip(props) {
+    for (((id, polys), point), properties) in
+        ids.into_iter().zip(feature_rings).zip(points).zip(props)
+    {
         let start = flat.len();
-        for ring_ids in polys {
-            flat.push(ring_ids.iter().map(|&r| &ring_arcs[r][..]))
+        for rings in polys {
+            flat.push(rings.iter().map(|&r| &ring_arcs[r][..]))
                 .ok_or_else(too_many)?;
         }
         features.push(Prepared {
@@ -299,7 +304,6 @@ pub(super) fn prepare_layer(
         });
     }
     drop(ring_arcs);
-    flat.shrink_to_fit();
     let tree = RTree::bulk_load(
         bboxes
             .iter()

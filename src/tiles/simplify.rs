@@ -47,10 +47,14 @@ impl ZoomArcs {
     /// Packs one zoom's arcs, as [`zoom_arcs`] returns them; `None` when
     /// they hold 2^32 points or more.
     pub(crate) fn new(arcs: Vec<Vec<IPt>>) -> Option<ZoomArcs> {
-        /// Every arc's points one after another, each as `point` makes it,
-        /// and where each arc starts.
-        fn pack<P>(arcs: Vec<Vec<IPt>>, point: impl Fn(IPt) -> P) -> (Vec<P>, Vec<u32>) {
-            let mut points = Vec::with_capacity(arcs.iter().map(Vec::len).sum());
+        /// Every arc's points (`total` in all) one after another, each as
+        /// `point` makes it, and where each arc starts.
+        fn pack<P>(
+            arcs: Vec<Vec<IPt>>,
+            total: usize,
+            point: impl Fn(IPt) -> P,
+        ) -> (Vec<P>, Vec<u32>) {
+            let mut points = Vec::with_capacity(total);
             let mut starts = Vec::with_capacity(arcs.len() + 1);
             starts.push(0);
             for a in arcs {
@@ -69,10 +73,10 @@ impl ZoomArcs {
             .flatten()
             .all(|p| p.iter().all(|&c| i32::try_from(c).is_ok()));
         if narrow {
-            let (points, starts) = pack(arcs, |p| [p[0] as i32, p[1] as i32]);
+            let (points, starts) = pack(arcs, total, |p| [p[0] as i32, p[1] as i32]);
             Some(ZoomArcs::Narrow { points, starts })
         } else {
-            let (points, starts) = pack(arcs, |p| p);
+            let (points, starts) = pack(arcs, total, |p| p);
             Some(ZoomArcs::Wide { points, starts })
         }
     }
