@@ -263,21 +263,23 @@ pub(super) fn prepare_layer(
     let (topo, ring_arcs) = topology::build(&rings);
     // The topology holds every point now; the rings were a second copy.
     drop(rings);
-    let arc_tree = simplify::arc_tree(&topo);
     let lo = options.min_zoom.max(minzoom);
     let hi = options.max_zoom.min(maxzoom);
     let extent = f64::from(options.extent);
+    let scale_of = |z: u8| extent * f64::from(1u32 << z);
+    // One grid unit of the coarsest zoom cut (see `simplify::Neighbours`).
+    let near = (lo <= hi).then(|| simplify::neighbours(&topo, 1.0 / scale_of(lo)));
     let arcs_by_zoom: Vec<simplify::ZoomArcs> = (0..=options.max_zoom)
         .into_par_iter()
         .map(|z| {
-            if z < lo || z > hi {
+            let Some(near) = near.as_ref().filter(|_| z >= lo && z <= hi) else {
                 return Ok(simplify::ZoomArcs::default());
-            }
-            let scale = extent * f64::from(1u32 << z);
+            };
+            let scale = scale_of(z);
             let tol = TOLERANCE_UNITS_4096 * extent / 4096.0 / scale;
-            simplify::ZoomArcs::new(simplify::zoom_arcs(&topo, &arc_tree, tol, scale)).ok_or_else(
-                || TileError::Other(format!("layer {name}: zoom {z}: 2^32 or more arc points")),
-            )
+            simplify::ZoomArcs::new(simplify::zoom_arcs(&topo, near, tol, scale)).ok_or_else(|| {
+                TileError::Other(format!("layer {name}: zoom {z}: 2^32 or more arc points"))
+            })
         })
         .collect::<Result<_, _>>()?;
 

@@ -10,6 +10,7 @@
 //! every point) until the arcs are clean, so rings stay simple polygons and
 //! neighbours still share their edges.
 
+use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
@@ -111,16 +112,29 @@ impl ZoomArcs {
     }
 }
 
-/// The arcs' bounding boxes in world units, for finding neighbours.
-pub(crate) struct ArcTree {
-    tree: RTree<GeomWithData<Rectangle<Pt>, u32>>,
+/// Each arc's bounding box (world units) and its neighbours: the arcs
+/// whose boxes come within a pad of its own, the arcs it could cross once
+/// simplified. Found once per layer with the pad of its coarsest zoom, so
+/// every zoom's lists are within them: a pair farther apart than one grid
+/// unit has disjoint integer boxes after snapping, and [`conflict`] rejects
+/// it by those at once. (One search per arc and zoom was 60% of
+/// [`zoom_arcs`].)
+pub(crate) struct Neighbours {
     boxes: Vec<[Pt; 2]>,
+    /// Arc `i`'s neighbours are `near[starts[i]..starts[i + 1]]`.
+    starts: Vec<usize>,
+    near: Vec<u32>,
 }
 
-/// Builds the index of arc bounding boxes (world units).
-pub(crate) fn arc_tree(topo: &Topology) -> ArcTree {
-    let boxes: Vec<[Pt; 2]> = topo
-        .arcs
+impl Neighbours {
+    fn of(&self, a: usize) -> &[u32] {
+        &self.near[self.starts[a]..self.starts[a + 1]]
+    }
+}
+
+/// Each arc's bounding box, world units.
+fn arc_boxes(topo: &Topology) -> Vec<[Pt; 2]> {
+    topo.arcs
         .iter()
         .map(|a| {
             let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
@@ -130,15 +144,55 @@ pub(crate) fn arc_tree(topo: &Topology) -> ArcTree {
             }
             [lo, hi]
         })
-        .collect();
-    let tree = RTree::bulk_load(
+        .collect()
+}
+
+/// An R-tree of boxes, each with its position.
+fn box_tree(boxes: &[[Pt; 2]]) -> RTree<GeomWithData<Rectangle<Pt>, u32>> {
+    RTree::bulk_load(
         boxes
             .iter()
             .enumerate()
             .map(|(i, b)| GeomWithData::new(Rectangle::from_corners(b[0], b[1]), i as u32))
             .collect(),
-    );
-    ArcTree { tree, boxes }
+    )
+}
+
+/// The arcs' neighbours within `pad` world units: one grid unit of the
+/// coarsest zoom [`zoom_arcs`] will be asked for.
+pub(crate) fn neighbours(topo: &Topology, pad: f64) -> Neighbours {
+    let boxes = arc_boxes(topo);
+    let tree = box_tree(&boxes);
+    // Arcs in chunks across threads, each chunk's lists end to end.
+    let chunks: Vec<(Vec<u32>, Vec<usize>)> = boxes
+        .par_chunks(4096)
+        .map(|chunk| {
+            let mut near = Vec::new();
+            let mut lens = Vec::with_capacity(chunk.len());
+            for [lo, hi] in chunk {
+                let env =
+                    AABB::from_corners([lo[0] - pad, lo[1] - pad], [hi[0] + pad, hi[1] + pad]);
+                let before = near.len();
+                near.extend(tree.locate_in_envelope_intersecting(&env).map(|o| o.data));
+                lens.push(near.len() - before);
+            }
+            (near, lens)
+        })
+        .collect();
+    let mut starts = Vec::with_capacity(boxes.len() + 1);
+    starts.push(0);
+    let mut near = Vec::with_capacity(chunks.iter().map(|c| c.0.len()).sum());
+    for (list, lens) in chunks {
+        near.extend(list);
+        for l in lens {
+            starts.push(starts[starts.len() - 1] + l);
+        }
+    }
+    Neighbours {
+        boxes,
+        starts,
+        near,
+    }
 }
 
 /// Arc `i` simplified at `tol` (world units) and snapped to the grid of
@@ -158,23 +212,21 @@ fn snap(topo: &Topology, i: usize, tol: f64, scale: f64) -> Vec<IPt> {
 
 /// Every arc for a zoom whose grid has `scale` units per world, simplified
 /// at `tol` world units where that keeps the arcs from crossing.
-pub(crate) fn zoom_arcs(topo: &Topology, tree: &ArcTree, tol: f64, scale: f64) -> Vec<Vec<IPt>> {
+/// `near` must hold the arcs' neighbours at a pad of at least `1 / scale`.
+pub(crate) fn zoom_arcs(topo: &Topology, near: &Neighbours, tol: f64, scale: f64) -> Vec<Vec<IPt>> {
     let n = topo.arcs.len();
     let mut tols = vec![tol; n];
     let mut arcs: Vec<Vec<IPt>> = (0..n).map(|i| snap(topo, i, tol, scale)).collect();
     let mut boxes: Vec<IBox> = arcs.iter().map(|a| ibox(a)).collect();
-    let pad = 1.0 / scale;
     // Arcs under a few units across collapse at this zoom whatever the
     // tolerance, so refining them is wasted work (most arcs at low zooms).
     let min_span = 4.0 / scale;
     let mut dirty: Vec<usize> = (0..n)
         .filter(|&i| {
-            let [lo, hi] = tree.boxes[i];
+            let [lo, hi] = near.boxes[i];
             (hi[0] - lo[0]).max(hi[1] - lo[1]) >= min_span
         })
         .collect();
-    // An arc's neighbours do not change between rounds: find them once.
-    let mut near: Vec<Option<Vec<u32>>> = vec![None; n];
     let mut in_round = vec![false; n];
     let mut refine = vec![false; n];
     // Each round only rechecks arcs that changed; tolerances only shrink.
@@ -183,16 +235,7 @@ pub(crate) fn zoom_arcs(topo: &Topology, tree: &ArcTree, tol: f64, scale: f64) -
             in_round[a] = true;
         }
         for &a in &dirty {
-            let list = near[a].get_or_insert_with(|| {
-                let [lo, hi] = tree.boxes[a];
-                let env =
-                    AABB::from_corners([lo[0] - pad, lo[1] - pad], [hi[0] + pad, hi[1] + pad]);
-                tree.tree
-                    .locate_in_envelope_intersecting(&env)
-                    .map(|o| o.data)
-                    .collect()
-            });
-            for &b in list.iter() {
+            for &b in near.of(a) {
                 let b = b as usize;
                 // `dirty` is ascending, so a dirty b < a has checked this
                 // pair already; and a pair already marked gains nothing.

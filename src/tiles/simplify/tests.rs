@@ -8,7 +8,7 @@ fn conflicts(a: &[IPt], b: &[IPt], same: bool) -> bool {
 
 /// `zoom_arcs` as first written: every dirty arc against every
 /// neighbour each round, every pair of segments compared.
-fn zoom_arcs_reference(topo: &Topology, tree: &ArcTree, tol: f64, scale: f64) -> Vec<Vec<IPt>> {
+fn zoom_arcs_reference(topo: &Topology, tol: f64, scale: f64) -> Vec<Vec<IPt>> {
     fn plain_conflict(a: &[IPt], b: &[IPt], same: bool) -> bool {
         (0..a.len().saturating_sub(1)).any(|i| {
             let start = if same { i + 1 } else { 0 };
@@ -17,21 +17,23 @@ fn zoom_arcs_reference(topo: &Topology, tree: &ArcTree, tol: f64, scale: f64) ->
         })
     }
     let n = topo.arcs.len();
+    let boxes = arc_boxes(topo);
+    let tree = box_tree(&boxes);
     let mut tols = vec![tol; n];
     let mut arcs: Vec<Vec<IPt>> = (0..n).map(|i| snap(topo, i, tol, scale)).collect();
     let pad = 1.0 / scale;
     let mut dirty: Vec<usize> = (0..n)
         .filter(|&i| {
-            let [lo, hi] = tree.boxes[i];
+            let [lo, hi] = boxes[i];
             (hi[0] - lo[0]).max(hi[1] - lo[1]) >= 4.0 / scale
         })
         .collect();
     for _round in 0..12 {
         let mut refine = vec![false; n];
         for &a in &dirty {
-            let [lo, hi] = tree.boxes[a];
+            let [lo, hi] = boxes[a];
             let env = AABB::from_corners([lo[0] - pad, lo[1] - pad], [hi[0] + pad, hi[1] + pad]);
-            for other in tree.tree.locate_in_envelope_intersecting(&env) {
+            for other in tree.locate_in_envelope_intersecting(&env) {
                 let b = other.data as usize;
                 if plain_conflict(&arcs[a], &arcs[b], a == b) {
                     refine[a] = true;
@@ -138,11 +140,13 @@ fn zoom_arcs_match_the_plain_every_pair_version() {
     for case in 0..24 {
         let rings = rings(&mut rng, case % 4 * 3);
         let (topo, _) = super::super::topology::build(&rings);
-        let tree = arc_tree(&topo);
+        // As `prepare` does: neighbours once, at the coarsest scale's pad,
+        // for every scale; the reference searches at each scale's own.
+        let near = neighbours(&topo, 1.0 / 0.02);
         for scale in [0.02, 0.1, 0.5, 2.0] {
             let tol = 4.0 / scale;
-            let fast = zoom_arcs(&topo, &tree, tol, scale);
-            let plain = zoom_arcs_reference(&topo, &tree, tol, scale);
+            let fast = zoom_arcs(&topo, &near, tol, scale);
+            let plain = zoom_arcs_reference(&topo, tol, scale);
             assert_eq!(fast, plain, "case {case}, scale {scale}");
             refined += (0..fast.len())
                 .filter(|&i| fast[i] != snap(&topo, i, tol, scale))
@@ -184,14 +188,14 @@ fn simplification_backs_off_where_it_would_cross() {
         [across.clone(), vec![[100.0, -50.0], [0.0, -50.0]]].concat(),
     ];
     let (topo, _) = super::super::topology::build(&rings);
-    let tree = arc_tree(&topo);
+    let near = neighbours(&topo, 1.0);
     let plain: Vec<Vec<IPt>> = (0..topo.arcs.len())
         .map(|i| snap(&topo, i, 5.0, 1.0))
         .collect();
     let crossing =
         (0..plain.len()).any(|i| (i..plain.len()).any(|j| conflicts(&plain[i], &plain[j], i == j)));
     assert!(crossing, "the plain simplification should cross: {plain:?}");
-    let arcs = zoom_arcs(&topo, &tree, 5.0, 1.0);
+    let arcs = zoom_arcs(&topo, &near, 5.0, 1.0);
     for i in 0..arcs.len() {
         for j in i..arcs.len() {
             assert!(
@@ -233,4 +237,37 @@ fn packed_arcs_give_back_every_point_narrow_or_wide() {
         assert_eq!(out, expected);
     }
     assert!(ZoomArcs::default().is_empty());
+}
+
+#[test]
+fn neighbours_found_at_a_coarser_pad_serve_a_finer_grid() {
+    // Two rings whose facing edges are 0.3 world units apart: disjoint
+    // boxes, one grid unit at scale 1, so snapped they run together.
+    let gap = 0.3;
+    let left: Vec<Pt> = [[0.0, 0.0], [100.0, 0.0]]
+        .into_iter()
+        .chain((1..10).map(|i| [100.0 - f64::from(i % 3), f64::from(i) * 10.0]))
+        .chain([[100.0, 100.0], [0.0, 100.0]])
+        .collect();
+    let right: Vec<Pt> = [[100.0 + gap, 0.0], [200.0, 0.0], [200.0, 100.0]]
+        .into_iter()
+        .chain([[100.0 + gap, 100.0]])
+        .chain(
+            (1..10)
+                .rev()
+                .map(|i| [100.0 + gap + f64::from(i % 2) * 2.0, f64::from(i) * 10.0]),
+        )
+        .collect();
+    let (topo, _) = super::super::topology::build(&[left, right]);
+    let plain = zoom_arcs_reference(&topo, 5.0, 1.0);
+    // The pad of scale 1 itself, and of a coarser zoom (scale 1/4).
+    for pad in [1.0, 4.0] {
+        assert_eq!(
+            zoom_arcs(&topo, &neighbours(&topo, pad), 5.0, 1.0),
+            plain,
+            "pad {pad}"
+        );
+    }
+    // Too small a pad misses the pair, so the case tests the pad.
+    assert_ne!(zoom_arcs(&topo, &neighbours(&topo, 0.01), 5.0, 1.0), plain);
 }
