@@ -126,6 +126,7 @@ impl Pyramid {
         // PMTiles tile-id (Hilbert) order: a PMTiles archive written in that
         // order is clustered, and neighbouring tiles are cut together.
         let zooms = (options.min_zoom..=options.max_zoom)
+            .into_par_iter()
             .map(|z| {
                 let mut tiles = candidate_tiles(&tileset, z);
                 tiles.sort_by_cached_key(|c| tile_id(*c));

@@ -628,3 +628,37 @@ fn oversized_tile_does_not_coarsen_a_small_outline_layer() {
         }
     }
 }
+
+#[test]
+fn candidate_tiles_by_bitmap_and_by_sorting_agree() {
+    // Scattered squares of several sizes, some far apart, some overlapping.
+    let polys: Vec<Polygon<f64>> = (0..40)
+        .map(|i| {
+            let f = f64::from(i);
+            let (x, y) = (-3.0 + (f * 0.37) % 4.0, 50.0 + (f * 0.23) % 3.0);
+            let d = 0.002 * (1.0 + f * f / 10.0);
+            Polygon::new(
+                ls(&[(x, y), (x + d, y), (x + d, y + d), (x, y + d)]),
+                vec![],
+            )
+        })
+        .collect();
+    let set = set_of(polys, TileOptions::default());
+    for z in 0..=14u8 {
+        let bitmap = tilejson::candidates(&set, z, usize::MAX);
+        let sorted = tilejson::candidates(&set, z, 0);
+        assert_eq!(bitmap, sorted, "zoom {z}");
+        let mut want = std::collections::BTreeSet::new();
+        for b in set.prepared[0].bboxes.iter().flatten() {
+            let n = f64::from(1u32 << z);
+            let t = |w: f64| (w * n).floor() as u32;
+            for x in t(b[0])..=t(b[2]) {
+                for y in t(b[1])..=t(b[3]) {
+                    want.insert(TileCoord { z, x, y });
+                }
+            }
+        }
+        assert_eq!(bitmap, want.into_iter().collect::<Vec<_>>(), "zoom {z}");
+        assert!(bitmap.len() > 1 || z < 6, "zoom {z}: too few tiles to test");
+    }
+}

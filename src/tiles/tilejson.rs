@@ -2,7 +2,6 @@
 //! (server, MBTiles metadata) and the tiles worth generating per zoom
 //! (MBTiles/PMTiles export) out.
 
-use std::collections::BTreeSet;
 use std::ops::RangeInclusive;
 
 use serde_json::{Value, json};
@@ -74,24 +73,76 @@ pub fn tile_range(set: &TileSet, z: u8) -> Option<(RangeInclusive<u32>, RangeInc
 /// Every tile at zoom `z` that some feature's bounding box touches, in
 /// (x, y) order: the tiles an exporter should try (a few may still be empty).
 pub fn candidate_tiles(set: &TileSet, z: u8) -> Vec<TileCoord> {
+    candidates(set, z, 1 << 27)
+}
+
+/// [`candidate_tiles`], marking tiles in a bitmap over the features' tile
+/// range when it has at most `max_bits` tiles (a national z14 has about a
+/// million (feature, tile) pairs, mostly repeats, over 250,000 tiles), else
+/// sorting the pairs.
+pub(super) fn candidates(set: &TileSet, z: u8, max_bits: usize) -> Vec<TileCoord> {
     let o = set.options();
     if z < o.min_zoom || z > o.max_zoom {
         return Vec::new();
     }
-    let mut tiles = BTreeSet::new();
-    for layer in &set.prepared {
-        if z < layer.minzoom || z > layer.maxzoom {
-            continue;
-        }
-        for b in layer.bboxes.iter().flatten() {
-            for x in tile_index(b[0], z)..=tile_index(b[2], z) {
-                for y in tile_index(b[1], z)..=tile_index(b[3], z) {
-                    tiles.insert(TileCoord { z, x, y });
+    // Each feature's tile range at z.
+    let ranges = || {
+        set.prepared
+            .iter()
+            .filter(move |l| z >= l.minzoom && z <= l.maxzoom)
+            .flat_map(|l| l.bboxes.iter().flatten())
+            .map(move |b| {
+                let xs = tile_index(b[0], z)..=tile_index(b[2], z);
+                (xs, tile_index(b[1], z)..=tile_index(b[3], z))
+            })
+    };
+    let Some((x0, y0, x1, y1)) = ranges().fold(None, |acc, (xs, ys)| {
+        let (a, b, c, d) = acc.unwrap_or((u32::MAX, u32::MAX, 0, 0));
+        Some((
+            a.min(*xs.start()),
+            b.min(*ys.start()),
+            c.max(*xs.end()),
+            d.max(*ys.end()),
+        ))
+    }) else {
+        return Vec::new();
+    };
+    let (w, h) = ((x1 - x0) as usize + 1, (y1 - y0) as usize + 1);
+    match w.checked_mul(h).filter(|&bits| bits <= max_bits) {
+        Some(bits) => {
+            // Bit (x - x0) · h + (y - y0): reading them in order is (x, y) order.
+            let mut seen = vec![0u64; bits.div_ceil(64)];
+            for (xs, ys) in ranges() {
+                for x in xs {
+                    for y in ys.clone() {
+                        let i = (x - x0) as usize * h + (y - y0) as usize;
+                        seen[i / 64] |= 1 << (i % 64);
+                    }
                 }
             }
+            let mut tiles = Vec::new();
+            for (word, &bits) in seen.iter().enumerate() {
+                let mut bits = bits;
+                while bits != 0 {
+                    let i = word * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    let (x, y) = (x0 + (i / h) as u32, y0 + (i % h) as u32);
+                    tiles.push(TileCoord { z, x, y });
+                }
+            }
+            tiles
+        }
+        None => {
+            let mut tiles: Vec<TileCoord> = ranges()
+                .flat_map(|(xs, ys)| {
+                    xs.flat_map(move |x| ys.clone().map(move |y| TileCoord { z, x, y }))
+                })
+                .collect();
+            tiles.sort_unstable();
+            tiles.dedup();
+            tiles
         }
     }
-    tiles.into_iter().collect()
 }
 
 /// The tile column (or row) holding world coordinate `w` at zoom `z`.
