@@ -11,7 +11,7 @@
 
 use rstar::AABB;
 
-use super::clip::{area2, clip_polygon, quantise};
+use super::clip::{area2, clip_polygon, quantise_into};
 use super::layer_encoder::LayerEncoder;
 use super::prepare::PreparedLayer;
 use super::simplify::IPt;
@@ -70,12 +70,16 @@ pub(crate) fn cut_layer<'a, W: LayerEncoder<'a>>(
     let grid_to_tile = |p: IPt| [p[0] as f64 * k - ox, p[1] as f64 * k - oy];
 
     let mut out = W::new(&layer.name, opts.extent, layer.keys.len());
+    let tags = layer.keys.iter().filter(|k| k.1 <= coord.z).count();
+    out.reserve(hits.len(), tags);
+    // A feature's output rings are `rings[..used]`; the vectors are kept
+    // from feature to feature, so quantising does not allocate.
     let mut rings: Vec<Vec<[i32; 2]>> = Vec::new();
     for &fi in &hits {
         let Some(f) = layer.features.get(fi as usize) else {
             continue;
         };
-        rings.clear();
+        let mut used = 0;
         for poly in layer.polygons(f) {
             // Each ring into a buffer kept from the polygons before.
             let n_rings = poly.len();
@@ -85,10 +89,16 @@ pub(crate) fn cut_layer<'a, W: LayerEncoder<'a>>(
             for (refs, ring) in poly.rings().zip(polyf.iter_mut()) {
                 arcs.ring(refs, grid_to_tile, ring);
             }
-            for part in clip_polygon(&polyf[..n_rings], -buffer, extent + buffer) {
+            let input = &polyf[..n_rings];
+            let clipped = clip_polygon(input, -buffer, extent + buffer);
+            for part in clipped.parts(input) {
                 for (ri, ring) in part.iter().enumerate() {
-                    let mut q = quantise(ring);
-                    let a = area2(&q);
+                    if rings.len() == used {
+                        rings.push(Vec::new());
+                    }
+                    let q = &mut rings[used];
+                    quantise_into(ring, q);
+                    let a = area2(q);
                     if a == 0 {
                         if ri == 0 {
                             // Holes of a vanished exterior go with it.
@@ -99,11 +109,11 @@ pub(crate) fn cut_layer<'a, W: LayerEncoder<'a>>(
                     if (ri == 0) != (a > 0) {
                         q.reverse();
                     }
-                    rings.push(q);
+                    used += 1;
                 }
             }
         }
-        if rings.is_empty() {
+        if used == 0 {
             // Collapsed at this zoom: keep a one-unit square in the tile
             // holding its representative point, so the area stays on the map.
             let Some(p) = f.point.map(|p| to_tile(&p)) else {
@@ -117,9 +127,15 @@ pub(crate) fn cut_layer<'a, W: LayerEncoder<'a>>(
                 (p[0].floor() as i32).clamp(0, max),
                 (p[1].floor() as i32).clamp(0, max),
             );
-            rings.push(vec![[x, y], [x + 1, y], [x + 1, y + 1], [x, y + 1]]);
+            if rings.is_empty() {
+                rings.push(Vec::new());
+            }
+            rings[0].clear();
+            rings[0].extend([[x, y], [x + 1, y], [x + 1, y + 1], [x, y + 1]]);
+            used = 1;
         }
-        start_rings_apart(&mut rings);
+        let rings = &mut rings[..used];
+        start_rings_apart(rings);
         let tags = f.properties.iter().filter_map(|a| {
             let ki = a.key();
             let (k, minzoom) = layer.keys.get(ki)?;
@@ -128,7 +144,7 @@ pub(crate) fn cut_layer<'a, W: LayerEncoder<'a>>(
             }
             Some((ki, k.as_str(), a.tag(&layer.strings)?))
         });
-        out.add_polygon(f.id, &rings, tags)
+        out.add_polygon(f.id, rings, tags)
             .map_err(|e| TileError::Other(format!("tile {coord}: layer {}: {e}", layer.name)))?;
     }
     if out.len() == 0 {

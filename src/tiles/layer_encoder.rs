@@ -64,6 +64,9 @@ pub(crate) trait LayerEncoder<'a> {
     fn new(name: &'a str, extent: u32, n_keys: usize) -> Self;
     /// Features written so far.
     fn len(&self) -> usize;
+    /// Room for up to `features` features of `tags` tags each, so tables
+    /// are sized once rather than grown.
+    fn reserve(&mut self, _features: usize, _tags: usize) {}
     /// Adds a polygon feature (see [`LayerWriter::add_polygon`]).
     fn add_polygon(
         &mut self,
@@ -81,6 +84,9 @@ impl<'a> LayerEncoder<'a> for LayerWriter<'a> {
     }
     fn len(&self) -> usize {
         LayerWriter::len(self)
+    }
+    fn reserve(&mut self, features: usize, tags: usize) {
+        LayerWriter::reserve(self, features, tags);
     }
     fn add_polygon(
         &mut self,

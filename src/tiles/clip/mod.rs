@@ -9,8 +9,35 @@ use i_overlay::core::fill_rule::FillRule;
 use i_overlay::core::overlay_rule::OverlayRule;
 use i_overlay::float::overlay::{FloatOverlay, OverlayOptions};
 
+/// What is left of a polygon in the window.
+#[derive(Debug)]
+pub(crate) enum Clipped {
+    /// Nothing.
+    Outside,
+    /// All of it, as it was given.
+    Inside,
+    /// These parts, each as open rings, exterior first.
+    Parts(Vec<Vec<Vec<[f64; 2]>>>),
+}
+
+impl Clipped {
+    /// The parts, with `rings` (the polygon clipped) standing for itself
+    /// when it lies inside: not copied.
+    pub(crate) fn parts<'a>(
+        &'a self,
+        rings: &'a [Vec<[f64; 2]>],
+    ) -> impl Iterator<Item = &'a [Vec<[f64; 2]>]> {
+        let whole = matches!(self, Clipped::Inside).then_some(rings);
+        let parts = match self {
+            Clipped::Parts(p) => p.as_slice(),
+            _ => &[],
+        };
+        whole.into_iter().chain(parts.iter().map(Vec::as_slice))
+    }
+}
+
 /// Clips a polygon (open rings: exterior then holes) to the square
-/// `[lo, hi]²`. Returns the parts, each as open rings, exterior first.
+/// `[lo, hi]²`.
 ///
 /// Polygons wholly inside or outside take a fast path, and so do those
 /// crossing the border just twice (Sutherland–Hodgman is exact for them);
@@ -18,9 +45,9 @@ use i_overlay::float::overlay::{FloatOverlay, OverlayOptions};
 /// Sutherland–Hodgman) splits a polygon leaving and re-entering the window
 /// into separate valid parts instead of joining them with zero-width edges
 /// along the tile border.
-pub(crate) fn clip_polygon(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec<Vec<[f64; 2]>>> {
+pub(crate) fn clip_polygon(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Clipped {
     let Some(ext) = rings.first() else {
-        return Vec::new();
+        return Clipped::Outside;
     };
     let (mut minx, mut miny, mut maxx, mut maxy) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
     for p in ext {
@@ -30,7 +57,7 @@ pub(crate) fn clip_polygon(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec
         maxy = maxy.max(p[1]);
     }
     if maxx < lo || maxy < lo || minx > hi || miny > hi {
-        return Vec::new();
+        return Clipped::Outside;
     }
     // Inside only when the holes are too: an invalid hole can stick out of
     // its exterior (found by fuzzing the encoder).
@@ -41,7 +68,7 @@ pub(crate) fn clip_polygon(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec
         maxy = maxy.max(p[1]);
     }
     if minx >= lo && miny >= lo && maxx <= hi && maxy <= hi {
-        return vec![rings.to_vec()];
+        return Clipped::Inside;
     }
     // No edge comes near the window: it lies wholly inside the polygon or
     // wholly outside it (or in a hole). At street zooms most tiles of a
@@ -53,9 +80,9 @@ pub(crate) fn clip_polygon(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec
         // and direction), so a tile is the same bytes whichever path its
         // features took, and identical interior tiles stay de-duplicated.
         return if covers(rings, centre) {
-            vec![vec![vec![[lo, hi], [lo, lo], [hi, lo], [hi, hi]]]]
+            Clipped::Parts(vec![vec![vec![[lo, hi], [lo, lo], [hi, lo], [hi, hi]]]])
         } else {
-            Vec::new()
+            Clipped::Outside
         };
     }
     // Far-reaching rings are first cut to a box three windows wide, so the
@@ -73,16 +100,16 @@ pub(crate) fn clip_polygon(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec
             .map(|r| clip_ring_to_box(r, blo, bhi))
             .collect();
         if cut[0].len() < 3 {
-            return Vec::new();
+            return Clipped::Outside;
         }
         &cut
     } else {
         rings
     };
     if let Some(part) = clip_once(rings, lo, hi) {
-        return vec![part];
+        return Clipped::Parts(vec![part]);
     }
-    intersect(rings, lo, hi)
+    Clipped::Parts(intersect(rings, lo, hi))
 }
 
 /// Where a ring lies against the open square `(lo, hi)²`.
@@ -287,7 +314,11 @@ fn covers(rings: &[Vec<[f64; 2]>], p: [f64; 2]) -> bool {
 /// of the ring that leave and re-enter the square are joined along its
 /// border.
 fn clip_ring_to_box(ring: &[[f64; 2]], lo: f64, hi: f64) -> Vec<[f64; 2]> {
-    let mut out = ring.to_vec();
+    // Two buffers passed back and forth: each cut adds at most one point
+    // per crossing, so room for a few more than the ring rarely regrows.
+    let mut out = Vec::with_capacity(ring.len() + 8);
+    out.extend_from_slice(ring);
+    let mut input = Vec::with_capacity(ring.len() + 8);
     // (axis, bound, keep when below the bound)
     for (axis, bound, below) in [(0, lo, false), (0, hi, true), (1, lo, false), (1, hi, true)] {
         let inside = |p: &[f64; 2]| {
@@ -297,7 +328,8 @@ fn clip_ring_to_box(ring: &[[f64; 2]], lo: f64, hi: f64) -> Vec<[f64; 2]> {
                 p[axis] >= bound
             }
         };
-        let input = std::mem::take(&mut out);
+        std::mem::swap(&mut input, &mut out);
+        out.clear();
         let Some(&last) = input.last() else {
             break;
         };
@@ -328,10 +360,10 @@ fn cross(o: [i32; 2], a: [i32; 2], b: [i32; 2]) -> i64 {
 }
 
 /// Rounds an open ring to integers and removes repeated and collinear points
-/// (including zero-width spikes). Returns an empty ring when fewer than three
-/// points remain.
-pub(crate) fn quantise(ring: &[[f64; 2]]) -> Vec<[i32; 2]> {
-    let mut out: Vec<[i32; 2]> = Vec::with_capacity(ring.len());
+/// (including zero-width spikes), into `out` (cleared first; a buffer kept
+/// between rings). Leaves `out` empty when fewer than three points remain.
+pub(crate) fn quantise_into(ring: &[[f64; 2]], out: &mut Vec<[i32; 2]>) {
+    out.clear();
     for p in ring {
         let q = [p[0].round() as i32, p[1].round() as i32];
         if out.last() == Some(&q) {
@@ -348,14 +380,15 @@ pub(crate) fn quantise(ring: &[[f64; 2]]) -> Vec<[i32; 2]> {
     loop {
         let n = out.len();
         if n < 3 {
-            return Vec::new();
+            out.clear();
+            return;
         }
         if out[0] == out[n - 1] || cross(out[n - 2], out[n - 1], out[0]) == 0 {
             out.pop();
         } else if cross(out[n - 1], out[0], out[1]) == 0 {
             out.remove(0);
         } else {
-            return out;
+            return;
         }
     }
 }

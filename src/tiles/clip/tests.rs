@@ -5,6 +5,21 @@ use super::*;
 use geo::BooleanOps;
 use geo_types::{Coord, LineString, Polygon, Rect};
 
+/// The parts of [`super::clip_polygon`], copied out (shadows the glob).
+fn clip_polygon(rings: &[Vec<[f64; 2]>], lo: f64, hi: f64) -> Vec<Vec<Vec<[f64; 2]>>> {
+    super::clip_polygon(rings, lo, hi)
+        .parts(rings)
+        .map(<[_]>::to_vec)
+        .collect()
+}
+
+/// [`quantise_into`] a new vector.
+fn quantise(ring: &[[f64; 2]]) -> Vec<[i32; 2]> {
+    let mut out = Vec::new();
+    quantise_into(ring, &mut out);
+    out
+}
+
 #[test]
 fn square_is_clipped_to_the_window() {
     // A square from -100 to 200 against [0, 100]: the window itself.
