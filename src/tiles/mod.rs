@@ -362,7 +362,12 @@ impl TileSet {
             return Ok(None);
         }
         // A tile's layers field is repeated: single-layer tiles concatenate.
-        Ok(Some(parts.into_iter().flatten().flatten().collect()))
+        let mut parts = parts.into_iter().flatten();
+        let mut tile = parts.next().unwrap_or_default();
+        for p in parts {
+            tile.extend_from_slice(&p);
+        }
+        Ok(Some(tile))
     }
 
     /// Layer descriptions for TileJSON.

@@ -154,20 +154,30 @@ impl<'a> LayerWriter<'a> {
     pub(crate) fn finish(self) -> Vec<u8> {
         // Layer: name (1), features (2), keys (3), values (4), extent (5),
         // version (15) = 2: ascending field numbers, as prost writes them.
-        let mut layer = Vec::with_capacity(
-            self.features.len() + self.value_bytes.len() + 16 * self.keys.len() + 32,
-        );
-        bytes_field(&mut layer, 0x0A, self.name.as_bytes());
-        layer.extend_from_slice(&self.features);
+        // Its length first, so the tile's field header goes in front and
+        // the layer is written once, straight into the tile.
+        let field_len = |n: usize| 1 + varint_len(n as u64) + n;
+        let len = field_len(self.name.len())
+            + self.features.len()
+            + self.keys.iter().map(|k| field_len(k.len())).sum::<usize>()
+            + self.value_bytes.len()
+            + 1
+            + varint_len(u64::from(self.extent))
+            + 2;
+        let total = 1 + varint_len(len as u64) + len;
+        let mut tile = Vec::with_capacity(total);
+        tile.push(0x1A);
+        varint(&mut tile, len as u64);
+        bytes_field(&mut tile, 0x0A, self.name.as_bytes());
+        tile.extend_from_slice(&self.features);
         for k in &self.keys {
-            bytes_field(&mut layer, 0x1A, k.as_bytes());
+            bytes_field(&mut tile, 0x1A, k.as_bytes());
         }
-        layer.extend_from_slice(&self.value_bytes);
-        layer.push(0x28);
-        varint(&mut layer, u64::from(self.extent));
-        layer.extend_from_slice(&[0x78, 2]);
-        let mut tile = Vec::with_capacity(layer.len() + 6);
-        bytes_field(&mut tile, 0x1A, &layer);
+        tile.extend_from_slice(&self.value_bytes);
+        tile.push(0x28);
+        varint(&mut tile, u64::from(self.extent));
+        tile.extend_from_slice(&[0x78, 2]);
+        debug_assert_eq!(tile.len(), total);
         tile
     }
 }
