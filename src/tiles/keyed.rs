@@ -100,13 +100,20 @@ impl From<KeyedLayer<'_>> for LayerData {
 impl LayerInfo {
     /// [`LayerInfo::of`] for a keyed layer: the same fields and types.
     pub fn of_keyed(layer: &KeyedLayer<'_>) -> LayerInfo {
+        // Only each key's first value counts, so later ones are passed over
+        // by index here, not looked up by name (1.6 million for England
+        // and Wales).
+        let mut seen = vec![false; layer.keys.len()];
         LayerInfo::describe(
             &layer.meta,
-            layer.features.iter().flat_map(|f| {
-                f.properties
-                    .iter()
-                    .filter_map(|(k, v)| Some((layer.keys.get(*k as usize)?.as_str(), v)))
-            }),
+            layer
+                .features
+                .iter()
+                .flat_map(|f| f.properties.iter())
+                .filter_map(|(k, v)| {
+                    let first = !std::mem::replace(seen.get_mut(*k as usize)?, true);
+                    first.then(|| (layer.keys[*k as usize].as_str(), v))
+                }),
         )
     }
 }

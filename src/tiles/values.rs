@@ -4,7 +4,7 @@
 //! (a national layer repeats each borough and ward name thousands of
 //! times). [`Attr::tag`] gives back the value the tile writers take.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use super::PropValue;
 use super::mvt_layer::TagValue;
@@ -41,9 +41,10 @@ const KIND_SHIFT: u32 = 30;
 #[derive(Debug, Default)]
 pub(super) struct Strings(Vec<Box<str>>);
 
-/// Builds a layer's [`Strings`] while its attributes are converted.
+/// Builds a layer's [`Strings`] while its attributes are converted. FxHash,
+/// as the strings come from the dataset, not from a client.
 #[derive(Default)]
-pub(super) struct StringsBuilder(HashMap<Box<str>, u32>);
+pub(super) struct StringsBuilder(FxHashMap<Box<str>, u32>);
 
 impl StringsBuilder {
     /// The layer's strings, each at the index its attributes hold.
