@@ -193,6 +193,30 @@ async fn tile_gzip_etag_and_304() {
 }
 
 #[tokio::test]
+async fn tiles_and_tilejson_send_one_cache_control() {
+    let (x, y) = tile_of(W + 0.035, S + 0.025, 12);
+    let tile = format!("/tiles/12/{x}/{y}.mvt");
+    // As configured, and `no-cache` for a value that is not a header.
+    for (configured, sent) in [
+        ("public, max-age=60", "public, max-age=60"),
+        ("bad\nvalue", "no-cache"),
+    ] {
+        let (_, app) = app_with(ServerConfig {
+            tile_cache_control: configured.into(),
+            ..config()
+        });
+        for path in [tile.as_str(), "/tiles/10/0/0.mvt", "/tiles.json"] {
+            let r = get(&app, path).await;
+            assert_eq!(
+                r.header(header::CACHE_CONTROL),
+                Some(sent),
+                "{path}, {configured:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn bad_tile_requests_are_400_or_404_json() {
     let app = app();
     for (uri, status) in [

@@ -12,7 +12,6 @@ use std::sync::{Arc, OnceLock};
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use serde_json::json;
 
@@ -20,6 +19,7 @@ use super::AppState;
 use super::csp::ContentSecurityPolicy;
 use super::error::ApiError;
 use super::served::{Served, json_body};
+use super::tile::json_response;
 use crate::places::{Places, ward_outlines};
 
 /// Douglas-Peucker tolerance of ward outlines, in degrees: about 3 m, under
@@ -96,15 +96,6 @@ impl Basemap {
     }
 }
 
-fn json_response(body: Bytes) -> Response {
-    let mut r = Response::new(body.into());
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r
-}
-
 /// Builds (once) and returns one cached body, off the async threads.
 async fn cached(
     served: Arc<Served>,
@@ -118,7 +109,7 @@ async fn cached(
     })
     .await
     .map_err(|e| ApiError::Internal(format!("building places: {e}")))?;
-    Ok(json_response(body))
+    Ok(json_response(body, None))
 }
 
 /// `GET /api/places/labels`.
@@ -144,7 +135,7 @@ pub async fn wards(State(state): State<AppState>) -> Result<Response, ApiError> 
 /// `GET /api/places/basemap`.
 pub async fn basemap(State(state): State<AppState>) -> Response {
     let b = state.config().basemap.as_ref().map(Basemap::to_json);
-    json_response(Bytes::from(json!({ "basemap": b }).to_string()))
+    json_response(json!({ "basemap": b }).to_string(), None)
 }
 
 #[cfg(test)]

@@ -165,13 +165,14 @@ pub(super) fn base_url(state: &AppState, headers: &HeaderMap) -> Result<String, 
     Ok(format!("{proto}://{host}"))
 }
 
-pub(super) fn json_response(body: impl Into<Body>, cache_control: Option<&str>) -> Response {
+/// A JSON body with its content type and, where given, a Cache-Control.
+pub(super) fn json_response(body: impl Into<Body>, cache_control: Option<HeaderValue>) -> Response {
     let mut r = Response::new(body.into());
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    if let Some(cc) = cache_control.and_then(|c| HeaderValue::from_str(c).ok()) {
+    if let Some(cc) = cache_control {
         r.headers_mut().insert(header::CACHE_CONTROL, cc);
     }
     r
@@ -186,7 +187,9 @@ pub async fn tilejson(
     let body = state
         .served()
         .tilejson(&format!("{base}/tiles/{{z}}/{{x}}/{{y}}.mvt"));
-    let mut res = json_response(body.to_string(), Some(&state.config().tile_cache_control));
+    // The tiles' Cache-Control, the header they send.
+    let cache_control = state.tile_cache_control().clone();
+    let mut res = json_response(body.to_string(), Some(cache_control));
     vary_on_host(&state, &mut res);
     Ok(res)
 }
