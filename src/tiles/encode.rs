@@ -70,8 +70,8 @@ pub(crate) fn cut_layer<'a, W: LayerEncoder<'a>>(
     let grid_to_tile = |p: IPt| [p[0] as f64 * k - ox, p[1] as f64 * k - oy];
 
     let mut out = W::new(&layer.name, opts.extent, layer.keys.len());
-    let tags = layer.keys.iter().filter(|k| k.1 <= coord.z).count();
-    out.reserve(hits.len(), tags);
+    let n_tags = layer.keys.iter().filter(|k| k.1 <= coord.z).count();
+    out.reserve(hits.len(), n_tags);
     // A feature's output rings are `rings[..used]`; the vectors are kept
     // from feature to feature, so quantising does not allocate.
     let mut rings: Vec<Vec<[i32; 2]>> = Vec::new();
@@ -93,10 +93,7 @@ pub(crate) fn cut_layer<'a, W: LayerEncoder<'a>>(
             let clipped = clip_polygon(input, -buffer, extent + buffer);
             for part in clipped.parts(input) {
                 for (ri, ring) in part.iter().enumerate() {
-                    if rings.len() == used {
-                        rings.push(Vec::new());
-                    }
-                    let q = &mut rings[used];
+                    let q = ring_slot(&mut rings, used);
                     quantise_into(ring, q);
                     let a = area2(q);
                     if a == 0 {
@@ -127,11 +124,9 @@ pub(crate) fn cut_layer<'a, W: LayerEncoder<'a>>(
                 (p[0].floor() as i32).clamp(0, max),
                 (p[1].floor() as i32).clamp(0, max),
             );
-            if rings.is_empty() {
-                rings.push(Vec::new());
-            }
-            rings[0].clear();
-            rings[0].extend([[x, y], [x + 1, y], [x + 1, y + 1], [x, y + 1]]);
+            let q = ring_slot(&mut rings, 0);
+            q.clear();
+            q.extend([[x, y], [x + 1, y], [x + 1, y + 1], [x, y + 1]]);
             used = 1;
         }
         let rings = &mut rings[..used];
@@ -151,6 +146,15 @@ pub(crate) fn cut_layer<'a, W: LayerEncoder<'a>>(
         return Ok(None);
     }
     Ok(Some(out.finish()))
+}
+
+/// Ring vector `i` of those kept between features (`i` at most one past
+/// the last), made when first needed.
+fn ring_slot(rings: &mut Vec<Vec<[i32; 2]>>, i: usize) -> &mut Vec<[i32; 2]> {
+    if rings.len() == i {
+        rings.push(Vec::new());
+    }
+    &mut rings[i]
 }
 
 /// Whether one more step of coarsening changes the arcs `layer` uses at `z`.

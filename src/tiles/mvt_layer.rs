@@ -101,7 +101,6 @@ impl<'a> LayerWriter<'a> {
     pub(crate) fn reserve(&mut self, features: usize, tags: usize) {
         self.values
             .reserve(features.saturating_mul(tags).min(1 << 16));
-        self.tags.reserve(2 * tags);
     }
 
     /// Adds a polygon feature: `rings` valid (3+ distinct points, no
